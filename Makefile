@@ -1,0 +1,41 @@
+# Two commands for a new user: `make report` and `make test` (see README.md).
+# Needs only python3 (3.11+) and make; everything else goes into .venv.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+AS_OF  ?= latest
+
+.PHONY: report test bench sample lint clean help
+
+help:
+	@echo "make report  - set up .venv and run the monthly job on the shipped sample data"
+	@echo "make test    - set up .venv if needed and run the whole test suite"
+	@echo "make bench   - run the benchmarks (speed and memory, with ratios)"
+	@echo "make sample  - regenerate the synthetic sample data in data/sample/"
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version.split()[0]'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (kpi)" >/dev/null
+	touch $(STAMP)
+
+report: $(STAMP)
+	$(BIN)/kpi load
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+sample: $(STAMP)
+	$(BIN)/python -m kpi_lib.sample
+
+lint: $(STAMP)
+	$(BIN)/ruff check kpi_lib tests benchmarks
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache

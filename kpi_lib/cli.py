@@ -1,0 +1,166 @@
+"""The `kpi` command: a thin layer over kpi_lib's public functions.
+
+User errors (KpiError) are printed as one clear message with exit status 2; nothing a
+user can cause shows a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import KpiError, ValidationFailed
+
+
+def _add_common(p: argparse.ArgumentParser, data: bool = True) -> None:
+    p.add_argument("--catalog", type=Path, help="target catalog YAML (default: data/catalog/"
+                   "binh_son_2025.yaml)")
+    if data:
+        p.add_argument("--data", type=Path, help="data directory (default: the working store "
+                       "data/store if it exists, else the shipped synthetic sample)")
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    from .catalog import load_catalog
+
+    cat = load_catalog(args.catalog)
+    frame = cat.to_frame()
+    if args.format == "csv":
+        frame.to_csv(sys.stdout, index=False, lineterminator="\n")
+    else:
+        import pandas as pd
+
+        from .numbers import format_number
+        show = frame[["id", "item", "name_vi", "unit", "kind", "rule", "target"]].copy()
+        show["target"] = [format_number(t, 2) if pd.notna(t) else "(chưa đặt)"
+                          if cat.get(i).target_of_setting else "–"
+                          for i, t in zip(show["id"], show["target"], strict=True)]
+        print(show.to_string(index=False))
+        for name in cat.missing_settings():
+            print(f"\nnote: setting '{name}' is not set in {cat.path.name}; the indicators that "
+                  "depend on it cannot be assessed until it is filled in.")
+    return 0
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from .catalog import load_catalog
+    from .template import MODE_MONTH, MODE_YTD, write_template
+
+    cat = load_catalog(args.catalog)
+    if args.out.suffix.lower() != ".xlsx":
+        raise KpiError("the template must be an .xlsx file", fix="pass --out NAME.xlsx",
+                       value=str(args.out))
+    mode = MODE_YTD if args.mode == "ytd" else MODE_MONTH
+    path = write_template(cat, args.year, args.out, unit=args.unit, mode=mode)
+    print(f"wrote {path}")
+    return 0
+
+
+def _print_results(results, verb: str) -> None:
+    for r in results:
+        for note in r.problems.notes:
+            print(f"  note: {note}")
+        if not r.ok:
+            print(f"REJECTED {r.path.name}: {len(r.problems.errors)} problem(s)", file=sys.stderr)
+            for p in r.problems.errors:
+                print(f"  - {p}", file=sys.stderr)
+        elif r.skipped_duplicate_file:
+            print(f"skipped {r.path.name}: already ingested (sha256 {r.sha256[:12]}…); nothing "
+                  "to do")
+        else:
+            n = r.added if verb == "ingested" else len(r.rows)
+            print(f"{verb} {r.path.name}: {n} figure(s)")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .catalog import load_catalog
+    from .ingest import validate_files
+    from .store import Store, resolve_data_dir
+
+    cat = load_catalog(args.catalog)
+    store = None
+    if args.data or Path(resolve_data_dir(None, for_writing=True).path / "observations.csv").is_file():
+        store = Store(resolve_data_dir(args.data, for_writing=True).path)
+    results = validate_files(args.files, cat, store)
+    _print_results(results, "valid")
+    return 0 if all(r.ok for r in results) else 1
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from .catalog import load_catalog
+    from .ingest import ingest_files
+    from .store import Store, resolve_data_dir
+
+    cat = load_catalog(args.catalog)
+    source = resolve_data_dir(args.data, for_writing=True)
+    print(f"store: {source.describe()}")
+    results = ingest_files(args.files, cat, Store(source.path))
+    _print_results(results, "ingested")
+    return 0 if all(r.ok for r in results) else 1
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    """Validate and load a data directory end to end (what `make report` checks first)."""
+    from .catalog import load_catalog
+    from .data import load_dataset
+
+    cat = load_catalog(args.catalog)
+    ds = load_dataset(cat, args.data, vintage=args.vintage)
+    print(ds.summary())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kpi", description="KPI workbench for planning offices")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("catalog", help="print the target catalog")
+    _add_common(p, data=False)
+    p.add_argument("--format", choices=["table", "csv"], default="table")
+    p.set_defaults(func=cmd_catalog)
+
+    p = sub.add_parser("template", help="write the Excel form departments fill in")
+    _add_common(p, data=False)
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--unit", help="unit code printed in the form (default: the catalog's)")
+    p.add_argument("--mode", choices=["month", "ytd"], default="month",
+                   help="whether months are entered as the month's own amount or year-to-date")
+    p.set_defaults(func=cmd_template)
+
+    for name, func, text in (("ingest", cmd_ingest, "check files and add them to the store"),
+                             ("validate", cmd_validate, "check files without writing")):
+        p = sub.add_parser(name, help=text)
+        _add_common(p)
+        p.add_argument("files", nargs="+", type=Path)
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("load", help="load and validate a data directory, print a summary")
+    _add_common(p)
+    p.add_argument("--vintage", help="what was known on this date (YYYY-MM-DD)")
+    p.set_defaults(func=cmd_load)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ValidationFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KpiError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # output piped into `head` and closed early
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""Loading a data directory into the validated tidy frame the engine works on.
+
+files -> Store -> `Dataset` (one vintage, checked against the catalog) -> forecasts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import pandas as pd
+
+from .catalog import Catalog
+from .errors import KpiError
+from .store import DataSource, Store, resolve_data_dir
+from .tidy import add_period_columns, decreasing_ytd, readings, ytd_table
+
+
+@dataclass
+class Dataset:
+    """Observations as known at one vintage, with the views the engine needs."""
+
+    catalog: Catalog
+    source: DataSource
+    obs: pd.DataFrame
+    vintage: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @cached_property
+    def _tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        return ytd_table(self.obs)
+
+    @property
+    def ytd(self) -> pd.DataFrame:
+        """Year-to-date, wide: index (indicator_id, unit_code, year), columns months 1..12."""
+        return self._tables[0]
+
+    @property
+    def monthly(self) -> pd.DataFrame:
+        return self._tables[1]
+
+    @cached_property
+    def readings(self) -> pd.DataFrame:
+        return readings(self.obs)
+
+    @cached_property
+    def annual_values(self) -> pd.DataFrame:
+        """Whole-year values: `annual` figures, else complete Jan–Dec flow totals."""
+        ann = self.readings[self.readings["value_type"] == "annual"]
+        ann = ann.set_index(["indicator_id", "unit_code", "year"])["value"]
+        full = self.ytd[12].dropna()
+        return pd.concat([full[~full.index.isin(ann.index)], ann]).sort_index().rename("value")
+
+    @property
+    def year(self) -> int:
+        return self.catalog.year
+
+    def latest_month(self, unit: str | None = None) -> int | None:
+        """The latest month of the plan year with any monthly figure: the default as-of."""
+        frame = add_period_columns(self.obs)
+        frame = frame[(frame["year"] == self.year) & frame["value_type"].isin(["month", "ytd",
+                                                                             "level"])]
+        if unit:
+            frame = frame[frame["unit_code"] == unit]
+        return int(frame["month"].max()) if not frame.empty else None
+
+    def summary(self) -> str:
+        lines = [f"data: {self.source.describe()}"]
+        if self.source.synthetic:
+            lines.append("NOTE: this is SYNTHETIC sample data (số liệu mẫu giả lập), not real figures")
+        lines.append(f"vintage: {self.vintage or 'latest'}; {len(self.obs)} figures, "
+                     f"{self.obs['indicator_id'].nunique()} indicators, "
+                     f"years {self._years()}")
+        latest = self.latest_month()
+        lines.append(f"latest month of {self.year}: "
+                     f"{f'{self.year}-{latest:02d}' if latest else 'none'}")
+        have = set(self.obs["indicator_id"])
+        missing = [i.id for i in self.catalog.all_series if i.entered and i.id not in have]
+        if missing:
+            lines.append(f"no figures at all for: {', '.join(missing)}")
+        for name in self.catalog.missing_settings():
+            lines.append(f"setting not filled in: {name} (catalog {self.catalog.path.name})")
+        lines += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def _years(self) -> str:
+        years = add_period_columns(self.obs)["year"] if not self.obs.empty else []
+        return f"{min(years)}–{max(years)}" if len(years) else "none"
+
+
+def load_dataset(catalog: Catalog, data: str | None = None, vintage: str | None = None,
+                 unit: str | None = None) -> Dataset:
+    """Read a data directory at a vintage and check it against the catalog."""
+    source = resolve_data_dir(data)
+    if vintage is not None:
+        try:
+            pd.Timestamp(vintage)
+        except ValueError:
+            raise KpiError("vintage is not a date", value=vintage,
+                           fix="write it as YYYY-MM-DD") from None
+    obs = Store(source.path).read(vintage=vintage)
+    known = set(catalog.ids())
+    unknown = sorted(set(obs["indicator_id"]) - known)
+    if unknown:
+        raise KpiError(f"the data holds indicators the catalog does not know: {', '.join(unknown)}",
+                       file=str(source.path / "observations.csv"),
+                       fix="use the catalog these figures were ingested with (--catalog)")
+    if unit is not None:
+        if unit not in set(obs["unit_code"]):
+            raise KpiError("no figures for this unit", value=unit,
+                           fix=f"use one of: {', '.join(sorted(set(obs['unit_code'])))}")
+        obs = obs[obs["unit_code"] == unit].reset_index(drop=True)
+    ds = Dataset(catalog, source, obs, vintage)
+    for (iid, u, year), month, before, after in decreasing_ytd(ds.ytd):
+        ds.warnings.append(f"year-to-date for {iid} ({u}) goes down in {year}-{month:02d} "
+                           f"({before:g} -> {after:g})")
+    return ds

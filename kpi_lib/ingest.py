@@ -1,0 +1,507 @@
+"""Reading department files (filled Excel templates, tidy CSV or Excel tables) into the
+tidy model, with every problem in a file reported at once.
+
+A file with any error is rejected whole; unusual but unambiguous input (an id with
+stray spaces, `85%` for a percent indicator) is accepted and the normalisation reported.
+Spreadsheets are read as stored: formulas are never evaluated, macro files are refused.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import zipfile
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from . import template as tpl
+from .catalog import Catalog, Indicator
+from .errors import ProblemList, ValidationFailed
+from .numbers import NumberError, evidence, parse_number
+from .store import Store, sha256_of
+from .tidy import OBS_COLUMNS, VALUE_TYPES, at_vintage, decreasing_ytd, parse_period, ytd_table
+
+ALLOWED_TYPES = {"flow": {"month", "ytd", "annual"}, "milestone": {"month", "ytd", "level", "annual"},
+                 "level": {"level", "annual"}, "annual": {"annual", "level"}}
+DEFAULT_TYPE = {"flow": "month", "milestone": "month", "level": "level", "annual": "annual"}
+YES = {"1", "đạt", "dat", "có", "co", "yes", "x"}
+NO = {"0", "chưa đạt", "chua dat", "không", "khong", "no", "chưa"}
+COUNT_UNITS = {"người", "vụ", "giấy", "xã", "trường"}
+TIDY_REQUIRED = ("indicator_id", "period", "value")
+HISTORY_YEARS = 15
+
+
+@dataclass
+class Cell:
+    """One figure as found in a file, before it is checked."""
+
+    indicator: object
+    period: object
+    value: object
+    value_type: object
+    unit: object
+    reported_at: object
+    source: str
+    sheet: str | None
+    row: int
+    column: str
+    flow_type: str | None = None  # for forms: how flow months were entered (month or ytd)
+
+
+@dataclass
+class FileResult:
+    path: Path
+    rows: pd.DataFrame
+    problems: ProblemList
+    sha256: str = ""
+    added: int = 0
+    skipped_duplicate_file: bool = False
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems.errors
+
+
+def _now() -> str:
+    """Ingest time in UTC, without offset: every reported_at in the store is naive UTC."""
+    return datetime.now(UTC).replace(microsecond=0, tzinfo=None).isoformat()
+
+
+def _parse_date(value: object) -> str | None:
+    """dd/mm/yyyy, ISO dates and Excel dates -> ISO string; None if unreadable."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.replace(microsecond=0).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value).strip()
+    for fmt in ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            pass
+    try:
+        stamp = pd.Timestamp(text)
+    except (ValueError, TypeError):
+        return None
+    if stamp is pd.NaT:
+        return None
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return stamp.isoformat()
+
+
+# ---------------------------------------------------------------- readers
+def _read_csv_cells(path: Path, problems: ProblemList) -> list[Cell]:
+    raw = path.read_bytes()
+    if not raw.strip():
+        problems.add("the file is empty", fix="send the filled file again", file=path.name)
+        return []
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        problems.add("the file is UTF-16 encoded", file=path.name,
+                     fix="save it as 'CSV UTF-8 (comma delimited)'")
+        return []
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        problems.add(f"the file is not UTF-8 text (byte {exc.start})", file=path.name,
+                     fix="save it as 'CSV UTF-8 (comma delimited)' (Windows-1258 is not read)")
+        return []
+    if "\x00" in text:
+        problems.add("the file is not a text table", file=path.name,
+                     fix="send a .csv or .xlsx file")
+        return []
+    first = text.splitlines()[0] if text.splitlines() else ""
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    table = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    return _tidy_cells(table, path, None, problems, data_start_row=1)
+
+
+def _tidy_cells(table: list[list[object]], path: Path, sheet: str | None,
+                problems: ProblemList, data_start_row: int) -> list[Cell]:
+    """Cells from a tidy table whose first row is the header."""
+    if not table or not any(str(c).strip() for c in table[0] if c is not None):
+        problems.add("the file has no header row", file=path.name, sheet=sheet,
+                     fix=f"the first row must name the columns {', '.join(TIDY_REQUIRED)}")
+        return []
+    header = [str(c or "").strip().lower().lstrip("\ufeff") for c in table[0]]
+    dupes = {h for h in header if h and header.count(h) > 1}
+    for h in sorted(dupes):
+        problems.add(f"column '{h}' appears more than once", file=path.name, sheet=sheet,
+                     row=data_start_row, fix="keep one column of each name")
+    missing = [c for c in TIDY_REQUIRED if c not in header]
+    if missing:
+        problems.add(f"missing column(s) {', '.join(missing)}", file=path.name, sheet=sheet,
+                     row=data_start_row, value=", ".join(h for h in header if h),
+                     fix="use the header indicator_id,unit_code,period,value,value_type,"
+                         "reported_at,source, or fill the Excel form from 'kpi template'")
+        return []
+    col = {h: i for i, h in enumerate(header)}
+
+    def get(row: list[object], name: str) -> object:
+        i = col.get(name)
+        return row[i] if i is not None and i < len(row) else None
+
+    cells = []
+    for n, row in enumerate(table[1:], start=data_start_row + 1):
+        if not any(str(c).strip() for c in row if c is not None):
+            continue
+        cells.append(Cell(get(row, "indicator_id"), get(row, "period"), get(row, "value"),
+                          get(row, "value_type"), get(row, "unit_code"), get(row, "reported_at"),
+                          str(get(row, "source") or path.name), sheet, n, "value"))
+    if not cells:
+        problems.add("the file has a header but no figures", file=path.name, sheet=sheet,
+                     fix="fill in at least one row")
+    return cells
+
+
+def _read_xlsx_cells(path: Path, catalog: Catalog, problems: ProblemList) -> list[Cell]:
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    try:
+        wb = load_workbook(path, data_only=False, read_only=False, keep_links=False)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        problems.add(f"not a readable .xlsx workbook ({type(exc).__name__})", file=path.name,
+                     fix="open it in Excel and save it again as .xlsx; a truncated or "
+                         "renamed file cannot be read")
+        return []
+    if tpl.META_SHEET not in wb.sheetnames:
+        ws = wb.worksheets[0]
+        table = [list(r) for r in ws.iter_rows(values_only=True)]
+        if table and "indicator_id" in [str(c or "").strip().lower() for c in table[0]]:
+            return _tidy_cells(table, path, ws.title, problems, data_start_row=1)
+        problems.add("this workbook is not the kpi form (hidden sheet '_kpi' missing) nor a "
+                     "tidy table", file=path.name,
+                     fix="fill in the form made by 'kpi template --year YEAR --out FILE.xlsx'")
+        return []
+    meta = {str(r[0]): r[1] for r in wb[tpl.META_SHEET].iter_rows(values_only=True) if r[0]}
+    if str(meta.get("catalog")) != str(catalog.meta.get("id")):
+        problems.add(f"the form was made for catalog '{meta.get('catalog')}', not "
+                     f"'{catalog.meta.get('id')}'", file=path.name,
+                     fix="fill in a form made with 'kpi template' for this catalog")
+        return []
+    if tpl.SHEET not in wb.sheetnames:
+        problems.add(f"sheet '{tpl.SHEET}' is missing", file=path.name,
+                     fix="do not rename or delete the form's sheet")
+        return []
+    ws = wb[tpl.SHEET]
+    head = {k: ws[cell].value for k, (_, cell) in tpl.HEADER_CELLS.items()}
+    where = {"file": path.name, "sheet": ws.title}
+    try:
+        year = int(str(head["year"]).strip())
+    except ValueError:
+        problems.add("the year cell is not a year", row=4, column="C", value=head["year"],
+                     fix="write the report year, e.g. 2025", **where)
+        return []
+    if str(meta.get("year")) != str(year):
+        problems.add(f"the year cell says {year} but the form was made for {meta.get('year')}",
+                     row=4, column="C", value=head["year"], **where,
+                     fix=f"use a form made with 'kpi template --year {year}'")
+    mode = str(head["mode"] or "").strip()
+    if mode not in (tpl.MODE_MONTH, tpl.MODE_YTD):
+        problems.add("entry mode must be 'Số tháng' or 'Lũy kế'", row=7, column="C",
+                     value=head["mode"], fix="choose one from the list in C7", **where)
+        return []
+    reported = None
+    if head["report_date"] not in (None, ""):
+        reported = _parse_date(head["report_date"])
+        if reported is None:
+            problems.add("the report date is not a date", row=6, column="C",
+                         value=head["report_date"], fix="write it as dd/mm/yyyy", **where)
+    for merged in ws.merged_cells.ranges:
+        if merged.max_row >= tpl.HEADER_ROW:
+            problems.add(f"merged cells {merged.coord} in the table", **where,
+                         row=merged.min_row, fix="unmerge the cells and put each figure in its own")
+    department = str(head["department"] or "").strip()
+    source = f"{path.name}" + (f" ({department})" if department else "")
+    unit = head["unit"]
+    cells = []
+    for r in range(tpl.FIRST_ROW, ws.max_row + 1):
+        iid = ws.cell(row=r, column=1).value
+        values = [ws.cell(row=r, column=c) for c in range(tpl.MONTH_COL, tpl.YEAR_COL + 1)]
+        if iid in (None, "") and all(c.value in (None, "") for c in values):
+            continue
+        if ws.row_dimensions[r].hidden:
+            problems.add("the row is hidden", row=r, value=iid, **where,
+                         fix="unhide it (and fill or delete it) so every figure is visible")
+            continue
+        for c in values:
+            if c.value in (None, ""):
+                continue
+            letter = get_column_letter(c.column)
+            if c.data_type == "f" or (isinstance(c.value, str) and c.value.startswith("=")):
+                problems.add("the cell holds a formula", row=r, column=letter, value=c.value,
+                             fix="replace it by its value (Copy, Paste Special > Values)", **where)
+                continue
+            if c.data_type == "e":
+                problems.add("the cell holds an Excel error", row=r, column=letter,
+                             value=c.value, fix="correct the calculation and enter the figure",
+                             **where)
+                continue
+            month = c.column - tpl.MONTH_COL + 1
+            period = f"{year}" if month == 13 else f"{year}-{month:02d}"
+            vtype = "annual" if month == 13 else None
+            flow_type = "ytd" if mode == tpl.MODE_YTD else "month"
+            cells.append(Cell(iid, period, c.value, vtype, unit, reported, source, ws.title,
+                              r, letter, flow_type))
+    if not cells and not problems.errors:
+        problems.add("the form has no figures", fix="fill in at least one month", **where)
+    return cells
+
+
+# ---------------------------------------------------------------- checks
+def _match_indicator(raw: object, catalog: Catalog, problems: ProblemList,
+                     where: dict) -> Indicator | None:
+    text = str(raw if raw is not None else "").strip()
+    ids = catalog.ids()
+    if text in ids:
+        ind = catalog.get(text)
+        if str(raw) != text:
+            problems.note(f"indicator id {raw!r} read as '{text}' (spaces removed)", **where)
+        return ind
+    folded = {i.upper(): i for i in ids}
+    if text.upper() in folded:
+        problems.note(f"indicator id {raw!r} read as '{folded[text.upper()]}'", **where)
+        return catalog.get(folded[text.upper()])
+    close = difflib.get_close_matches(text, ids, n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    problems.add("unknown indicator", value=raw, **where,
+                 fix=f"{hint}use an id from the catalog ('kpi catalog' lists them)")
+    return None
+
+
+def _check_cell(cell: Cell, catalog: Catalog, convention: str | None, units: set[str],
+                problems: ProblemList, path: Path, today: date) -> dict | None:
+    where = {"file": path.name, "sheet": cell.sheet, "row": cell.row}
+    ind = _match_indicator(cell.indicator, catalog, problems, {**where, "column": "indicator_id"
+                                                               if cell.sheet is None else "A"})
+    if ind is None:
+        return None
+    if not ind.entered:
+        problems.add(f"{ind.id} is computed by the workbench, not entered", **where,
+                     value=cell.value, fix=f"enter its components instead ({_derive_hint(ind)})")
+        return None
+    col = cell.column
+    unit = str(cell.unit).strip() if cell.unit not in (None, "") else catalog.default_unit
+    if unit not in units:
+        problems.add("unknown unit code", **where, column="unit_code", value=cell.unit,
+                     fix=f"use one of: {', '.join(sorted(units))}")
+        return None
+    try:
+        year, month, _ = parse_period(str(cell.period))
+    except ValueError:
+        problems.add("not a period", **where, column="period", value=cell.period,
+                     fix="write a month 2025-06, a quarter 2025-Q2 or a year 2025")
+        return None
+    if not catalog.year - HISTORY_YEARS <= year <= catalog.year:
+        problems.add(f"period outside the years this catalog covers ({catalog.year - HISTORY_YEARS}"
+                     f"–{catalog.year})", **where, column="period", value=cell.period,
+                     fix="check the year, or use the catalog of that year")
+        return None
+    reported = _parse_date(cell.reported_at) if cell.reported_at not in (None, "") else None
+    if cell.reported_at not in (None, "") and reported is None:
+        problems.add("reported_at is not a date", **where, column="reported_at",
+                     value=cell.reported_at, fix="write it as 2025-07-05 or 05/07/2025")
+        return None
+    end_of_period = pd.Timestamp(year=year, month=month, day=1) + pd.offsets.MonthEnd(0)
+    if end_of_period.date() > today + pd.Timedelta(days=31) or (
+            reported and end_of_period > pd.Timestamp(reported) + pd.Timedelta(days=31)):
+        problems.add(f"a figure for {cell.period}, a period that had not ended when it was "
+                     "reported", **where, column=col, value=cell.value,
+                     fix="check the period and the report date")
+        return None
+    vtype = str(cell.value_type or "").strip().lower()
+    if not vtype:
+        flow_like = ind.kind in ("flow", "milestone") and cell.flow_type
+        vtype = cell.flow_type if flow_like else DEFAULT_TYPE[ind.kind]
+    if vtype not in VALUE_TYPES:
+        problems.add("unknown value_type", **where, column="value_type", value=cell.value_type,
+                     fix=f"use one of {', '.join(VALUE_TYPES)}")
+        return None
+    if vtype not in ALLOWED_TYPES[ind.kind]:
+        problems.add(f"{ind.id} is a {ind.kind} indicator; '{vtype}' figures do not apply",
+                     **where, column=col, value=cell.value,
+                     fix=f"use value_type {' or '.join(sorted(ALLOWED_TYPES[ind.kind]))}")
+        return None
+    value = _check_value(cell.value, ind, convention, problems, {**where, "column": col})
+    if value is None:
+        return None
+    return {"indicator_id": ind.id, "unit_code": unit, "period": str(cell.period).strip(),
+            "value": value, "value_type": vtype, "reported_at": reported, "source": cell.source,
+            "_row": cell.row, "_sheet": cell.sheet}
+
+
+def _derive_hint(ind: Indicator) -> str:
+    d = ind.derive or {}
+    return ", ".join(filter(None, [d.get("of"), *(d.get("whole") or [])]))
+
+
+def _check_value(raw: object, ind: Indicator, convention: str | None, problems: ProblemList,
+                 where: dict) -> float | None:
+    if ind.rule == "yes" and isinstance(raw, str) and raw.strip().lower() in YES | NO:
+        return 1.0 if raw.strip().lower() in YES else 0.0
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        problems.add("empty value", value=raw, fix="enter the figure or delete the row", **where)
+        return None
+    try:
+        parsed = parse_number(raw, convention)
+    except NumberError as exc:
+        problems.add(exc.reason, value=raw, fix=exc.fix, **where)
+        return None
+    value = parsed.value
+    if parsed.percent_sign and not ind.is_percent:
+        problems.add(f"a percentage for {ind.id}, which is measured in {ind.entry_unit}",
+                     value=raw, fix=f"enter the figure in {ind.entry_unit}", **where)
+        return None
+    if parsed.percent_sign:
+        problems.note(f"'{raw}' read as {value:g} (percent)", **where)
+    if ind.is_percent and not 0 <= value <= 100:
+        problems.add("a percentage outside 0–100", value=raw,
+                     fix="enter the percentage as a number from 0 to 100 (85 for 85%)", **where)
+        return None
+    if value < 0 and (ind.kind in ("flow", "milestone") or ind.entry_unit in COUNT_UNITS):
+        problems.add("a negative figure for a count or amount", value=raw,
+                     fix="enter the figure as a positive number", **where)
+        return None
+    if ind.rule == "yes" and value not in (0.0, 1.0):
+        problems.add("a yes/no indicator takes 1 (đạt) or 0 (chưa đạt)", value=raw,
+                     fix="enter 1 or 0", **where)
+        return None
+    return value
+
+
+def check_file(path: str | Path, catalog: Catalog, existing: pd.DataFrame | None = None,
+               units: set[str] | None = None, today: date | None = None) -> FileResult:
+    """Read and check one file without writing anything. `existing` is the store's latest
+    data, used to catch a year-to-date series that the new figures would make go down."""
+    path = Path(path)
+    problems = ProblemList()
+    empty = pd.DataFrame(columns=OBS_COLUMNS)
+    if not path.is_file():
+        problems.add("file not found", file=str(path), fix="check the path")
+        return FileResult(path, empty, problems)
+    suffix = path.suffix.lower()
+    if suffix in (".xlsm", ".xltm", ".xlsb"):
+        problems.add("macro-enabled workbooks are refused", file=path.name,
+                     fix="save it as a plain Excel workbook (.xlsx) without macros")
+        return FileResult(path, empty, problems)
+    if suffix == ".xls":
+        problems.add("old Excel 97-2003 format (.xls) is not read", file=path.name,
+                     fix="open it in Excel and save as .xlsx")
+        return FileResult(path, empty, problems)
+    if suffix == ".xlsx":
+        cells = _read_xlsx_cells(path, catalog, problems)
+    elif suffix in (".csv", ".txt"):
+        cells = _read_csv_cells(path, problems)
+    else:
+        problems.add(f"unsupported file type '{suffix or 'none'}'", file=path.name,
+                     fix="send a filled .xlsx form or a .csv table")
+        return FileResult(path, empty, problems)
+    texts = [c.value for c in cells if isinstance(c.value, str)]
+    convention = _settle_convention(texts, path, problems)
+    units = units or catalog_units(catalog)
+    today = today or date.today()
+    rows = [r for c in cells
+            if (r := _check_cell(c, catalog, convention, units, problems, path, today)) is not None]
+    frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=[*OBS_COLUMNS, "_row", "_sheet"])
+    frame = _check_duplicates(frame, path, problems)
+    if not frame.empty:
+        frame["reported_at"] = frame["reported_at"].fillna(_now())
+    _check_ytd(frame, existing, path, problems)
+    frame = frame.drop(columns=["_row", "_sheet"], errors="ignore")
+    frame["file_sha256"] = ""
+    return FileResult(path, frame[OBS_COLUMNS], problems)
+
+
+def catalog_units(catalog: Catalog) -> set[str]:
+    declared = catalog.meta.get("units") or []
+    return {str(u) for u in declared} | {catalog.default_unit}
+
+
+def _settle_convention(texts: list[str], path: Path, problems: ProblemList) -> str | None:
+    seen = {e for e in map(evidence, texts) if e}
+    if len(seen) > 1:
+        problems.add("the file mixes Vietnamese (28.603,61) and plain (28603.61) number formats",
+                     file=path.name, fix="write every number in the file the same way")
+        return None
+    return seen.pop() if seen else None
+
+
+def _check_duplicates(frame: pd.DataFrame, path: Path, problems: ProblemList) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    keys = ["indicator_id", "unit_code", "period", "value_type"]
+    for _, group in frame[frame.duplicated(keys, keep=False)].groupby(keys):
+        rows = ", ".join(str(r) for r in group["_row"])
+        if group["value"].nunique() > 1:
+            problems.add(f"conflicting figures for {group.iloc[0]['indicator_id']} "
+                         f"{group.iloc[0]['period']} in rows {rows}", file=path.name,
+                         sheet=group.iloc[0]["_sheet"], value=list(group["value"]),
+                         fix="keep one row per indicator, unit and period")
+        else:
+            problems.note(f"the same figure appears in rows {rows}; kept once", file=path.name)
+    return frame.drop_duplicates(keys, keep="first")
+
+
+def _check_ytd(frame: pd.DataFrame, existing: pd.DataFrame | None, path: Path,
+               problems: ProblemList) -> None:
+    """A year-to-date series must not go down, counting what the store already holds."""
+    if frame.empty:
+        return
+    combined = frame[OBS_COLUMNS[:-1]].assign(file_sha256="new")
+    if existing is not None and not existing.empty:
+        combined = pd.concat([existing, combined], ignore_index=True)
+    touched = set(zip(frame["indicator_id"], frame["unit_code"], strict=True))
+    latest = at_vintage(combined)
+    latest = latest[[k in touched for k in zip(latest["indicator_id"], latest["unit_code"],
+                                                strict=True)]]
+    ytd, _ = ytd_table(latest)
+    for (iid, unit, year), month, before, after in decreasing_ytd(ytd):
+        problems.add(f"year-to-date for {iid} ({unit}) goes down from {before:g} in month "
+                     f"{month - 1} to {after:g} in month {month} of {year}", file=path.name,
+                     fix="check whether monthly amounts were entered as year-to-date "
+                         "(or the other way round), or whether a month is wrong")
+
+
+# ---------------------------------------------------------------- entry points
+def validate_files(paths: list[Path], catalog: Catalog, store: Store | None = None) -> list[FileResult]:
+    existing = store.read() if store else None
+    return [check_file(p, catalog, existing) for p in paths]
+
+
+def ingest_files(paths: list[Path], catalog: Catalog, store: Store) -> list[FileResult]:
+    """Check each file, then append the good ones; a file with any error adds nothing.
+
+    Raises ValidationFailed (after appending nothing for that file) so the CLI exits non-zero
+    when any file was rejected; files that passed are still ingested.
+    """
+    results = []
+    with store.lock:
+        existing = store.read()
+        for path in paths:
+            path = Path(path)
+            result = check_file(path, catalog, existing)
+            results.append(result)
+            if not result.ok:
+                continue
+            result.sha256 = sha256_of(path)
+            if result.sha256 in store.ingested_hashes():
+                result.skipped_duplicate_file = True
+                continue
+            result.added = store.append(result.rows, path, result.sha256)
+            existing = store.read()
+    return results
+
+
+def raise_if_failed(results: list[FileResult]) -> None:
+    errors = [p for r in results for p in r.problems.errors]
+    if errors:
+        raise ValidationFailed(errors)
+

@@ -1,0 +1,155 @@
+"""The one tidy model of indicator data, and the conversions every later step relies on.
+
+An observation is one figure: `indicator_id, unit_code, period, value, value_type,
+reported_at, source` (plus `file_sha256`, the file it came from). Nothing is ever
+overwritten: a correction is a new row with a later `reported_at`, and `at_vintage`
+returns what was known on a given date.
+
+value_type:
+- `month`  the month's own amount (flows, milestone counts)
+- `ytd`    the year-to-date cumulative ("lũy kế") at the end of that month
+- `level`  a reading of a rate or stock at that time
+- `annual` a whole-year value (a survey, or a past year's total)
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+OBS_COLUMNS = ["indicator_id", "unit_code", "period", "value", "value_type",
+               "reported_at", "source", "file_sha256"]
+VALUE_TYPES = ("month", "ytd", "level", "annual")
+_PERIOD = re.compile(r"^(\d{4})(?:-(?:(0[1-9]|1[0-2])|Q([1-4])))?$")
+
+
+def empty_observations() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="object") for c in OBS_COLUMNS})
+    frame["value"] = frame["value"].astype(float)
+    return frame
+
+
+def parse_period(text: str) -> tuple[int, int, str]:
+    """'2025-06' -> (2025, 6, 'M'); '2025-Q2' -> (2025, 6, 'Q'); '2025' -> (2025, 12, 'Y').
+
+    The month returned is the last month the period covers, which is when a reading of
+    it is dated. Raises ValueError for anything else.
+    """
+    m = _PERIOD.match(str(text).strip())
+    if not m:
+        raise ValueError(text)
+    year = int(m.group(1))
+    if m.group(2):
+        return year, int(m.group(2)), "M"
+    if m.group(3):
+        return year, int(m.group(3)) * 3, "Q"
+    return year, 12, "Y"
+
+
+def month_period(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}"
+
+
+def add_period_columns(obs: pd.DataFrame) -> pd.DataFrame:
+    """Add integer `year` and `month` (last month covered) columns, vectorised."""
+    out = obs.copy()
+    parts = out["period"].astype(str).str.extract(r"^(\d{4})(?:-(?:(\d{2})|Q(\d)))?$")
+    out["year"] = parts[0].astype(int)
+    month = parts[1].astype(float)
+    month = month.fillna(parts[2].astype(float) * 3).fillna(12)
+    out["month"] = month.astype(int)
+    return out
+
+
+def at_vintage(obs: pd.DataFrame, vintage: str | pd.Timestamp | None = None) -> pd.DataFrame:
+    """What was known on `vintage` (end of that day): the latest report of each figure.
+
+    A figure is identified by (indicator, unit, period, value_type); a later `reported_at`
+    supersedes an earlier one. Without a vintage, the latest of everything.
+    """
+    if obs.empty:
+        return obs.copy()
+    frame = obs
+    reported = pd.to_datetime(frame["reported_at"], errors="coerce", format="mixed", utc=True)
+    reported = reported.dt.tz_localize(None)
+    if vintage is not None:
+        cutoff = pd.Timestamp(vintage)
+        if cutoff.tzinfo is not None:
+            cutoff = cutoff.tz_convert("UTC").tz_localize(None)
+        if cutoff == cutoff.normalize():
+            cutoff = cutoff + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1)
+        frame = frame[reported <= cutoff]
+        reported = reported[reported <= cutoff]
+    frame = frame.assign(_r=reported, _i=np.arange(len(frame)))
+    frame = frame.sort_values(["_r", "_i"], kind="stable")
+    keys = ["indicator_id", "unit_code", "period", "value_type"]
+    latest = frame.drop_duplicates(keys, keep="last").drop(columns=["_r", "_i"])
+    return latest.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def ytd_table(obs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Year-to-date and monthly amounts, one row per (indicator, unit, year), months 1..12.
+
+    Takes month amounts and/or YTD figures (already reduced to one vintage) and combines
+    them without double counting: a YTD figure wins for its month; a month amount extends
+    the YTD of the month before. A month whose amount cannot be known is NaN, never 0.
+    Returns (ytd, monthly), both wide frames indexed by indicator_id, unit_code, year.
+    """
+    idx = ["indicator_id", "unit_code", "year"]
+    flows = obs[obs["value_type"].isin(["month", "ytd"])]
+    if flows.empty:
+        empty = pd.DataFrame(columns=list(range(1, 13)),
+                             index=pd.MultiIndex.from_tuples([], names=idx), dtype=float)
+        return empty, empty.copy()
+    flows = add_period_columns(flows) if "year" not in flows else flows
+    flows = flows[flows["period"].astype(str).str.match(r"^\d{4}-\d{2}$")]
+    wide = flows.pivot_table(index=idx, columns=["value_type", "month"], values="value",
+                             aggfunc="last")
+    cols = list(range(1, 13))
+
+    def part(kind: str) -> np.ndarray:
+        if kind in wide.columns.get_level_values(0):
+            return wide[kind].reindex(columns=cols).to_numpy(dtype=float)
+        return np.full((len(wide), 12), np.nan)
+
+    given_month, given_ytd = part("month"), part("ytd")
+    ytd = np.full_like(given_month, np.nan)
+    monthly = np.full_like(given_month, np.nan)
+    prev = np.zeros(len(wide))  # YTD at the end of the month before (0 before January)
+    for t in range(12):
+        from_month = prev + given_month[:, t]
+        ytd[:, t] = np.where(np.isnan(given_ytd[:, t]), from_month, given_ytd[:, t])
+        monthly[:, t] = np.where(np.isnan(given_month[:, t]), ytd[:, t] - prev, given_month[:, t])
+        prev = ytd[:, t]
+    index = wide.index
+    return (pd.DataFrame(ytd, index=index, columns=cols),
+            pd.DataFrame(monthly, index=index, columns=cols))
+
+
+def ytd_to_monthly(ytd: pd.Series) -> pd.Series:
+    """Monthly amounts from a YTD series indexed by month (Jan = first difference from 0)."""
+    ytd = ytd.sort_index()
+    return ytd.diff().fillna(ytd)
+
+
+def monthly_to_ytd(monthly: pd.Series) -> pd.Series:
+    """YTD from monthly amounts; a missing month makes every later YTD unknown."""
+    monthly = monthly.sort_index()
+    return monthly.cumsum(skipna=False)
+
+
+def decreasing_ytd(ytd: pd.DataFrame, tolerance: float = 1e-9) -> list[tuple[tuple, int, float, float]]:
+    """(series key, month, previous YTD, YTD) for every month where a YTD goes down."""
+    values = ytd.to_numpy(dtype=float)
+    found = []
+    for row, col in zip(*np.where(np.diff(values, axis=1) < -tolerance), strict=True):
+        found.append((ytd.index[row], int(col) + 2, values[row, col], values[row, col + 1]))
+    return found
+
+
+def readings(obs: pd.DataFrame) -> pd.DataFrame:
+    """Level and annual readings in long form with year and month: the level-kind input."""
+    frame = obs[obs["value_type"].isin(["level", "annual"])]
+    return add_period_columns(frame).sort_values(["indicator_id", "unit_code", "year", "month"])

@@ -1,0 +1,42 @@
+"""Shared fixtures: the real catalog, a scratch store, and a runner for the `kpi` command."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kpi_lib.catalog import load_catalog
+from kpi_lib.paths import DEFAULT_CATALOG, PROJECT_ROOT
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def catalog():
+    return load_catalog(DEFAULT_CATALOG)
+
+
+@pytest.fixture(scope="session")
+def other_catalog():
+    return load_catalog(FIXTURES / "catalog_other.yaml")
+
+
+def tree_checksum(root: Path) -> str:
+    """One sha256 over every file's path and bytes under `root` (missing root -> fixed value)."""
+    digest = hashlib.sha256()
+    if not root.exists():
+        return "absent"
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name != ".lock"):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def run_kpi(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the real `kpi` command line in a subprocess, as a user would."""
+    return subprocess.run([sys.executable, "-m", "kpi_lib.cli", *map(str, args)],
+                          check=False, capture_output=True, text=True, cwd=cwd or PROJECT_ROOT, timeout=600)
