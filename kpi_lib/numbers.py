@@ -45,7 +45,7 @@ def evidence(text: str) -> str | None:
         return "vi" if s.rfind(",") > s.rfind(".") else "plain"
     for sep, conv_if_decimal, other in ((",", "vi", "plain"), (".", "plain", "vi")):
         if sep in s:
-            _tail = s.rpartition(sep)[2]
+            tail = s.rpartition(sep)[2]
             if s.count(sep) > 1:
                 return other if _grouped(s, sep) else None  # repeated: thousands
             if len(tail) != 3:
