@@ -18,7 +18,7 @@ KINDS = ("flow", "level", "annual", "derived", "milestone")
 RULES = ("about", "ge", "le", "gt", "reduce", "yes")
 DIRECTIONS = ("higher", "lower", "band")
 RULE_SYMBOL = {"about": "≈", "ge": "≥", "le": "≤", "gt": ">", "reduce": "<", "yes": "="}
-DEFAULT_THRESHOLDS = {"on_track_p": 0.75, "off_track_p": 0.25, "off_track_gap": 0.85}
+DEFAULT_THRESHOLDS = {"on_track_p": 0.75, "off_track_p": 0.25, "off_track_gap": 0.95}
 ID_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 

@@ -111,6 +111,41 @@ def cmd_load(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_forecast(args: argparse.Namespace) -> int:
+    from .pipeline import forecast_table, run_assessment
+
+    a = run_assessment(args.catalog, args.data, args.as_of, args.unit, args.vintage,
+                       use_ets=not args.no_ets)
+    table = forecast_table(a)
+    if args.format == "csv":
+        table.to_csv(sys.stdout, index=False, lineterminator="\n", float_format="%.6g")
+        return 0
+    print(a.dataset.summary().splitlines()[0])
+    if a.dataset.source.synthetic:
+        print("NOTE: SYNTHETIC sample data (số liệu mẫu giả lập)")
+    show = table.drop(columns=["unit_code", "as_of", "reason", "interval_source"])
+    with __import__("pandas").option_context("display.width", 200, "display.max_columns", 30):
+        print(f"as of {a.period}\n" + show.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+    return 0
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from .backtest_report import backtest_table
+    from .catalog import load_catalog
+    from .data import load_dataset
+
+    cat = load_catalog(args.catalog)
+    ds = load_dataset(cat, args.data, vintage=args.vintage)
+    table = backtest_table(ds, indicator=args.indicator, use_ets=not args.no_ets)
+    if args.format == "csv":
+        table.to_csv(sys.stdout, index=False, lineterminator="\n", float_format="%.6g")
+    else:
+        print("error = log(actual ÷ estimate), root mean square over past years, in % "
+              "(pooled over units); 'chosen' = the method used at that month")
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kpi", description="KPI workbench for planning offices")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -140,6 +175,23 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.add_argument("--vintage", help="what was known on this date (YYYY-MM-DD)")
     p.set_defaults(func=cmd_load)
+
+    p = sub.add_parser("forecast", help="year-end estimate, interval, probability and status")
+    _add_common(p)
+    p.add_argument("--as-of", default="latest", help="YYYY-MM or latest (default)")
+    p.add_argument("--unit", help="unit code (default: every unit in the data)")
+    p.add_argument("--vintage", help="use what was known on this date (YYYY-MM-DD)")
+    p.add_argument("--format", choices=["table", "csv"], default="table")
+    p.add_argument("--no-ets", action="store_true", help="skip the per-series ETS model")
+    p.set_defaults(func=cmd_forecast)
+
+    p = sub.add_parser("backtest", help="each method's error by indicator and month")
+    _add_common(p)
+    p.add_argument("--indicator", help="one indicator id (default: every flow)")
+    p.add_argument("--vintage", help="use what was known on this date (YYYY-MM-DD)")
+    p.add_argument("--format", choices=["table", "csv"], default="table")
+    p.add_argument("--no-ets", action="store_true", help="skip the per-series ETS model")
+    p.set_defaults(func=cmd_backtest)
     return parser
 
 

@@ -25,7 +25,8 @@ from .numbers import NumberError, evidence, parse_number
 from .store import Store, sha256_of
 from .tidy import OBS_COLUMNS, VALUE_TYPES, at_vintage, decreasing_ytd, parse_period, ytd_table
 
-ALLOWED_TYPES = {"flow": {"month", "ytd", "annual"}, "milestone": {"month", "ytd", "level", "annual"},
+ALLOWED_TYPES = {"flow": {"month", "ytd", "annual"},
+                 "milestone": {"month", "ytd", "level", "annual", "planned"},
                  "level": {"level", "annual"}, "annual": {"annual", "level"}}
 DEFAULT_TYPE = {"flow": "month", "milestone": "month", "level": "level", "annual": "annual"}
 YES = {"1", "đạt", "dat", "có", "co", "yes", "x"}

@@ -29,3 +29,4 @@ SAMPLE_DIR = DATA_DIR / "sample"
 DEFAULT_STORE = DATA_DIR / "store"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 REPORTS_DIR = PROJECT_ROOT / "reports"
+CACHE_DIR = Path(os.environ.get("KPI_CACHE", PROJECT_ROOT / ".cache"))

@@ -161,15 +161,16 @@ def _levels(out: _Rows, rng: np.random.Generator) -> None:
     # Annual level readings (year-end), announced in the following year: none yet for 2025.
     for year in range(2020, 2025):
         rep = f"{year + 1}-03-15"
-        out.add("T05a", f"{year}", 34.2 + 0.3 * (year - 2020), "level", rep,
+        k = year - 2020
+        out.add("T05a", f"{year}", 34.2 + 0.3 * k + rng.normal(0, 0.1), "level", rep,
                 "UBND tỉnh công bố (số liệu mẫu)")
-        out.add("T05b", f"{year}", 6.8 + 0.3 * (year - 2020), "level", rep,
+        out.add("T05b", f"{year}", 6.8 + 0.3 * k + rng.normal(0, 0.1), "level", rep,
                 "Phòng Kinh tế - Hạ tầng (số liệu mẫu)")
-        out.add("T06", f"{year}", 60.0 + 1.9 * (year - 2020), "level", rep,
+        out.add("T06", f"{year}", 60.0 + 1.9 * k + rng.normal(0, 0.4), "level", rep,
                 "Phòng Kinh tế - Hạ tầng (số liệu mẫu)")
-        out.add("T09b", f"{year}", 72.0 + 2.1 * (year - 2020), "level", rep,
+        out.add("T09b", f"{year}", 72.0 + 2.1 * k + rng.normal(0, 0.3), "level", rep,
                 "Phòng Giáo dục (số liệu mẫu)")
-        out.add("T08a", f"{year}", min(100.0, 85.0 + 4.0 * (year - 2020)), "level", rep,
+        out.add("T08a", f"{year}", min(100.0, 84.0 + 4.0 * k), "level", rep,
                 "Văn phòng Điều phối NTM (số liệu mẫu)")
     out.add("T09b", "2025-05", 81.69, "level", "2025-06-10", "Phòng Giáo dục (số liệu mẫu)")
 
@@ -184,6 +185,8 @@ def _milestones(out: _Rows) -> None:
     out.add("T09a", "2025-05", 1, "month", "2025-06-05", "Phòng Giáo dục (số liệu mẫu)")
     out.add("T08c", "2023-11", 1, "month", "2023-12-05", src)
     out.add("T08d", "2025-06", 0, "level", "2025-07-05", src)
+    # The district's new-rural recognition is scheduled for December (not yet obtained).
+    out.add("T08d", "2025-12", 1, "planned", "2025-09-05", src)
 
 
 def _annuals(out: _Rows, rng: np.random.Generator) -> None:

@@ -10,6 +10,7 @@ value_type:
 - `ytd`    the year-to-date cumulative ("lũy kế") at the end of that month
 - `level`  a reading of a rate or stock at that time
 - `annual` a whole-year value (a survey, or a past year's total)
+- `planned` a milestone scheduled for that month (a recognition not yet obtained)
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pandas as pd
 
 OBS_COLUMNS = ["indicator_id", "unit_code", "period", "value", "value_type",
                "reported_at", "source", "file_sha256"]
-VALUE_TYPES = ("month", "ytd", "level", "annual")
+VALUE_TYPES = ("month", "ytd", "level", "annual", "planned")
 _PERIOD = re.compile(r"^(\d{4})(?:-(?:(0[1-9]|1[0-2])|Q([1-4])))?$")
 
 

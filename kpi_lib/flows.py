@@ -1,0 +1,345 @@
+"""Year-end estimates for flows, vectorised across series, with rolling-origin backtests.
+
+A flow's year-end value is the sum of its months. Every method here is arithmetic over a
+cube YTD[series, year, month], so 80,000 series cost milliseconds:
+
+- same_period    YTD × (last year's total ÷ last year's YTD at the same month): the
+                 "so cùng kỳ" estimate Vietnamese offices use.
+- seasonal_share YTD ÷ the average share of the year done by this month in past years.
+- history        last year's total × recent growth (ignores this year's figures).
+- ets            Holt-Winters (statsmodels, damped trend) on the monthly series: actual
+                 Jan..m plus forecast m+1..12. Per series, so only for a district's few.
+- combined       the others weighted by 1 / their backtest mean squared error at that month.
+- run_rate       YTD × 12 / m, the naive reference (reported, never chosen).
+
+For January the Lunar New Year matters: shares and ratios for month 1 come from years
+whose Tết fell in the same month as this year's (from February on, Jan+Feb are both in
+the YTD and the shift cancels out).
+
+Backtests re-run each method on past years as if it were month m then, giving the error
+log(actual total ÷ estimate) per series, year and month. Errors are pooled across units of
+the same indicator. The chosen method per series and month is the one with the smallest
+root-mean-square error; its errors also give the interval and the probability of meeting
+the target.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from .lunar import tet_month
+
+BASE_METHODS = ("same_period", "seasonal_share", "history")
+CANDIDATES = ("same_period", "seasonal_share", "history", "ets", "combined")
+SHARE_YEARS = 5
+GROWTH_YEARS = 3
+ETS_BACKTEST_YEARS = 3
+CACHE_VERSION = 3
+
+
+@dataclass
+class Cube:
+    """YTD[series, year, month] with the series keys and the calendar years."""
+
+    keys: list[tuple[str, str]]  # (indicator_id, unit_code)
+    years: np.ndarray
+    ytd: np.ndarray
+
+    @property
+    def totals(self) -> np.ndarray:
+        return self.ytd[:, :, 11]
+
+    def digest(self) -> str:
+        h = hashlib.sha256()
+        h.update(repr((self.keys, self.years.tolist())).encode())
+        h.update(np.ascontiguousarray(self.ytd).tobytes())
+        return h.hexdigest()
+
+
+def cube_from_ytd(ytd_wide, keys: list[tuple[str, str]] | None = None) -> Cube:
+    """Build the cube from Dataset.ytd (index indicator_id, unit_code, year; columns 1..12)."""
+    frame = ytd_wide
+    if keys is not None:
+        mask = [k[:2] in set(keys) for k in frame.index]
+        frame = frame[mask]
+    if frame.empty:
+        return Cube(keys or [], np.array([], dtype=int), np.zeros((len(keys or []), 0, 12)))
+    years = np.arange(frame.index.get_level_values(2).min(),
+                      frame.index.get_level_values(2).max() + 1)
+    series = keys or sorted({k[:2] for k in frame.index})
+    pos = {k: i for i, k in enumerate(series)}
+    cube = np.full((len(series), len(years), 12), np.nan)
+    s_idx = np.array([pos[k[:2]] for k in frame.index])
+    y_idx = frame.index.get_level_values(2).to_numpy() - years[0]
+    cube[s_idx, y_idx, :] = frame.to_numpy(dtype=float)
+    return Cube(series, years, cube)
+
+
+def _ref_years(years: np.ndarray, ti: int, m: int, limit: int) -> list[int]:
+    """Indices of the past years to learn from for target year index ti at month m."""
+    past = list(range(max(0, ti - limit), ti))
+    if m == 1:
+        same = [j for j in range(ti) if tet_month(int(years[j])) == tet_month(int(years[ti]))]
+        if same:
+            return same[-limit:]
+    return past
+
+
+def base_estimates(cube: Cube, ti: int, m: int) -> dict[str, np.ndarray]:
+    """Every vectorised method's estimate for year index ti as of month m (1..12)."""
+    ytd = cube.ytd[:, ti, m - 1]
+    totals = cube.totals
+    with np.errstate(divide="ignore", invalid="ignore"):
+        refs = _ref_years(cube.years, ti, m, SHARE_YEARS)
+        share = cube.ytd[:, refs, m - 1] / totals[:, refs] if refs else np.full((len(ytd), 1), np.nan)
+        share = np.where(share > 0, share, np.nan)
+        # same period: the most recent reference year with both figures
+        same_period = np.full_like(ytd, np.nan)
+        for j in refs:  # later years overwrite earlier ones
+            ratio = totals[:, j] / cube.ytd[:, j, m - 1]
+            same_period = np.where(np.isfinite(ratio) & (ratio > 0), ytd * ratio, same_period)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            seasonal = ytd / np.nanmean(share, axis=1)
+        history = np.full_like(ytd, np.nan)
+        last = totals[:, ti - 1] if ti >= 1 else np.full_like(ytd, np.nan)
+        for k in range(1, GROWTH_YEARS + 1):  # the longest span available wins (later k)
+            if ti - 1 - k < 0:
+                break
+            growth = (last / totals[:, ti - 1 - k]) ** (1.0 / k)
+            history = np.where(np.isfinite(growth) & (growth > 0), last * growth, history)
+        history = np.where(np.isnan(history), last, history)
+        run_rate = ytd * 12.0 / m
+    return {"same_period": same_period, "seasonal_share": seasonal, "history": history,
+            "run_rate": run_rate}
+
+
+def ets_estimate(cube: Cube, s: int, ti: int, m: int) -> float:
+    """Holt-Winters on one series' monthly amounts up to (ti, m); NaN when it cannot fit."""
+    from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+    ytd = cube.ytd[s, : ti + 1, :].copy()
+    ytd[ti, m:] = np.nan
+    monthly = np.diff(np.concatenate([np.zeros((ti + 1, 1)), ytd], axis=1), axis=1).ravel()
+    monthly = monthly[: ti * 12 + m]
+    finite = np.isfinite(monthly)
+    if not finite.any():
+        return np.nan
+    start = int(np.argmax(finite))
+    series = monthly[start:]
+    if len(series) < 24 or not np.isfinite(series).all():
+        return np.nan
+    if m == 12:
+        return float(cube.ytd[s, ti, 11])
+    seasonal = "mul" if (series > 0).all() else "add"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = ExponentialSmoothing(series, trend="add", damped_trend=True, seasonal=seasonal,
+                                       seasonal_periods=12).fit()
+            rest = fit.forecast(12 - m)
+    except (ValueError, np.linalg.LinAlgError):
+        return np.nan
+    value = float(cube.ytd[s, ti, m - 1] + np.sum(rest))
+    return value if np.isfinite(value) else np.nan
+
+
+@dataclass
+class Backtest:
+    """Errors log(actual ÷ estimate): method -> array[series, backtest year, month 1..12]."""
+
+    errors: dict[str, np.ndarray]
+    years: np.ndarray  # calendar years that were backtested
+    groups: np.ndarray  # pooling group per series (same indicator)
+
+    def rmse(self, method: str) -> tuple[np.ndarray, np.ndarray]:
+        """Pooled RMSE and error count per (series, month), pooling series of a group."""
+        err = self.errors[method]
+        sq = np.where(np.isfinite(err), err ** 2, 0.0).sum(axis=1)  # (S, 12)
+        n = np.isfinite(err).sum(axis=1).astype(float)
+        n_groups = int(self.groups.max()) + 1 if len(self.groups) else 0
+        g_sq = np.zeros((n_groups, 12))
+        g_n = np.zeros((n_groups, 12))
+        np.add.at(g_sq, self.groups, sq)
+        np.add.at(g_n, self.groups, n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rmse = np.sqrt(g_sq / g_n)
+        return rmse[self.groups], g_n[self.groups]
+
+
+def _groups(keys: list[tuple[str, str]]) -> np.ndarray:
+    ids = {iid: i for i, iid in enumerate(dict.fromkeys(k[0] for k in keys))}
+    return np.array([ids[k[0]] for k in keys], dtype=int)
+
+
+def run_backtest(cube: Cube, use_ets: bool = False, until: int | None = None) -> Backtest:
+    """Errors of every method on each past complete year (index < until) and month."""
+    until = len(cube.years) - 1 if until is None else until
+    targets = [ti for ti in range(1, until) if np.isfinite(cube.totals[:, ti]).any()]
+    n_s = len(cube.keys)
+    names = (*BASE_METHODS, "run_rate", *(("ets",) if use_ets else ()))
+    errors = {k: np.full((n_s, len(targets), 12), np.nan) for k in names}
+    estimates = {k: np.full((n_s, len(targets), 12), np.nan) for k in names}
+    for b, ti in enumerate(targets):
+        actual = cube.totals[:, ti]
+        for m in range(1, 13):
+            est = base_estimates(cube, ti, m)
+            if use_ets and ti >= len(cube.years) - 1 - ETS_BACKTEST_YEARS:
+                est["ets"] = np.array([ets_estimate(cube, s, ti, m) for s in range(n_s)])
+            for k, v in est.items():
+                if k in estimates:
+                    estimates[k][:, b, m - 1] = v
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for k in names:
+            actual = cube.totals[:, targets][:, :, None]
+            errors[k] = np.log(actual / estimates[k])
+            errors[k][~np.isfinite(errors[k])] = np.nan
+    bt = Backtest(errors, cube.years[targets], _groups(cube.keys))
+    # The combination, with weights from the base methods' pooled errors at each month.
+    weights = combination_weights(bt, [k for k in ("same_period", "seasonal_share", "history",
+                                                   "ets") if k in errors])
+    combined = _combine({k: estimates[k] for k in weights}, {k: w[:, None, :] for k, w in
+                                                             weights.items()})
+    with np.errstate(divide="ignore", invalid="ignore"):
+        err = np.log(cube.totals[:, targets][:, :, None] / combined)
+    err[~np.isfinite(err)] = np.nan
+    bt.errors["combined"] = err
+    return bt
+
+
+def combination_weights(bt: Backtest, methods: list[str]) -> dict[str, np.ndarray]:
+    """Weight per method, series and month: 1/MSE, normalised over the methods present."""
+    out = {}
+    for k in methods:
+        rmse, n = bt.rmse(k)
+        with np.errstate(divide="ignore"):
+            w = np.where((n >= 2) & (rmse > 0), 1.0 / rmse ** 2, 0.0)
+        out[k] = w
+    return out
+
+
+def _combine(estimates: dict[str, np.ndarray], weights: dict[str, np.ndarray]) -> np.ndarray:
+    num = 0.0
+    den = 0.0
+    for k, est in estimates.items():
+        w = np.where(np.isfinite(est), weights[k], 0.0)
+        num = num + w * np.nan_to_num(est)
+        den = den + w
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, np.nan)
+
+
+def cached_backtest(cube: Cube, use_ets: bool, cache_dir) -> Backtest:
+    """Backtests depend only on the data; keep them on disk keyed by its checksum."""
+    from pathlib import Path
+
+    key = f"bt-v{CACHE_VERSION}-{'ets' if use_ets else 'vec'}-{cube.digest()[:24]}.pkl"
+    path = Path(cache_dir) / key if cache_dir else None
+    if path and path.is_file():
+        try:
+            with open(path, "rb") as fh:
+                return pickle.load(fh)
+        except (OSError, pickle.UnpicklingError, EOFError):
+            pass
+    bt = run_backtest(cube, use_ets=use_ets)
+    if path:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            with open(tmp, "wb") as fh:
+                pickle.dump(bt, fh)
+            tmp.replace(path)
+        except OSError:
+            pass  # a read-only cache only costs time
+    return bt
+
+
+@dataclass
+class FlowForecast:
+    """Per series: the chosen estimate, its method, and its error scale (log space)."""
+
+    keys: list[tuple[str, str]]
+    data_month: np.ndarray
+    ytd: np.ndarray
+    estimate: np.ndarray
+    method: np.ndarray
+    scale: np.ndarray
+    df: np.ndarray
+    n_backtest: np.ndarray
+    interval_source: np.ndarray
+    all_estimates: dict[str, np.ndarray]
+
+
+def forecast_flows(cube: Cube, year: int, as_of: int, bt: Backtest,
+                   use_ets: bool = False) -> FlowForecast:
+    """Choose, per series, the method with the smallest backtest error at its data month."""
+    ti = int(np.searchsorted(cube.years, year))
+    n_s = len(cube.keys)
+    if ti >= len(cube.years) or cube.years[ti] != year:
+        nan = np.full(n_s, np.nan)
+        return FlowForecast(cube.keys, np.zeros(n_s, int), nan, nan, np.full(n_s, "", object),
+                            nan, nan, np.zeros(n_s), np.full(n_s, "", object), {})
+    # Each series' own latest month with data at or before as_of (late senders lag).
+    known = np.isfinite(cube.ytd[:, ti, :as_of])
+    data_month = np.where(known.any(axis=1), as_of - np.argmax(known[:, ::-1], axis=1), 0)
+    out = {k: np.full(n_s, np.nan) for k in (*CANDIDATES, "run_rate")}
+    rmse = {k: np.full(n_s, np.nan) for k in CANDIDATES}
+    count = {k: np.zeros(n_s) for k in CANDIDATES}
+    ytd_now = np.full(n_s, np.nan)
+    for m in range(1, as_of + 1):
+        rows = data_month == m
+        if not rows.any():
+            continue
+        est = base_estimates(cube, ti, m)
+        if use_ets and "ets" in bt.errors:
+            est["ets"] = np.array([ets_estimate(cube, s, ti, m) if rows[s] else np.nan
+                                   for s in range(n_s)])
+        weights = combination_weights(bt, [k for k in est if k in bt.errors and
+                                           (k in BASE_METHODS or k == "ets")])
+        est["combined"] = _combine({k: est[k] for k in weights},
+                                   {k: w[:, m - 1] for k, w in weights.items()})
+        for k, values in out.items():
+            if k in est:
+                values[rows] = est[k][rows]
+        for k in CANDIDATES:
+            if k in bt.errors:
+                r, n = bt.rmse(k)
+                rmse[k][rows] = r[rows, m - 1]
+                count[k][rows] = n[rows, m - 1]
+        ytd_now[rows] = cube.ytd[rows, ti, m - 1]
+    table = np.stack([np.where(np.isfinite(out[k]) & (count[k] >= 2), rmse[k], np.inf)
+                      for k in CANDIDATES])
+    best = np.argmin(table, axis=0)
+    has = np.isfinite(table.min(axis=0))
+    names = np.array(CANDIDATES, dtype=object)
+    chosen = np.where(has, names[best], "run_rate")
+    estimate = np.where(has, np.choose(best, [out[k] for k in CANDIDATES]), out["run_rate"])
+    scale = np.where(has, np.choose(best, [rmse[k] for k in CANDIDATES]), np.nan)
+    n_bt = np.where(has, np.choose(best, [count[k] for k in CANDIDATES]), 0)
+    source = np.where(has, "backtest", "model")
+    # Inflate for estimating the spread from n errors (prediction, not fit).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = scale * np.sqrt(1 + 1 / np.maximum(n_bt, 1))
+    df = np.maximum(n_bt - 1, 1)
+    # Run-rate fallback: the interval from the dispersion of this year's months so far.
+    fallback = ~has & (data_month >= 2)
+    if fallback.any():
+        monthly = np.diff(np.concatenate([np.zeros((n_s, 1)), cube.ytd[:, ti, :]], axis=1), axis=1)
+        for s in np.where(fallback)[0]:
+            m = data_month[s]
+            sd = np.nanstd(monthly[s, :m], ddof=1)
+            rest_sd = sd * np.sqrt(12 - m) * np.sqrt(1 + 1 / m)
+            est = estimate[s]
+            scale[s] = rest_sd / est if est > 0 else np.nan
+            df[s] = max(m - 1, 1)
+    done = data_month == 12
+    estimate = np.where(done, ytd_now, estimate)
+    chosen = np.where(done, "actual", chosen)
+    scale = np.where(done, 0.0, scale)
+    return FlowForecast(cube.keys, data_month, ytd_now, estimate, chosen, scale, df, n_bt,
+                        np.where(done, "actual", source), out)

@@ -1,0 +1,88 @@
+"""files -> Dataset -> forecasts -> assessment: the one flow every command and notebook uses."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .assess import assess
+from .catalog import Catalog, load_catalog
+from .data import Dataset, load_dataset
+from .errors import KpiError
+from .forecast import ForecastResult, forecast_all
+
+FORECAST_COLUMNS = ["id", "unit_code", "as_of", "actual_to_date", "estimate", "lo80", "hi80",
+                    "lo95", "hi95", "p_meet", "status", "method", "required_pace",
+                    "observed_pace", "target", "data_month", "interval_source", "reason"]
+
+
+@dataclass
+class Assessment:
+    """Everything a report needs for one unit and month."""
+
+    catalog: Catalog
+    dataset: Dataset
+    as_of: int
+    unit: str | None
+    forecast: ForecastResult
+    table: pd.DataFrame
+
+    @property
+    def period(self) -> str:
+        return f"{self.catalog.year}-{self.as_of:02d}"
+
+
+def parse_as_of(text: str | int | None, ds: Dataset, unit: str | None = None) -> int:
+    """'2025-06' -> 6; 'latest' -> the latest month with data. Validated before any work."""
+    year = ds.catalog.year
+    if text in (None, "", "latest"):
+        latest = ds.latest_month(unit)
+        if latest is None:
+            raise KpiError(f"no figures for {year} in the data, so there is no latest month",
+                           fix="ingest this year's figures or pass --as-of YYYY-MM")
+        return latest
+    m = re.fullmatch(r"(\d{4})-(\d{2})", str(text).strip())
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise KpiError("--as-of must be a month YYYY-MM (01–12) or 'latest'", value=text,
+                       fix=f"e.g. --as-of {year}-06")
+    if int(m.group(1)) != year:
+        raise KpiError(f"--as-of {text} is outside the catalog's year {year}", value=text,
+                       fix="pass a month of the catalog's year, or another --catalog")
+    month = int(m.group(2))
+    first = _first_month(ds, unit)
+    if first is None or month < first:
+        raise KpiError(f"--as-of {text} is before any figure of {year}", value=text,
+                       fix=f"the first month with figures is {year}-{first:02d}" if first
+                       else "ingest this year's figures first")
+    return month
+
+
+def _first_month(ds: Dataset, unit: str | None) -> int | None:
+    from .tidy import add_period_columns
+
+    frame = add_period_columns(ds.obs)
+    frame = frame[(frame["year"] == ds.year) & frame["value_type"].isin(["month", "ytd", "level"])]
+    if unit:
+        frame = frame[frame["unit_code"] == unit]
+    return int(frame["month"].min()) if len(frame) else None
+
+
+def run_assessment(catalog: str | Catalog | None = None, data: str | None = None,
+                   as_of: str | int | None = "latest", unit: str | None = None,
+                   vintage: str | None = None, use_ets: bool = True) -> Assessment:
+    cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
+    ds = load_dataset(cat, data, vintage=vintage, unit=unit)
+    month = as_of if isinstance(as_of, int) else parse_as_of(as_of, ds, unit)
+    result = forecast_all(ds, month, unit=unit, use_ets=use_ets)
+    return Assessment(cat, ds, month, unit, result, assess(result, ds))
+
+
+def forecast_table(a: Assessment) -> pd.DataFrame:
+    """The `kpi forecast` output: one row per indicator (and unit)."""
+    t = a.table.rename(columns={"indicator_id": "id", "target_value": "target"}).copy()
+    t["as_of"] = a.period
+    order = {i.id: n for n, i in enumerate(a.catalog.indicators)}
+    t = t.sort_values(["unit_code", "id"], key=lambda c: c.map(order) if c.name == "id" else c)
+    return t[FORECAST_COLUMNS].reset_index(drop=True)
