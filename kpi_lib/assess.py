@@ -60,112 +60,123 @@ def meet_condition(ind: Indicator, target: float) -> tuple[str, float, float]:
     return "ge", target, np.inf  # ge, gt, yes (a continuous outcome makes > and ≥ alike)
 
 
-def _meets(value: float, comparison: str, low: float, high: float, strict: bool) -> bool:
-    if comparison == "band":
-        return low <= value <= high
-    if comparison == "le":
-        return value < high if strict else value <= high
-    return value > low if strict else value >= low
+def _cdf(x: np.ndarray, est: np.ndarray, scale: np.ndarray, df: np.ndarray,
+         log: np.ndarray) -> np.ndarray:
+    """P(outcome ≤ x) under each row's distribution (log-t or additive t), vectorised."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z_log = np.log(np.where(x > 0, x, np.nan) / est) / scale
+        z = np.where(log, z_log, (x - est) / scale)
+        out = stats.t.cdf(z, np.where(np.isfinite(df), df, 1.0))
+    out = np.where(log & (x <= 0), 0.0, out)
+    out = np.where(np.isposinf(x), 1.0, np.where(np.isneginf(x), 0.0, out))
+    return out
 
 
-def _probability(row: pd.Series, comparison: str, low: float, high: float,
-                 samples: np.ndarray | None) -> float:
-    est, scale, df, dist = row["estimate"], row["scale"], row["df"], row["dist"]
-    if samples is not None and dist == "samples":
-        if comparison == "band":
-            return float(np.mean((samples >= low) & (samples <= high)))
-        return float(np.mean(samples <= high) if comparison == "le" else np.mean(samples >= low))
-    if dist not in ("log", "add") or not np.isfinite(est) or not np.isfinite(scale):
-        return np.nan
-    if scale <= 0:
-        return float(_meets(est, comparison, low, high, False))
-
-    def cdf(x: float) -> float:
-        if dist == "log":
-            if x <= 0:
-                return 0.0
-            if not np.isfinite(x):
-                return 1.0
-            z = np.log(x / est) / scale if est > 0 else np.inf
-        else:
-            z = (x - est) / scale
-        return float(stats.t.cdf(z, df))
-
-    if comparison == "band":
-        return cdf(high) - cdf(low)
-    if comparison == "le":
-        return cdf(high)
-    return 1.0 - cdf(low)
-
-
-def _interval(row: pd.Series, q: float, samples: np.ndarray | None) -> float:
-    if row["dist"] == "samples" and samples is not None:
-        return float(np.quantile(samples, q))
-    if row["dist"] == "none":
-        return row["estimate"] if row["final"] else np.nan
-    if not np.isfinite(row["scale"]):
-        return np.nan
-    z = stats.t.ppf(q, row["df"]) * row["scale"]
-    return row["estimate"] * np.exp(z) if row["dist"] == "log" else row["estimate"] + z
-
-
-def _baseline(ds: Dataset, ind: Indicator, unit: str) -> float:
-    """Last year's whole-year value (flows' G baseline is 0; reduce rules compare with it)."""
-    value = ds.annual_values.get((ind.id, unit, ds.year - 1))
-    if value is None:
-        read = ds.readings
-        prev = read[(read["indicator_id"] == ind.id) & (read["unit_code"] == unit) &
-                    (read["year"] == ds.year - 1)]
-        value = float(prev["value"].iloc[-1]) if len(prev) else np.nan
-    return float(value)
+def _last_year(ds: Dataset, ids: pd.Series, units: pd.Series) -> np.ndarray:
+    """Last year's whole-year value per row; for levels, the last reading of last year."""
+    year = ds.year - 1
+    index = pd.MultiIndex.from_arrays([ids, units, np.full(len(ids), year)])
+    values = ds.annual_values.reindex(index).to_numpy(dtype=float)
+    read = ds.readings[ds.readings["year"] == year]
+    if len(read):
+        last = read.groupby(["indicator_id", "unit_code"])["value"].last()
+        fallback = last.reindex(pd.MultiIndex.from_arrays([ids, units])).to_numpy(dtype=float)
+        values = np.where(np.isfinite(values), values, fallback)
+    return values
 
 
 def assess(result: ForecastResult, ds: Dataset) -> pd.DataFrame:
-    """One row per indicator and unit: estimate, intervals, probability, status, paces."""
+    """One row per indicator and unit: estimate, intervals, probability, status, paces.
+
+    Vectorised over rows, so the same code serves one district and 80,000 series.
+    """
     cat: Catalog = ds.catalog
     th = cat.thresholds
-    rows = []
-    for _, f in result.table.iterrows():
-        ind = cat.get(f["indicator_id"])
-        if ind.is_component:
-            continue
-        unit = f["unit_code"]
-        samples = result.samples.get((ind.id, unit))
-        out = f.to_dict()
-        out.update({"item": ind.item, "group": ind.group, "rule": ind.rule})
-        for name, q in (("lo80", 0.10), ("hi80", 0.90), ("lo95", 0.025), ("hi95", 0.975)):
-            out[name] = _interval(f, q, samples)
-        last_year = _baseline(ds, ind, unit)
-        out["last_year"] = last_year
-        target = cat.effective_target(ind)
-        reason = ""
-        if ind.rule == "reduce":
-            target = last_year
-            if not np.isfinite(last_year):
-                reason = f"no {ds.year - 1} total to compare with"
-        if target is None:
-            reason = f"setting '{ind.target_of_setting}' is missing in the catalog"
-        out["target_value"] = target if target is not None else np.nan
-        if ind.is_percent:
-            for k in ("estimate", "lo80", "hi80", "lo95", "hi95"):
-                out[k] = float(np.clip(out[k], 0, 100)) if np.isfinite(out[k]) else out[k]
-        p = np.nan
-        status = "no_data"
-        g = np.nan
-        if not reason and target is not None and np.isfinite(target):
-            comparison, low, high = meet_condition(ind, target)
-            if f["kind"] == "milestone" or (f["dist"] == "none" and not f["final"]):
-                p = f["p_hint"]
-            else:
-                p = _probability(f, comparison, low, high, samples)
-            g = _gap_closure(ind, f, target, last_year)
-            status, reason = _status(ind, f, p, g, comparison, low, high, th, ds)
-        out.update({"p_meet": p, "gap_closure": g, "status": status, "reason": reason})
-        out.update(_paces(ind, f, target, result, ds, unit))
-        rows.append(out)
-    table = pd.DataFrame(rows)
-    table["item_status"] = table.groupby(["item", "unit_code"])["status"].transform(worst_status)
-    return table
+    t = result.table[~result.table["indicator_id"].isin([c.id for c in cat.components])]
+    t = t.reset_index(drop=True).copy()
+    info = pd.DataFrame([{
+        "indicator_id": i.id, "item": i.item, "group": i.group, "rule": i.rule,
+        "target_cat": cat.effective_target(i) if cat.effective_target(i) is not None else np.nan,
+        "setting": i.target_of_setting or "", "is_percent": i.is_percent,
+        "strict": i.rule == "gt",
+        "comparison": meet_condition(i, 1.0)[0],
+        "tol": i.tolerance, "tol_rel": i.tolerance_type == "relative",
+    } for i in cat.indicators])
+    t = t.merge(info, on="indicator_id", how="left")
+    ids, units = t["indicator_id"], t["unit_code"]
+    last_year = _last_year(ds, ids, units)
+    reduce = (t["rule"] == "reduce").to_numpy()
+    target = np.where(reduce, last_year, t["target_cat"].to_numpy(dtype=float))
+    tol = np.where(t["tol_rel"], t["tol"] * np.abs(target), t["tol"])
+    comparison = t["comparison"].to_numpy()
+    about = (t["rule"] == "about").to_numpy()
+    low = np.where(comparison == "ge", target - np.where(about, tol, 0.0),
+                   np.where(comparison == "band", target - tol, -np.inf))
+    high = np.where(comparison == "le", target + np.where(about, tol, 0.0),
+                    np.where(comparison == "band", target + tol, np.inf))
+    est = t["estimate"].to_numpy(dtype=float)
+    scale = t["scale"].to_numpy(dtype=float)
+    df = t["df"].to_numpy(dtype=float)
+    dist = t["dist"].to_numpy()
+    log = dist == "log"
+    parametric = np.isin(dist, ("log", "add")) & np.isfinite(scale) & (scale > 0)
+    final = t["final"].to_numpy(dtype=bool)
+    # Intervals
+    df_values, df_index = np.unique(np.where(np.isfinite(df), df, 1.0), return_inverse=True)
+    for name, q in (("lo80", 0.10), ("hi80", 0.90), ("lo95", 0.025), ("hi95", 0.975)):
+        z = stats.t.ppf(q, df_values)[df_index] * scale  # few distinct df: compute each once
+        value = np.where(log, est * np.exp(z), est + z)
+        value = np.where(parametric, value, np.where(final | ((dist != "none") & (scale == 0)),
+                                                     est, np.nan))
+        for r in np.where(dist == "samples")[0]:
+            value[r] = np.quantile(result.samples[(ids[r], units[r])], q)
+        t[name] = value
+    # Probability of meeting the target
+    with np.errstate(invalid="ignore"):
+        p_ge = 1.0 - _cdf(low, est, scale, df, log)
+        p_le = _cdf(high, est, scale, df, log)
+        p_band = _cdf(high, est, scale, df, log) - _cdf(low, est, scale, df, log)
+    p = np.select([comparison == "ge", comparison == "le"], [p_ge, p_le], p_band)
+    det = np.isin(dist, ("log", "add")) & (scale == 0)
+    meets_est = np.select([comparison == "ge", comparison == "le"], [est >= low, est <= high],
+                          (est >= low) & (est <= high)).astype(float)
+    p = np.where(parametric, p, np.where(det, meets_est, np.nan))
+    for r in np.where(dist == "samples")[0]:
+        x = result.samples[(ids[r], units[r])]
+        cond = {"ge": x >= low[r], "le": x <= high[r]}.get(comparison[r], (x >= low[r]) & (x <= high[r]))
+        p[r] = float(np.mean(cond))
+    milestone = (t["kind"] == "milestone").to_numpy()
+    p = np.where(milestone | ((dist == "none") & ~final), t["p_hint"].to_numpy(dtype=float), p)
+    no_target = ~np.isfinite(target)
+    p = np.where(no_target, np.nan, p)
+    # Gap closure
+    base = np.where(np.isin(t["kind"], ("flow", "milestone")), 0.0, last_year)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g = (est - base) / (target - base)
+    g = np.where(reduce | (comparison == "band") | (t["kind"] == "derived") | (target == base),
+                 np.nan, g)
+    t["last_year"] = last_year
+    t["target_value"] = target
+    if t["is_percent"].any():
+        pct = t["is_percent"].to_numpy(dtype=bool)
+        for k in ("estimate", "lo80", "hi80", "lo95", "hi95"):
+            t[k] = np.where(pct, np.clip(t[k], 0, 100), t[k])
+    t["p_meet"] = p
+    t["gap_closure"] = g
+    status, reason = _status(t, p, g, comparison, low, high, th, ds)
+    t["status"], t["reason"] = status, reason
+    for k, v in _paces(t, target, ds).items():
+        t[k] = v
+    t["item_status"] = item_status(t)
+    return t.drop(columns=["target_cat", "tol", "tol_rel", "comparison"])
+
+
+def item_status(t: pd.DataFrame) -> pd.Series:
+    """worst_status per (item, unit), vectorised: rank, take the minimum, map back."""
+    rank = {s: i for i, s in enumerate(_WORST_ORDER)}
+    ranks = t["status"].map(rank)  # no_data -> NaN, ignored by min
+    best = ranks.groupby([t["item"], t["unit_code"]]).transform("min")
+    return best.map(dict(enumerate(_WORST_ORDER))).fillna("no_data")
 
 
 def worst_status(statuses: pd.Series) -> str:
@@ -177,70 +188,84 @@ def worst_status(statuses: pd.Series) -> str:
     return "no_data"
 
 
-def _gap_closure(ind: Indicator, f: pd.Series, target: float, last_year: float) -> float:
-    if ind.rule == "reduce" or ind.direction == "band" or ind.kind == "derived":
-        return np.nan  # compared directly with the target, not as a gap
-    base = 0.0 if f["kind"] in ("flow", "milestone") else last_year
-    if not np.isfinite(base) or target == base or not np.isfinite(f["estimate"]):
-        return np.nan
-    return float((f["estimate"] - base) / (target - base))
+def _readings_count(ds: Dataset, ids: pd.Series, units: pd.Series) -> np.ndarray:
+    counts = ds.readings.groupby(["indicator_id", "unit_code"]).size()
+    return counts.reindex(pd.MultiIndex.from_arrays([ids, units])).fillna(0).to_numpy()
 
 
-def _status(ind: Indicator, f: pd.Series, p: float, g: float, comparison: str, low: float,
-            high: float, th: dict, ds: Dataset) -> tuple[str, str]:
-    actual = f["actual_to_date"]
-    if f["final"] and np.isfinite(actual):
-        met = _meets(actual, comparison, low, high, ind.rule == "gt")
-        return ("achieved", "final figure") if met else ("off_track", "final figure misses")
-    cumulative = f["kind"] in ("flow", "milestone")
-    if cumulative and comparison == "ge" and np.isfinite(actual) and actual >= low and actual > 0:
-        return "achieved", "already past the target"
-    if cumulative and comparison == "le" and np.isfinite(actual) and actual > high:
-        return "off_track", "already above the ceiling; it cannot come back down this year"
-    if f["kind"] == "flow" and f["data_month"] < MIN_FLOW_MONTHS:
-        return "no_data", f"only {int(f['data_month'])} month(s) of figures this year"
-    if f["kind"] == "derived" and f["data_month"] < MIN_FLOW_MONTHS:
-        return "no_data", "components have fewer than 3 months of figures"
-    if f["low_confidence"]:
-        return "no_data", "no figure in the year yet; projection from past years shown"
-    if f["kind"] == "level":
-        read = ds.readings
-        n = int(((read["indicator_id"] == ind.id) & (read["unit_code"] == f["unit_code"])).sum())
-        if n < MIN_LEVEL_READINGS:
-            return "no_data", f"only {n} reading(s)"
-    if f["kind"] == "milestone":
-        if f["estimate"] >= low:
-            return "at_risk", "scheduled, not yet obtained"
-        if not np.isfinite(p):
-            return "no_data", "too few past years to judge"
-    if not np.isfinite(p):
-        return "no_data", "no estimate"
-    if p >= th["on_track_p"]:
-        return "on_track", ""
-    if p < th["off_track_p"]:
-        if np.isfinite(g) and g >= th["off_track_gap"]:
-            return "at_risk", f"unlikely, but {g:.0%} of the gap closed"
-        return "off_track", ""
-    return "at_risk", ""
+def _status(t: pd.DataFrame, p: np.ndarray, g: np.ndarray, comparison: np.ndarray,
+            low: np.ndarray, high: np.ndarray, th: dict, ds: Dataset) -> tuple[list, list]:
+    """Ordered rules: the first that applies decides each row's status and its reason."""
+    kind = t["kind"].to_numpy()
+    actual = t["actual_to_date"].to_numpy(dtype=float)
+    est = t["estimate"].to_numpy(dtype=float)
+    month = t["data_month"].to_numpy()
+    strict = t["strict"].to_numpy(dtype=bool)
+    final = t["final"].to_numpy(dtype=bool) & np.isfinite(actual)
+    with np.errstate(invalid="ignore"):
+        met_final = np.select(
+            [comparison == "ge", comparison == "le"],
+            [np.where(strict, actual > low, actual >= low), actual <= high],
+            (actual >= low) & (actual <= high))
+    cumulative = np.isin(kind, ("flow", "milestone"))
+    no_target = ~np.isfinite(np.where(comparison == "le", high, low)) & (comparison != "band")
+    readings = _readings_count(ds, t["indicator_id"], t["unit_code"])
+    setting = t["setting"].to_numpy()
+    rules = [
+        (no_target & (setting != ""), "no_data",
+         lambda r: [f"setting '{s}' is missing in the catalog" for s in setting[r]]),
+        (no_target, "no_data", f"no {ds.year - 1} total to compare with"),
+        (final & met_final, "achieved", "final figure"),
+        (final & ~met_final, "off_track", "final figure misses"),
+        (cumulative & (comparison == "ge") & (actual >= low) & (actual > 0), "achieved",
+         "already past the target"),
+        (cumulative & (comparison == "le") & (actual > high), "off_track",
+         "already above the ceiling; it cannot come back down this year"),
+        (np.isin(kind, ("flow", "derived")) & (month < MIN_FLOW_MONTHS), "no_data",
+         lambda r: [f"only {int(m)} month(s) of figures this year" for m in month[r]]),
+        (t["low_confidence"].to_numpy(dtype=bool), "no_data",
+         "no figure in the year yet; projection from past years shown"),
+        ((kind == "level") & (readings < MIN_LEVEL_READINGS), "no_data",
+         lambda r: [f"only {int(n)} reading(s)" for n in readings[r]]),
+        ((kind == "milestone") & (est >= low), "at_risk", "scheduled, not yet obtained"),
+        (~np.isfinite(p), "no_data", "no estimate, or too few past years to judge"),
+        (p >= th["on_track_p"], "on_track", ""),
+        ((p < th["off_track_p"]) & (np.nan_to_num(g, nan=-np.inf) >= th["off_track_gap"]),
+         "at_risk", lambda r: [f"unlikely, but {x:.0%} of the gap closed" for x in g[r]]),
+        (p < th["off_track_p"], "off_track", ""),
+    ]
+    status = np.full(len(t), "at_risk", dtype=object)
+    reason = np.full(len(t), "", dtype=object)
+    decided = np.zeros(len(t), dtype=bool)
+    for cond, label, why in rules:
+        take = np.asarray(cond, dtype=bool) & ~decided
+        status[take] = label
+        if take.any():
+            rows = np.where(take)[0]
+            reason[rows] = np.asarray(why(rows), dtype=object) if callable(why) else why
+        decided |= take
+    return list(status), list(reason)
 
 
-def _paces(ind: Indicator, f: pd.Series, target: float | None, result: ForecastResult,
-           ds: Dataset, unit: str) -> dict:
+def _paces(t: pd.DataFrame, target: np.ndarray, ds: Dataset) -> dict[str, np.ndarray]:
     """Monthly pace still required vs the pace so far and last year's in the same months."""
-    out = {"required_pace": np.nan, "observed_pace": np.nan, "last_year_pace": np.nan}
-    m = int(f["data_month"])
-    if f["kind"] != "flow" or m == 0 or target is None or not np.isfinite(target):
-        return out
-    ytd = f["actual_to_date"]
-    out["observed_pace"] = ytd / m
-    if m < 12:
-        out["required_pace"] = (target - ytd) / (12 - m)
-        try:
-            last = ds.ytd.loc[(ind.id, unit, ds.year - 1)]
-            out["last_year_pace"] = float((last[12] - last[m]) / (12 - m))
-        except KeyError:
-            pass
-    return out
+    m = t["data_month"].to_numpy()
+    flow = (t["kind"] == "flow").to_numpy() & (m > 0) & np.isfinite(target)
+    ytd = t["actual_to_date"].to_numpy(dtype=float)
+    left = np.where(m < 12, 12 - m, np.nan)
+    index = pd.MultiIndex.from_arrays([t["indicator_id"], t["unit_code"],
+                                       np.full(len(t), ds.year - 1)])
+    last = ds.ytd.reindex(index).to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        col = np.clip(m - 1, 0, 11).astype(int)[:, None]
+        last_at_m = np.take_along_axis(last, col, axis=1)[:, 0] if len(t) else np.array([])
+        last_at_m = np.where(m > 0, last_at_m, np.nan)
+        last_total = last[:, 11] if len(t) else np.array([])
+        return {
+            "required_pace": np.where(flow, (target - ytd) / left, np.nan),
+            "observed_pace": np.where(flow, ytd / np.where(m > 0, m, np.nan), np.nan),
+            "last_year_pace": np.where(flow, (last_total - last_at_m) / left, np.nan),
+        }
 
 
 def trajectory(result: ForecastResult, indicator_id: str, unit: str, target: float) -> pd.Series:

@@ -51,6 +51,10 @@ class Dataset:
         full = self.ytd[12].dropna()
         return pd.concat([full[~full.index.isin(ann.index)], ann]).sort_index().rename("value")
 
+    @cached_property
+    def units(self) -> list[str]:
+        return sorted(str(u) for u in pd.unique(self.obs["unit_code"]))
+
     @property
     def year(self) -> int:
         return self.catalog.year

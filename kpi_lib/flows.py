@@ -39,7 +39,7 @@ CANDIDATES = ("same_period", "seasonal_share", "history", "ets", "combined")
 SHARE_YEARS = 5
 GROWTH_YEARS = 3
 ETS_BACKTEST_YEARS = 3
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 
 
 @dataclass
@@ -63,20 +63,21 @@ class Cube:
 
 def cube_from_ytd(ytd_wide, keys: list[tuple[str, str]] | None = None) -> Cube:
     """Build the cube from Dataset.ytd (index indicator_id, unit_code, year; columns 1..12)."""
+    import pandas as pd
+
     frame = ytd_wide
-    if keys is not None:
-        mask = [k[:2] in set(keys) for k in frame.index]
-        frame = frame[mask]
-    if frame.empty:
-        return Cube(keys or [], np.array([], dtype=int), np.zeros((len(keys or []), 0, 12)))
-    years = np.arange(frame.index.get_level_values(2).min(),
-                      frame.index.get_level_values(2).max() + 1)
-    series = keys or sorted({k[:2] for k in frame.index})
-    pos = {k: i for i, k in enumerate(series)}
+    pairs = pd.MultiIndex.from_arrays([frame.index.get_level_values(0),
+                                       frame.index.get_level_values(1)])
+    series = list(keys) if keys is not None else sorted(set(pairs))
+    s_idx = pd.MultiIndex.from_tuples(series).get_indexer(pairs) if series else \
+        np.full(len(pairs), -1)
+    keep = s_idx >= 0
+    if not keep.any():
+        return Cube(series, np.array([], dtype=int), np.zeros((len(series), 0, 12)))
+    year_level = frame.index.get_level_values(2).to_numpy()[keep]
+    years = np.arange(year_level.min(), year_level.max() + 1)
     cube = np.full((len(series), len(years), 12), np.nan)
-    s_idx = np.array([pos[k[:2]] for k in frame.index])
-    y_idx = frame.index.get_level_values(2).to_numpy() - years[0]
-    cube[s_idx, y_idx, :] = frame.to_numpy(dtype=float)
+    cube[s_idx[keep], year_level - years[0], :] = frame.to_numpy(dtype=float)[keep]
     return Cube(series, years, cube)
 
 
@@ -149,27 +150,68 @@ def ets_estimate(cube: Cube, s: int, ti: int, m: int) -> float:
     return value if np.isfinite(value) else np.nan
 
 
+_WORKER_CUBE: Cube | None = None
+
+
+def _init_worker(cube: Cube) -> None:
+    global _WORKER_CUBE
+    _WORKER_CUBE = cube
+
+
+def _ets_task(task: tuple[int, int, int]) -> float:
+    return ets_estimate(_WORKER_CUBE, *task)
+
+
+def ets_batch(cube: Cube, tasks: list[tuple[int, int, int]], jobs: int | None = None) -> list[float]:
+    """Per-series model fits (series, year index, month), across processes when many.
+
+    The vectorised methods need no help; the model path is the slow one (~80 ms a fit),
+    so a batch of more than a few dozen fits is spread over the machine's cores.
+    """
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    jobs = jobs or os.cpu_count() or 1
+    if jobs < 2 or len(tasks) < 48:
+        return [ets_estimate(cube, *t) for t in tasks]
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
+                             initargs=(cube,)) as pool:
+        return list(pool.map(_ets_task, tasks, chunksize=max(1, len(tasks) // (jobs * 4))))
+
+
 @dataclass
 class Backtest:
-    """Errors log(actual ÷ estimate): method -> array[series, backtest year, month 1..12]."""
+    """Errors log(actual ÷ estimate): method -> array[series, backtest year, month column];
+    `months` names the columns (the as-of months that were backtested)."""
 
     errors: dict[str, np.ndarray]
     years: np.ndarray  # calendar years that were backtested
     groups: np.ndarray  # pooling group per series (same indicator)
+    months: tuple[int, ...] = tuple(range(1, 13))
 
     def rmse(self, method: str) -> tuple[np.ndarray, np.ndarray]:
         """Pooled RMSE and error count per (series, month), pooling series of a group."""
+        memo = self.__dict__.setdefault("_rmse_memo", {})
+        if method not in memo:
+            memo[method] = self._rmse(method)
+        return memo[method]
+
+    def _rmse(self, method: str) -> tuple[np.ndarray, np.ndarray]:
         err = self.errors[method]
-        sq = np.where(np.isfinite(err), err ** 2, 0.0).sum(axis=1)  # (S, 12)
-        n = np.isfinite(err).sum(axis=1).astype(float)
+        finite = np.isfinite(err)
+        sq = np.where(finite, err, 0.0)
+        sq = (sq * sq).sum(axis=1)  # (S, months)
+        n = finite.sum(axis=1).astype(float)
         n_groups = int(self.groups.max()) + 1 if len(self.groups) else 0
-        g_sq = np.zeros((n_groups, 12))
-        g_n = np.zeros((n_groups, 12))
-        np.add.at(g_sq, self.groups, sq)
-        np.add.at(g_n, self.groups, n)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rmse = np.sqrt(g_sq / g_n)
-        return rmse[self.groups], g_n[self.groups]
+        rmse = np.full((len(self.groups), 12), np.nan)
+        count = np.zeros((len(self.groups), 12))
+        for c, m in enumerate(self.months):
+            g_sq = np.bincount(self.groups, sq[:, c], n_groups)
+            g_n = np.bincount(self.groups, n[:, c], n_groups)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rmse[:, m - 1] = np.sqrt(g_sq / g_n)[self.groups]
+            count[:, m - 1] = g_n[self.groups]
+        return rmse, count
 
 
 def _groups(keys: list[tuple[str, str]]) -> np.ndarray:
@@ -177,39 +219,49 @@ def _groups(keys: list[tuple[str, str]]) -> np.ndarray:
     return np.array([ids[k[0]] for k in keys], dtype=int)
 
 
-def run_backtest(cube: Cube, use_ets: bool = False, until: int | None = None) -> Backtest:
-    """Errors of every method on each past complete year (index < until) and month."""
+def run_backtest(cube: Cube, use_ets: bool = False, until: int | None = None,
+                 months: tuple[int, ...] | None = None) -> Backtest:
+    """Errors of every method on each past complete year (index < until) and month.
+
+    `months` limits the work to the as-of months a forecast needs; the others stay NaN.
+    """
+    months = tuple(range(1, 13)) if months is None else tuple(sorted(set(months)))
     until = len(cube.years) - 1 if until is None else until
     targets = [ti for ti in range(1, until) if np.isfinite(cube.totals[:, ti]).any()]
     n_s = len(cube.keys)
     names = (*BASE_METHODS, "run_rate", *(("ets",) if use_ets else ()))
-    errors = {k: np.full((n_s, len(targets), 12), np.nan) for k in names}
-    estimates = {k: np.full((n_s, len(targets), 12), np.nan) for k in names}
+    shape = (n_s, len(targets), len(months))
+    estimates = {k: np.full(shape, np.nan) for k in names}
+    ets_tasks = []
     for b, ti in enumerate(targets):
-        actual = cube.totals[:, ti]
-        for m in range(1, 13):
-            est = base_estimates(cube, ti, m)
-            if use_ets and ti >= len(cube.years) - 1 - ETS_BACKTEST_YEARS:
-                est["ets"] = np.array([ets_estimate(cube, s, ti, m) for s in range(n_s)])
-            for k, v in est.items():
+        for c, m in enumerate(months):
+            for k, v in base_estimates(cube, ti, m).items():
                 if k in estimates:
-                    estimates[k][:, b, m - 1] = v
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for k in names:
-            actual = cube.totals[:, targets][:, :, None]
-            errors[k] = np.log(actual / estimates[k])
-            errors[k][~np.isfinite(errors[k])] = np.nan
-    bt = Backtest(errors, cube.years[targets], _groups(cube.keys))
+                    estimates[k][:, b, c] = v
+            if use_ets and ti >= len(cube.years) - 1 - ETS_BACKTEST_YEARS:
+                ets_tasks += [(s, ti, m, b, c) for s in range(n_s)]
+    if ets_tasks:
+        values = ets_batch(cube, [t[:3] for t in ets_tasks])
+        for (s, _, _, b, c), v in zip(ets_tasks, values, strict=True):
+            estimates["ets"][s, b, c] = v
+    actual = cube.totals[:, targets][:, :, None]
+    errors = {k: _log_error(actual, estimates[k]) for k in names}
+    bt = Backtest(errors, cube.years[targets], _groups(cube.keys), months)
     # The combination, with weights from the base methods' pooled errors at each month.
-    weights = combination_weights(bt, [k for k in ("same_period", "seasonal_share", "history",
-                                                   "ets") if k in errors])
-    combined = _combine({k: estimates[k] for k in weights}, {k: w[:, None, :] for k, w in
-                                                             weights.items()})
-    with np.errstate(divide="ignore", invalid="ignore"):
-        err = np.log(cube.totals[:, targets][:, :, None] / combined)
-    err[~np.isfinite(err)] = np.nan
-    bt.errors["combined"] = err
+    weights = combination_weights(bt, [k for k in (*BASE_METHODS, "ets") if k in errors])
+    cols = [m - 1 for m in months]
+    combined = _combine({k: estimates[k] for k in weights},
+                        {k: w[:, None, cols] for k, w in weights.items()})
+    bt.errors["combined"] = _log_error(actual, combined)
+    bt.__dict__.pop("_rmse_memo", None)
     return bt
+
+
+def _log_error(actual: np.ndarray, estimate: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        err = np.log(actual / estimate)
+    err[~np.isfinite(err)] = np.nan
+    return err
 
 
 def combination_weights(bt: Backtest, methods: list[str]) -> dict[str, np.ndarray]:
@@ -234,19 +286,23 @@ def _combine(estimates: dict[str, np.ndarray], weights: dict[str, np.ndarray]) -
         return np.where(den > 0, num / den, np.nan)
 
 
-def cached_backtest(cube: Cube, use_ets: bool, cache_dir) -> Backtest:
+def cached_backtest(cube: Cube, use_ets: bool, cache_dir,
+                    months: tuple[int, ...] | None = None) -> Backtest:
     """Backtests depend only on the data; keep them on disk keyed by its checksum."""
     from pathlib import Path
 
-    key = f"bt-v{CACHE_VERSION}-{'ets' if use_ets else 'vec'}-{cube.digest()[:24]}.pkl"
-    path = Path(cache_dir) / key if cache_dir else None
+    path = None
+    if cache_dir:
+        span = "all" if months is None else "-".join(map(str, sorted(set(months))))
+        key = f"bt-v{CACHE_VERSION}-{'ets' if use_ets else 'vec'}-{span}-{cube.digest()[:24]}.pkl"
+        path = Path(cache_dir) / key
     if path and path.is_file():
         try:
             with open(path, "rb") as fh:
                 return pickle.load(fh)
         except (OSError, pickle.UnpicklingError, EOFError):
             pass
-    bt = run_backtest(cube, use_ets=use_ets)
+    bt = run_backtest(cube, use_ets=use_ets, months=months)
     if path:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -297,8 +353,9 @@ def forecast_flows(cube: Cube, year: int, as_of: int, bt: Backtest,
             continue
         est = base_estimates(cube, ti, m)
         if use_ets and "ets" in bt.errors:
-            est["ets"] = np.array([ets_estimate(cube, s, ti, m) if rows[s] else np.nan
-                                   for s in range(n_s)])
+            est["ets"] = np.full(n_s, np.nan)
+            todo = np.where(rows)[0]
+            est["ets"][todo] = ets_batch(cube, [(int(s), ti, m) for s in todo])
         weights = combination_weights(bt, [k for k in est if k in bt.errors and
                                            (k in BASE_METHODS or k == "ets")])
         est["combined"] = _combine({k: est[k] for k in weights},

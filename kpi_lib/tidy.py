@@ -99,34 +99,71 @@ def ytd_table(obs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     Returns (ytd, monthly), both wide frames indexed by indicator_id, unit_code, year.
     """
     idx = ["indicator_id", "unit_code", "year"]
-    flows = obs[obs["value_type"].isin(["month", "ytd"])]
-    if flows.empty:
+    # Factorise columns once (free for categoricals) and work on arrays: a pivot without
+    # the pivot cost (6 million rows in about a second).
+    p_codes, p_names = _factorize(obs["period"])  # few distinct periods: parse each once
+    p_names = pd.Series(p_names, dtype=object).astype(str)
+    monthly_period = p_names.str.fullmatch(r"\d{4}-\d{2}").to_numpy()
+    t_codes, t_names = _factorize(obs["value_type"])
+    t_names = np.asarray(t_names, dtype=object)
+    keep = monthly_period[p_codes] & np.isin(t_names, ["month", "ytd"])[t_codes]
+    if not keep.any():
         empty = pd.DataFrame(columns=list(range(1, 13)),
                              index=pd.MultiIndex.from_tuples([], names=idx), dtype=float)
         return empty, empty.copy()
-    flows = add_period_columns(flows) if "year" not in flows else flows
-    flows = flows[flows["period"].astype(str).str.match(r"^\d{4}-\d{2}$")]
-    wide = flows.pivot_table(index=idx, columns=["value_type", "month"], values="value",
-                             aggfunc="last")
-    cols = list(range(1, 13))
-
-    def part(kind: str) -> np.ndarray:
-        if kind in wide.columns.get_level_values(0):
-            return wide[kind].reindex(columns=cols).to_numpy(dtype=float)
-        return np.full((len(wide), 12), np.nan)
-
-    given_month, given_ytd = part("month"), part("ytd")
+    p_codes = p_codes[keep]
+    safe = p_names.where(monthly_period, "0000-00")
+    year = safe.str.slice(0, 4).astype(int).to_numpy()[p_codes]
+    month = safe.str.slice(5, 7).astype(int).to_numpy()[p_codes]
+    # One integer key per (indicator, unit, year): factorising ints is ~20x faster than tuples.
+    ind_codes, ind_names = _factorize(obs["indicator_id"])
+    unit_codes, unit_names = _factorize(obs["unit_code"])
+    ind_codes, unit_codes = ind_codes[keep], unit_codes[keep]
+    y0 = year.min()
+    n_years = year.max() - y0 + 1
+    key = (ind_codes.astype(np.int64) * len(unit_names) + unit_codes) * n_years + (year - y0)
+    codes, uniq = pd.factorize(key)  # hashing beats sorting millions of keys
+    order = np.argsort(uniq)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    codes, uniq = rank[codes], uniq[order]  # sorted: indicator, unit, year
+    series, y_off = np.divmod(uniq, n_years)
+    i_idx, u_idx = np.divmod(series, len(unit_names))
+    uniques = pd.MultiIndex.from_arrays([np.asarray(ind_names)[i_idx],
+                                         np.asarray(unit_names)[u_idx], y0 + y_off], names=idx)
+    is_ytd = (t_names == "ytd")[t_codes[keep]]
+    value = obs["value"].to_numpy(dtype=float)[keep]
+    given_month = np.full((len(uniques), 12), np.nan)
+    given_ytd = np.full((len(uniques), 12), np.nan)
+    flat = codes * 12 + (month - 1)  # one vintage: each (series, month, type) occurs once
+    given_month.ravel()[flat[~is_ytd]] = value[~is_ytd]
+    given_ytd.ravel()[flat[is_ytd]] = value[is_ytd]
     ytd = np.full_like(given_month, np.nan)
     monthly = np.full_like(given_month, np.nan)
-    prev = np.zeros(len(wide))  # YTD at the end of the month before (0 before January)
+    prev = np.zeros(len(uniques))  # YTD at the end of the month before (0 before January)
     for t in range(12):
         from_month = prev + given_month[:, t]
         ytd[:, t] = np.where(np.isnan(given_ytd[:, t]), from_month, given_ytd[:, t])
         monthly[:, t] = np.where(np.isnan(given_month[:, t]), ytd[:, t] - prev, given_month[:, t])
         prev = ytd[:, t]
-    index = wide.index
-    return (pd.DataFrame(ytd, index=index, columns=cols),
-            pd.DataFrame(monthly, index=index, columns=cols))
+    cols = list(range(1, 13))
+    return (pd.DataFrame(ytd, index=uniques, columns=cols),
+            pd.DataFrame(monthly, index=uniques, columns=cols))
+
+
+def _factorize(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted codes and names; free for categoricals (their codes already are that)."""
+    if isinstance(column.dtype, pd.CategoricalDtype) and column.cat.ordered is False \
+            and column.cat.categories.is_monotonic_increasing:
+        return column.cat.codes.to_numpy(), column.cat.categories.to_numpy()
+    codes, names = pd.factorize(column.to_numpy(), sort=True)
+    return codes, np.asarray(names)
+
+
+def _as_text(column: pd.Series) -> pd.Series:
+    """String view of a column; categoricals stay categorical (string ops then run once per
+    category, which is what makes millions of rows cheap)."""
+    return column if isinstance(column.dtype, pd.CategoricalDtype) else column.astype(str)
 
 
 def ytd_to_monthly(ytd: pd.Series) -> pd.Series:
