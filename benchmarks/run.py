@@ -18,18 +18,17 @@ def main() -> None:
     args = parser.parse_args()
     out = Path(__file__).resolve().parent / "out"
     out.mkdir(exist_ok=True)
-    log = open(out / "latest.txt", "w", encoding="utf-8")
+    with open(out / "latest.txt", "w", encoding="utf-8") as log:
 
-    def report(line: str) -> None:
-        print(line, flush=True)
-        log.write(line + "\n")
+        def report(line: str) -> None:
+            print(line, flush=True)
+            log.write(line + "\n")
 
-    for name in args.sections:
-        start = time.perf_counter()
-        module = __import__(name)
-        module.run(report)
-        report(f"[{name}: {time.perf_counter() - start:.1f} s]\n")
-    log.close()
+        for name in args.sections:
+            start = time.perf_counter()
+            module = __import__(name)
+            module.run(report)
+            report(f"[{name}: {time.perf_counter() - start:.1f} s]\n")
     print(f"figures saved to {out / 'latest.txt'}")
 
 

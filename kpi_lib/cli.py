@@ -146,6 +146,31 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    from .report import run_month
+
+    print("running the monthly report…", flush=True)
+    result = run_month(as_of=args.as_of, data=args.data, catalog=args.catalog, out=args.out,
+                       lang=args.lang, unit=args.unit, vintage=args.vintage)
+    print(f"published {result.period} in {result.seconds:.1f} s")
+    print(f"HTML report: {result.html}")
+    print(f"all months:  {result.folder.parent / 'index.html'}")
+    return 0
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from .report import backfill, month_range
+
+    months = month_range(args.start, args.end)
+    results = backfill(months, jobs=args.jobs, progress=not args.quiet, data=args.data,
+                       catalog=args.catalog, out=args.out, lang=args.lang, unit=args.unit)
+    for r in results:
+        print(f"{r.period}: {r.html}")
+    if results:
+        print(f"all months: {results[0].folder.parent / 'index.html'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kpi", description="KPI workbench for planning offices")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -192,6 +217,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "csv"], default="table")
     p.add_argument("--no-ets", action="store_true", help="skip the per-series ETS model")
     p.set_defaults(func=cmd_backtest)
+
+    p = sub.add_parser("run", help="the monthly job: execute the report notebooks and publish")
+    _add_common(p)
+    p.add_argument("--as-of", default="latest", help="YYYY-MM or latest (default)")
+    p.add_argument("--out", type=Path, help="reports folder (default: reports/)")
+    p.add_argument("--lang", default="vi", help="vi (default) or en")
+    p.add_argument("--unit", help="unit code (default: the data's unit)")
+    p.add_argument("--vintage", help="use what was known on this date (YYYY-MM-DD)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("backfill", help="run many months, in parallel with --jobs")
+    _add_common(p)
+    p.add_argument("--from", dest="start", required=True, help="first month YYYY-MM")
+    p.add_argument("--to", dest="end", required=True, help="last month YYYY-MM")
+    p.add_argument("--jobs", type=int, default=1, help="months run at once (default 1)")
+    p.add_argument("--out", type=Path, help="reports folder (default: reports/)")
+    p.add_argument("--lang", default="vi", help="vi (default) or en")
+    p.add_argument("--unit", help="unit code (default: the data's unit)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_backfill)
     return parser
 
 

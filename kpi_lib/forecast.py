@@ -272,11 +272,11 @@ def forecast_all(ds: Dataset, as_of: int, unit: str | None = None, use_ets: bool
                 rows.append(_row(ind, u, as_of, **values))
     table = pd.concat([f for f in (flow_frame, pd.DataFrame(rows, columns=COLUMNS))
                        if f is not None and len(f)], ignore_index=True)
-    order = {i.id: n for n, i in enumerate(cat.all_series)}
-    table = table.assign(_o=table["indicator_id"].map(order)).sort_values(
-        "_o", kind="stable").drop(columns="_o").reset_index(drop=True)
     result = ForecastResult(table, cube=cube, flow_alternatives=ff.all_estimates if ff else {})
     _derive(cat, ds, result, units, as_of)
+    order = {i.id: n for n, i in enumerate(cat.all_series)}
+    result.table = result.table.assign(_o=result.table["indicator_id"].map(order)).sort_values(
+        "_o", kind="stable").drop(columns="_o").reset_index(drop=True)
     return result
 
 

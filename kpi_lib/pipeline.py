@@ -13,6 +13,7 @@ from .data import Dataset, load_dataset
 from .errors import KpiError
 from .forecast import ForecastResult, forecast_all
 
+MONTH_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 FORECAST_COLUMNS = ["id", "unit_code", "as_of", "actual_to_date", "estimate", "lo80", "hi80",
                     "lo95", "hi95", "p_meet", "status", "method", "required_pace",
                     "observed_pace", "target", "data_month", "interval_source", "reason"]

@@ -68,12 +68,15 @@ class DataSource:
 
 
 def resolve_data_dir(data: str | Path | None, for_writing: bool = False) -> DataSource:
-    """--data DIR if given; else the working store when it exists; else the shipped sample.
+    """--data DIR if given (or the KPI_DATA environment variable); else the working store
+    when it exists; else the shipped sample.
 
     Writers (ingest) never fall back to the sample: they create the working store.
     """
     from .paths import DEFAULT_STORE, SAMPLE_DIR
 
+    if not data and not for_writing:
+        data = os.environ.get("KPI_DATA") or None
     if data:
         path = Path(data).expanduser().resolve()
         if not for_writing and not (path / OBSERVATIONS).is_file():

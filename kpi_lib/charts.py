@@ -1,0 +1,216 @@
+"""Charts for reviewers. Each helper takes `ax=None`, returns the Figure, never calls
+plt.show(), and imports matplotlib lazily (statsmodels' plotting conventions).
+
+Text uses DejaVu Sans, which ships with matplotlib and covers Vietnamese diacritics.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .assess import STATUS_COLORS, trajectory
+from .i18n import status_label, t
+from .numbers import format_number
+from .pipeline import Assessment
+
+FONT = "DejaVu Sans"
+
+
+def _axes(ax=None, size=(7.5, 4.2)):
+    import matplotlib
+
+    matplotlib.rcParams["font.family"] = FONT
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=size, dpi=100, layout="constrained")
+    else:
+        fig = ax.figure
+    return fig, ax
+
+
+def _vi_axis(ax, lang: str) -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(
+        lambda v, _: format_number(v, 0 if abs(v) >= 10 or float(v).is_integer() else 1, lang)))
+
+
+def plot_flow(a: Assessment, indicator_id: str, unit: str | None = None, ax=None, lang="vi"):
+    """Year-to-date actual, the straight and the seasonal path to target, the forecast fan."""
+    fig, ax = _axes(ax)
+    cat, ds = a.catalog, a.dataset
+    ind = cat.get(indicator_id)
+    unit = unit or a.table["unit_code"].iloc[0]
+    row = a.table[(a.table["indicator_id"] == indicator_id) & (a.table["unit_code"] == unit)]
+    row = row.iloc[0]
+    months = np.arange(1, 13)
+    try:
+        ytd = ds.ytd.loc[(indicator_id, unit, cat.year)]
+    except KeyError:
+        ytd = pd.Series(np.nan, index=months)
+    m = int(row["data_month"])
+    target = row["target_value"]
+    ax.plot(months[:m], ytd.to_numpy()[:m], "o-", color="#1f4e79", lw=2.2, label=t("actual", lang))
+    if np.isfinite(target):
+        ax.plot([0, 12], [0, target], "--", color="#888", lw=1.2, label=t("straight", lang))
+        phased = trajectory(a.forecast, indicator_id, unit, target)
+        if len(phased):
+            ax.plot(phased.index, phased.to_numpy(), ":", color="#555", lw=1.5,
+                    label=t("phased", lang))
+        ax.axhline(target, color="#d32f2f", lw=1.2, label=t("target_line", lang))
+    if m and np.isfinite(row["estimate"]):
+        x = [m, 12]
+        y0 = ytd.iloc[m - 1]
+        ax.plot(x, [y0, row["estimate"]], "-", color=STATUS_COLORS.get(row["status"], "#444"),
+                lw=2, label=t("forecast", lang))
+        if np.isfinite(row["lo80"]):
+            ax.fill_between(x, [y0, row["lo80"]], [y0, row["hi80"]], alpha=0.25,
+                            color=STATUS_COLORS.get(row["status"], "#444"), label=t("band", lang))
+    _finish(ax, ind.name(lang), ind.entry_unit, lang, row["status"])
+    ax.set_xlim(0.5, 12.5)
+    return fig
+
+
+def plot_level(a: Assessment, indicator_id: str, unit: str | None = None, ax=None, lang="vi"):
+    """Readings over the past years and this year, the target, the year-end estimate."""
+    fig, ax = _axes(ax)
+    cat, ds = a.catalog, a.dataset
+    ind = cat.get(indicator_id)
+    unit = unit or a.table["unit_code"].iloc[0]
+    row = a.table[(a.table["indicator_id"] == indicator_id) & (a.table["unit_code"] == unit)].iloc[0]
+    read = ds.readings
+    read = read[(read["indicator_id"] == indicator_id) & (read["unit_code"] == unit)]
+    x = read["year"] + (read["month"] - 0.5) / 12
+    ax.plot(x, read["value"], "o-", color="#1f4e79", ms=3, lw=1.5, label=t("readings", lang))
+    if np.isfinite(row["target_value"]):
+        ax.axhline(row["target_value"], color="#d32f2f", lw=1.2, label=t("target_line", lang))
+    if np.isfinite(row["estimate"]):
+        xe = cat.year + 11.5 / 12
+        err = None
+        if np.isfinite(row["lo80"]):
+            err = [[row["estimate"] - row["lo80"]], [row["hi80"] - row["estimate"]]]
+        ax.errorbar([xe], [row["estimate"]], yerr=err, fmt="s", color=STATUS_COLORS.get(
+            row["status"], "#444"), capsize=4, label=t("forecast", lang))
+    _finish(ax, ind.name(lang), ind.unit, lang, row["status"])
+    ax.set_xlabel(t("year_word", lang))
+    return fig
+
+
+def _finish(ax, title: str, unit: str, lang: str, status: str) -> None:
+    ax.set_title(f"{title}\n({status_label(status, lang)})", fontsize=11)
+    ax.set_ylabel(unit)
+    ax.set_xlabel(t("month", lang))
+    _vi_axis(ax, lang)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+
+
+def plot_indicator(a: Assessment, indicator_id: str, ax=None, lang="vi"):
+    """The right chart for the indicator's kind (flows: fan to year-end; others: readings)."""
+    ind = a.catalog.get(indicator_id)
+    if ind.kind == "flow":
+        return plot_flow(a, indicator_id, ax=ax, lang=lang)
+    return plot_level(a, indicator_id, ax=ax, lang=lang)
+
+
+def plot_status_heatmap(history: pd.DataFrame, ax=None, lang="vi"):
+    """Indicator × month grid coloured by status (history: index id, columns months)."""
+    from matplotlib.colors import ListedColormap
+
+    order = list(STATUS_COLORS)
+    fig, ax = _axes(ax, size=(max(5, 0.6 * history.shape[1] + 2), 0.28 * len(history) + 1.5))
+    codes = history.apply(lambda col: col.map({s: i for i, s in enumerate(order)}))
+    ax.imshow(codes.to_numpy(dtype=float), cmap=ListedColormap([STATUS_COLORS[s] for s in order]),
+              vmin=0, vmax=len(order) - 1, aspect="auto")
+    ax.set_xticks(range(history.shape[1]), history.columns, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(history)), history.index, fontsize=8)
+    from matplotlib.patches import Patch
+    ax.legend(handles=[Patch(color=STATUS_COLORS[s], label=status_label(s, lang)) for s in order],
+              bbox_to_anchor=(1.01, 1), loc="upper left", fontsize=8)
+    return fig
+
+
+def plot_seasonal_profile(a: Assessment, indicator_id: str, ax=None, lang="vi"):
+    """Each past year's share of the year done by each month (the seasonal profile)."""
+    fig, ax = _axes(ax)
+    ds = a.dataset
+    unit = a.table["unit_code"].iloc[0]
+    try:
+        ytd = ds.ytd.xs((indicator_id, unit), level=(0, 1))
+    except KeyError:
+        return fig
+    for year, row in ytd.iterrows():
+        if np.isfinite(row[12]) and row[12]:
+            ax.plot(range(1, 13), row.to_numpy() / row[12] * 100, "-", alpha=0.7, label=str(year))
+    ax.set_title(a.catalog.get(indicator_id).name(lang), fontsize=11)
+    ax.set_ylabel("% " + ("cả năm" if lang == "vi" else "of the year"))
+    ax.set_xlabel(t("month", lang))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, ncol=2)
+    return fig
+
+
+def plot_backtest(table: pd.DataFrame, ax=None, lang="vi"):
+    """Backtest error by month for each method (from backtest_report.backtest_table)."""
+    fig, ax = _axes(ax)
+    methods = [c for c in ("same_period", "seasonal_share", "history", "ets", "combined",
+                           "run_rate") if c in table.columns]
+    from .i18n import method_label
+    for k in methods:
+        ax.plot(table["month"], table[k], "o-" if k != "run_rate" else "k--", ms=3,
+                label=method_label(k, lang))
+    ax.set_ylabel("% " + ("sai số" if lang == "vi" else "error"))
+    ax.set_xlabel(t("month", lang))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_group(a: Assessment, group: str, lang: str = "vi"):
+    """One panel per indicator of a plan group that has something to draw; None if none."""
+    import matplotlib.pyplot as plt
+
+    ids = [r["indicator_id"] for _, r in a.table.iterrows()
+           if a.catalog.get(r["indicator_id"]).group == group and r["kind"] in ("flow", "level")
+           and (np.isfinite(r["estimate"]) or r["data_month"] > 0)]
+    if not ids:
+        return None
+    _axes(None)  # sets the font
+    plt.close("all")
+    ncols = 2 if len(ids) > 1 else 1
+    nrows = (len(ids) + ncols - 1) // ncols
+    fig, axes = plt.subplots(nrows, ncols, figsize=(7.2 * ncols, 3.9 * nrows), dpi=90,
+                             layout="constrained", squeeze=False)
+    for ax, iid in zip(axes.ravel(), ids, strict=False):
+        plot_indicator(a, iid, ax=ax, lang=lang)
+    for ax in axes.ravel()[len(ids):]:
+        ax.set_visible(False)
+    return fig
+
+
+def plot_coverage(cov: pd.DataFrame, ax=None, lang="vi"):
+    """Indicator × month coverage: green = figure present, red = expected but missing."""
+    from matplotlib.colors import ListedColormap
+
+    fig, ax = _axes(ax, size=(7.5, 0.25 * len(cov) + 1.5))
+    ax.imshow(cov.to_numpy(dtype=float), cmap=ListedColormap(["#d32f2f", "#4caf50"]), vmin=0,
+              vmax=1, aspect="auto")
+    ax.set_xticks(range(12), range(1, 13))
+    ax.set_yticks(range(len(cov)), cov.index, fontsize=8)
+    ax.set_xlabel(t("month", lang))
+    ax.set_title("Số liệu đã có theo tháng (xanh: có, đỏ: thiếu, trắng: không theo tháng)"
+                 if lang == "vi" else "Figures received by month (green: yes, red: missing, "
+                 "blank: not monthly)", fontsize=10)
+    return fig
+
+
+def show(fig) -> None:
+    """Display a figure in a notebook and free it (no duplicate inline output)."""
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    if fig is not None:
+        display(fig)
+        plt.close(fig)

@@ -1,0 +1,69 @@
+"""reports/index.html: the published months, newest first, and a status history grid
+(indicator × month) whose cells link to each month's report. Self-contained, escaped."""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from .assess import STATUS_COLORS
+from .i18n import status_label
+
+
+def index_html(folders: list[Path], lang: str = "vi") -> str:
+    esc = html.escape
+    vi = lang != "en"
+    title = "Báo cáo chỉ tiêu kế hoạch — các tháng đã công bố" if vi else "Published monthly reports"
+    history: dict[str, dict[str, str]] = {}
+    items = []
+    for folder in folders:
+        summary = pd.read_csv(folder / "summary.csv", dtype={"id": str})
+        name = folder.name
+        counts = summary["status"].value_counts()
+        badges = " ".join(
+            f'<span style="background:{STATUS_COLORS.get(s, "#999")};color:#fff;padding:1px 6px;'
+            f'border-radius:3px">{int(counts.get(s, 0))} {esc(status_label(s, lang))}</span>'
+            for s in STATUS_COLORS if counts.get(s, 0))
+        synthetic = (folder / "SYNTHETIC").exists()
+        flag = (' <b style="color:#b8860b">[số liệu mẫu giả lập]</b>' if vi else
+                ' <b style="color:#b8860b">[synthetic sample]</b>') if synthetic else ""
+        items.append(f'<li><a href="{esc(name)}/monthly_report.html">{esc(name)}</a>{flag} '
+                     f'— {badges} · <a href="{esc(name)}/data_quality.html">'
+                     f'{"chất lượng số liệu" if vi else "data quality"}</a></li>')
+        for _, r in summary.iterrows():
+            history.setdefault(str(r["id"]), {})[name] = str(r["status"])
+    months = [f.name for f in sorted(folders)]
+    head = "".join(f'<th><a href="{esc(m)}/monthly_report.html">{esc(m)}</a></th>' for m in months)
+    rows = []
+    for iid, by_month in history.items():
+        cells = []
+        for m in months:
+            s = by_month.get(m)
+            if s is None:
+                cells.append("<td></td>")
+                continue
+            cells.append(f'<td title="{esc(status_label(s, lang))}" style="background:'
+                         f'{STATUS_COLORS.get(s, "#ccc")}"><a href="{esc(m)}/monthly_report.html" '
+                         f'style="display:block;color:#fff;text-decoration:none">&nbsp;</a></td>')
+        rows.append(f"<tr><th>{esc(iid)}</th>{''.join(cells)}</tr>")
+    legend = " ".join(f'<span style="background:{c};color:#fff;padding:2px 8px">'
+                      f'{esc(status_label(s, lang))}</span>' for s, c in STATUS_COLORS.items())
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"""<!DOCTYPE html>
+<html lang="{'vi' if vi else 'en'}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{esc(title)}</title>
+<style>body{{font-family:"DejaVu Sans",Arial,sans-serif;max-width:1200px;margin:20px auto;padding:0 12px}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ddd;padding:3px 6px;font-size:12px}}
+td{{min-width:28px}}</style></head><body>
+<h1>{esc(title)}</h1>
+<ul>{''.join(items) or ('<li>chưa có báo cáo</li>' if vi else '<li>none yet</li>')}</ul>
+<h2>{'Diễn biến đánh giá theo tháng' if vi else 'Status history'}</h2>
+<p>{legend}</p>
+<table id="status-history"><tr><th>{'Chỉ tiêu' if vi else 'Indicator'}</th>{head}</tr>{''.join(rows)}</table>
+<p><small>{'Cập nhật' if vi else 'Updated'}: {esc(now)}</small></p>
+</body></html>
+"""

@@ -1,0 +1,74 @@
+"""Data quality: coverage by indicator and month, missing and late figures, revisions."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .data import Dataset
+from .store import Store
+from .tidy import add_period_columns
+
+EXPECTED = {"monthly": range(1, 13), "quarterly": (3, 6, 9, 12)}
+LATE_AFTER_DAYS = 15  # a figure reported more than this after its period ended is late
+
+
+def coverage(ds: Dataset, unit: str | None = None) -> pd.DataFrame:
+    """Indicator × month of the plan year: 1 where a figure exists, 0 where expected and
+    missing, NaN where none is expected (annual or event-driven indicators)."""
+    frame = add_period_columns(ds.obs)
+    frame = frame[frame["year"] == ds.year]
+    if unit:
+        frame = frame[frame["unit_code"] == unit]
+    rows = {}
+    for ind in ds.catalog.all_series:
+        if not ind.entered:
+            continue
+        months = set(frame[frame["indicator_id"] == ind.id]["month"])
+        expected = set(EXPECTED.get(ind.frequency, ()))
+        rows[ind.id] = {m: 1.0 if m in months else (0.0 if m in expected else float("nan"))
+                        for m in range(1, 13)}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def missing_figures(ds: Dataset, as_of: int, unit: str | None = None) -> pd.DataFrame:
+    """Indicators whose expected monthly/quarterly figures up to `as_of` are missing."""
+    cov = coverage(ds, unit)
+    out = []
+    for iid, row in cov.iterrows():
+        gaps = [m for m in range(1, as_of + 1) if row[m] == 0.0]
+        if gaps:
+            out.append({"id": iid, "months": gaps})
+    return pd.DataFrame(out, columns=["id", "months"])
+
+
+def late_figures(ds: Dataset, unit: str | None = None, days: int = LATE_AFTER_DAYS) -> pd.DataFrame:
+    """First reports of this year's figures that came more than `days` after the period."""
+    frame = add_period_columns(Store(ds.source.path).read(latest=False)) \
+        if (ds.source.path / "observations.csv").is_file() else add_period_columns(ds.obs)
+    frame = frame[(frame["year"] == ds.year) & frame["period"].str.match(r"^\d{4}-(\d{2}|Q\d)$")]
+    if unit:
+        frame = frame[frame["unit_code"] == unit]
+    if frame.empty:
+        return pd.DataFrame(columns=["id", "period", "days_late"])
+    frame = frame.assign(reported=pd.to_datetime(frame["reported_at"], format="mixed", utc=True)
+                         .dt.tz_localize(None))
+    first = frame.sort_values("reported").drop_duplicates(["indicator_id", "unit_code", "period"])
+    end = pd.to_datetime(first["year"].astype(str) + "-" + first["month"].astype(str) + "-01") \
+        + pd.offsets.MonthEnd(0)
+    lag = (first["reported"] - end).dt.days
+    late = first[lag > days].assign(days_late=lag[lag > days] - days)
+    return late.rename(columns={"indicator_id": "id"})[["id", "period", "days_late"]]
+
+
+def revisions(ds: Dataset, unit: str | None = None) -> pd.DataFrame:
+    """Figures reported more than once, with every vintage's value (what changed, when)."""
+    if not (ds.source.path / "observations.csv").is_file():
+        return pd.DataFrame(columns=["id", "period", "reported_at", "value", "source"])
+    allrows = Store(ds.source.path).read(latest=False)
+    if unit:
+        allrows = allrows[allrows["unit_code"] == unit]
+    keys = ["indicator_id", "unit_code", "period", "value_type"]
+    many = allrows[allrows.duplicated(keys, keep=False)]
+    many = many.sort_values([*keys, "reported_at"])
+    return many.rename(columns={"indicator_id": "id"})[["id", "period", "reported_at", "value",
+                                                        "source"]]

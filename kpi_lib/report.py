@@ -1,0 +1,260 @@
+"""The monthly run: execute the report notebooks with papermill, export self-contained
+HTML (code hidden), Excel and summary.csv, and publish atomically.
+
+Everything is built in a temporary folder beside the published ones and moved into
+place at the end, so a run that fails (or is interrupted) leaves the last good report and
+reports/index.html untouched; its executed notebook is kept under reports/_failed/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .errors import KpiError
+
+PUBLISHED = ("monthly_report", "data_quality")
+EXECUTION_TIMEOUT = 900  # seconds per cell
+SAFE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+_INDEX_LOCK = threading.Lock()
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+class RunFailed(KpiError):
+    """A notebook failed; carries where, so the message can say which cell and why."""
+
+    def __init__(self, notebook: str, kept: Path, cell: int | None, ename: str, evalue: str,
+                 source: str = "") -> None:
+        self.notebook, self.kept, self.cell, self.ename, self.evalue = (notebook, kept, cell,
+                                                                        ename, evalue)
+        where = f"cell {cell}" if cell is not None else "start-up"
+        snippet = source.strip().splitlines()[0][:100] if source.strip() else ""
+        super().__init__(f"{notebook} failed at {where}: {ename}: {evalue}"
+                         + (f"\n  cell starts: {snippet}" if snippet else ""),
+                         fix=f"the executed notebook is kept in {kept}; the last published "
+                             "report is unchanged")
+
+
+@dataclass
+class Published:
+    folder: Path
+    period: str
+    seconds: float
+
+    @property
+    def html(self) -> Path:
+        return self.folder / "monthly_report.html"
+
+
+def check_unit_code(unit: str | None) -> str | None:
+    if unit is not None and not SAFE_CODE.match(unit):
+        raise KpiError("a unit code holds only letters, digits, '-' and '_'", value=unit,
+                       fix="pass a unit code from the catalog, e.g. --unit BINHSON")
+    return unit
+
+
+def folder_name(period: str, unit: str | None) -> str:
+    return period if not unit else f"{period}_{unit}"
+
+
+def export_html(notebook: Path, target: Path, lang: str) -> Path:
+    """Self-contained HTML with code, prompts and the injected-parameters cell removed."""
+    import nbformat
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
+    nb = nbformat.read(notebook, as_version=4)
+    exporter = HTMLExporter(extra_template_basedirs=[str(TEMPLATES)], template_name="kpi",
+                            exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
+    exporter.register_preprocessor(TagRemovePreprocessor(
+        remove_cell_tags={"injected-parameters", "parameters", "developer-note"}, enabled=True), enabled=True)
+    body, _ = exporter.from_notebook_node(nb, resources={"language_code": lang})
+    target.write_text(body, encoding="utf-8")
+    return target
+
+
+def execute(name: str, folder: Path, parameters: dict, kernel: str = "python3") -> Path:
+    """Run one notebook with papermill into `folder`; raises PapermillExecutionError."""
+    import papermill as pm
+
+    from .paths import NOTEBOOKS_DIR
+
+    source = NOTEBOOKS_DIR / f"{name}.ipynb"
+    if not source.is_file():
+        raise KpiError(f"notebook not found: {source}", fix="restore notebooks/ from the repo")
+    from jupyter_client.manager import KernelManager
+
+    output = folder / f"{name}.ipynb"
+    # IPC sockets instead of TCP ports: no port clashes between parallel kernels
+    # (papermill #511) and no unencrypted-TCP warning from the kernel.
+    sockets = tempfile.mkdtemp(prefix="kpi-kernel-")  # short path: socket names are limited
+    km = KernelManager(kernel_name=kernel, transport="ipc")
+    km.ip = os.path.join(sockets, "k")
+    try:
+        pm.execute_notebook(str(source), str(output), parameters=parameters, kernel_name=kernel,
+                            progress_bar=False, log_output=False,
+                            execution_timeout=EXECUTION_TIMEOUT, cwd=str(NOTEBOOKS_DIR), km=km)
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
+    return output
+
+
+def run_month(as_of: str = "latest", data: str | None = None, catalog: str | None = None,
+              out: str | Path | None = None, lang: str = "vi", unit: str | None = None,
+              vintage: str | None = None, update_index: bool = True,
+              notebooks: tuple[str, ...] = PUBLISHED) -> Published:
+    """Validate parameters, execute, export, publish. Returns where the report is."""
+    from papermill.exceptions import PapermillExecutionError
+
+    from .catalog import load_catalog
+    from .data import load_dataset
+    from .i18n import check_lang
+    from .paths import REPORTS_DIR
+    from .pipeline import parse_as_of
+    from .store import resolve_data_dir
+
+    start = time.perf_counter()
+    check_lang(lang)
+    check_unit_code(unit)
+    cat = load_catalog(catalog)
+    ds = load_dataset(cat, data, vintage=vintage, unit=unit)
+    month = parse_as_of(as_of, ds, unit)
+    period = f"{cat.year}-{month:02d}"
+    out = Path(out) if out else REPORTS_DIR
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise KpiError(f"cannot write to the output folder {out} ({exc.strerror})",
+                       fix="pass --out with a folder you can write to") from None
+    name = folder_name(period, unit)
+    tmp = out / f".tmp-{name}-{os.getpid()}-{threading.get_ident()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    source = resolve_data_dir(data)
+    params = {"as_of": period, "data_dir": str(source.path), "catalog": str(cat.path),
+              "unit": unit, "lang": lang, "vintage": vintage}
+    try:
+        jobs = {nb: dict(params) for nb in notebooks}
+        if "monthly_report" in jobs:
+            jobs["monthly_report"]["export_dir"] = str(tmp)
+        if "data_quality" in jobs:
+            jobs["data_quality"].pop("vintage")
+        with ThreadPoolExecutor(max_workers=min(2, len(jobs))) as pool:
+            done = {nb: pool.submit(execute, nb, tmp, p) for nb, p in jobs.items()}
+            executed = {nb: f.result() for nb, f in done.items()}
+        for nb, path in executed.items():
+            export_html(path, tmp / f"{nb}.html", lang)
+    except PapermillExecutionError as exc:
+        kept = _keep_failed(tmp, out, name)
+        raise RunFailed(_failed_notebook(kept), kept, exc.cell_index, exc.ename, exc.evalue,
+                        exc.source) from None
+    except BaseException:
+        _keep_failed(tmp, out, name)
+        raise
+    target = out / name
+    _swap_into_place(tmp, target)
+    if update_index:
+        build_index(out, lang)
+    return Published(target, period, time.perf_counter() - start)
+
+
+def _failed_notebook(kept: Path) -> str:
+    """The notebook that stopped: the one whose output carries papermill's error banner."""
+    for path in sorted(kept.glob("*.ipynb")):
+        if "papermill-error-cell-tag" in path.read_text(encoding="utf-8", errors="replace"):
+            return path.name
+    return "a notebook"
+
+
+def _keep_failed(tmp: Path, out: Path, name: str) -> Path:
+    failed = out / "_failed" / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    failed.parent.mkdir(parents=True, exist_ok=True)
+    if tmp.exists():
+        os.replace(tmp, failed)
+    return failed
+
+
+def _swap_into_place(tmp: Path, target: Path) -> None:
+    """Publish `tmp` as `target`: two renames, so a reader sees the old or the new folder."""
+    old = target.with_name(f".old-{target.name}-{os.getpid()}-{threading.get_ident()}")
+    if target.exists():
+        os.replace(target, old)
+    os.replace(tmp, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def published_months(out: Path) -> list[Path]:
+    return sorted((p for p in out.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))
+                   and (p / "summary.csv").is_file()), reverse=True) if out.is_dir() else []
+
+
+def build_index(out: Path, lang: str = "vi") -> Path:
+    """reports/index.html: every published month, newest first, and a status history."""
+    from .index_page import index_html
+
+    with _INDEX_LOCK:
+        folders = published_months(out)
+        page = index_html(folders, lang)
+        tmp = out / f".index-{os.getpid()}-{threading.get_ident()}.html"
+        tmp.write_text(page, encoding="utf-8")
+        os.replace(tmp, out / "index.html")
+    return out / "index.html"
+
+
+def backfill(months: list[str], jobs: int = 1, progress: bool = True, **kwargs) -> list[Published]:
+    """Run many months (threads share one process: kernels start faster, no port clashes)."""
+    from tqdm import tqdm
+
+    from .paths import REPORTS_DIR
+
+    out = Path(kwargs.get("out") or REPORTS_DIR)
+    results: list[Published] = []
+    errors: list[Exception] = []
+    bar = tqdm(total=len(months), unit="tháng", disable=not progress)
+
+    def one(month: str) -> None:
+        try:
+            results.append(run_month(as_of=month, update_index=False, **kwargs))
+        except KpiError as exc:
+            errors.append(exc)
+        finally:
+            bar.update(1)
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        list(pool.map(one, months))
+    bar.close()
+    build_index(out, kwargs.get("lang", "vi"))
+    if errors:
+        raise KpiError(f"{len(errors)} of {len(months)} month(s) failed:\n"
+                       + "\n".join(f"  - {e}" for e in errors),
+                       fix="see each message; published months are unaffected")
+    return sorted(results, key=lambda r: r.period)
+
+
+def month_range(start: str, end: str) -> list[str]:
+    from .pipeline import MONTH_RE
+
+    for value in (start, end):
+        if not MONTH_RE.fullmatch(value):
+            raise KpiError("months are written YYYY-MM", value=value, fix="e.g. --from 2025-01")
+    y0, m0 = map(int, start.split("-"))
+    y1, m1 = map(int, end.split("-"))
+    if (y1, m1) < (y0, m0):
+        raise KpiError("--to is before --from", value=f"{start}..{end}", fix="swap them")
+    months, y, m = [], y0, m0
+    while (y, m) <= (y1, m1):
+        months.append(f"{y}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return months

@@ -1,0 +1,216 @@
+"""The report table in the form Vietnamese offices use, as numbers and as styled HTML.
+
+Chỉ tiêu | ĐVT | Kế hoạch | Thực hiện tháng | Lũy kế | % kế hoạch | Cùng kỳ | % so cùng kỳ |
+Ước thực hiện cả năm (khoảng) | Khả năng đạt | Đánh giá. Text from the catalog and data
+is escaped by the Styler, never trusted as HTML.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .assess import STATUS_COLORS
+from .i18n import status_label, t
+from .numbers import format_number
+from .pipeline import Assessment
+
+COUNT_UNITS = {"người", "vụ", "giấy", "xã", "trường", "đạt/không"}
+
+
+def _decimals(unit: str, value: float) -> int:
+    if unit.strip() in COUNT_UNITS:
+        return 0
+    return 1 if abs(value) >= 1000 else 2
+
+
+def numbers_table(a: Assessment) -> pd.DataFrame:
+    """One row per target with the office's columns as numbers (for Excel and charts).
+
+    T04-style indicators (judged as % of a setting) are converted to % when the setting is
+    known; otherwise they stay in their data unit and say why.
+    """
+    cat, ds, _m = a.catalog, a.dataset, a.as_of
+    year = cat.year
+    rows = []
+    for _, r in a.table.iterrows():
+        ind = cat.get(r["indicator_id"])
+        unit = r["unit_code"]
+        month_value = same = np.nan
+        if ind.kind in ("flow", "milestone") and r["data_month"] > 0 and ind.kind == "flow":
+            month_value = _at(ds.monthly, ind.id, unit, year, int(r["data_month"]))
+            same = _at(ds.ytd, ind.id, unit, year - 1, int(r["data_month"]))
+        elif ind.kind == "level" and r["data_month"] > 0:
+            month_value = r["actual_to_date"]
+            same = _reading_at(ds, ind.id, unit, year - 1, int(r["data_month"]))
+        elif ind.kind == "derived":
+            same = np.nan
+        ytd = r["actual_to_date"]
+        target = r["target_value"]
+        scale = 1.0
+        shown_unit = ind.unit
+        setting_value = cat.setting(ind.target_of_setting) if ind.target_of_setting else None
+        if ind.target_of_setting:
+            if setting_value:
+                scale = 100.0 / float(setting_value)
+                target = 100.0
+            else:
+                shown_unit = ind.entry_unit
+        values = {k: r[k] * scale for k in ("estimate", "lo80", "hi80", "lo95", "hi95")}
+        pct_plan = ytd * scale / target * 100 if ind.kind in ("flow", "milestone") and \
+            np.isfinite(target) and target and ind.rule != "reduce" else np.nan
+        pct_same = ytd / same * 100 if np.isfinite(same) and same and ind.kind in ("flow",) \
+            else np.nan
+        rows.append({
+            "id": ind.id, "unit_code": unit, "item": ind.item, "group": ind.group,
+            "name": ind.name_vi, "name_en": ind.name_en, "unit": shown_unit, "rule": ind.rule,
+            "kind": ind.kind, "target": target, "month_value": month_value * scale
+            if ind.kind == "flow" else month_value, "ytd": ytd * scale if ind.kind == "flow" else ytd,
+            "pct_plan": pct_plan, "same_period": same * scale if ind.kind == "flow" else same,
+            "pct_same": pct_same, **values, "p_meet": r["p_meet"], "status": r["status"],
+            "item_status": r["item_status"], "method": r["method"], "reason": r["reason"],
+            "note": r["note"], "low_confidence": bool(r["low_confidence"]),
+            "data_month": int(r["data_month"]), "last_year": r["last_year"],
+            "missing_setting": ind.target_of_setting if ind.target_of_setting and not setting_value
+            else "",
+            "required_pace": r["required_pace"] * scale, "observed_pace": r["observed_pace"] * scale,
+            "last_year_pace": r["last_year_pace"] * scale,
+        })
+    return pd.DataFrame(rows)
+
+
+def _at(wide: pd.DataFrame, iid: str, unit: str, year: int, month: int) -> float:
+    try:
+        return float(wide.loc[(iid, unit, year), month])
+    except KeyError:
+        return np.nan
+
+
+def _reading_at(ds, iid: str, unit: str, year: int, month: int) -> float:
+    r = ds.readings
+    r = r[(r["indicator_id"] == iid) & (r["unit_code"] == unit) & (r["year"] == year) &
+          (r["month"] <= month)]
+    return float(r["value"].iloc[-1]) if len(r) else np.nan
+
+
+def _fmt(value: float, unit: str, lang: str) -> str:
+    if value is None or not np.isfinite(value):
+        return "–"
+    return format_number(value, _decimals(unit, value), lang)
+
+
+def _plan_text(row: pd.Series, lang: str, prev: int) -> str:
+    if row["rule"] == "reduce":
+        return t("reduce_vs", lang, prev=prev, value=_fmt(row["last_year"], row["unit"], lang))
+    if row["rule"] == "yes":
+        return t("yes", lang)
+    if row["missing_setting"]:
+        return "≥ 100% (" + t("missing_setting", lang) + ")"
+    sym = {"about": "≈ ", "ge": "≥ ", "le": "≤ ", "gt": "> "}.get(row["rule"], "")
+    return sym + _fmt(row["target"], row["unit"], lang)
+
+
+def display_table(a: Assessment, lang: str = "vi", numbers: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The table as strings in the office's layout, Vietnamese number format by default."""
+    n = numbers if numbers is not None else numbers_table(a)
+    year = a.catalog.year
+    out = []
+    for _, r in n.iterrows():
+        est = _fmt(r["estimate"], r["unit"], lang)
+        if np.isfinite(r["lo80"]) and np.isfinite(r["hi80"]) and r["lo80"] != r["hi80"]:
+            est += f" ({_fmt(r['lo80'], r['unit'], lang)}–{_fmt(r['hi80'], r['unit'], lang)})"
+        if r["low_confidence"]:
+            est += " *"
+        if r["rule"] == "yes":
+            est = t("yes", lang) if r["estimate"] >= 1 else t("no", lang)
+        if r["kind"] == "milestone" and r["rule"] == "yes":
+            ytd = t("yes", lang) if r["ytd"] >= 1 else t("no", lang)
+        else:
+            ytd = _fmt(r["ytd"], r["unit"], lang)
+        pct = lambda v: "–" if not np.isfinite(v) else format_number(v, 1, lang) + "%"
+        out.append({
+            t("item", lang): f"{r['item']}. {r['name'] if lang == 'vi' else r['name_en']}",
+            t("unit", lang): r["unit"],
+            t("plan", lang, year=year): _plan_text(r, lang, year - 1),
+            t("month_value", lang): _fmt(r["month_value"], r["unit"], lang),
+            t("ytd", lang): ytd,
+            t("pct_plan", lang): pct(r["pct_plan"]),
+            t("same_period", lang, prev=year - 1): _fmt(r["same_period"], r["unit"], lang),
+            t("pct_same", lang): pct(r["pct_same"]),
+            t("estimate", lang): est,
+            t("p_meet", lang): pct(r["p_meet"] * 100) if np.isfinite(r["p_meet"]) else "–",
+            t("status", lang): status_label(r["status"], lang),
+        })
+    frame = pd.DataFrame(out)
+    frame.attrs["status"] = list(n["status"])
+    return frame
+
+
+def styled_html(frame: pd.DataFrame, lang: str = "vi") -> str:
+    """HTML of a display table: escaped text, status cells coloured, no index."""
+    status_col = t("status", lang)
+    statuses = frame.attrs.get("status", [])
+
+    def colour(column: pd.Series) -> list[str]:
+        if column.name != status_col:
+            return [""] * len(column)
+        return [f"background-color: {STATUS_COLORS.get(s, '#fff')}; color: white; "
+                "font-weight: bold" for s in statuses]
+
+    styler = frame.style.format(escape="html").hide(axis="index").apply(colour, axis=0)
+    styler = styler.set_table_attributes('class="kpi-table"').set_table_styles([
+        {"selector": "td", "props": "text-align: right; white-space: nowrap"},
+        {"selector": "td:first-child, td:nth-child(2), td:nth-child(3)",
+         "props": "text-align: left; white-space: normal"},
+        {"selector": "th", "props": "text-align: center"},
+    ])
+    return styler.to_html()
+
+
+def grouped_html(a: Assessment, numbers: pd.DataFrame, lang: str = "vi") -> str:
+    """The report table, one block per plan group, rows in plan order."""
+    import html
+
+    parts = []
+    for g in a.catalog.groups:
+        part = numbers[numbers["group"] == g["id"]]
+        if part.empty:
+            continue
+        name = g["name_en" if lang == "en" else "name_vi"]
+        parts.append(f"<h3>{html.escape(name)}</h3>")
+        parts.append(styled_html(display_table(a, lang, part.reset_index(drop=True)), lang))
+    note = t("low_conf", lang)
+    parts.append(f"<p><small>* {html.escape(note)}</small></p>")
+    return "".join(parts)
+
+
+def summary_text(a: Assessment, lang: str = "vi") -> str:
+    """One stable line: how many targets in each status (checked by nbval)."""
+    from .assess import STATUSES, summary_counts
+
+    counts = summary_counts(a.table)
+    parts = [f"{counts[s]} {status_label(s, lang)}" for s in STATUSES]
+    return f"{a.period}: {len(a.table)} {t('targets', lang)} — " + "; ".join(parts)
+
+
+SUMMARY_COLUMNS = ["id", "status", "estimate", "lo80", "hi80", "p_meet"]
+
+
+def export(a: Assessment, numbers: pd.DataFrame, folder: str | Path, lang: str = "vi") -> None:
+    """The published tables: summary.csv and an Excel workbook of the report table."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    summary = a.table.rename(columns={"indicator_id": "id"})
+    summary[[*SUMMARY_COLUMNS, "unit_code", "method"]].to_csv(
+        folder / "summary.csv", index=False, lineterminator="\n", float_format="%.6g")
+    with pd.ExcelWriter(folder / f"bao-cao-{a.period}.xlsx", engine="openpyxl") as xl:
+        display_table(a, lang, numbers).to_excel(xl, sheet_name="Bao cao", index=False)
+        numbers.to_excel(xl, sheet_name="So lieu", index=False)
+        for sheet in xl.book.worksheets:
+            sheet.column_dimensions["A"].width = 48
+    if a.dataset.source.synthetic:
+        (folder / "SYNTHETIC").write_text("synthetic sample data / số liệu mẫu giả lập\n",
+                                          encoding="utf-8")
