@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,10 @@ from kpi_lib.catalog import load_catalog
 from kpi_lib.paths import DEFAULT_CATALOG, PROJECT_ROOT
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# Notebooks executed by tests (nbval, papermill) read the shipped sample even on a machine
+# that has a working store: their expected outputs are the sample's.
+os.environ.setdefault("KPI_DATA", str(PROJECT_ROOT / "data" / "sample"))
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,182 @@
+"""The monthly run: papermill with other parameters, publishing, failures, the HTML."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+
+from kpi_lib.errors import KpiError
+from kpi_lib.paths import NOTEBOOKS_DIR
+from kpi_lib.report import RunFailed, run_month
+
+from .conftest import FIXTURES, run_kpi, tree_checksum
+from .synth import flow_rows, reading_rows
+
+pytestmark = pytest.mark.notebook
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    """One real run on the sample, published into a scratch reports folder."""
+    out = tmp_path_factory.mktemp("reports")
+    result = run_month(as_of="latest", out=out)
+    return result
+
+
+def test_run_publishes_everything(published):
+    folder = published.folder
+    assert folder.name == "2025-09"
+    for name in ("monthly_report.ipynb", "monthly_report.html", "data_quality.html",
+                 "summary.csv", "bao-cao-2025-09.xlsx"):
+        assert (folder / name).is_file(), name
+    summary = pd.read_csv(folder / "summary.csv")
+    assert list(summary.columns[:6]) == ["id", "status", "estimate", "lo80", "hi80", "p_meet"]
+    assert len(summary) == 32
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".tmp")]
+    index = (folder.parent / "index.html").read_text(encoding="utf-8")
+    assert 'href="2025-09/monthly_report.html"' in index and "status-history" in index
+
+
+def test_html_is_self_contained_with_code_hidden(published):
+    page = published.html.read_text(encoding="utf-8")
+    assert "Bảng tổng hợp chỉ tiêu" in page and "Cần tập trung chỉ đạo" in page
+    assert "DỮ LIỆU MẪU GIẢ LẬP" in page  # sample data says so
+    assert "run_assessment(" not in page  # no code
+    assert "injected-parameters" not in page
+    assert 'src="http' not in page and "cdnjs" not in page  # opens offline
+    assert page.count("data:image/png;base64") >= 4  # charts embedded
+    assert '<nav class="kpi-toc">' in page and 'href="#summary"' in page
+    assert "28.603,6" in page  # Vietnamese number format
+
+
+def test_excel_table_matches_summary(published):
+    sheet = pd.read_excel(published.folder / "bao-cao-2025-09.xlsx", sheet_name="So lieu")
+    summary = pd.read_csv(published.folder / "summary.csv")
+    merged = sheet.merge(summary, on="id", suffixes=("_xl", "_csv"))
+    assert (merged["status_xl"] == merged["status_csv"]).all()
+
+
+def test_another_month_in_english(tmp_path):
+    result = run_month(as_of="2025-06", lang="en", out=tmp_path)
+    page = result.html.read_text(encoding="utf-8")
+    assert result.period == "2025-06"
+    assert "Targets at a glance" in page and "Data up to 6/2025" in page
+    assert "SYNTHETIC SAMPLE DATA" in page and "Bảng tổng hợp" not in page
+    assert "28,603.6" in page
+
+
+def _other_data(tmp_path: Path) -> Path:
+    from kpi_lib.store import Store
+    from kpi_lib.tidy import OBS_COLUMNS
+    rng = np.random.default_rng(4)
+    rows = flow_rows("J1", "XATN", {y: 300.0 * 1.05 ** (y - 2021) for y in range(2021, 2027)}, rng,
+                     0.05, (2026, 5))
+    rows += flow_rows("R1", "XATN", {y: 45.0 for y in range(2021, 2027)}, rng, 0.05, (2026, 5))
+    rows += reading_rows("H1", "XATN", {f"{y}-{m:02d}": 90 + y - 2021 + m * 0.1
+                                         for y in range(2021, 2027) for m in range(1, 13)
+                                         if (y, m) <= (2026, 5)})
+    data = tmp_path / "data"
+    data.mkdir()
+    pd.DataFrame(rows, columns=OBS_COLUMNS).to_csv(data / "observations.csv", index=False)
+    assert len(Store(data).read()) == len(rows)
+    return data
+
+
+def test_another_catalog_and_data(tmp_path):
+    data = _other_data(tmp_path)
+    result = run_month(as_of="latest", data=str(data), catalog=str(FIXTURES / "catalog_other.yaml"),
+                       out=tmp_path / "reports")
+    page = result.html.read_text(encoding="utf-8")
+    assert result.period == "2026-05"
+    assert "Xã Thử Nghiệm" in page and "Việc làm mới" in page and "Tổng giá trị sản xuất" not in page
+    assert "DỮ LIỆU MẪU GIẢ LẬP" not in page  # not the sample: no synthetic banner
+    summary = pd.read_csv(result.folder / "summary.csv")
+    assert set(summary["id"]) == {"R1", "J1", "H1", "G1"}
+
+
+def test_bad_parameters_fail_before_any_notebook(tmp_path):
+    for kwargs, words in (({"as_of": "2025-13"}, "--as-of"), ({"lang": "fr"}, "language"),
+                          ({"unit": "../../etc"}, "unit code"), ({"as_of": "2025-01", "unit": "XX"},
+                                                                 "no figures for this unit")):
+        with pytest.raises(KpiError, match=words):
+            run_month(out=tmp_path, **kwargs)
+    assert not list(tmp_path.iterdir())
+
+
+def test_failure_midway_keeps_the_last_good_report(tmp_path, monkeypatch):
+    good = run_month(as_of="2025-09", out=tmp_path, notebooks=("monthly_report",))
+    before = tree_checksum(good.folder)
+    index_before = (tmp_path / "index.html").read_bytes()
+    import kpi_lib.paths
+    monkeypatch.setattr(kpi_lib.paths, "NOTEBOOKS_DIR", FIXTURES / "notebooks")
+    with pytest.raises(RunFailed) as err:
+        run_month(as_of="2025-09", out=tmp_path, notebooks=("fails_midway",))
+    # cell 3 of the executed notebook: papermill inserted the injected-parameters cell
+    assert err.value.cell == 3 and "RuntimeError" in str(err.value)
+    assert "số liệu hỏng giữa chừng" in str(err.value)
+    assert tree_checksum(good.folder) == before
+    assert (tmp_path / "index.html").read_bytes() == index_before
+    kept = list((tmp_path / "_failed").iterdir())
+    assert len(kept) == 1 and (kept[0] / "fails_midway.ipynb").is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tmp")]
+    monkeypatch.undo()
+    again = run_month(as_of="2025-09", out=tmp_path, notebooks=("monthly_report",))
+    assert again.html.is_file()  # the next run needs no clean-up
+
+
+def test_corrupt_data_file_fails_cleanly_and_keeps_the_report(tmp_path):
+    good = run_month(as_of="2025-09", out=tmp_path / "reports", notebooks=("monthly_report",))
+    before = tree_checksum(tmp_path / "reports")
+    data = tmp_path / "data"
+    shutil.copytree(Path(__file__).parents[1] / "data" / "sample", data)
+    with open(data / "observations.csv", "a", encoding="utf-8") as fh:
+        fh.write("T99,BINHSON,2025-09,1,month,2025-10-01,x,y\n")
+    result = run_kpi("run", "--data", data, "--out", tmp_path / "reports")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "T99" in result.stderr
+    assert tree_checksum(tmp_path / "reports") == before
+    assert good.html.is_file()
+
+
+def test_committed_notebooks_are_clean():
+    """No stale outputs in git, except cells whose output nbval checks; kernel python3."""
+    for path in NOTEBOOKS_DIR.glob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        assert nb.metadata["kernelspec"]["name"] == "python3"
+        assert any("parameters" in c.metadata.get("tags", []) for c in nb.cells), path.name
+        for cell in nb.cells:
+            if cell.cell_type == "code" and "NBVAL_CHECK_OUTPUT" not in cell.source:
+                assert not cell.outputs, f"{path.name}: stale output"
+        assert len(json.dumps(nb)) < 100_000
+
+
+def test_parameters_cells_are_introspectable():
+    """papermill --help-notebook style: every parameter parsed, none lost to '=' in comments."""
+    from papermill.inspection import inspect_notebook
+    params = inspect_notebook(str(NOTEBOOKS_DIR / "monthly_report.ipynb"))
+    assert {"as_of", "data_dir", "catalog", "unit", "lang", "vintage"} <= set(params)
+
+
+def test_cli_run_prints_where_the_report_is(tmp_path):
+    result = run_kpi("run", "--as-of", "2025-07", "--out", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"HTML report: {tmp_path / '2025-07' / 'monthly_report.html'}" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_backfill_runs_months_in_parallel_and_builds_the_index(tmp_path):
+    result = run_kpi("backfill", "--from", "2025-03", "--to", "2025-05", "--jobs", "2",
+                     "--out", tmp_path, "--quiet")
+    assert result.returncode == 0, result.stderr
+    months = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("2025"))
+    assert months == ["2025-03", "2025-04", "2025-05"]
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert index.index("2025-05/monthly_report.html") < index.index("2025-03/monthly_report.html")
+    assert os.path.exists(tmp_path / "2025-04" / "summary.csv")
