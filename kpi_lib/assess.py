@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from .catalog import Catalog, Indicator
 from .data import Dataset
@@ -66,7 +66,7 @@ def _cdf(x: np.ndarray, est: np.ndarray, scale: np.ndarray, df: np.ndarray,
     with np.errstate(divide="ignore", invalid="ignore"):
         z_log = np.log(np.where(x > 0, x, np.nan) / est) / scale
         z = np.where(log, z_log, (x - est) / scale)
-        out = stats.t.cdf(z, np.where(np.isfinite(df), df, 1.0))
+        out = special.stdtr(np.where(np.isfinite(df), df, 1.0), z)  # Student t CDF
     out = np.where(log & (x <= 0), 0.0, out)
     out = np.where(np.isposinf(x), 1.0, np.where(np.isneginf(x), 0.0, out))
     return out
@@ -124,7 +124,7 @@ def assess(result: ForecastResult, ds: Dataset) -> pd.DataFrame:
     # Intervals
     df_values, df_index = np.unique(np.where(np.isfinite(df), df, 1.0), return_inverse=True)
     for name, q in (("lo80", 0.10), ("hi80", 0.90), ("lo95", 0.025), ("hi95", 0.975)):
-        z = stats.t.ppf(q, df_values)[df_index] * scale  # few distinct df: compute each once
+        z = special.stdtrit(df_values, q)[df_index] * scale  # t quantile; few distinct df
         value = np.where(log, est * np.exp(z), est + z)
         value = np.where(parametric, value, np.where(final | ((dist != "none") & (scale == 0)),
                                                      est, np.nan))

@@ -26,6 +26,7 @@ the target.
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 import warnings
 from dataclasses import dataclass
@@ -286,33 +287,39 @@ def _combine(estimates: dict[str, np.ndarray], weights: dict[str, np.ndarray]) -
         return np.where(den > 0, num / den, np.nan)
 
 
-def cached_backtest(cube: Cube, use_ets: bool, cache_dir,
-                    months: tuple[int, ...] | None = None) -> Backtest:
-    """Backtests depend only on the data; keep them on disk keyed by its checksum."""
+def _disk_cached(cache_dir, key: str, compute):
+    """compute() once per key; results kept as pickles (derived from data, never edited)."""
     from pathlib import Path
 
-    path = None
-    if cache_dir:
-        span = "all" if months is None else "-".join(map(str, sorted(set(months))))
-        key = f"bt-v{CACHE_VERSION}-{'ets' if use_ets else 'vec'}-{span}-{cube.digest()[:24]}.pkl"
-        path = Path(cache_dir) / key
+    path = Path(cache_dir) / key if cache_dir else None
     if path and path.is_file():
         try:
             with open(path, "rb") as fh:
                 return pickle.load(fh)
         except (OSError, pickle.UnpicklingError, EOFError):
             pass
-    bt = run_backtest(cube, use_ets=use_ets, months=months)
+    value = compute()
     if path:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
             with open(tmp, "wb") as fh:
-                pickle.dump(bt, fh)
+                pickle.dump(value, fh)
             tmp.replace(path)
         except OSError:
             pass  # a read-only cache only costs time
-    return bt
+    return value
+
+
+def cached_backtest(cube: Cube, use_ets: bool, cache_dir,
+                    months: tuple[int, ...] | None = None) -> Backtest:
+    """Backtests depend only on the data; keep them on disk keyed by its checksum."""
+    if not cache_dir:
+        return run_backtest(cube, use_ets=use_ets, months=months)
+    span = "all" if months is None else "-".join(map(str, sorted(set(months))))
+    key = f"bt-v{CACHE_VERSION}-{'ets' if use_ets else 'vec'}-{span}-{cube.digest()[:24]}.pkl"
+    return _disk_cached(cache_dir, key,
+                        lambda: run_backtest(cube, use_ets=use_ets, months=months))
 
 
 @dataclass
@@ -332,7 +339,7 @@ class FlowForecast:
 
 
 def forecast_flows(cube: Cube, year: int, as_of: int, bt: Backtest,
-                   use_ets: bool = False) -> FlowForecast:
+                   use_ets: bool = False, cache_dir=None) -> FlowForecast:
     """Choose, per series, the method with the smallest backtest error at its data month."""
     ti = int(np.searchsorted(cube.years, year))
     n_s = len(cube.keys)
@@ -354,8 +361,10 @@ def forecast_flows(cube: Cube, year: int, as_of: int, bt: Backtest,
         est = base_estimates(cube, ti, m)
         if use_ets and "ets" in bt.errors:
             est["ets"] = np.full(n_s, np.nan)
-            todo = np.where(rows)[0]
-            est["ets"][todo] = ets_batch(cube, [(int(s), ti, m) for s in todo])
+            tasks = [(int(s), ti, m) for s in np.where(rows)[0]]
+            key = f"ets-v{CACHE_VERSION}-{ti}-{m}-{cube.digest()[:24]}.pkl"
+            est["ets"][[t[0] for t in tasks]] = _disk_cached(
+                cache_dir, key, lambda tasks=tasks: ets_batch(cube, tasks))
         weights = combination_weights(bt, [k for k in est if k in bt.errors and
                                            (k in BASE_METHODS or k == "ets")])
         est["combined"] = _combine({k: est[k] for k in weights},

@@ -147,6 +147,18 @@ def _forecast_level(ind: Indicator, unit: str, hist: pd.DataFrame, year: int,
                 "note": "too little history to backtest; interval from past changes"}
 
 
+def _cached_level(ind: Indicator, unit: str, hist: pd.DataFrame, year: int, as_of: int,
+                  cache_dir) -> dict:
+    """Level forecasts refit Holt models on every past year: keep them by data checksum."""
+    import hashlib
+
+    from .flows import CACHE_VERSION, _disk_cached
+
+    digest = hashlib.sha256(pd.util.hash_pandas_object(hist, index=False).to_numpy().tobytes())
+    key = f"level-v{CACHE_VERSION}-{year}-{as_of}-{digest.hexdigest()[:24]}.pkl"
+    return _disk_cached(cache_dir, key, lambda: _forecast_level(ind, unit, hist, year, as_of))
+
+
 def _forecast_annual(hist: pd.DataFrame, year: int) -> dict:
     """Projection from whole-year values of past years; the year's own value if reported."""
     yearly = hist.groupby("year")["value"].last()
@@ -236,10 +248,11 @@ def forecast_all(ds: Dataset, as_of: int, unit: str | None = None, use_ets: bool
     ff = None
     if len(cube.years) and year in cube.years:
         months = _data_months(cube, year, as_of)
-        bt = cached_backtest(cube, use_ets, CACHE_DIR if cache_dir is None else cache_dir,
-                             months=months)
-        ff = forecast_flows(cube, year, as_of, bt, use_ets=use_ets)
+        cache = CACHE_DIR if cache_dir is None else cache_dir
+        bt = cached_backtest(cube, use_ets, cache, months=months)
+        ff = forecast_flows(cube, year, as_of, bt, use_ets=use_ets, cache_dir=cache)
     flow_frame = _flow_rows(ff, as_of, cat) if ff is not None else None
+    cache = CACHE_DIR if cache_dir is None else cache_dir
     readings = ds.readings
     read_groups = {k: g for k, g in readings.groupby(["indicator_id", "unit_code"])}
     obs_periods = None
@@ -257,7 +270,7 @@ def forecast_all(ds: Dataset, as_of: int, unit: str | None = None, use_ets: bool
                     hist = _level_history(hist)
                     in_year = hist[(hist["year"] == year) & (hist["month"] <= as_of)]
                     if ind.kind == "level" and len(in_year):
-                        values = _forecast_level(ind, u, hist, year, as_of)
+                        values = _cached_level(ind, u, hist, year, as_of, cache)
                     else:
                         values = _forecast_annual(hist[hist["year"] != year], year) \
                             if len(in_year) == 0 else _forecast_annual(hist, year)
