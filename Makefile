@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 report: $(STAMP)
-	$(BIN)/kpi load
+	$(BIN)/kpi run --as-of $(AS_OF)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

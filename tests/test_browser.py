@@ -67,3 +67,48 @@ def test_index_page_links_to_the_report(browser, report):
     page.wait_for_load_state("load")
     assert page.url.endswith(f"{report.period}/monthly_report.html")
     page.close()
+
+
+HOSTILE = {
+    "name_vi": "Việc làm <script>window.__pwned = 1</script>",
+    "source": '<img src=x onerror="window.__pwned = 2">',
+    "group": "[bấm vào đây](javascript:window.__pwned=3)",
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_report(tmp_path_factory):
+    """A catalog and data carrying markup where names and sources go."""
+    import pandas as pd
+    import yaml
+
+    from .conftest import FIXTURES
+    from .test_report import _other_data
+
+    tmp = tmp_path_factory.mktemp("hostile")
+    doc = yaml.safe_load((FIXTURES / "catalog_other.yaml").read_text(encoding="utf-8"))
+    doc["indicators"][1]["name_vi"] = HOSTILE["name_vi"]
+    doc["groups"][0]["name_vi"] = HOSTILE["group"]
+    catalog = tmp / "catalog.yaml"
+    catalog.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    data = _other_data(tmp)
+    obs = pd.read_csv(data / "observations.csv")
+    obs["source"] = HOSTILE["source"]
+    obs.to_csv(data / "observations.csv", index=False)
+    return run_month(as_of="latest", data=str(data), catalog=str(catalog), out=tmp / "reports")
+
+
+def test_untrusted_text_is_shown_literally_and_never_runs(browser, hostile_report):
+    html = hostile_report.html.read_text(encoding="utf-8")
+    assert "<script>window.__pwned" not in html and "onerror=\"window" not in html
+    assert 'href="javascript:' not in html
+    page = browser.new_page()
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(hostile_report.html.as_uri())
+    page.wait_for_load_state("load")
+    assert page.evaluate("() => window.__pwned === undefined")
+    assert dialogs == []
+    text = page.inner_text("body")
+    assert HOSTILE["name_vi"] in text and HOSTILE["group"] in text
+    page.close()
