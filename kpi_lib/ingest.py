@@ -216,6 +216,17 @@ def _read_xlsx_cells(path: Path, catalog: Catalog, problems: ProblemList) -> lis
         if reported is None:
             problems.add("the report date is not a date", row=6, column="C",
                          value=head["report_date"], fix="write it as dd/mm/yyyy", **where)
+    expected = [f"Tháng {m}" for m in range(1, 13)] + ["Cả năm"]
+    seen = [str(ws.cell(row=tpl.HEADER_ROW, column=c).value or "").strip()
+            for c in range(tpl.MONTH_COL, tpl.YEAR_COL + 1)]
+    if seen != expected:
+        from openpyxl.utils import get_column_letter
+        first = next(i for i, (a, b) in enumerate(zip(seen, expected, strict=True)) if a != b)
+        problems.add(f"the month columns have been changed (expected '{expected[first]}')",
+                     row=tpl.HEADER_ROW, column=get_column_letter(tpl.MONTH_COL + first),
+                     value=seen[first], fix="do not insert, delete or rename columns; copy the "
+                     "figures into a fresh form from 'kpi template'", **where)
+        return []
     for merged in ws.merged_cells.ranges:
         if merged.max_row >= tpl.HEADER_ROW:
             problems.add(f"merged cells {merged.coord} in the table", **where,
@@ -363,6 +374,11 @@ def _check_value(raw: object, ind: Indicator, convention: str | None, problems: 
         return None
     if parsed.percent_sign:
         problems.note(f"'{raw}' read as {value:g} (percent)", **where)
+    if (ind.is_percent and not parsed.percent_sign and 0 < value <= 1 and ind.target
+            and ind.target > 5):
+        problems.add("looks like a fraction, not a percentage", value=raw,
+                     fix=f"enter {value * 100:g} for {value * 100:g}% ({ind.id} is in %)", **where)
+        return None
     if ind.is_percent and not 0 <= value <= 100:
         problems.add("a percentage outside 0–100", value=raw,
                      fix="enter the percentage as a number from 0 to 100 (85 for 85%)", **where)

@@ -91,19 +91,24 @@ def execute(name: str, folder: Path, parameters: dict, kernel: str = "python3") 
     source = NOTEBOOKS_DIR / f"{name}.ipynb"
     if not source.is_file():
         raise KpiError(f"notebook not found: {source}", fix="restore notebooks/ from the repo")
-    from jupyter_client.manager import KernelManager
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_core.utils import run_sync
 
     output = folder / f"{name}.ipynb"
     # IPC sockets instead of TCP ports: no port clashes between parallel kernels
     # (papermill #511) and no unencrypted-TCP warning from the kernel.
     sockets = tempfile.mkdtemp(prefix="kpi-kernel-")  # short path: socket names are limited
-    km = KernelManager(kernel_name=kernel, transport="ipc")
+    # The async manager is the one nbclient polls for a dead kernel (a sync one hangs).
+    km = AsyncKernelManager(kernel_name=kernel, transport="ipc")
     km.ip = os.path.join(sockets, "k")
     try:
         pm.execute_notebook(str(source), str(output), parameters=parameters, kernel_name=kernel,
                             progress_bar=False, log_output=False,
                             execution_timeout=EXECUTION_TIMEOUT, cwd=str(NOTEBOOKS_DIR), km=km)
     finally:
+        # papermill shuts down only kernels it started itself; this one is ours.
+        if km.has_kernel:
+            run_sync(km.shutdown_kernel)(now=True)  # also removes its connection files
         shutil.rmtree(sockets, ignore_errors=True)
     return output
 
@@ -139,6 +144,7 @@ def run_month(as_of: str = "latest", data: str | None = None, catalog: str | Non
         raise KpiError(f"cannot write to the output folder {out} ({exc.strerror})",
                        fix="pass --out with a folder you can write to") from None
     name = folder_name(period, unit)
+    _sweep_stale(out)
     tmp = out / f".tmp-{name}-{os.getpid()}-{threading.get_ident()}"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
@@ -160,7 +166,14 @@ def run_month(as_of: str = "latest", data: str | None = None, catalog: str | Non
         kept = _keep_failed(tmp, out, name)
         raise RunFailed(_failed_notebook(kept), kept, exc.cell_index, exc.ename, exc.evalue,
                         exc.source) from None
-    except BaseException:
+    except KpiError:
+        _keep_failed(tmp, out, name)
+        raise
+    except Exception as exc:  # noqa: BLE001 - the kernel died, a timeout, an export error
+        kept = _keep_failed(tmp, out, name)
+        raise RunFailed(_failed_notebook(kept), kept, None, type(exc).__name__,
+                        str(exc).strip().splitlines()[0][:300] if str(exc).strip() else "") from None
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM): keep what was done, then stop
         _keep_failed(tmp, out, name)
         raise
     target = out / name
@@ -168,6 +181,29 @@ def run_month(as_of: str = "latest", data: str | None = None, catalog: str | Non
     if update_index:
         build_index(out, lang)
     return Published(target, period, time.perf_counter() - start)
+
+
+def _sweep_stale(out: Path) -> None:
+    """Move work folders of runs that were killed (their process is gone) to _failed/."""
+    for path in out.glob(".tmp-*"):
+        try:
+            pid = int(path.name.split("-")[-2])
+        except (ValueError, IndexError):
+            continue
+        if pid != os.getpid() and not _alive(pid):
+            _keep_failed(path, out, path.name.removeprefix(".tmp-") + "-killed")
+    for path in out.glob(".old-*"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _failed_notebook(kept: Path) -> str:

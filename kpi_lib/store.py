@@ -134,9 +134,11 @@ class Store:
             return 0
         raw_dir = self.root / "raw"
         raw_dir.mkdir(exist_ok=True)
+        for stale in [*self.root.glob("*.tmp"), *raw_dir.glob("*.tmp")]:
+            stale.unlink(missing_ok=True)  # left by an ingest that was interrupted
         raw_copy = raw_dir / f"{sha256[:16]}_{_safe_name(source_file.name)}"
-        if not raw_copy.exists():
-            _atomic_copy(source_file, raw_copy)
+        raw_tmp = raw_copy.with_name(raw_copy.name + ".tmp")
+        shutil.copyfile(source_file, raw_tmp)
         rows = rows.assign(file_sha256=sha256)[OBS_COLUMNS]
         old = self.observations_path
         with tempfile.NamedTemporaryFile("w", dir=self.root, suffix=".tmp", delete=False,
@@ -149,7 +151,8 @@ class Store:
             rows.to_csv(tmp, header=False, index=False, lineterminator="\n")
             tmp.flush()
             os.fsync(tmp.fileno())
-        os.replace(tmp.name, old)
+        os.replace(tmp.name, old)  # the commit point: before it, nothing has changed
+        os.replace(raw_tmp, raw_copy)
         self._log(sha256, source_file.name, len(rows), raw_copy.name)
         return len(rows)
 
@@ -167,9 +170,3 @@ class Store:
 def _safe_name(name: str) -> str:
     keep = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
     return keep.lstrip(".")[:120] or "file"
-
-
-def _atomic_copy(src: Path, dst: Path) -> None:
-    tmp = dst.with_name(dst.name + ".tmp")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)

@@ -30,12 +30,16 @@ def other_catalog():
     return load_catalog(FIXTURES / "catalog_other.yaml")
 
 
-def tree_checksum(root: Path) -> str:
-    """One sha256 over every file's path and bytes under `root` (missing root -> fixed value)."""
+def tree_checksum(root: Path, skip: str | None = None, ignore_suffix: str | None = None) -> str:
+    """One sha256 over every file's path and bytes under `root` (missing root -> fixed value).
+    `skip` leaves out a top-level folder; `ignore_suffix` files ending so (abandoned temps)."""
     digest = hashlib.sha256()
     if not root.exists():
         return "absent"
     for path in sorted(p for p in root.rglob("*") if p.is_file() and p.name != ".lock"):
+        rel = path.relative_to(root)
+        if (skip and rel.parts[0] == skip) or (ignore_suffix and path.name.endswith(ignore_suffix)):
+            continue
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
