@@ -192,6 +192,13 @@ def _read_xlsx_cells(path: Path, catalog: Catalog, problems: ProblemList) -> lis
         problems.add(f"sheet '{tpl.SHEET}' is missing", file=path.name,
                      fix="do not rename or delete the form's sheet")
         return []
+    for other in wb.worksheets:
+        if other.title not in (tpl.SHEET, tpl.META_SHEET) and any(
+                v not in (None, "") for row in other.iter_rows(values_only=True) for v in row):
+            problems.add(f"sheet '{other.title}' holds figures that would not be read",
+                         file=path.name, sheet=other.title,
+                         fix=f"move them into sheet '{tpl.SHEET}' (one row per indicator) or "
+                             "delete that sheet")
     ws = wb[tpl.SHEET]
     head = {k: ws[cell].value for k, (_, cell) in tpl.HEADER_CELLS.items()}
     where = {"file": path.name, "sheet": ws.title}
@@ -282,7 +289,8 @@ def _match_indicator(raw: object, catalog: Catalog, problems: ProblemList,
     if text.upper() in folded:
         problems.note(f"indicator id {raw!r} read as '{folded[text.upper()]}'", **where)
         return catalog.get(folded[text.upper()])
-    close = difflib.get_close_matches(text, ids, n=1)
+    lookalike = text.upper().translate(str.maketrans("OIL", "011"))  # O for 0, l for 1
+    close = [i for i in ids if i.upper() == lookalike] or difflib.get_close_matches(text, ids, n=1)
     hint = f"did you mean {close[0]}? " if close else ""
     problems.add("unknown indicator", value=raw, **where,
                  fix=f"{hint}use an id from the catalog ('kpi catalog' lists them)")
@@ -401,6 +409,10 @@ def check_file(path: str | Path, catalog: Catalog, existing: pd.DataFrame | None
     path = Path(path)
     problems = ProblemList()
     empty = pd.DataFrame(columns=OBS_COLUMNS)
+    if path.is_symlink():
+        problems.add("the file is a symbolic link", file=path.name, value=str(path.readlink()),
+                     fix="put the file itself in the folder, not a link to it")
+        return FileResult(path, empty, problems)
     if not path.is_file():
         problems.add("file not found", file=str(path), fix="check the path")
         return FileResult(path, empty, problems)
