@@ -29,8 +29,8 @@ CSV = {  # name: (text, words)
     "percent_over_100": (H + "T16,2025-01,120\n", ["outside 0–100"]),
     "negative_count": (H + "T10,2025-01,-5\n", ["negative"]),
     "conflicting_duplicates": (H + "T10,2025-01,5\nT10,2025-01,6\n", ["conflicting"]),
-    "ytd_goes_down": ("indicator_id,period,value,value_type\nT10,2025-02,300,ytd\n"
-                      "T10,2025-03,250,ytd\n", ["goes down"]),
+    "ytd_goes_down": (("indicator_id,period,value,value_type\nT10,2025-02,300,ytd\n"
+                       "T10,2025-03,250,ytd\n"), ["goes down"]),
     "empty_file": ("", ["empty"]),
     "only_spaces": ("   \n\n", ["empty"]),
     "header_only": (H, ["no figures"]),
