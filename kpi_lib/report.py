@@ -82,6 +82,19 @@ def export_html(notebook: Path, target: Path, lang: str) -> Path:
     return target
 
 
+_KERNELS: dict[Path, list] = {}  # work folder -> kernel managers running for it
+
+
+def _stop_kernels(folder: Path) -> None:
+    """Kill the kernels of one run, so its notebook threads end now (on Ctrl-C, SIGTERM)."""
+    for km in list(_KERNELS.get(folder, [])):
+        try:
+            if km.has_kernel and km.provisioner is not None:
+                km.provisioner.process.kill()
+        except (OSError, AttributeError):
+            pass
+
+
 def execute(name: str, folder: Path, parameters: dict, kernel: str = "python3") -> Path:
     """Run one notebook with papermill into `folder`; raises PapermillExecutionError."""
     import papermill as pm
@@ -101,12 +114,15 @@ def execute(name: str, folder: Path, parameters: dict, kernel: str = "python3") 
     # The async manager is the one nbclient polls for a dead kernel (a sync one hangs).
     km = AsyncKernelManager(kernel_name=kernel, transport="ipc")
     km.ip = os.path.join(sockets, "k")
+    _KERNELS.setdefault(folder, []).append(km)
     try:
         pm.execute_notebook(str(source), str(output), parameters=parameters, kernel_name=kernel,
                             progress_bar=False, log_output=False,
-                            execution_timeout=EXECUTION_TIMEOUT, cwd=str(NOTEBOOKS_DIR), km=km)
+                            execution_timeout=EXECUTION_TIMEOUT, km=km)
+        # No cwd=: papermill would chdir the whole process, which breaks parallel runs.
     finally:
         # papermill shuts down only kernels it started itself; this one is ours.
+        _KERNELS.get(folder, []).remove(km)
         if km.has_kernel:
             run_sync(km.shutdown_kernel)(now=True)  # also removes its connection files
         shutil.rmtree(sockets, ignore_errors=True)
@@ -116,7 +132,7 @@ def execute(name: str, folder: Path, parameters: dict, kernel: str = "python3") 
 def run_month(as_of: str = "latest", data: str | None = None, catalog: str | None = None,
               out: str | Path | None = None, lang: str = "vi", unit: str | None = None,
               vintage: str | None = None, update_index: bool = True,
-              notebooks: tuple[str, ...] = PUBLISHED) -> Published:
+              notebooks: tuple[str, ...] | None = None, notebook_jobs: int = 2) -> Published:
     """Validate parameters, execute, export, publish. Returns where the report is."""
     from papermill.exceptions import PapermillExecutionError
 
@@ -128,6 +144,7 @@ def run_month(as_of: str = "latest", data: str | None = None, catalog: str | Non
     from .store import resolve_data_dir
 
     start = time.perf_counter()
+    notebooks = notebooks or PUBLISHED
     check_lang(lang)
     check_unit_code(unit)
     cat = load_catalog(catalog)
@@ -157,9 +174,15 @@ def run_month(as_of: str = "latest", data: str | None = None, catalog: str | Non
             jobs["monthly_report"]["export_dir"] = str(tmp)
         if "data_quality" in jobs:
             jobs["data_quality"].pop("vintage")
-        with ThreadPoolExecutor(max_workers=min(2, len(jobs))) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, min(notebook_jobs, len(jobs))))
+        try:
             done = {nb: pool.submit(execute, nb, tmp, p) for nb, p in jobs.items()}
             executed = {nb: f.result() for nb, f in done.items()}
+        except BaseException:
+            _stop_kernels(tmp)  # the threads then end at once instead of finishing their cells
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
         for nb, path in executed.items():
             export_html(path, tmp / f"{nb}.html", lang)
     except PapermillExecutionError as exc:
@@ -262,9 +285,11 @@ def backfill(months: list[str], jobs: int = 1, progress: bool = True, **kwargs) 
 
     def one(month: str) -> None:
         try:
-            results.append(run_month(as_of=month, update_index=False, **kwargs))
+            # Months in parallel already fill the cores: one notebook at a time per month.
+            results.append(run_month(as_of=month, update_index=False,
+                                     notebook_jobs=1 if jobs > 1 else 2, **kwargs))
         except KpiError as exc:
-            errors.append(exc)
+            errors.append(KpiError(f"{month}: {exc}"))
         finally:
             bar.update(1)
 
