@@ -21,6 +21,12 @@ def _add_common(p: argparse.ArgumentParser, data: bool = True) -> None:
                        "data/store if it exists, else the shipped synthetic sample)")
 
 
+def _add_engine_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--vintage", help="use what was known on this date (YYYY-MM-DD)")
+    p.add_argument("--format", choices=["table", "csv"], default="table")
+    p.add_argument("--no-ets", action="store_true", help="skip the per-series ETS model")
+
+
 def cmd_catalog(args: argparse.Namespace) -> int:
     from .catalog import load_catalog
 
@@ -205,17 +211,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.add_argument("--as-of", default="latest", help="YYYY-MM or latest (default)")
     p.add_argument("--unit", help="unit code (default: every unit in the data)")
-    p.add_argument("--vintage", help="use what was known on this date (YYYY-MM-DD)")
-    p.add_argument("--format", choices=["table", "csv"], default="table")
-    p.add_argument("--no-ets", action="store_true", help="skip the per-series ETS model")
+    _add_engine_options(p)
     p.set_defaults(func=cmd_forecast)
 
     p = sub.add_parser("backtest", help="each method's error by indicator and month")
     _add_common(p)
     p.add_argument("--indicator", help="one indicator id (default: every flow)")
-    p.add_argument("--vintage", help="use what was known on this date (YYYY-MM-DD)")
-    p.add_argument("--format", choices=["table", "csv"], default="table")
-    p.add_argument("--no-ets", action="store_true", help="skip the per-series ETS model")
+    _add_engine_options(p)
     p.set_defaults(func=cmd_backtest)
 
     p = sub.add_parser("run", help="the monthly job: execute the report notebooks and publish")

@@ -322,6 +322,13 @@ def cached_backtest(cube: Cube, use_ets: bool, cache_dir,
                         lambda: run_backtest(cube, use_ets=use_ets, months=months))
 
 
+def latest_data_month(cube: Cube, ti: int, as_of: int) -> np.ndarray:
+    """Each series' own latest month with data at or before as_of (late senders lag); 0
+    where the year has none."""
+    known = np.isfinite(cube.ytd[:, ti, :as_of])
+    return np.where(known.any(axis=1), as_of - np.argmax(known[:, ::-1], axis=1), 0)
+
+
 @dataclass
 class FlowForecast:
     """Per series: the chosen estimate, its method, and its error scale (log space)."""
@@ -347,9 +354,7 @@ def forecast_flows(cube: Cube, year: int, as_of: int, bt: Backtest,
         nan = np.full(n_s, np.nan)
         return FlowForecast(cube.keys, np.zeros(n_s, int), nan, nan, np.full(n_s, "", object),
                             nan, nan, np.zeros(n_s), np.full(n_s, "", object), {})
-    # Each series' own latest month with data at or before as_of (late senders lag).
-    known = np.isfinite(cube.ytd[:, ti, :as_of])
-    data_month = np.where(known.any(axis=1), as_of - np.argmax(known[:, ::-1], axis=1), 0)
+    data_month = latest_data_month(cube, ti, as_of)
     out = {k: np.full(n_s, np.nan) for k in (*CANDIDATES, "run_rate")}
     rmse = {k: np.full(n_s, np.nan) for k in CANDIDATES}
     count = {k: np.zeros(n_s) for k in CANDIDATES}

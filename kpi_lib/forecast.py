@@ -24,7 +24,7 @@ import pandas as pd
 
 from .catalog import Catalog, Indicator
 from .data import Dataset
-from .flows import Cube, cached_backtest, cube_from_ytd, forecast_flows
+from .flows import Cube, cached_backtest, cube_from_ytd, forecast_flows, latest_data_month
 
 N_SIMULATIONS = 4000
 COLUMNS = ["indicator_id", "unit_code", "kind", "as_of", "data_month", "actual_to_date",
@@ -295,9 +295,7 @@ def forecast_all(ds: Dataset, as_of: int, unit: str | None = None, use_ets: bool
 
 def _data_months(cube: Cube, year: int, as_of: int) -> tuple[int, ...]:
     """The months whose backtests this forecast needs: each series' latest month of data."""
-    ti = int(np.searchsorted(cube.years, year))
-    known = np.isfinite(cube.ytd[:, ti, :as_of])
-    last = np.where(known.any(axis=1), as_of - np.argmax(known[:, ::-1], axis=1), 0)
+    last = latest_data_month(cube, int(np.searchsorted(cube.years, year)), as_of)
     return tuple(int(m) for m in np.unique(last) if m > 0)
 
 

@@ -7,11 +7,9 @@ a name containing <script> shows as text.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import platform
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,6 +19,7 @@ from .assess import STATUS_COLORS, STATUSES, summary_counts
 from .i18n import method_label, reason_text, status_label, t
 from .numbers import format_number
 from .pipeline import Assessment
+from .store import sha256_of
 
 CSS = """
 <style>
@@ -122,14 +121,6 @@ def gaps_html(missing: pd.DataFrame, late: pd.DataFrame, a: Assessment, lang: st
     return "".join(parts)
 
 
-def _sha(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def provenance(a: Assessment, parameters: dict, lang: str = "vi") -> str:
     """Data files with sha256, catalog, library version, parameters and time of run."""
     src = a.dataset.source
@@ -140,7 +131,7 @@ def provenance(a: Assessment, parameters: dict, lang: str = "vi") -> str:
             files.append((r["file_name"], r["file_sha256"]))
     obs = src.path / "observations.csv"
     if obs.is_file():
-        files.append(("observations.csv", _sha(obs)))
+        files.append(("observations.csv", sha256_of(obs)))
     rows = "".join(f"<li><code>{esc(n)}</code> sha256 <code>{esc(h)}</code></li>" for n, h in files)
     params = "".join(f"<li><code>{esc(k)}</code> = <code>{esc(v)}</code></li>"
                      for k, v in parameters.items())
@@ -148,7 +139,7 @@ def provenance(a: Assessment, parameters: dict, lang: str = "vi") -> str:
     return (f"<ul><li>{esc(t('data_source', lang))}: {esc(src.describe())}</li>"
             f"<li>{esc(t('vintage', lang))}: {esc(a.dataset.vintage or t('latest', lang))}</li>"
             f"<li>{esc(t('catalog', lang))}: <code>{esc(a.catalog.path.name)}</code> sha256 "
-            f"<code>{esc(_sha(a.catalog.path))}</code></li>"
+            f"<code>{esc(sha256_of(a.catalog.path))}</code></li>"
             f"<li>{esc(t('version', lang))}: {esc(__version__)} (Python {esc(platform.python_version())})"
             f"</li><li>{esc(t('run_at', lang))}: {esc(now)}</li></ul>"
             f"<p><b>{esc(t('files', lang))}</b></p><ul>{rows}</ul>"
