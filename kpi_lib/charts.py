@@ -117,23 +117,6 @@ def plot_indicator(a: Assessment, indicator_id: str, ax=None, lang="vi"):
     return plot_level(a, indicator_id, ax=ax, lang=lang)
 
 
-def plot_status_heatmap(history: pd.DataFrame, ax=None, lang="vi"):
-    """Indicator × month grid coloured by status (history: index id, columns months)."""
-    from matplotlib.colors import ListedColormap
-
-    order = list(STATUS_COLORS)
-    fig, ax = _axes(ax, size=(max(5, 0.6 * history.shape[1] + 2), 0.28 * len(history) + 1.5))
-    codes = history.apply(lambda col: col.map({s: i for i, s in enumerate(order)}))
-    ax.imshow(codes.to_numpy(dtype=float), cmap=ListedColormap([STATUS_COLORS[s] for s in order]),
-              vmin=0, vmax=len(order) - 1, aspect="auto")
-    ax.set_xticks(range(history.shape[1]), history.columns, rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(range(len(history)), history.index, fontsize=8)
-    from matplotlib.patches import Patch
-    ax.legend(handles=[Patch(color=STATUS_COLORS[s], label=status_label(s, lang)) for s in order],
-              bbox_to_anchor=(1.01, 1), loc="upper left", fontsize=8)
-    return fig
-
-
 def plot_seasonal_profile(a: Assessment, indicator_id: str, ax=None, lang="vi"):
     """Each past year's share of the year done by each month (the seasonal profile)."""
     fig, ax = _axes(ax)

@@ -20,8 +20,8 @@ import pandas as pd
 
 from . import template as tpl
 from .catalog import Catalog, Indicator
-from .errors import ProblemList, ValidationFailed
-from .numbers import NumberError, evidence, parse_number
+from .errors import ProblemList
+from .numbers import NumberError, file_convention, parse_number
 from .store import Store, sha256_of
 from .tidy import OBS_COLUMNS, VALUE_TYPES, at_vintage, decreasing_ytd, parse_period, ytd_table
 
@@ -455,12 +455,11 @@ def catalog_units(catalog: Catalog) -> set[str]:
 
 
 def _settle_convention(texts: list[str], path: Path, problems: ProblemList) -> str | None:
-    seen = {e for e in map(evidence, texts) if e}
-    if len(seen) > 1:
-        problems.add("the file mixes Vietnamese (28.603,61) and plain (28603.61) number formats",
-                     file=path.name, fix="write every number in the file the same way")
+    try:
+        return file_convention(texts)
+    except NumberError as exc:
+        problems.add(exc.reason, file=path.name, value=exc.text, fix=exc.fix)
         return None
-    return seen.pop() if seen else None
 
 
 def _check_duplicates(frame: pd.DataFrame, path: Path, problems: ProblemList) -> pd.DataFrame:
@@ -508,8 +507,8 @@ def validate_files(paths: list[Path], catalog: Catalog, store: Store | None = No
 def ingest_files(paths: list[Path], catalog: Catalog, store: Store) -> list[FileResult]:
     """Check each file, then append the good ones; a file with any error adds nothing.
 
-    Raises ValidationFailed (after appending nothing for that file) so the CLI exits non-zero
-    when any file was rejected; files that passed are still ingested.
+    Returns one result per file; the CLI exits non-zero when any file was rejected. Files
+    that passed are still ingested.
     """
     results = []
     with store.lock:
@@ -528,9 +527,4 @@ def ingest_files(paths: list[Path], catalog: Catalog, store: Store) -> list[File
             existing = store.read()
     return results
 
-
-def raise_if_failed(results: list[FileResult]) -> None:
-    errors = [p for r in results for p in r.problems.errors]
-    if errors:
-        raise ValidationFailed(errors)
 

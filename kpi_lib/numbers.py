@@ -126,12 +126,3 @@ def format_number(value: float | None, decimals: int = 2, lang: str = "vi",
     if lang == "vi":
         text = text.replace(",", "\u0000").replace(".", ",").replace("\u0000", ".")
     return text
-
-
-def smart_decimals(value: float | None, unit: str = "") -> int:
-    """How many decimals a figure deserves: counts none, percentages and big sums two."""
-    if value is None or not math.isfinite(value):
-        return 0
-    if unit.strip() in ("người", "vụ", "giấy", "xã", "trường"):
-        return 0
-    return 2 if abs(value) < 1e5 else 0
