@@ -8,20 +8,17 @@ Spreadsheets are read as stored: formulas are never evaluated, macro files are r
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
-import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
 
-from . import template as tpl
 from .catalog import Catalog, Indicator
 from .errors import ProblemList
 from .numbers import NumberError, file_convention, parse_number
+from .readers import Cell, parse_date, read_csv_cells, read_xlsx_cells
 from .store import Store, sha256_of
 from .tidy import OBS_COLUMNS, VALUE_TYPES, at_vintage, decreasing_ytd, parse_period, ytd_table
 
@@ -32,25 +29,7 @@ DEFAULT_TYPE = {"flow": "month", "milestone": "month", "level": "level", "annual
 YES = {"1", "đạt", "dat", "có", "co", "yes", "x"}
 NO = {"0", "chưa đạt", "chua dat", "không", "khong", "no", "chưa"}
 COUNT_UNITS = {"người", "vụ", "giấy", "xã", "trường"}
-TIDY_REQUIRED = ("indicator_id", "period", "value")
 HISTORY_YEARS = 15
-
-
-@dataclass
-class Cell:
-    """One figure as found in a file, before it is checked."""
-
-    indicator: object
-    period: object
-    value: object
-    value_type: object
-    unit: object
-    reported_at: object
-    source: str
-    sheet: str | None
-    row: int
-    column: str
-    flow_type: str | None = None  # for forms: how flow months were entered (month or ytd)
 
 
 @dataclass
@@ -71,208 +50,6 @@ class FileResult:
 def _now() -> str:
     """Ingest time in UTC, without offset: every reported_at in the store is naive UTC."""
     return datetime.now(UTC).replace(microsecond=0, tzinfo=None).isoformat()
-
-
-def _parse_date(value: object) -> str | None:
-    """dd/mm/yyyy, ISO dates and Excel dates -> ISO string; None if unreadable."""
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value.replace(microsecond=0).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    text = str(value).strip()
-    for fmt in ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
-        try:
-            return datetime.strptime(text, fmt).date().isoformat()
-        except ValueError:
-            pass
-    try:
-        stamp = pd.Timestamp(text)
-    except (ValueError, TypeError):
-        return None
-    if stamp is pd.NaT:
-        return None
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert("UTC").tz_localize(None)
-    return stamp.isoformat()
-
-
-# ---------------------------------------------------------------- readers
-def _read_csv_cells(path: Path, problems: ProblemList) -> list[Cell]:
-    raw = path.read_bytes()
-    if not raw.strip():
-        problems.add("the file is empty", fix="send the filled file again", file=path.name)
-        return []
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        problems.add("the file is UTF-16 encoded", file=path.name,
-                     fix="save it as 'CSV UTF-8 (comma delimited)'")
-        return []
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        problems.add(f"the file is not UTF-8 text (byte {exc.start})", file=path.name,
-                     fix="save it as 'CSV UTF-8 (comma delimited)' (Windows-1258 is not read)")
-        return []
-    if "\x00" in text:
-        problems.add("the file is not a text table", file=path.name,
-                     fix="send a .csv or .xlsx file")
-        return []
-    first = text.splitlines()[0] if text.splitlines() else ""
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    table = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    return _tidy_cells(table, path, None, problems, data_start_row=1)
-
-
-def _tidy_cells(table: list[list[object]], path: Path, sheet: str | None,
-                problems: ProblemList, data_start_row: int) -> list[Cell]:
-    """Cells from a tidy table whose first row is the header."""
-    if not table or not any(str(c).strip() for c in table[0] if c is not None):
-        problems.add("the file has no header row", file=path.name, sheet=sheet,
-                     fix=f"the first row must name the columns {', '.join(TIDY_REQUIRED)}")
-        return []
-    header = [str(c or "").strip().lower().lstrip("\ufeff") for c in table[0]]
-    dupes = {h for h in header if h and header.count(h) > 1}
-    for h in sorted(dupes):
-        problems.add(f"column '{h}' appears more than once", file=path.name, sheet=sheet,
-                     row=data_start_row, fix="keep one column of each name")
-    missing = [c for c in TIDY_REQUIRED if c not in header]
-    if missing:
-        problems.add(f"missing column(s) {', '.join(missing)}", file=path.name, sheet=sheet,
-                     row=data_start_row, value=", ".join(h for h in header if h),
-                     fix="use the header indicator_id,unit_code,period,value,value_type,"
-                         "reported_at,source, or fill the Excel form from 'kpi template'")
-        return []
-    col = {h: i for i, h in enumerate(header)}
-
-    def get(row: list[object], name: str) -> object:
-        i = col.get(name)
-        return row[i] if i is not None and i < len(row) else None
-
-    cells = []
-    for n, row in enumerate(table[1:], start=data_start_row + 1):
-        if not any(str(c).strip() for c in row if c is not None):
-            continue
-        cells.append(Cell(get(row, "indicator_id"), get(row, "period"), get(row, "value"),
-                          get(row, "value_type"), get(row, "unit_code"), get(row, "reported_at"),
-                          str(get(row, "source") or path.name), sheet, n, "value"))
-    if not cells:
-        problems.add("the file has a header but no figures", file=path.name, sheet=sheet,
-                     fix="fill in at least one row")
-    return cells
-
-
-def _read_xlsx_cells(path: Path, catalog: Catalog, problems: ProblemList) -> list[Cell]:
-    from openpyxl import load_workbook
-    from openpyxl.utils import get_column_letter
-
-    try:
-        wb = load_workbook(path, data_only=False, read_only=False, keep_links=False)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        problems.add(f"not a readable .xlsx workbook ({type(exc).__name__})", file=path.name,
-                     fix="open it in Excel and save it again as .xlsx; a truncated or "
-                         "renamed file cannot be read")
-        return []
-    if tpl.META_SHEET not in wb.sheetnames:
-        ws = wb.worksheets[0]
-        table = [list(r) for r in ws.iter_rows(values_only=True)]
-        if table and "indicator_id" in [str(c or "").strip().lower() for c in table[0]]:
-            return _tidy_cells(table, path, ws.title, problems, data_start_row=1)
-        problems.add("this workbook is not the kpi form (hidden sheet '_kpi' missing) nor a "
-                     "tidy table", file=path.name,
-                     fix="fill in the form made by 'kpi template --year YEAR --out FILE.xlsx'")
-        return []
-    meta = {str(r[0]): r[1] for r in wb[tpl.META_SHEET].iter_rows(values_only=True) if r[0]}
-    if str(meta.get("catalog")) != str(catalog.meta.get("id")):
-        problems.add(f"the form was made for catalog '{meta.get('catalog')}', not "
-                     f"'{catalog.meta.get('id')}'", file=path.name,
-                     fix="fill in a form made with 'kpi template' for this catalog")
-        return []
-    if tpl.SHEET not in wb.sheetnames:
-        problems.add(f"sheet '{tpl.SHEET}' is missing", file=path.name,
-                     fix="do not rename or delete the form's sheet")
-        return []
-    for other in wb.worksheets:
-        if other.title not in (tpl.SHEET, tpl.META_SHEET) and any(
-                v not in (None, "") for row in other.iter_rows(values_only=True) for v in row):
-            problems.add(f"sheet '{other.title}' holds figures that would not be read",
-                         file=path.name, sheet=other.title,
-                         fix=f"move them into sheet '{tpl.SHEET}' (one row per indicator) or "
-                             "delete that sheet")
-    ws = wb[tpl.SHEET]
-    head = {k: ws[cell].value for k, (_, cell) in tpl.HEADER_CELLS.items()}
-    where = {"file": path.name, "sheet": ws.title}
-    try:
-        year = int(str(head["year"]).strip())
-    except ValueError:
-        problems.add("the year cell is not a year", row=4, column="C", value=head["year"],
-                     fix="write the report year, e.g. 2025", **where)
-        return []
-    if str(meta.get("year")) != str(year):
-        problems.add(f"the year cell says {year} but the form was made for {meta.get('year')}",
-                     row=4, column="C", value=head["year"], **where,
-                     fix=f"use a form made with 'kpi template --year {year}'")
-    mode = str(head["mode"] or "").strip()
-    if mode not in (tpl.MODE_MONTH, tpl.MODE_YTD):
-        problems.add("entry mode must be 'Số tháng' or 'Lũy kế'", row=7, column="C",
-                     value=head["mode"], fix="choose one from the list in C7", **where)
-        return []
-    reported = None
-    if head["report_date"] not in (None, ""):
-        reported = _parse_date(head["report_date"])
-        if reported is None:
-            problems.add("the report date is not a date", row=6, column="C",
-                         value=head["report_date"], fix="write it as dd/mm/yyyy", **where)
-    expected = [f"Tháng {m}" for m in range(1, 13)] + ["Cả năm"]
-    seen = [str(ws.cell(row=tpl.HEADER_ROW, column=c).value or "").strip()
-            for c in range(tpl.MONTH_COL, tpl.YEAR_COL + 1)]
-    if seen != expected:
-        from openpyxl.utils import get_column_letter
-        first = next(i for i, (a, b) in enumerate(zip(seen, expected, strict=True)) if a != b)
-        problems.add(f"the month columns have been changed (expected '{expected[first]}')",
-                     row=tpl.HEADER_ROW, column=get_column_letter(tpl.MONTH_COL + first),
-                     value=seen[first], fix="do not insert, delete or rename columns; copy the "
-                     "figures into a fresh form from 'kpi template'", **where)
-        return []
-    for merged in ws.merged_cells.ranges:
-        if merged.max_row >= tpl.HEADER_ROW:
-            problems.add(f"merged cells {merged.coord} in the table", **where,
-                         row=merged.min_row, fix="unmerge the cells and put each figure in its own")
-    department = str(head["department"] or "").strip()
-    source = f"{path.name}" + (f" ({department})" if department else "")
-    unit = head["unit"]
-    cells = []
-    for r in range(tpl.FIRST_ROW, ws.max_row + 1):
-        iid = ws.cell(row=r, column=1).value
-        values = [ws.cell(row=r, column=c) for c in range(tpl.MONTH_COL, tpl.YEAR_COL + 1)]
-        if iid in (None, "") and all(c.value in (None, "") for c in values):
-            continue
-        if ws.row_dimensions[r].hidden:
-            problems.add("the row is hidden", row=r, value=iid, **where,
-                         fix="unhide it (and fill or delete it) so every figure is visible")
-            continue
-        for c in values:
-            if c.value in (None, ""):
-                continue
-            letter = get_column_letter(c.column)
-            if c.data_type == "f" or (isinstance(c.value, str) and c.value.startswith("=")):
-                problems.add("the cell holds a formula", row=r, column=letter, value=c.value,
-                             fix="replace it by its value (Copy, Paste Special > Values)", **where)
-                continue
-            if c.data_type == "e":
-                problems.add("the cell holds an Excel error", row=r, column=letter,
-                             value=c.value, fix="correct the calculation and enter the figure",
-                             **where)
-                continue
-            month = c.column - tpl.MONTH_COL + 1
-            period = f"{year}" if month == 13 else f"{year}-{month:02d}"
-            vtype = "annual" if month == 13 else None
-            flow_type = "ytd" if mode == tpl.MODE_YTD else "month"
-            cells.append(Cell(iid, period, c.value, vtype, unit, reported, source, ws.title,
-                              r, letter, flow_type))
-    if not cells and not problems.errors:
-        problems.add("the form has no figures", fix="fill in at least one month", **where)
-    return cells
 
 
 # ---------------------------------------------------------------- checks
@@ -325,7 +102,7 @@ def _check_cell(cell: Cell, catalog: Catalog, convention: str | None, units: set
                      f"–{catalog.year})", **where, column="period", value=cell.period,
                      fix="check the year, or use the catalog of that year")
         return None
-    reported = _parse_date(cell.reported_at) if cell.reported_at not in (None, "") else None
+    reported = parse_date(cell.reported_at) if cell.reported_at not in (None, "") else None
     if cell.reported_at not in (None, "") and reported is None:
         problems.add("reported_at is not a date", **where, column="reported_at",
                      value=cell.reported_at, fix="write it as 2025-07-05 or 05/07/2025")
@@ -426,9 +203,9 @@ def check_file(path: str | Path, catalog: Catalog, existing: pd.DataFrame | None
                      fix="open it in Excel and save as .xlsx")
         return FileResult(path, empty, problems)
     if suffix == ".xlsx":
-        cells = _read_xlsx_cells(path, catalog, problems)
+        cells = read_xlsx_cells(path, catalog, problems)
     elif suffix in (".csv", ".txt"):
-        cells = _read_csv_cells(path, problems)
+        cells = read_csv_cells(path, problems)
     else:
         problems.add(f"unsupported file type '{suffix or 'none'}'", file=path.name,
                      fix="send a filled .xlsx form or a .csv table")
