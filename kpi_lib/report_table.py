@@ -39,14 +39,12 @@ def numbers_table(a: Assessment) -> pd.DataFrame:
         ind = cat.get(r["indicator_id"])
         unit = r["unit_code"]
         month_value = same = np.nan
-        if ind.kind in ("flow", "milestone") and r["data_month"] > 0 and ind.kind == "flow":
+        if ind.kind == "flow" and r["data_month"] > 0:
             month_value = _at(ds.monthly, ind.id, unit, year, int(r["data_month"]))
             same = _at(ds.ytd, ind.id, unit, year - 1, int(r["data_month"]))
         elif ind.kind == "level" and r["data_month"] > 0:
             month_value = r["actual_to_date"]
             same = _reading_at(ds, ind.id, unit, year - 1, int(r["data_month"]))
-        elif ind.kind == "derived":
-            same = np.nan
         ytd = r["actual_to_date"]
         target = r["target_value"]
         scale = 1.0
