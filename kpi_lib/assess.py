@@ -96,13 +96,17 @@ def assess(result: ForecastResult, ds: Dataset) -> pd.DataFrame:
     t = t.reset_index(drop=True).copy()
     info = pd.DataFrame([{
         "indicator_id": i.id, "item": i.item, "group": i.group, "rule": i.rule,
-        "target_cat": cat.effective_target(i) if cat.effective_target(i) is not None else np.nan,
         "setting": i.target_of_setting or "", "is_percent": i.is_percent,
         "strict": i.rule == "gt",
         "comparison": meet_condition(i, 1.0)[0],
         "tol": i.tolerance, "tol_rel": i.tolerance_type == "relative",
     } for i in cat.indicators])
     t = t.merge(info, on="indicator_id", how="left")
+    by_id = {i.id: i for i in cat.indicators}
+    pairs = {(iid, u): cat.unit_target(by_id[iid], u)
+             for iid, u in set(zip(t["indicator_id"], t["unit_code"], strict=True))}
+    t["target_cat"] = [pairs[(iid, u)] if pairs[(iid, u)] is not None else np.nan
+                       for iid, u in zip(t["indicator_id"], t["unit_code"], strict=True)]
     ids, units = t["indicator_id"], t["unit_code"]
     last_year = _last_year(ds, ids, units)
     reduce = (t["rule"] == "reduce").to_numpy()
@@ -211,7 +215,10 @@ def _status(t: pd.DataFrame, p: np.ndarray, g: np.ndarray, comparison: np.ndarra
     no_target = ~np.isfinite(np.where(comparison == "le", high, low)) & (comparison != "band")
     readings = _readings_count(ds, t["indicator_id"], t["unit_code"])
     setting = t["setting"].to_numpy()
+    below_area = (t["unit_code"] != ds.catalog.default_unit).to_numpy() & (t["rule"] != "reduce")
     rules = [
+        (no_target & below_area, "no_data",
+         "the plan sets this target for the whole area, not for this unit"),
         (no_target & (setting != ""), "no_data",
          lambda r: [f"setting '{s}' is missing in the catalog" for s in setting[r]]),
         (no_target, "no_data", f"no {ds.year - 1} total to compare with"),

@@ -6,7 +6,8 @@ validates it, so another district or another year is a new file, not new code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,28 @@ KINDS = ("flow", "level", "annual", "derived", "milestone")
 RULES = ("about", "ge", "le", "gt", "reduce", "yes")
 DIRECTIONS = ("higher", "lower", "band")
 RULE_SYMBOL = {"about": "≈", "ge": "≥", "le": "≤", "gt": ">", "reduce": "<", "yes": "="}
+ROLLUPS = ("sum", "count", "ratio", "weighted", "none")
+# How an indicator adds up over units when the catalog does not say: flows add, milestones
+# count; a level or annual figure (a rate, a reading) is never averaged unless told how.
+DEFAULT_ROLLUP = {"flow": "sum", "milestone": "count", "level": "none", "annual": "none",
+                  "derived": "none"}
+SCOPES = ("area", "any")
 DEFAULT_THRESHOLDS = {"on_track_p": 0.75, "off_track_p": 0.25, "off_track_gap": 0.95}
 ID_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A target changed during the year: in force from `effective`, by `decision`.
+
+    `recorded` is when the office entered it; a report for an earlier vintage ignores it,
+    so a past report is reproduced as it was published.
+    """
+
+    effective: date
+    target: float
+    decision: str
+    recorded: date | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +65,11 @@ class Indicator:
     target_of_setting: str | None = None
     derive: dict[str, Any] | None = None
     is_component: bool = False
+    rollup: str = "none"
+    rollup_args: dict[str, Any] = field(default_factory=dict)
+    scope: str = "area"
+    revisions: tuple[Revision, ...] = ()
+    original_target: float | None = None
 
     @property
     def is_percent(self) -> bool:
@@ -73,6 +99,8 @@ class Catalog:
     groups: list[dict[str, str]]
     indicators: list[Indicator]
     components: list[Indicator] = field(default_factory=list)
+    unit_targets: dict[str, dict[str, float]] = field(default_factory=dict)
+    revision_notes: dict[str, Revision] = field(default_factory=dict)
 
     @property
     def year(self) -> int:
@@ -120,6 +148,35 @@ class Catalog:
                 return None
             return float(base) * float(ind.target) / 100.0
         return ind.target
+
+    def unit_target(self, ind: Indicator, unit: str) -> float | None:
+        """The target a unit is judged against, or None when it has none.
+
+        The plan's area has the catalog's targets; another unit has them only where the
+        target does not depend on the unit's size (`scope: any`, e.g. a rate), or where
+        `unit_targets` assigns it one.
+        """
+        assigned = self.unit_targets.get(unit, {}).get(ind.id)
+        if assigned is not None:
+            return float(assigned)
+        if unit == self.default_unit or ind.scope == "any":
+            return self.effective_target(ind)
+        return None
+
+    def in_force(self, as_of: date, vintage: date | None = None) -> Catalog:
+        """The catalog with each target as in force on `as_of`, known by `vintage`."""
+        changed, notes = [], {}
+        for ind in self.indicators:
+            latest = None
+            for rev in ind.revisions:
+                if rev.effective <= as_of and (vintage is None or rev.recorded is None
+                                               or rev.recorded <= vintage):
+                    latest = rev
+            if latest is not None:
+                notes[ind.id] = latest
+                ind = replace(ind, target=latest.target)
+            changed.append(ind)
+        return replace(self, indicators=changed, revision_notes=notes)
 
     def missing_settings(self) -> list[str]:
         return sorted({
@@ -197,6 +254,14 @@ def _parse_entry(raw: Any, where: str, problems: list[Problem], path: Path,
     if ttype not in ("absolute", "relative"):
         bad(f"unknown tolerance_type '{ttype}'", "use absolute or relative", ttype)
     item = raw.get("item")
+    rollup, rollup_args = _parse_rollup(raw, str(kind), bad)
+    scope = raw.get("scope") or ("any" if str(raw.get("unit", "")).startswith("%")
+                                 and not raw.get("target_of_setting") or rule == "reduce"
+                                 else "area")
+    if scope not in SCOPES:
+        bad(f"unknown scope '{scope}'", "use area (the plan's area only) or any (every unit)",
+            scope)
+    revisions = _parse_revisions(raw.get("revisions"), bad) if not component else ()
     return Indicator(
         id=iid, name_vi=str(raw.get("name_vi", "")), name_en=str(raw.get("name_en", iid)),
         unit=str(raw.get("unit", "")), kind=str(kind), group=str(raw.get("group", "")),
@@ -204,8 +269,69 @@ def _parse_entry(raw: Any, where: str, problems: list[Problem], path: Path,
         target=target, tolerance=tolerance, tolerance_type=ttype,
         frequency=str(raw.get("frequency", "monthly")), notes=str(raw.get("notes", "") or ""),
         data_unit=raw.get("data_unit"), target_of_setting=raw.get("target_of_setting"),
-        derive=raw.get("derive"), is_component=component,
+        derive=raw.get("derive"), is_component=component, rollup=rollup,
+        rollup_args=rollup_args, scope=scope, revisions=revisions, original_target=target,
     )
+
+
+def _parse_rollup(raw: dict, kind: str, bad) -> tuple[str, dict[str, Any]]:
+    spec = raw.get("rollup", DEFAULT_ROLLUP.get(kind, "none"))
+    args: dict[str, Any] = {}
+    if isinstance(spec, dict):
+        args = {k: v for k, v in spec.items() if k != "method"}
+        spec = spec.get("method")
+    if spec not in ROLLUPS:
+        bad(f"unknown rollup '{spec}'", f"use one of {', '.join(ROLLUPS)}", spec)
+        return "none", {}
+    needs = {"ratio": ("numerator", "denominator"), "weighted": ("weight",)}.get(spec, ())
+    for key in needs:
+        if not args.get(key):
+            bad(f"rollup {spec} needs '{key}'",
+                f"write rollup: {{method: {spec}, {', '.join(f'{k}: ID' for k in needs)}}}")
+            return "none", {}
+    if spec == "ratio":
+        try:
+            args["scale"] = float(args.get("scale", 100))
+        except (TypeError, ValueError):
+            bad("rollup scale is not a number", "e.g. scale: 100 for a percentage",
+                args.get("scale"))
+            return "none", {}
+    if spec in ("sum", "count") and kind in ("level", "annual") and raw.get("unit", "").startswith("%"):
+        bad(f"a percentage cannot be rolled up by {spec}",
+            "use rollup: {method: ratio, numerator: ID, denominator: ID} or weighted", spec)
+    return spec, args
+
+
+def _parse_revisions(raw: Any, bad) -> tuple[Revision, ...]:
+    if raw in (None, []):
+        return ()
+    if not isinstance(raw, list):
+        bad("revisions must be a list", "write revisions: [{effective: 2025-07-15, target: ..., "
+            "decision: ...}]", raw)
+        return ()
+    out = []
+    for rev in raw:
+        try:
+            effective = _as_date(rev["effective"])
+            recorded = _as_date(rev["recorded"]) if rev.get("recorded") else None
+            target = _num(rev["target"])
+            decision = str(rev.get("decision") or "").strip()
+        except (KeyError, TypeError, ValueError):
+            bad("a revision needs effective (YYYY-MM-DD), target (a number) and decision",
+                "e.g. {effective: 2025-07-15, target: 1870, decision: 'Nghị quyết số …'}", rev)
+            continue
+        if not decision:
+            bad("a revision must name the decision that revised the target",
+                "add decision: 'Nghị quyết/Quyết định số …'", rev)
+            continue
+        out.append(Revision(effective, float(target), decision, recorded))
+    return tuple(sorted(out, key=lambda r: r.effective))
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
 
 
 def load_catalog(path: str | Path | None = None) -> Catalog:
@@ -264,7 +390,35 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
                 f"indicator {ind.id} needs setting '{ind.target_of_setting}', which is not declared",
                 fix=f"add '{ind.target_of_setting}: null' (or its value) under settings:",
                 file=str(path)))
+    unit_targets = _parse_unit_targets(doc.get("unit_targets"), known, path, problems)
+    for ind in indicators + components:
+        for key in ("numerator", "denominator", "weight"):
+            ref = ind.rollup_args.get(key)
+            if ref and ref not in known:
+                problems.append(Problem(f"indicator {ind.id} rolls up through unknown id '{ref}'",
+                                        fix="add it to components", file=str(path)))
     if problems:
         raise ValidationFailed(problems)
     return Catalog(path=path, meta=meta, settings=settings, groups=groups,
-                   indicators=indicators, components=components)
+                   indicators=indicators, components=components, unit_targets=unit_targets)
+
+
+def _parse_unit_targets(raw: Any, known: set[str], path: Path,
+                        problems: list[Problem]) -> dict[str, dict[str, float]]:
+    """unit_targets: {UNIT: {ID: target}}, the targets assigned to units below the area."""
+    out: dict[str, dict[str, float]] = {}
+    for unit, targets in (raw or {}).items():
+        if not isinstance(targets, dict):
+            problems.append(Problem(f"unit_targets.{unit} is not a mapping", file=str(path),
+                                    fix="write unit_targets: {UNIT: {ID: target}}"))
+            continue
+        for iid, value in targets.items():
+            if iid not in known:
+                problems.append(Problem(f"unit_targets.{unit}: unknown indicator '{iid}'",
+                                        file=str(path), fix="use an id from indicators"))
+            elif not isinstance(value, (int, float)) or isinstance(value, bool):
+                problems.append(Problem(f"unit_targets.{unit}.{iid} is not a number",
+                                        file=str(path), value=value, fix="write a plain number"))
+            else:
+                out.setdefault(str(unit), {})[iid] = float(value)
+    return out

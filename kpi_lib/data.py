@@ -12,8 +12,10 @@ import pandas as pd
 
 from .catalog import Catalog
 from .errors import KpiError
+from .rollup import unit_observations
 from .store import DataSource, Store, resolve_data_dir
 from .tidy import add_period_columns, decreasing_ytd, readings, ytd_table
+from .units import Registry, registry_for
 
 
 @dataclass
@@ -25,6 +27,8 @@ class Dataset:
     obs: pd.DataFrame
     vintage: str | None = None
     warnings: list[str] = field(default_factory=list)
+    rollup_notes: list[str] = field(default_factory=list)
+    registry: Registry | None = None
 
     @cached_property
     def _tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -85,6 +89,7 @@ class Dataset:
         for name in self.catalog.missing_settings():
             lines.append(f"setting not filled in: {name} (catalog {self.catalog.path.name})")
         lines += [f"warning: {w}" for w in self.warnings]
+        lines += [f"roll-up: {n}" for n in self.rollup_notes]
         return "\n".join(lines)
 
     def _years(self) -> str:
@@ -109,12 +114,22 @@ def load_dataset(catalog: Catalog, data: str | None = None, vintage: str | None 
         raise KpiError(f"the data holds indicators the catalog does not know: {', '.join(unknown)}",
                        file=str(source.path / "observations.csv"),
                        fix="use the catalog these figures were ingested with (--catalog)")
-    if unit is not None:
+    notes: list[str] = []
+    registry = registry_for(catalog)
+    if catalog.meta.get("units_file"):
+        # A registry: every report is about one unit or area, rebuilt from its units.
+        unit = unit or catalog.default_unit
+        registry.get(unit)
+        obs, notes = unit_observations(obs, catalog, registry, unit)
+        if obs.empty:
+            raise KpiError("no figures for this unit, directly or from its units", value=unit,
+                           fix=f"ingest figures for {registry.name(unit)} or its communes")
+    elif unit is not None:
         if unit not in set(obs["unit_code"]):
             raise KpiError("no figures for this unit", value=unit,
                            fix=f"use one of: {', '.join(sorted(set(obs['unit_code'])))}")
         obs = obs[obs["unit_code"] == unit].reset_index(drop=True)
-    ds = Dataset(catalog, source, obs, vintage)
+    ds = Dataset(catalog, source, obs, vintage, rollup_notes=notes, registry=registry)
     for (iid, u, year), month, before, after in decreasing_ytd(ds.ytd):
         ds.warnings.append(f"year-to-date for {iid} ({u}) goes down in {year}-{month:02d} "
                            f"({before:g} -> {after:g})")

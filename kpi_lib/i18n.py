@@ -110,6 +110,8 @@ def check_lang(lang: str) -> str:
 
 # The engine explains itself in English; reviewers read these in Vietnamese.
 REASONS_VI = [
+    (r"the plan sets this target for the whole area, not for this unit",
+     "kế hoạch giao chỉ tiêu này cho toàn địa bàn, không giao riêng cho đơn vị"),
     (r"setting '(.+)' is missing in the catalog", r"chưa nhập '\1' trong danh mục chỉ tiêu"),
     (r"no (\d{4}) total to compare with", r"chưa có số cả năm \1 để so sánh"),
     (r"final figure misses", "số chính thức không đạt"),

@@ -74,7 +74,7 @@ def _match_indicator(raw: object, catalog: Catalog, problems: ProblemList,
     return None
 
 
-def _check_cell(cell: Cell, catalog: Catalog, convention: str | None, units: set[str],
+def _check_cell(cell: Cell, catalog: Catalog, convention: str | None, units: dict | set[str],
                 problems: ProblemList, path: Path, today: date) -> dict | None:
     where = {"file": path.name, "sheet": cell.sheet, "row": cell.row}
     ind = _match_indicator(cell.indicator, catalog, problems, {**where, "column": "indicator_id"
@@ -96,6 +96,12 @@ def _check_cell(cell: Cell, catalog: Catalog, convention: str | None, units: set
     except ValueError:
         problems.add("not a period", **where, column="period", value=cell.period,
                      fix="write a month 2025-06, a quarter 2025-Q2 or a year 2025")
+        return None
+    first, last = units[unit] if isinstance(units, dict) else (-10**6, 10**6)
+    if not first <= year * 12 + month - 1 <= last:
+        problems.add(f"unit {unit} did not exist in {cell.period}", **where, column="unit_code",
+                     value=cell.unit, fix="send figures of a month under the units that existed "
+                     "then (see the crosswalk in data/units/); the workbench re-bases them")
         return None
     if not catalog.year - HISTORY_YEARS <= year <= catalog.year:
         problems.add(f"period outside the years this catalog covers ({catalog.year - HISTORY_YEARS}"
@@ -226,9 +232,11 @@ def check_file(path: str | Path, catalog: Catalog, existing: pd.DataFrame | None
     return FileResult(path, frame[OBS_COLUMNS], problems)
 
 
-def catalog_units(catalog: Catalog) -> set[str]:
-    declared = catalog.meta.get("units") or []
-    return {str(u) for u in declared} | {catalog.default_unit}
+def catalog_units(catalog: Catalog) -> dict[str, tuple[int, int]]:
+    """Unit code -> first and last month (year*12 + month-1) it existed, from the registry."""
+    from .units import registry_for
+
+    return {code: unit.month_index_range() for code, unit in registry_for(catalog).units.items()}
 
 
 def _settle_convention(texts: list[str], path: Path, problems: ProblemList) -> str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -76,8 +76,26 @@ def run_assessment(catalog: str | Catalog | None = None, data: str | None = None
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
     ds = load_dataset(cat, data, vintage=vintage, unit=unit)
     month = as_of if isinstance(as_of, int) else parse_as_of(as_of, ds, unit)
-    result = forecast_all(ds, month, unit=unit, use_ets=use_ets)
-    return Assessment(cat, ds, month, unit, result, assess(result, ds))
+    ds = targets_in_force(ds, month)
+    result = forecast_all(ds, month, unit=ds_unit(ds, unit), use_ets=use_ets)
+    return Assessment(ds.catalog, ds, month, unit, result, assess(result, ds))
+
+
+def targets_in_force(ds: Dataset, month: int) -> Dataset:
+    """The dataset judged against the targets in force at the end of the as-of month.
+
+    Revisions recorded after the vintage are ignored, so a past report is reproduced.
+    """
+    end = (pd.Timestamp(year=ds.year, month=month, day=1) + pd.offsets.MonthEnd(0)).date()
+    vintage = pd.Timestamp(ds.vintage).date() if ds.vintage else None
+    return replace(ds, catalog=ds.catalog.in_force(end, vintage))
+
+
+def ds_unit(ds: Dataset, unit: str | None) -> str | None:
+    """The unit code rows carry: with a registry, always one (the area by default)."""
+    if ds.catalog.meta.get("units_file"):
+        return unit or ds.catalog.default_unit
+    return unit
 
 
 def forecast_table(a: Assessment) -> pd.DataFrame:

@@ -20,10 +20,10 @@ from datetime import datetime
 from pathlib import Path
 
 from .errors import KpiError
+from .units import SAFE_CODE
 
 PUBLISHED = ("monthly_report", "data_quality")
 EXECUTION_TIMEOUT = 900  # seconds per cell
-SAFE_CODE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _INDEX_LOCK = threading.Lock()
 TEMPLATES = Path(__file__).parent / "templates"
 

@@ -88,7 +88,8 @@ def _poisson_flow(out: _Rows, rng: np.random.Generator, iid: str, yearly: dict[i
                     _reported(year, m), source)
 
 
-def generate(seed: int = SEED) -> pd.DataFrame:
+def generate(seed: int = SEED, communes: bool = True) -> pd.DataFrame:
+    """The sample; `communes=False` gives the district-only series the communes split."""
     rng = np.random.default_rng(seed)
     out = _Rows()
     dept_stats = "Phòng Tài chính - Kế hoạch (số liệu mẫu)"
@@ -134,7 +135,12 @@ def generate(seed: int = SEED) -> pd.DataFrame:
     _annuals(out, rng)
     _corrections(out, rng)
     frame = pd.DataFrame(out.rows)[OBS_COLUMNS]
-    return frame.sort_values(["reported_at", "indicator_id", "period"], kind="stable")
+    if communes:
+        from .sample_units import split_to_communes
+
+        frame = split_to_communes(frame, np.random.default_rng(seed + 1))
+    return frame.sort_values(["reported_at", "indicator_id", "unit_code", "period"],
+                             kind="stable").reset_index(drop=True)
 
 
 def _levels(out: _Rows, rng: np.random.Generator) -> None:
