@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from .errors import KpiError, ValidationFailed
@@ -168,12 +169,22 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     from .report import backfill, month_range
 
     months = month_range(args.start, args.end)
+    units = None
+    if args.units == "members":
+        units = "members"
+    elif args.units:
+        units = [u.strip() for u in args.units.split(",") if u.strip()]
+    start = time.perf_counter()
     results = backfill(months, jobs=args.jobs, progress=not args.quiet, data=args.data,
-                       catalog=args.catalog, out=args.out, lang=args.lang, unit=args.unit)
+                       catalog=args.catalog, out=args.out, lang=args.lang, unit=args.unit,
+                       units=units, executor=args.executor, scheduler=args.scheduler)
+    seconds = time.perf_counter() - start
     for r in results:
-        print(f"{r.period}: {r.html}")
+        print(f"{r.folder.name}: {r.html}")
     if results:
-        print(f"all months: {results[0].folder.parent / 'index.html'}")
+        print(f"{len(results)} report(s) in {seconds:.1f} s "
+              f"({60 * len(results) / seconds:.1f} per minute)")
+        print(f"all reports: {results[0].folder.parent / 'index.html'}")
     return 0
 
 
@@ -237,6 +248,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="reports folder (default: reports/)")
     p.add_argument("--lang", default="vi", help="vi (default) or en")
     p.add_argument("--unit", help="unit code (default: the data's unit)")
+    p.add_argument("--units", help="comma-separated unit codes, or 'members': the area and "
+                   "every unit of it that existed each month")
+    p.add_argument("--executor", choices=["local", "dask"], default="local",
+                   help="local threads (default) or a Dask distributed cluster")
+    p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_backfill)
     return parser

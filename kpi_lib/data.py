@@ -97,9 +97,8 @@ class Dataset:
         return f"{min(years)}–{max(years)}" if len(years) else "none"
 
 
-def load_dataset(catalog: Catalog, data: str | None = None, vintage: str | None = None,
-                 unit: str | None = None) -> Dataset:
-    """Read a data directory at a vintage and check it against the catalog."""
+def _read(catalog: Catalog, data: str | None, vintage: str | None) -> tuple[DataSource,
+                                                                            pd.DataFrame]:
     source = resolve_data_dir(data)
     if vintage is not None:
         try:
@@ -114,6 +113,28 @@ def load_dataset(catalog: Catalog, data: str | None = None, vintage: str | None 
         raise KpiError(f"the data holds indicators the catalog does not know: {', '.join(unknown)}",
                        file=str(source.path / "observations.csv"),
                        fix="use the catalog these figures were ingested with (--catalog)")
+    return source, obs
+
+
+def load_units(catalog: Catalog, units: list[str], data: str | None = None,
+               vintage: str | None = None) -> Dataset:
+    """Several units side by side (each rebuilt from its own units), for a unit grid."""
+    source, obs = _read(catalog, data, vintage)
+    registry = registry_for(catalog)
+    frames, notes = [], []
+    for code in units:
+        registry.get(code)
+        frame, found = unit_observations(obs, catalog, registry, code)
+        frames.append(frame)
+        notes += [f"{code}: {n}" for n in found]
+    return Dataset(catalog, source, pd.concat(frames, ignore_index=True), vintage,
+                   rollup_notes=notes, registry=registry)
+
+
+def load_dataset(catalog: Catalog, data: str | None = None, vintage: str | None = None,
+                 unit: str | None = None) -> Dataset:
+    """Read a data directory at a vintage and check it against the catalog."""
+    source, obs = _read(catalog, data, vintage)
     notes: list[str] = []
     registry = registry_for(catalog)
     if catalog.meta.get("units_file"):

@@ -35,6 +35,13 @@ TEXT = {
         "run_at": "Thời gian chạy", "parameters": "Tham số", "files": "Tệp số liệu",
         "catalog": "Danh mục chỉ tiêu", "version": "Phiên bản kpi_lib", "data_source": "Nguồn dữ liệu",
         "vintage": "Số liệu tính đến ngày", "latest": "mới nhất",
+        "units": "Tình hình theo đơn vị cấp xã",
+        "units_intro": "Đánh giá từng xã đối với các chỉ tiêu xã có số liệu; chỉ tiêu giao cho "
+                       "toàn địa bàn (số tuyệt đối) không đánh giá riêng cho xã.",
+        "revised": "{id} – {name}: kế hoạch điều chỉnh từ {old} thành {new} {unit} theo {decision}, "
+                   "áp dụng từ ngày {date}.",
+        "revisions": "Chỉ tiêu được điều chỉnh trong năm",
+        "rollup_notes": "Tổng hợp từ các đơn vị (sau sắp xếp đơn vị hành chính 01/7/2025)",
     },
     "en": {
         "title": "Socio-economic plan targets: progress report",
@@ -66,6 +73,13 @@ TEXT = {
         "run_at": "Run at", "parameters": "Parameters", "files": "Data files",
         "catalog": "Target catalog", "version": "kpi_lib version", "data_source": "Data source",
         "vintage": "Data as known on", "latest": "latest",
+        "units": "Communes at a glance",
+        "units_intro": "Each commune judged on the indicators it reports; targets set for the "
+                       "whole area (absolute amounts) are not judged per commune.",
+        "revised": "{id} – {name}: target revised from {old} to {new} {unit} by {decision}, "
+                   "in force from {date}.",
+        "revisions": "Targets revised during the year",
+        "rollup_notes": "Built from units (after the 1 July 2025 reorganisation)",
     },
 }
 

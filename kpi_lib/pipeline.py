@@ -9,7 +9,7 @@ import pandas as pd
 
 from .assess import assess
 from .catalog import Catalog, load_catalog
-from .data import Dataset, load_dataset
+from .data import Dataset, load_dataset, load_units
 from .errors import KpiError
 from .forecast import ForecastResult, forecast_all
 
@@ -105,3 +105,28 @@ def forecast_table(a: Assessment) -> pd.DataFrame:
     order = {i.id: n for n, i in enumerate(a.catalog.indicators)}
     t = t.sort_values(["unit_code", "id"], key=lambda c: c.map(order) if c.name == "id" else c)
     return t[FORECAST_COLUMNS].reset_index(drop=True)
+
+
+def unit_grid(a: Assessment, use_ets: bool = True) -> pd.DataFrame:
+    """Status of every unit of the area at the as-of month: indicator × unit.
+
+    Only indicators some unit has figures for; a cell is the unit's status (a unit is
+    judged only against targets that apply to it, see Catalog.unit_target).
+    Empty when the report's unit has no member units.
+    """
+    registry = a.dataset.registry
+    area = ds_unit(a.dataset, a.unit)
+    if registry is None or area is None or not registry.is_area(area):
+        return pd.DataFrame()
+    members = [u.code for u in registry.members_at(area, a.catalog.year, a.as_of)]
+    if not members:
+        return pd.DataFrame()
+    ds = load_units(a.catalog, members, str(a.dataset.source.path), a.dataset.vintage)
+    have = set(ds.obs["indicator_id"])
+    # Only what the units report: forecasting the rest would only say "no data" 30 times.
+    cat = replace(a.catalog, indicators=[i for i in a.catalog.indicators if i.id in have],
+                  components=[i for i in a.catalog.components if i.id in have])
+    ds = targets_in_force(replace(ds, catalog=cat), a.as_of)
+    table = assess(forecast_all(ds, a.as_of, use_ets=use_ets), ds)
+    return table[["indicator_id", "unit_code", "actual_to_date", "estimate", "target_value",
+                  "status", "reason"]].reset_index(drop=True)

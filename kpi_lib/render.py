@@ -53,7 +53,10 @@ def toc(keys: list[str], lang: str = "vi") -> str:
 def title_block(a: Assessment, lang: str = "vi") -> str:
     meta = a.catalog.meta
     area = meta.get("area_en" if lang == "en" else "area_vi", "")
-    unit = f" – {esc(a.unit)}" if a.unit else ""
+    registry = a.dataset.registry
+    unit = ""
+    if a.unit and a.unit != a.catalog.default_unit:
+        unit = f" – {esc(registry.name(a.unit, lang) if registry else a.unit)}"
     parts = [CSS, f"<h1>{esc(t('title', lang))}</h1>",
              (f"<p><b>{esc(area)}</b>{unit} · {esc(t('as_of', lang, month=a.as_of, year=a.catalog.year))}"
              f"</p>")]
@@ -144,3 +147,60 @@ def provenance(a: Assessment, parameters: dict, lang: str = "vi") -> str:
             f"</li><li>{esc(t('run_at', lang))}: {esc(now)}</li></ul>"
             f"<p><b>{esc(t('files', lang))}</b></p><ul>{rows}</ul>"
             f"<p><b>{esc(t('parameters', lang))}</b></p><ul>{params}</ul>")
+
+
+def revisions_html(a: Assessment, lang: str = "vi") -> str:
+    """Targets revised during the year and in force at the as-of month, with the decision."""
+    if not a.catalog.revision_notes:
+        return ""
+    items = []
+    for iid, rev in a.catalog.revision_notes.items():
+        ind = a.catalog.get(iid)
+        digits = 0 if abs(rev.target) >= 100 else 2
+        items.append(t("revised", lang, id=iid, name=ind.name(lang),
+                       old=format_number(ind.original_target, digits, lang),
+                       new=format_number(rev.target, digits, lang), unit=ind.unit,
+                       decision=rev.decision,
+                       date=rev.effective.strftime("%d/%m/%Y")))
+    return (f"<p><b>{esc(t('revisions', lang))}</b></p><ul>"
+            + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>")
+
+
+def rollup_notes_html(a: Assessment, lang: str = "vi") -> str:
+    notes = a.dataset.rollup_notes
+    if not notes:
+        return ""
+    return (f"<p><b>{esc(t('rollup_notes', lang))}</b></p><ul>"
+            + "".join(f"<li>{esc(n)}</li>" for n in notes[:40]) + "</ul>"
+            + (f"<p>… {len(notes) - 40}</p>" if len(notes) > 40 else ""))
+
+
+def unit_grid_html(grid: pd.DataFrame, a: Assessment, lang: str = "vi") -> str:
+    """Indicator × unit: each cell the unit's status (coloured) and its year-end estimate."""
+    if grid.empty:
+        return ""
+    registry = a.dataset.registry
+    units = sorted(set(grid["unit_code"]), key=lambda u: registry.name(u, lang) if registry else u)
+    head = "".join(f"<th>{esc(registry.name(u, lang) if registry else u)}</th>" for u in units)
+    rows = []
+    for iid, part in grid.groupby("indicator_id", sort=False):
+        ind = a.catalog.get(iid)
+        cells = part.set_index("unit_code")
+        tds = []
+        for u in units:
+            if u not in cells.index:
+                tds.append("<td>–</td>")
+                continue
+            r = cells.loc[u]
+            est = r["estimate"]
+            value = "–" if not np.isfinite(est) else format_number(
+                est, 0 if abs(est) >= 100 else 1, lang)
+            colour = STATUS_COLORS[r["status"]]
+            tip = reason_text(r["reason"], lang)
+            tds.append(f'<td title="{esc(tip)}"><span style="color:{colour};font-weight:bold">'
+                       f"{esc(status_label(r['status'], lang))}</span><br>{esc(value)}</td>")
+        rows.append(f"<tr><td>{esc(iid)} – {esc(ind.name(lang))} ({esc(ind.unit)})</td>"
+                    + "".join(tds) + "</tr>")
+    return (f"<p>{esc(t('units_intro', lang))}</p><table class=\"kpi-table\"><thead><tr><th>"
+            f"{esc(t('indicator', lang))}</th>{head}</tr></thead><tbody>{''.join(rows)}"
+            "</tbody></table>")

@@ -9,7 +9,6 @@ reports/index.html untouched; its executed notebook is kept under reports/_faile
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
 import threading
@@ -272,36 +271,112 @@ def build_index(out: Path, lang: str = "vi") -> Path:
     return out / "index.html"
 
 
-def backfill(months: list[str], jobs: int = 1, progress: bool = True, **kwargs) -> list[Published]:
-    """Run many months (threads share one process: kernels start faster, no port clashes)."""
+def backfill(months: list[str], jobs: int = 1, progress: bool = True,
+             units: list[str | None] | str | None = None, executor: str = "local",
+             scheduler: str | None = None, **kwargs) -> list[Published]:
+    """Run many (month, unit) reports, then rebuild the index once.
+
+    `units`: unit codes, or "members" (the area and every unit of it that existed that
+    month), or None (kwargs' unit). `executor`: "local" runs them in threads of this
+    process (kernels start faster, no port clashes); "dask" sends each report to a Dask
+    distributed cluster at `scheduler` (workers need this package and the same data and
+    reports folders, e.g. a shared disk).
+    """
     from tqdm import tqdm
 
     from .paths import REPORTS_DIR
 
     out = Path(kwargs.get("out") or REPORTS_DIR)
+    tasks = report_tasks(months, units if units is not None else [kwargs.pop("unit", None)],
+                         kwargs.get("catalog"))
+    kwargs.pop("unit", None)
     results: list[Published] = []
-    errors: list[Exception] = []
-    bar = tqdm(total=len(months), unit="tháng", disable=not progress)
-
-    def one(month: str) -> None:
-        try:
-            # Months in parallel already fill the cores: one notebook at a time per month.
-            results.append(run_month(as_of=month, update_index=False,
-                                     notebook_jobs=1 if jobs > 1 else 2, **kwargs))
-        except KpiError as exc:
-            errors.append(KpiError(f"{month}: {exc}"))
-        finally:
-            bar.update(1)
-
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        list(pool.map(one, months))
+    errors: list[str] = []
+    bar = tqdm(total=len(tasks), unit="báo cáo", disable=not progress)
+    # Several reports at once already fill the cores: one notebook at a time per report.
+    kwargs = {**kwargs, "update_index": False, "notebook_jobs": 1 if jobs > 1 else 2}
+    if executor == "dask":
+        outcomes = _run_on_dask(tasks, scheduler, kwargs, bar)
+    elif executor == "local":
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            outcomes = list(pool.map(lambda task: _report_task(task, kwargs, bar), tasks))
+    else:
+        raise KpiError("unknown executor", value=executor, fix="use --executor local or dask")
     bar.close()
+    for ok, payload in outcomes:
+        (results.append(payload) if ok else errors.append(payload))
     build_index(out, kwargs.get("lang", "vi"))
     if errors:
-        raise KpiError(f"{len(errors)} of {len(months)} month(s) failed:\n"
+        raise KpiError(f"{len(errors)} of {len(tasks)} report(s) failed:\n"
                        + "\n".join(f"  - {e}" for e in errors),
-                       fix="see each message; published months are unaffected")
-    return sorted(results, key=lambda r: r.period)
+                       fix="see each message; published reports are unaffected")
+    return sorted(results, key=lambda r: (r.period, r.folder.name))
+
+
+def report_tasks(months: list[str], units: list[str | None] | str,
+                 catalog: str | None = None) -> list[tuple[str, str | None]]:
+    """(month, unit) pairs; "members" expands to the area and its units at each month."""
+    if units != "members":
+        return [(m, u) for m in months for u in units]
+    from .catalog import load_catalog
+    from .units import registry_for
+
+    cat = load_catalog(catalog)
+    registry = registry_for(cat)
+    tasks: list[tuple[str, str | None]] = []
+    for m in months:
+        year, month = map(int, m.split("-"))
+        tasks.append((m, None))
+        tasks += [(m, u.code) for u in registry.members_at(cat.default_unit, year, month)]
+    return tasks
+
+
+def _report_task(task: tuple[str, str | None], kwargs: dict, bar=None) -> tuple[bool, object]:
+    """One report; never raises a user error (it is returned, so one bad unit stops none)."""
+    month, unit = task
+    try:
+        return True, run_month(as_of=month, unit=unit, **kwargs)
+    except KpiError as exc:
+        return False, f"{month}{' ' + unit if unit else ''}: {exc}"
+    finally:
+        if bar is not None:
+            bar.update(1)
+
+
+def _remote_task(task: tuple[str, str | None], kwargs: dict) -> tuple[bool, object]:
+    """What a Dask worker runs: plain values back (paths as text), nothing to unpickle."""
+    ok, payload = _report_task(task, kwargs)
+    if ok:
+        return True, (str(payload.folder), payload.period, payload.seconds)
+    return False, payload
+
+
+def _run_on_dask(tasks, scheduler: str | None, kwargs: dict, bar) -> list[tuple[bool, object]]:
+    if not scheduler:
+        raise KpiError("--executor dask needs --scheduler", fix="e.g. --scheduler tcp://host:8786")
+    try:
+        from distributed import Client, as_completed
+    except ImportError:
+        raise KpiError("Dask distributed is not installed", fix="pip install distributed") from None
+    try:
+        client = Client(scheduler, timeout="15s")
+    except (OSError, TimeoutError) as exc:
+        raise KpiError(f"cannot reach the Dask scheduler at {scheduler} ({exc})",
+                       fix="start one (dask scheduler; dask worker ADDRESS) or check the address"
+                       ) from None
+    outcomes = []
+    try:
+        futures = [client.submit(_remote_task, task, kwargs, pure=False) for task in tasks]
+        for future in as_completed(futures):
+            ok, payload = future.result()
+            if ok:
+                folder, period, seconds = payload
+                payload = Published(Path(folder), period, seconds)
+            outcomes.append((ok, payload))
+            bar.update(1)
+    finally:
+        client.close()
+    return outcomes
 
 
 def month_range(start: str, end: str) -> list[str]:

@@ -75,7 +75,7 @@ def _split_flow(frame, iid, old, new, into, sizes, rng) -> pd.DataFrame:
             if not np.isfinite(amount):
                 continue
             k = year * 12 + month - 1
-            parts = rng.multinomial(int(round(amount)), p / p.sum())
+            parts = rng.multinomial(round(amount), p / p.sum())
             by_unit = dict(zip(old, parts, strict=True))
             outside = rng.poisson(OUTSIDE_SIZE[iid] * max(amount, 1.0))
             rep = reported[f"{year}-{month:02d}"]
@@ -120,8 +120,8 @@ def _split_insurance(frame, old, new, into, sizes, rng) -> pd.DataFrame:
         if k >= CHANGE_K:
             merged_pop = {c: 0.0 for c in new}
             merged_ins = {c: 0.0 for c in new}
-            for c in pop:
-                merged_pop[into[c]] += pop[c]
+            for c, people in pop.items():
+                merged_pop[into[c]] += people
                 merged_ins[into[c]] += insured[c]
             pop, insured = merged_pop, merged_ins
         for c in pop:

@@ -104,7 +104,7 @@ def test_another_catalog_and_data(tmp_path):
 def test_bad_parameters_fail_before_any_notebook(tmp_path):
     for kwargs, words in (({"as_of": "2025-13"}, "--as-of"), ({"lang": "fr"}, "language"),
                           ({"unit": "../../etc"}, "unit code"), ({"as_of": "2025-01", "unit": "XX"},
-                                                                 "no figures for this unit")):
+                                                                 "unknown unit code")):
         with pytest.raises(KpiError, match=words):
             run_month(out=tmp_path, **kwargs)
     assert not list(tmp_path.iterdir())
