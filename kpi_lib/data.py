@@ -143,7 +143,9 @@ def load_dataset(catalog: Catalog, data: str | None = None, vintage: str | None 
         registry.get(unit)
         obs, notes = unit_observations(obs, catalog, registry, unit)
         if obs.empty:
-            raise KpiError("no figures for this unit, directly or from its units", value=unit,
+            why = "; ".join(notes[:3])
+            raise KpiError("no figures for this unit, directly or from its units"
+                           + (f" ({why})" if why else ""), value=unit,
                            fix=f"ingest figures for {registry.name(unit)} or its communes")
     elif unit is not None:
         if unit not in set(obs["unit_code"]):
