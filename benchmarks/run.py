@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-SECTIONS = ("national", "realdata", "report")
+SECTIONS = ("national", "realdata", "report", "province")
 
 
 def main() -> None:

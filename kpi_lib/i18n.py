@@ -35,7 +35,8 @@ TEXT = {
         "run_at": "Thời gian chạy", "parameters": "Tham số", "files": "Tệp số liệu",
         "catalog": "Danh mục chỉ tiêu", "version": "Phiên bản kpi_lib", "data_source": "Nguồn dữ liệu",
         "vintage": "Số liệu tính đến ngày", "latest": "mới nhất",
-        "units": "Tình hình theo đơn vị cấp xã",
+        "units": "Tình hình theo đơn vị cấp xã", "unit_word": "Đơn vị",
+        "no_unit_target": "Không giao chỉ tiêu riêng",
         "units_intro": "Đánh giá từng xã đối với các chỉ tiêu xã có số liệu; chỉ tiêu giao cho "
                        "toàn địa bàn (số tuyệt đối) không đánh giá riêng cho xã.",
         "revised": "{id} – {name}: kế hoạch điều chỉnh từ {old} thành {new} {unit} theo {decision}, "
@@ -73,7 +74,8 @@ TEXT = {
         "run_at": "Run at", "parameters": "Parameters", "files": "Data files",
         "catalog": "Target catalog", "version": "kpi_lib version", "data_source": "Data source",
         "vintage": "Data as known on", "latest": "latest",
-        "units": "Communes at a glance",
+        "units": "Communes at a glance", "unit_word": "Unit",
+        "no_unit_target": "No target for the unit",
         "units_intro": "Each commune judged on the indicators it reports; targets set for the "
                        "whole area (absolute amounts) are not judged per commune.",
         "revised": "{id} – {name}: target revised from {old} to {new} {unit} by {decision}, "

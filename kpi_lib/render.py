@@ -176,31 +176,34 @@ def rollup_notes_html(a: Assessment, lang: str = "vi") -> str:
 
 
 def unit_grid_html(grid: pd.DataFrame, a: Assessment, lang: str = "vi") -> str:
-    """Indicator × unit: each cell the unit's status (coloured) and its year-end estimate."""
+    """Unit × indicator (a row per unit, so 100 communes still read down the page): each
+    cell the unit's status, coloured, and its year-end estimate."""
     if grid.empty:
         return ""
     registry = a.dataset.registry
-    units = sorted(set(grid["unit_code"]), key=lambda u: registry.name(u, lang) if registry else u)
-    head = "".join(f"<th>{esc(registry.name(u, lang) if registry else u)}</th>" for u in units)
+    name = (lambda u: registry.name(u, lang)) if registry else str
+    indicators = list(dict.fromkeys(grid["indicator_id"]))
+    head = "".join(f"<th>{esc(i)} – {esc(a.catalog.get(i).name(lang))} "
+                   f"({esc(a.catalog.get(i).unit)})</th>" for i in indicators)
+    cells = grid.set_index(["unit_code", "indicator_id"])
     rows = []
-    for iid, part in grid.groupby("indicator_id", sort=False):
-        ind = a.catalog.get(iid)
-        cells = part.set_index("unit_code")
+    for unit in sorted(set(grid["unit_code"]), key=name):
         tds = []
-        for u in units:
-            if u not in cells.index:
+        for iid in indicators:
+            if (unit, iid) not in cells.index:
                 tds.append("<td>–</td>")
                 continue
-            r = cells.loc[u]
+            r = cells.loc[(unit, iid)]
             est = r["estimate"]
             value = "–" if not np.isfinite(est) else format_number(
                 est, 0 if abs(est) >= 100 else 1, lang)
-            colour = STATUS_COLORS[r["status"]]
-            tip = reason_text(r["reason"], lang)
-            tds.append(f'<td title="{esc(tip)}"><span style="color:{colour};font-weight:bold">'
-                       f"{esc(status_label(r['status'], lang))}</span><br>{esc(value)}</td>")
-        rows.append(f"<tr><td>{esc(iid)} – {esc(ind.name(lang))} ({esc(ind.unit)})</td>"
-                    + "".join(tds) + "</tr>")
+            label = status_label(r["status"], lang)
+            if not np.isfinite(r["target_value"]) and r["status"] == "no_data":
+                label = t("no_unit_target", lang)  # an estimate, but nothing to judge it by
+            tds.append(f'<td title="{esc(reason_text(r["reason"], lang))}">'
+                       f'<span style="color:{STATUS_COLORS[r["status"]]};font-weight:bold">'
+                       f"{esc(label)}</span><br>{esc(value)}</td>")
+        rows.append(f"<tr><td>{esc(name(unit))}</td>{''.join(tds)}</tr>")
     return (f"<p>{esc(t('units_intro', lang))}</p><table class=\"kpi-table\"><thead><tr><th>"
-            f"{esc(t('indicator', lang))}</th>{head}</tr></thead><tbody>{''.join(rows)}"
+            f"{esc(t('unit_word', lang))}</th>{head}</tr></thead><tbody>{''.join(rows)}"
             "</tbody></table>")

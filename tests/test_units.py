@@ -66,24 +66,24 @@ def test_real_registry_matches_the_resolution():
 
 
 @pytest.mark.parametrize(("units", "cross", "words"), [
-    ("code,name_vi,name_en,level,parent,valid_from,valid_to,note\nA,Xã A,,commune,,,,\n"
-     "A,Xã A,,commune,,,,\n", None, "duplicate unit code"),
+    (("code,name_vi,name_en,level,parent,valid_from,valid_to,note\nA,Xã A,,commune,,,,\n"
+     "A,Xã A,,commune,,,,\n"), None, "duplicate unit code"),
     ("code,name_vi,name_en,level,parent,valid_from,valid_to,note\nA,Xã A,,village,,,,\n",
      None, "unknown level"),
     ("code,name_vi,name_en,level,parent,valid_from,valid_to,note\nA,Xã A,,commune,ZZ,,,\n",
      None, "parent 'ZZ'"),
     ("code,name_vi,name_en,level,parent,valid_from,valid_to,note\nA,Xã A,,commune,,,30/06/2025,\n",
      None, "not a date"),
-    ("code,name_vi,name_en,level,parent,valid_from,valid_to,note\nA,Xã A,,commune,,,2025-06-30,\n"
-     "B,Xã B,,commune,,2025-07-01,,\n",
+    (("code,name_vi,name_en,level,parent,valid_from,valid_to,note\nA,Xã A,,commune,,,2025-06-30,\n"
+     "B,Xã B,,commune,,2025-07-01,,\n"),
      "from_unit,to_unit,effective,share,basis\nA,B,2025-07-01,0.7,x\nA,C,2025-07-01,0.6,x\n",
      "unit not in the registry"),
-    ("code,name_vi,name_en,level,parent,valid_from,valid_to,note\nA,Xã A,,commune,,,2025-06-30,\n"
-     "B,Xã B,,commune,,2025-07-01,,\nC,Xã C,,commune,,2025-07-01,,\n",
+    (("code,name_vi,name_en,level,parent,valid_from,valid_to,note\nA,Xã A,,commune,,,2025-06-30,\n"
+     "B,Xã B,,commune,,2025-07-01,,\nC,Xã C,,commune,,2025-07-01,,\n"),
      "from_unit,to_unit,effective,share,basis\nA,B,2025-07-01,0.7,x\nA,C,2025-07-01,0.6,x\n",
      "add up to 1.3"),
-    ("code,name_vi,name_en,level,parent,valid_from,valid_to,note\nA,Xã A,,commune,,,2025-06-30,\n"
-     "B,Xã B,,commune,,2025-07-01,,\n",
+    (("code,name_vi,name_en,level,parent,valid_from,valid_to,note\nA,Xã A,,commune,,,2025-06-30,\n"
+     "B,Xã B,,commune,,2025-07-01,,\n"),
      "from_unit,to_unit,effective,share,basis\nA,B,2025-08-01,1,x\n", "the day after valid_to"),
 ])
 def test_bad_registry_files_name_file_row_and_fix(tmp_path, units, cross, words):
@@ -204,7 +204,7 @@ def test_weighted_rollup_uses_weights_from_the_data(tmp_path):
 # ---------------------------------------------------------------- the reorganisation
 def test_ytd_crossing_1_july_2025_is_continuous(area, truth, raw):
     """Old units' January–June plus the new communes' July on, minus Tịnh Hòa's part."""
-    true_ytd, true_monthly = truth
+    _true_ytd, true_monthly = truth
     for iid in ("T21", "T19a"):
         ytd = area.ytd.loc[(iid, "BINHSON", 2025), list(range(1, 10))].to_numpy()
         assert np.all(np.isfinite(ytd)) and np.all(np.diff(ytd) >= 0)
