@@ -31,16 +31,8 @@ from scipy import special
 from .catalog import Catalog, Indicator
 from .data import Dataset
 from .forecast import ForecastResult
+from .statuses import STATUSES
 
-STATUSES = ("achieved", "on_track", "at_risk", "off_track", "no_data")
-STATUS_LABELS = {
-    "vi": {"achieved": "Đã đạt", "on_track": "Có khả năng đạt", "at_risk": "Có nguy cơ không đạt",
-           "off_track": "Khó đạt", "no_data": "Chưa đủ dữ liệu"},
-    "en": {"achieved": "Achieved", "on_track": "On track", "at_risk": "At risk",
-           "off_track": "Off track", "no_data": "Not enough data"},
-}
-STATUS_COLORS = {"achieved": "#1a7f37", "on_track": "#4caf50", "at_risk": "#f0a500",
-                 "off_track": "#d32f2f", "no_data": "#9e9e9e"}
 _WORST_ORDER = ["off_track", "at_risk", "on_track", "achieved"]
 MIN_FLOW_MONTHS = 3
 MIN_LEVEL_READINGS = 2

@@ -111,6 +111,19 @@ class Catalog:
         return str(self.meta.get("default_unit", "ALL"))
 
     @property
+    def narrative_path(self) -> Path | None:
+        """catalog.narrative_file (relative to the catalog), else the shipped templates."""
+        given = self.meta.get("narrative_file")
+        return Path(self.path).parent / given if given else None
+
+    @property
+    def statuses(self):
+        """Labels, colours and phrases of the statuses (settings.status_labels)."""
+        from .statuses import status_scale
+
+        return status_scale(self.settings, str(self.path))
+
+    @property
     def thresholds(self) -> dict[str, float]:
         return {**DEFAULT_THRESHOLDS, **(self.settings.get("thresholds") or {})}
 
@@ -390,6 +403,12 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
                 f"indicator {ind.id} needs setting '{ind.target_of_setting}', which is not declared",
                 fix=f"add '{ind.target_of_setting}: null' (or its value) under settings:",
                 file=str(path)))
+    from .statuses import status_scale
+
+    try:
+        status_scale(settings, str(path))
+    except KpiError as exc:
+        problems.append(exc.problem)
     unit_targets = _parse_unit_targets(doc.get("unit_targets"), known, path, problems)
     for ind in indicators + components:
         for key in ("numerator", "denominator", "weight"):

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .assess import STATUS_COLORS, trajectory
-from .i18n import status_label, t
+from .assess import trajectory
+from .i18n import t
 from .numbers import format_number
 from .pipeline import Assessment
 
@@ -63,12 +63,13 @@ def plot_flow(a: Assessment, indicator_id: str, unit: str | None = None, ax=None
     if m and np.isfinite(row["estimate"]):
         x = [m, 12]
         y0 = ytd.iloc[m - 1]
-        ax.plot(x, [y0, row["estimate"]], "-", color=STATUS_COLORS.get(row["status"], "#444"),
+        ax.plot(x, [y0, row["estimate"]], "-", color=a.catalog.statuses.color(row["status"]),
                 lw=2, label=t("forecast", lang))
         if np.isfinite(row["lo80"]):
             ax.fill_between(x, [y0, row["lo80"]], [y0, row["hi80"]], alpha=0.25,
-                            color=STATUS_COLORS.get(row["status"], "#444"), label=t("band", lang))
-    _finish(ax, ind.name(lang), ind.entry_unit, lang, row["status"])
+                            color=a.catalog.statuses.color(row["status"]), label=t("band", lang))
+    _finish(ax, ind.name(lang), ind.entry_unit, lang,
+            a.catalog.statuses.label(row["status"], lang))
     ax.set_xlim(0.5, 12.5)
     return fig
 
@@ -91,9 +92,9 @@ def plot_level(a: Assessment, indicator_id: str, unit: str | None = None, ax=Non
         err = None
         if np.isfinite(row["lo80"]):
             err = [[row["estimate"] - row["lo80"]], [row["hi80"] - row["estimate"]]]
-        ax.errorbar([xe], [row["estimate"]], yerr=err, fmt="s", color=STATUS_COLORS.get(
-            row["status"], "#444"), capsize=4, label=t("forecast", lang))
-    _finish(ax, ind.name(lang), ind.unit, lang, row["status"])
+        ax.errorbar([xe], [row["estimate"]], yerr=err, fmt="s", color=cat.statuses.color(
+            row["status"]), capsize=4, label=t("forecast", lang))
+    _finish(ax, ind.name(lang), ind.unit, lang, a.catalog.statuses.label(row["status"], lang))
     ax.set_xlabel(t("year_word", lang) + (" (cuối năm)" if lang == "vi" else " (year end)"))
     from matplotlib.ticker import MaxNLocator
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -101,7 +102,7 @@ def plot_level(a: Assessment, indicator_id: str, unit: str | None = None, ax=Non
 
 
 def _finish(ax, title: str, unit: str, lang: str, status: str) -> None:
-    ax.set_title(f"{title}\n({status_label(status, lang)})", fontsize=11)
+    ax.set_title(f"{title}\n({status})", fontsize=11)
     ax.set_ylabel(unit)
     ax.set_xlabel(t("month", lang))
     _vi_axis(ax, lang)
@@ -203,8 +204,9 @@ def to_png(fig, dpi: int = 90) -> bytes:
     return buffer.getvalue()
 
 
-def show(fig, alt: str | None = None) -> None:
-    """Display a figure in a notebook as one PNG with alt text, then free it.
+def show(fig, alt: str | None = None) -> tuple[bytes, str] | None:
+    """Display a figure in a notebook as one PNG with alt text, then free it; return both
+    (the Word report reuses the PNG instead of drawing again).
 
     Rendering it ourselves draws it once; the inline backend's tight bounding box would
     draw every figure twice, which is most of a report's run time.
@@ -216,11 +218,13 @@ def show(fig, alt: str | None = None) -> None:
     from IPython.display import HTML, display
 
     if fig is None:
-        return
+        return None
     if alt is None:
         alt = " · ".join(ax.get_title().replace("\n", " ") for ax in fig.axes if ax.get_visible()
                          and ax.get_title())
-    data = base64.b64encode(to_png(fig)).decode("ascii")
+    png = to_png(fig)
+    data = base64.b64encode(png).decode("ascii")
     display(HTML(f'<img alt="{html.escape(alt or "chart")}" style="max-width:100%" '
                  f'src="data:image/png;base64,{data}"/>'))
     plt.close(fig)
+    return png, alt or ""

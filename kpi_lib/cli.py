@@ -188,6 +188,36 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_override(args: argparse.Namespace) -> int:
+    from .catalog import load_catalog
+    from .overrides import WITHDRAWN, add_override, read_overrides
+    from .store import resolve_data_dir
+
+    cat = load_catalog(args.catalog)
+    source = resolve_data_dir(args.data)
+    if args.list or not args.indicator:
+        history = read_overrides(source.path, cat)
+        if history.empty:
+            print(f"no overrides in {source.path}")
+        else:
+            print(history.to_string(index=False))
+        return 0
+    if source.origin == "sample":
+        raise KpiError("the shipped sample is read-only", fix="pass --data DIR (a copy, or your "
+                       "store) to record an override there")
+    if not args.month:
+        raise KpiError("an override needs --month YYYY-MM", fix="e.g. --month 2025-09")
+    status = WITHDRAWN if args.withdraw else args.status
+    if not status:
+        raise KpiError("an override needs --status (or --withdraw)",
+                       fix="e.g. --status on_track --reason '…' --by 'Nguyễn Văn A'")
+    row = add_override(source.path, cat, args.indicator, args.month, status, args.reason or "",
+                       args.by or "", unit=args.unit or "")
+    print(f"recorded: {row['indicator_id']} {row['month']} -> {row['status']} "
+          f"({row['by']}, {row['recorded_at']}) in {source.path / 'overrides.csv'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kpi", description="KPI workbench for planning offices")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -239,6 +269,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unit", help="unit code (default: the data's unit)")
     p.add_argument("--vintage", help="use what was known on this date (YYYY-MM-DD)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("override", help="record the analyst's judgement of a target's status "
+                       "for a month (kept with history; numbers unchanged)")
+    _add_common(p)
+    p.add_argument("indicator", nargs="?", help="target id, e.g. T08d (omit to list)")
+    p.add_argument("--month", help="the report month YYYY-MM it applies to")
+    p.add_argument("--status", choices=["achieved", "on_track", "at_risk", "off_track",
+                                        "no_data"])
+    p.add_argument("--withdraw", action="store_true", help="cancel the override of that month")
+    p.add_argument("--reason", help="why (shown in the report)")
+    p.add_argument("--by", help="who decided (shown in the report)")
+    p.add_argument("--unit", help="unit code (default: the plan's area)")
+    p.add_argument("--list", action="store_true", help="print every override ever recorded")
+    p.set_defaults(func=cmd_override)
 
     p = sub.add_parser("backfill", help="run many months, in parallel with --jobs")
     _add_common(p)

@@ -10,7 +10,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .i18n import method_label, status_label
+from .i18n import method_label
 from .numbers import format_number
 from .pipeline import Assessment, run_assessment
 
@@ -45,7 +45,7 @@ class Explorer:
         html = (f"<p><b>{render.esc(ind.id)} – {render.esc(ind.name(self.lang))}</b><br>"
                 f"{render.esc(label)}: <b>{render.esc(format_number(estimate, 2, self.lang))}</b> "
                 f"{render.esc(ind.entry_unit)} · "
-                f"{render.esc(status_label(row['status'], self.lang))}"
+                f"{render.esc(a.catalog.statuses.label(row['status'], self.lang))}"
                 + (f" · p = {render.esc(format_number(100 * p, 0, self.lang))}%"
                    if np.isfinite(p) else "") + "</p>")
         return html, charts.plot_indicator(a, indicator_id, lang=self.lang)

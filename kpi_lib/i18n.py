@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from .assess import STATUS_LABELS
-
 TEXT = {
     "vi": {
         "title": "Báo cáo tình hình thực hiện chỉ tiêu kế hoạch phát triển kinh tế - xã hội",
@@ -35,6 +33,8 @@ TEXT = {
         "run_at": "Thời gian chạy", "parameters": "Tham số", "files": "Tệp số liệu",
         "catalog": "Danh mục chỉ tiêu", "version": "Phiên bản kpi_lib", "data_source": "Nguồn dữ liệu",
         "vintage": "Số liệu tính đến ngày", "latest": "mới nhất",
+        "judgement": "Ý kiến chuyên viên (đánh giá chuyên môn)",
+        "narrative": "Đánh giá chung",
         "units": "Tình hình theo đơn vị cấp xã", "unit_word": "Đơn vị",
         "no_unit_target": "Không giao chỉ tiêu riêng",
         "units_intro": "Đánh giá từng xã đối với các chỉ tiêu xã có số liệu; chỉ tiêu giao cho "
@@ -74,6 +74,8 @@ TEXT = {
         "run_at": "Run at", "parameters": "Parameters", "files": "Data files",
         "catalog": "Target catalog", "version": "kpi_lib version", "data_source": "Data source",
         "vintage": "Data as known on", "latest": "latest",
+        "judgement": "Analyst's judgement",
+        "narrative": "Overview",
         "units": "Communes at a glance", "unit_word": "Unit",
         "no_unit_target": "No target for the unit",
         "units_intro": "Each commune judged on the indicators it reports; targets set for the "
@@ -107,7 +109,10 @@ def t(key: str, lang: str = "vi", **values: object) -> str:
 
 
 def status_label(status: str, lang: str = "vi") -> str:
-    return STATUS_LABELS["en" if lang == "en" else "vi"].get(status, status)
+    """The default label (reports use the catalog's: `catalog.statuses.label`)."""
+    from .statuses import StatusScale
+
+    return StatusScale().label(status, lang)
 
 
 def method_label(method: str, lang: str = "vi") -> str:

@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .assess import STATUS_COLORS
-from .i18n import status_label
+from .statuses import STATUSES, StatusScale
 
 
 def index_html(folders: list[Path], lang: str = "vi") -> str:
@@ -19,23 +18,44 @@ def index_html(folders: list[Path], lang: str = "vi") -> str:
     title = "Báo cáo chỉ tiêu kế hoạch — các tháng đã công bố" if vi else "Published monthly reports"
     history: dict[str, dict[str, str]] = {}
     items = []
+    default = StatusScale()
+    style: dict[str, tuple[str, str]] = {s: (default.label(s, lang), default.color(s))
+                                         for s in STATUSES}
+    # Per-unit reports (folder "2025-09_DONGSON") are listed under their month; the status
+    # history is the area's alone (one report per month).
+    by_month: dict[str, list[str]] = {}
+    for folder in folders:
+        if "_" in folder.name:
+            month, unit = folder.name.split("_", 1)
+            by_month.setdefault(month, []).append(unit)
+    folders = [f for f in folders if "_" not in f.name] + [
+        f for f in folders if "_" in f.name and f.name.split("_", 1)[0] not in
+        {g.name for g in folders}]
     for folder in folders:
         summary = pd.read_csv(folder / "summary.csv", dtype={"id": str})
         name = folder.name
         counts = summary["status"].value_counts()
+        if {"label", "color"} <= set(summary.columns):  # as the report showed them
+            style.update({s: (lab, col) for s, lab, col in zip(
+                summary["status"], summary["label"], summary["color"], strict=True)})
         badges = " ".join(
-            f'<span style="background:{STATUS_COLORS.get(s, "#999")};color:#fff;padding:1px 6px;'
-            f'border-radius:3px">{int(counts.get(s, 0))} {esc(status_label(s, lang))}</span>'
-            for s in STATUS_COLORS if counts.get(s, 0))
+            f'<span style="background:{esc(style[s][1])};color:#fff;padding:1px 6px;'
+            f'border-radius:3px">{int(counts.get(s, 0))} {esc(style[s][0])}</span>'
+            for s in STATUSES if counts.get(s, 0))
         synthetic = (folder / "SYNTHETIC").exists()
         flag = (' <b style="color:#b8860b">[số liệu mẫu giả lập]</b>' if vi else
                 ' <b style="color:#b8860b">[synthetic sample]</b>') if synthetic else ""
+        units = sorted(by_month.get(name, [])) if "_" not in name else []
+        unit_links = "".join(f'<a href="{esc(name)}_{esc(u)}/monthly_report.html">{esc(u)}</a> '
+                             for u in units)
+        per_unit = (f'<details><summary>{len(units)} {"báo cáo theo đơn vị" if vi else "unit reports"}'
+                    f"</summary>{unit_links}</details>") if units else ""
         items.append(f'<li><a href="{esc(name)}/monthly_report.html">{esc(name)}</a>{flag} '
                      f'— {badges} · <a href="{esc(name)}/data_quality.html">'
-                     f'{"chất lượng số liệu" if vi else "data quality"}</a></li>')
+                     f'{"chất lượng số liệu" if vi else "data quality"}</a>{per_unit}</li>')
         for _, r in summary.iterrows():
             history.setdefault(str(r["id"]), {})[name] = str(r["status"])
-    months = [f.name for f in sorted(folders)]
+    months = [f.name for f in sorted(folders) if "_" not in f.name]
     head = "".join(f'<th><a href="{esc(m)}/monthly_report.html">{esc(m)}</a></th>' for m in months)
     rows = []
     for iid, by_month in history.items():
@@ -45,12 +65,13 @@ def index_html(folders: list[Path], lang: str = "vi") -> str:
             if s is None:
                 cells.append("<td></td>")
                 continue
-            cells.append(f'<td title="{esc(status_label(s, lang))}" style="background:'
-                         f'{STATUS_COLORS.get(s, "#ccc")}"><a href="{esc(m)}/monthly_report.html" '
+            label, colour = style.get(s, (s, "#cccccc"))
+            cells.append(f'<td title="{esc(label)}" style="background:'
+                         f'{esc(colour)}"><a href="{esc(m)}/monthly_report.html" '
                          f'style="display:block;color:#fff;text-decoration:none">&nbsp;</a></td>')
         rows.append(f"<tr><th>{esc(iid)}</th>{''.join(cells)}</tr>")
     legend = " ".join(f'<span style="background:{c};color:#fff;padding:2px 8px">'
-                      f'{esc(status_label(s, lang))}</span>' for s, c in STATUS_COLORS.items())
+                      f'{esc(lab)}</span>' for lab, c in dict(style.values()).items())
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"""<!DOCTYPE html>
 <html lang="{'vi' if vi else 'en'}"><head><meta charset="utf-8">

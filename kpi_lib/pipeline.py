@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -12,6 +12,7 @@ from .catalog import Catalog, load_catalog
 from .data import Dataset, load_dataset, load_units
 from .errors import KpiError
 from .forecast import ForecastResult, forecast_all
+from .overrides import in_force, read_overrides
 
 MONTH_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 FORECAST_COLUMNS = ["id", "unit_code", "as_of", "actual_to_date", "estimate", "lo80", "hi80",
@@ -29,6 +30,7 @@ class Assessment:
     unit: str | None
     forecast: ForecastResult
     table: pd.DataFrame
+    overrides: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def period(self) -> str:
@@ -76,9 +78,30 @@ def run_assessment(catalog: str | Catalog | None = None, data: str | None = None
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
     ds = load_dataset(cat, data, vintage=vintage, unit=unit)
     month = as_of if isinstance(as_of, int) else parse_as_of(as_of, ds, unit)
-    ds = targets_in_force(ds, month)
+    ds = targets_in_force(only_reported(ds, unit), month)
     result = forecast_all(ds, month, unit=ds_unit(ds, unit), use_ets=use_ets)
-    return Assessment(ds.catalog, ds, month, unit, result, assess(result, ds))
+    judged = in_force(read_overrides(ds.source.path, cat), f"{cat.year}-{month:02d}",
+                      "" if unit in (None, cat.default_unit) else unit, vintage)
+    return Assessment(ds.catalog, ds, month, unit, result, assess(result, ds), judged)
+
+
+def only_reported(ds: Dataset, unit: str | None) -> Dataset:
+    """A commune's report covers what the commune reports (the area's covers all 32)."""
+    registry = ds.registry
+    if unit is None or registry is None or registry.is_area(unit) or \
+            unit == ds.catalog.default_unit or not ds.catalog.meta.get("units_file"):
+        return ds
+    have = set(ds.obs["indicator_id"])
+
+    def reported(ind) -> bool:
+        if ind.derive:
+            refs = [ind.derive.get("of"), ind.derive.get("part"), *(ind.derive.get("whole") or [])]
+            return all(r in have for r in refs if r)
+        return ind.id in have
+
+    cat = replace(ds.catalog, indicators=[i for i in ds.catalog.indicators if reported(i)],
+                  components=[i for i in ds.catalog.components if i.id in have])
+    return replace(ds, catalog=cat)
 
 
 def targets_in_force(ds: Dataset, month: int) -> Dataset:
@@ -122,11 +145,8 @@ def unit_grid(a: Assessment, use_ets: bool = True) -> pd.DataFrame:
     if not members:
         return pd.DataFrame()
     ds = load_units(a.catalog, members, str(a.dataset.source.path), a.dataset.vintage)
-    have = set(ds.obs["indicator_id"])
     # Only what the units report: forecasting the rest would only say "no data" 30 times.
-    cat = replace(a.catalog, indicators=[i for i in a.catalog.indicators if i.id in have],
-                  components=[i for i in a.catalog.components if i.id in have])
-    ds = targets_in_force(replace(ds, catalog=cat), a.as_of)
+    ds = targets_in_force(only_reported(ds, members[0]), a.as_of)
     table = assess(forecast_all(ds, a.as_of, use_ets=use_ets), ds)
     return table[["indicator_id", "unit_code", "actual_to_date", "estimate", "target_value",
                   "status", "reason"]].reset_index(drop=True)

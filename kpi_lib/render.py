@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .assess import STATUS_COLORS, STATUSES, summary_counts
-from .i18n import method_label, reason_text, status_label, t
+from .assess import summary_counts
+from .i18n import method_label, reason_text, t
 from .numbers import format_number
 from .pipeline import Assessment
 from .store import sha256_of
@@ -72,8 +72,8 @@ def banner(text: str) -> str:
 def summary_cards(a: Assessment, lang: str = "vi") -> str:
     counts = summary_counts(a.table)
     cards = "".join(
-        f'<div class="kpi-card" style="background:{STATUS_COLORS[s]}"><b>{counts[s]}</b>'
-        f'{esc(status_label(s, lang))}</div>' for s in STATUSES)
+        f'<div class="kpi-card" style="background:{colour}"><b>{sum(counts[s] for s in group)}'
+        f'</b>{esc(label)}</div>' for label, colour, group in a.catalog.statuses.levels(lang))
     total = len(a.table)
     return f'<p>{total} {esc(t("targets", lang))}</p><div class="kpi-cards">{cards}</div>'
 
@@ -92,11 +92,11 @@ def focus_table(a: Assessment, numbers: pd.DataFrame, lang: str = "vi") -> str:
             return "–" if not np.isfinite(v) else format_number(v, 0 if abs(v) >= 100 else 2, lang) \
                 + f" {unit}"
         cells = [f"{r['item']}. {r['name'] if lang == 'vi' else r['name_en']}",
-                 status_label(r["status"], lang),
+                 a.catalog.statuses.label(r["status"], lang),
                  "–" if not np.isfinite(r["p_meet"]) else format_number(100 * r["p_meet"], 0, lang) + "%",
                  num(r["required_pace"]), num(r["observed_pace"]), num(r["last_year_pace"]),
                  method_label(r["method"], lang), reason_text(r["reason"] or r["note"], lang)]
-        colour = STATUS_COLORS[r["status"]]
+        colour = a.catalog.statuses.color(r["status"])
         body.append("<tr>" + "".join(
             f'<td style="color:{colour};font-weight:bold">{esc(c)}</td>' if i == 1 else
             f"<td>{esc(c)}</td>" for i, c in enumerate(cells)) + "</tr>")
@@ -197,13 +197,22 @@ def unit_grid_html(grid: pd.DataFrame, a: Assessment, lang: str = "vi") -> str:
             est = r["estimate"]
             value = "–" if not np.isfinite(est) else format_number(
                 est, 0 if abs(est) >= 100 else 1, lang)
-            label = status_label(r["status"], lang)
+            label = a.catalog.statuses.label(r["status"], lang)
             if not np.isfinite(r["target_value"]) and r["status"] == "no_data":
                 label = t("no_unit_target", lang)  # an estimate, but nothing to judge it by
             tds.append(f'<td title="{esc(reason_text(r["reason"], lang))}">'
-                       f'<span style="color:{STATUS_COLORS[r["status"]]};font-weight:bold">'
+                       f'<span style="color:{a.catalog.statuses.color(r["status"])};font-weight:bold">'
                        f"{esc(label)}</span><br>{esc(value)}</td>")
         rows.append(f"<tr><td>{esc(name(unit))}</td>{''.join(tds)}</tr>")
     return (f"<p>{esc(t('units_intro', lang))}</p><table class=\"kpi-table\"><thead><tr><th>"
             f"{esc(t('unit_word', lang))}</th>{head}</tr></thead><tbody>{''.join(rows)}"
             "</tbody></table>")
+
+
+def narrative_html(sections, lang: str = "vi") -> str:
+    """The prose by group: opening paragraph, then a sentence per indicator."""
+    parts = [f"<h3>{esc(t('narrative', lang))}</h3>"]
+    for s in sections:
+        parts.append(f"<h4>{esc(s.title)}</h4><p><b>{esc(s.opening)}</b></p><ul>"
+                     + "".join(f"<li>{esc(x)}</li>" for x in s.sentences) + "</ul>")
+    return '<div class="kpi-narrative">' + "".join(parts) + "</div>"

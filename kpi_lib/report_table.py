@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .assess import STATUS_COLORS
-from .i18n import status_label, t
+from .i18n import t
 from .numbers import format_number
 from .pipeline import Assessment
 
@@ -106,6 +105,8 @@ def _plan_text(row: pd.Series, lang: str, prev: int) -> str:
         return t("yes", lang)
     if row["missing_setting"]:
         return "≥ 100% (" + t("missing_setting", lang) + ")"
+    if not np.isfinite(row["target"]):
+        return t("no_unit_target", lang)
     sym = {"about": "≈ ", "ge": "≥ ", "le": "≤ ", "gt": "> "}.get(row["rule"], "")
     return sym + _fmt(row["target"], row["unit"], lang)
 
@@ -139,23 +140,35 @@ def display_table(a: Assessment, lang: str = "vi", numbers: pd.DataFrame | None 
             t("pct_same", lang): pct(r["pct_same"]),
             t("estimate", lang): est,
             t("p_meet", lang): pct(r["p_meet"] * 100) if np.isfinite(r["p_meet"]) else "–",
-            t("status", lang): status_label(r["status"], lang),
+            t("status", lang): a.catalog.statuses.label(r["status"], lang),
+            t("judgement", lang): _judgement(a, r["id"], lang),
         })
     frame = pd.DataFrame(out)
+    if not frame.empty and not frame[t("judgement", lang)].any():
+        frame = frame.drop(columns=t("judgement", lang))  # no override: no empty column
     frame.attrs["status"] = list(n["status"])
+    frame.attrs["colors"] = [a.catalog.statuses.color(s) for s in n["status"]]
     return frame
+
+
+def _judgement(a: Assessment, indicator_id: str, lang: str) -> str:
+    """The analyst's override for this row, as text: label — reason (who, when)."""
+    o = a.overrides
+    if o is None or o.empty or indicator_id not in set(o["indicator_id"]):
+        return ""
+    r = o[o["indicator_id"] == indicator_id].iloc[0]
+    return f"{a.catalog.statuses.label(r['status'], lang)} — {r['reason']} ({r['by']}, {r['date']})"
 
 
 def styled_html(frame: pd.DataFrame, lang: str = "vi") -> str:
     """HTML of a display table: escaped text, status cells coloured, no index."""
     status_col = t("status", lang)
-    statuses = frame.attrs.get("status", [])
+    colors = frame.attrs.get("colors", [])
 
     def colour(column: pd.Series) -> list[str]:
         if column.name != status_col:
             return [""] * len(column)
-        return [f"background-color: {STATUS_COLORS.get(s, '#fff')}; color: white; "
-                "font-weight: bold" for s in statuses]
+        return [f"background-color: {c}; color: white; font-weight: bold" for c in colors]
 
     styler = frame.style.format(escape="html").hide(axis="index").apply(colour, axis=0)
     styler = styler.set_table_attributes('class="kpi-table"').set_table_styles([
@@ -189,26 +202,44 @@ def summary_text(a: Assessment, lang: str = "vi") -> str:
     from .assess import STATUSES, summary_counts
 
     counts = summary_counts(a.table)
-    parts = [f"{counts[s]} {status_label(s, lang)}" for s in STATUSES]
+    parts = [f"{counts[s]} {a.catalog.statuses.label(s, lang)}" for s in STATUSES]
     return f"{a.period}: {len(a.table)} {t('targets', lang)} — " + "; ".join(parts)
 
 
 SUMMARY_COLUMNS = ["id", "status", "estimate", "lo80", "hi80", "p_meet"]
 
 
-def export(a: Assessment, numbers: pd.DataFrame, folder: str | Path, lang: str = "vi") -> None:
-    """The published tables: summary.csv and an Excel workbook of the report table."""
+def export(a: Assessment, numbers: pd.DataFrame, folder: str | Path, lang: str = "vi",
+           sections: list | None = None, charts: list | None = None) -> None:
+    """The published files: summary.csv, the Excel workbook (table, figures, narrative,
+    overrides) and the Word report."""
     from pathlib import Path
 
+    from .narrative import narrative
+    from .word import write_docx
+
     folder = Path(folder)
+    sections = sections if sections is not None else narrative(a, numbers, lang)
     summary = a.table.rename(columns={"indicator_id": "id"})
-    summary[[*SUMMARY_COLUMNS, "unit_code", "method"]].to_csv(
+    # The index page shows statuses as this report did: its labels and colours travel along.
+    summary["label"] = [a.catalog.statuses.label(s, lang) for s in summary["status"]]
+    summary["color"] = [a.catalog.statuses.color(s) for s in summary["status"]]
+    judged = a.overrides.set_index("indicator_id")["status"] if len(a.overrides) else {}
+    summary["override_status"] = [judged.get(i, "") for i in summary["id"]]
+    summary[[*SUMMARY_COLUMNS, "unit_code", "method", "label", "color", "override_status"]].to_csv(
         folder / "summary.csv", index=False, lineterminator="\n", float_format="%.6g")
     with pd.ExcelWriter(folder / f"bao-cao-{a.period}.xlsx", engine="openpyxl") as xl:
         display_table(a, lang, numbers).to_excel(xl, sheet_name="Bao cao", index=False)
         numbers.to_excel(xl, sheet_name="So lieu", index=False)
+        prose = [{t("group", lang): s.title, t("narrative", lang): text}
+                 for s in sections for text in (s.opening, *s.sentences)]
+        pd.DataFrame(prose).to_excel(xl, sheet_name="Nhan dinh", index=False)
+        if len(a.overrides):
+            a.overrides.to_excel(xl, sheet_name="Y kien chuyen vien", index=False)
         for sheet in xl.book.worksheets:
             sheet.column_dimensions["A"].width = 48
+        xl.book["Nhan dinh"].column_dimensions["B"].width = 140
+    write_docx(a, numbers, sections, charts or [], folder / f"bao-cao-{a.period}.docx", lang)
     if a.dataset.source.synthetic:
         (folder / "SYNTHETIC").write_text("synthetic sample data / số liệu mẫu giả lập\n",
                                           encoding="utf-8")
