@@ -93,8 +93,10 @@ def run(report) -> None:
         start = time.perf_counter()
         done = subprocess.run([str(BIN / "kpi"), "backfill", "--from", MONTH, "--to", MONTH,
                                "--units", "members", "--jobs", "2", "--quiet", *common,
-                               "--out", str(tmp / "all")], check=True, capture_output=True,
+                               "--out", str(tmp / "all")], capture_output=True,
                               text=True, env=env)
+        if done.returncode:
+            raise SystemExit(f"the province backfill failed:\n{done.stderr[-3000:]}")
         total = time.perf_counter() - start
         reports = sum(1 for p in (tmp / "all").iterdir() if (p / "summary.csv").is_file())
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
