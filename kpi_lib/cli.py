@@ -251,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("forecast", help="year-end estimate, interval, probability and status")
     _add_common(p)
     p.add_argument("--as-of", default="latest", help="YYYY-MM or latest (default)")
-    p.add_argument("--unit", help="unit code (default: every unit in the data)")
+    p.add_argument("--unit", help="unit or area code (default: the plan's area, rolled up from its units)")
     _add_engine_options(p)
     p.set_defaults(func=cmd_forecast)
 
@@ -266,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", default="latest", help="YYYY-MM or latest (default)")
     p.add_argument("--out", type=Path, help="reports folder (default: reports/)")
     p.add_argument("--lang", default="vi", help="vi (default) or en")
-    p.add_argument("--unit", help="unit code (default: the data's unit)")
+    p.add_argument("--unit", help="unit or area code (default: the plan's area, rolled up)")
     p.add_argument("--vintage", help="use what was known on this date (YYYY-MM-DD)")
     p.set_defaults(func=cmd_run)
 
@@ -291,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=1, help="months run at once (default 1)")
     p.add_argument("--out", type=Path, help="reports folder (default: reports/)")
     p.add_argument("--lang", default="vi", help="vi (default) or en")
-    p.add_argument("--unit", help="unit code (default: the data's unit)")
+    p.add_argument("--unit", help="unit or area code (default: the plan's area, rolled up)")
     p.add_argument("--units", help="comma-separated unit codes, or 'members': the area and "
                    "every unit of it that existed each month")
     p.add_argument("--executor", choices=["local", "dask"], default="local",

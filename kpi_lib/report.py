@@ -147,6 +147,8 @@ def run_month(as_of: str = "latest", data: str | None = None, catalog: str | Non
     check_lang(lang)
     check_unit_code(unit)
     cat = load_catalog(catalog)
+    if unit == cat.default_unit:
+        unit = None  # the plan's area: published as the month itself, not month_unit
     ds = load_dataset(cat, data, vintage=vintage, unit=unit)
     month = parse_as_of(as_of, ds, unit)
     period = f"{cat.year}-{month:02d}"

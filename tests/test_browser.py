@@ -51,7 +51,8 @@ def test_report_renders_in_chromium(browser, report, tmp_path):
     assert page.locator("table.kpi-table").count() >= 5
     text = page.inner_text("body")
     for words in ("Bảng tổng hợp chỉ tiêu", "Đánh giá", "Có nguy cơ không đạt", "Tổng giá trị sản xuất",
-                  "DỮ LIỆU MẪU GIẢ LẬP"):
+                  "DỮ LIỆU MẪU GIẢ LẬP", "Đánh giá chung", "9 tháng ước đạt 20.760,4 tỷ đồng",
+                  "Ý kiến chuyên viên", "Tình hình theo đơn vị cấp xã", "Xã Đông Sơn"):
         assert words in text
     page.click("a[href='#focus']")  # the contents work
     shot = tmp_path / "monthly_report.png"

@@ -338,13 +338,16 @@ def test_dask_path_produces_the_same_reports_as_the_local_one(tmp_path):
                          "--scheduler", cluster.scheduler_address)
     assert remote.returncode == 0, remote.stderr
     assert "per minute" in remote.stdout
-    for name in ("2025-09_DONGSON", "2025-09_BINHSON"):
+    for name in ("2025-09_DONGSON", "2025-09"):  # the area is published as the month
         a = pd.read_csv(tmp_path / "local" / name / "summary.csv")
         b = pd.read_csv(tmp_path / "dask" / name / "summary.csv")
         pd.testing.assert_frame_equal(a, b)
         assert (tmp_path / "dask" / name / "monthly_report.html").stat().st_size > 10_000
     assert "Xã Đông Sơn" in (tmp_path / "dask" / "2025-09_DONGSON" / "monthly_report.html"
                              ).read_text(encoding="utf-8")
+    index = (tmp_path / "dask" / "index.html").read_text(encoding="utf-8")
+    assert 'href="2025-09_DONGSON/monthly_report.html"' in index  # listed under its month
+    assert "1 báo cáo theo đơn vị" in index
 
 
 def test_dask_without_a_reachable_scheduler_is_a_clear_error(tmp_path):
