@@ -28,7 +28,7 @@ FIELDS = {"name", "unit", "sep", "months", "month", "year", "prev_year", "ytd", 
 KEYS = ("period_one", "period_many", "period_end", "interval", "pct_plan_part", "change_up",
         "change_down", "change_same", "change_from_zero", "change_unknown", "plan_ge", "plan_gt",
         "plan_le", "plan_about", "plan_reduce", "plan_yes", "plan_none", "flow", "flow_reduce",
-        "flow_setting_missing", "level", "level_final", "annual", "annual_pending", "growth",
+        "flow_setting_missing", "flow_no_target", "level", "level_final", "annual", "annual_pending", "growth",
         "share", "milestone", "milestone_yes_done", "milestone_yes_pending", "missing",
         "override", "group", "group_count", "group_attention", "group_fine", "attention_item")
 
@@ -152,6 +152,8 @@ def _case(r: pd.Series, ind) -> str:
             return "missing"
         if r["missing_setting"]:
             return "flow_setting_missing"
+        if r["rule"] not in ("reduce", "yes") and not np.isfinite(r["target"]):
+            return "flow_no_target"  # a commune's share of an area-wide target
         return "flow_reduce" if r["rule"] == "reduce" else "flow"
     if ind.kind == "derived":
         if not have_est:

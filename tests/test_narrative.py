@@ -112,6 +112,14 @@ def test_missing_figure_and_missing_setting(sample, tpl):
     assert "chưa có số dự toán tỉnh giao nên chưa đánh giá được mức hoàn thành" in t04
 
 
+def test_a_commune_is_not_judged_on_an_area_wide_target(tpl):
+    a = run_assessment(DEFAULT_CATALOG, str(SAMPLE_DIR), "2025-09", unit="DONGSON", use_ets=False)
+    row = _row(numbers_table(a), "T21")
+    text = indicator_sentence(row, a, tpl)
+    assert text.startswith("Cấp Giấy chứng nhận quyền sử dụng đất lần đầu 9 tháng ước đạt 153 giấy")
+    assert text.endswith("(không giao chỉ tiêu riêng).")
+
+
 def test_group_paragraph_counts_and_names_what_needs_action(sample, tpl):
     a, numbers = sample
     rows = numbers[numbers["group"] == "governance"]

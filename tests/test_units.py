@@ -355,3 +355,36 @@ def test_dask_without_a_reachable_scheduler_is_a_clear_error(tmp_path):
                      "--scheduler", "tcp://127.0.0.1:1", "--out", tmp_path / "r", "--quiet")
     assert result.returncode == 2
     assert "cannot reach the Dask scheduler" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_split_unit_is_rebased_by_its_shares(tmp_path):
+    """X split 60/40 into Y and Z on 1 July: Y's history is 0.6 × X; the area stays whole."""
+    (tmp_path / "u.csv").write_text(
+        "code,name_vi,name_en,level,parent,valid_from,valid_to,note\n"
+        "A,Vùng A,,area,,,,\nX,Xã X,,commune,A,,2025-06-30,\n"
+        "Y,Xã Y,,commune,A,2025-07-01,,\nZ,Xã Z,,commune,A,2025-07-01,,\n", encoding="utf-8")
+    (tmp_path / "c.csv").write_text(
+        "from_unit,to_unit,effective,share,basis\nX,Y,2025-07-01,0.6,test\n"
+        "X,Z,2025-07-01,0.4,test\n", encoding="utf-8")
+    doc = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
+    doc["catalog"].update(units_file=str(tmp_path / "u.csv"),
+                          crosswalk_file=str(tmp_path / "c.csv"), default_unit="A")
+    (tmp_path / "cat.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    cat = load_catalog(tmp_path / "cat.yaml")
+    rows = [("X", f"{y}-{m:02d}", 10.0 * m) for y in (2024, 2025) for m in range(1, 13)
+            if (y, m) <= (2025, 6)]
+    rows += [("Y", f"2025-{m:02d}", 7.0 * m) for m in (7, 8, 9)]
+    rows += [("Z", f"2025-{m:02d}", 3.0 * m) for m in (7, 8, 9)]
+    data = tmp_path / "d"
+    data.mkdir()
+    pd.DataFrame([{"indicator_id": "T21", "unit_code": u, "period": p, "value": v,
+                   "value_type": "month", "reported_at": "2025-10-05", "source": "t",
+                   "file_sha256": ""} for u, p, v in rows]).to_csv(data / "observations.csv",
+                                                                   index=False)
+    y = load_dataset(cat, str(data), unit="Y")
+    assert y.monthly.loc[("T21", "Y", 2024)].tolist() == pytest.approx([6.0 * m for m in
+                                                                        range(1, 13)])
+    assert y.monthly.loc[("T21", "Y", 2025), [6, 7]].tolist() == pytest.approx([36.0, 49.0])
+    whole = load_dataset(cat, str(data))
+    assert whole.monthly.loc[("T21", "A", 2025), [6, 7, 8, 9]].tolist() == pytest.approx(
+        [60.0, 70.0, 80.0, 90.0])
