@@ -268,9 +268,11 @@ def _parse_entry(raw: Any, where: str, problems: list[Problem], path: Path,
         bad(f"unknown tolerance_type '{ttype}'", "use absolute or relative", ttype)
     item = raw.get("item")
     rollup, rollup_args = _parse_rollup(raw, str(kind), bad)
-    scope = raw.get("scope") or ("any" if str(raw.get("unit", "")).startswith("%")
-                                 and not raw.get("target_of_setting") or rule == "reduce"
-                                 else "area")
+    # A rate, or "fewer than last year", applies to a commune as to the area; an amount
+    # (tỷ đồng, người) was set for the area and needs unit_targets to apply below it.
+    size_free = (str(raw.get("unit", "")).startswith("%") and not raw.get("target_of_setting")
+                 or rule == "reduce")
+    scope = raw.get("scope") or ("any" if size_free else "area")
     if scope not in SCOPES:
         bad(f"unknown scope '{scope}'", "use area (the plan's area only) or any (every unit)",
             scope)

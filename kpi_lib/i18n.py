@@ -131,6 +131,14 @@ def check_lang(lang: str) -> str:
 
 # The engine explains itself in English; reviewers read these in Vietnamese.
 REASONS_VI = [
+    ((r"(\S+): the part of (.+) in (.+) is unknown \(no figures for (.+) in the 12 months "
+     r"before the change\); its months after the change are left out"),
+     (r"\1: chưa xác định được phần của \2 thuộc \3 (thiếu số liệu của \4 trong 12 tháng "
+     r"trước khi sắp xếp); các tháng sau sắp xếp chưa tổng hợp được")),
+    (r"(\S+) (\S+): left out, no usable figure from (.+) and (\d+) more",
+     r"\1 \2: chưa tổng hợp, thiếu số liệu của \3 và \4 đơn vị khác"),
+    (r"(\S+) (\S+): left out, no usable figure from (.+)",
+     r"\1 \2: chưa tổng hợp, thiếu số liệu của \3"),
     (r"the plan sets this target for the whole area, not for this unit",
      "kế hoạch giao chỉ tiêu này cho toàn địa bàn, không giao riêng cho đơn vị"),
     (r"setting '(.+)' is missing in the catalog", r"chưa nhập '\1' trong danh mục chỉ tiêu"),

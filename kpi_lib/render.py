@@ -171,7 +171,7 @@ def rollup_notes_html(a: Assessment, lang: str = "vi") -> str:
     if not notes:
         return ""
     return (f"<p><b>{esc(t('rollup_notes', lang))}</b></p><ul>"
-            + "".join(f"<li>{esc(n)}</li>" for n in notes[:40]) + "</ul>"
+            + "".join(f"<li>{esc(reason_text(n, lang))}</li>" for n in notes[:40]) + "</ul>"
             + (f"<p>… {len(notes) - 40}</p>" if len(notes) > 40 else ""))
 
 

@@ -94,10 +94,10 @@ def unit_observations(obs: pd.DataFrame, catalog: Catalog, registry: Registry,
             continue
         weights = _weights(ind, srcs, frame, registry, unit, notes)
         if ind.rollup == "weighted":
-            part = _weighted(ind, rows, frame, srcs, weights, notes)
+            part = _weighted(ind, rows, frame, srcs, weights, notes, registry)
         else:
             part = pd.concat([_sum_flows(ind, rows, srcs, weights, notes, registry),
-                              _sum_readings(ind, rows, srcs, weights, notes)])
+                              _sum_readings(ind, rows, srcs, weights, notes, registry)])
         rolled.append(part)
     rolled_frame = pd.concat(rolled) if rolled else direct.iloc[0:0]
     out = _prefer_direct(direct, rolled_frame, is_area)
@@ -190,7 +190,7 @@ def _monthly_long(rows: pd.DataFrame, first_month: dict[str, int]) -> pd.DataFra
 
 
 def _complete_sum(long: pd.DataFrame, srcs: list[Source], weights: dict[str, float],
-                  ind: Indicator, notes: list[str], registry: Registry | None,
+                  ind: Indicator, notes: list[str], registry: Registry,
                   require_all: bool = True) -> pd.DataFrame:
     """Weighted sum per period, kept only where every source existing then has a value."""
     if long.empty:
@@ -212,14 +212,13 @@ def _complete_sum(long: pd.DataFrame, srcs: list[Source], weights: dict[str, flo
         ks = grouped["k"].first().to_numpy()
         expected = ((firsts[:, None] <= ks) & (ks <= lasts[:, None])).sum(axis=0)
         complete = got.to_numpy() >= expected
-        name = registry.name if registry else str
         for key, kk in zip(total.index[~complete], ks[~complete], strict=True):
             present = set(ok.loc[(ok["period"] == key[0]) & (ok["value_type"] == key[1]),
                                  "unit_code"])
             missing = sorted(s.code for s in srcs if s.first <= kk <= s.last
                              and s.code not in present)
             notes.append(f"{ind.id} {key[0]}: left out, no usable figure from "
-                         f"{', '.join(name(m) for m in missing[:5])}"
+                         f"{', '.join(registry.name(m) for m in missing[:5])}"
                          + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""))
         total = total[complete]
     out = total.rename("value").reset_index()
@@ -244,14 +243,14 @@ def _sum_flows(ind: Indicator, rows: pd.DataFrame, srcs: list[Source],
 
 
 def _sum_readings(ind: Indicator, rows: pd.DataFrame, srcs: list[Source],
-                  weights: dict[str, float], notes: list[str]) -> pd.DataFrame:
+                  weights: dict[str, float], notes: list[str], registry: Registry) -> pd.DataFrame:
     read = rows[rows["value_type"].isin((*READING_TYPES, "planned"))]
-    return _complete_sum(read, srcs, weights, ind, notes, None,
+    return _complete_sum(read, srcs, weights, ind, notes, registry,
                          require_all=ind.rollup == "sum")
 
 
 def _weighted(ind: Indicator, rows: pd.DataFrame, frame: pd.DataFrame, srcs: list[Source],
-              weights: dict[str, float], notes: list[str]) -> pd.DataFrame:
+              weights: dict[str, float], notes: list[str], registry: Registry) -> pd.DataFrame:
     """Σ value × weight ÷ Σ weight, with the weight series read at the same period."""
     wid = ind.rollup_args["weight"]
     read = rows[rows["value_type"].isin(READING_TYPES)]
@@ -260,8 +259,8 @@ def _weighted(ind: Indicator, rows: pd.DataFrame, frame: pd.DataFrame, srcs: lis
                       suffixes=("", "_w"))
     num = both.assign(value=both["value"] * both["value_w"])
     den = both.assign(value=both["value_w"])
-    total = _complete_sum(num, srcs, weights, ind, notes, None)
-    base = _complete_sum(den, srcs, weights, ind, notes, None)
+    total = _complete_sum(num, srcs, weights, ind, notes, registry)
+    base = _complete_sum(den, srcs, weights, ind, notes, registry)
     merged = total.merge(base[["period", "value_type", "value"]], on=["period", "value_type"],
                          suffixes=("", "_den"))
     merged["value"] = merged["value"] / merged["value_den"]

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from kpi_lib.catalog import load_catalog
 from kpi_lib.paths import DEFAULT_CATALOG, PROJECT_ROOT
@@ -28,6 +29,24 @@ def catalog():
 @pytest.fixture(scope="session")
 def other_catalog():
     return load_catalog(FIXTURES / "catalog_other.yaml")
+
+
+def edited_catalog(tmp_path: Path, edit, name: str = "catalog.yaml") -> Path:
+    """The shipped catalog changed by `edit(doc)`, written under tmp_path (its registry paths
+    made absolute, so the copy loads from anywhere)."""
+    doc = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
+    for key in ("units_file", "crosswalk_file"):
+        if doc["catalog"].get(key):
+            doc["catalog"][key] = str((DEFAULT_CATALOG.parent / doc["catalog"][key]).resolve())
+    edit(doc)
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def entry(doc: dict, indicator_id: str) -> dict:
+    """One indicator's mapping in a catalog document, to edit it."""
+    return next(i for i in doc["indicators"] if i["id"] == indicator_id)
 
 
 def tree_checksum(root: Path, skip: str | None = None, ignore_suffix: str | None = None) -> str:

@@ -28,7 +28,7 @@ from kpi_lib.report_table import display_table, numbers_table
 from kpi_lib.statuses import status_scale
 from kpi_lib.word import write_docx
 
-from .conftest import run_kpi
+from .conftest import edited_catalog, run_kpi
 
 
 @pytest.fixture(scope="module")
@@ -234,18 +234,12 @@ def test_status_labels_and_colours_are_settings(tmp_path):
     assert [label for label, _, _ in scale.levels()] == ["Đạt", "Có nguy cơ không đạt",
                                                          "Không đạt", "Chưa đủ dữ liệu"]
     assert scale.color("achieved") == "#00aa00" and scale.phrase("off_track") == "không đạt kế hoạch"
-    doc = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
-    doc["catalog"]["units_file"] = str(DEFAULT_CATALOG.parent.parent / "units" /
-                                       "binh_son_2025_units.csv")
-    doc["catalog"]["crosswalk_file"] = str(DEFAULT_CATALOG.parent.parent / "units" /
-                                           "binh_son_2025_crosswalk.csv")
-    doc["settings"]["status_labels"] = {"on_track": {"color": "green"}}
-    path = tmp_path / "c.yaml"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    def labels(given):
+        return lambda doc: doc["settings"].update(status_labels=given)
+
     with pytest.raises(ValidationFailed, match="is not a colour"):
-        load_catalog(path)
-    doc["settings"]["status_labels"] = {"achieved": {"vi": "Đạt"}, "on_track": {"vi": "Đạt"}}
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+        load_catalog(edited_catalog(tmp_path, labels({"on_track": {"color": "green"}})))
+    path = edited_catalog(tmp_path, labels({"achieved": {"vi": "Đạt"}, "on_track": {"vi": "Đạt"}}))
     a = run_assessment(load_catalog(path), str(SAMPLE_DIR), "2025-09", use_ets=False)
     from kpi_lib import render
 

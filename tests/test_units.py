@@ -9,19 +9,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from kpi_lib.catalog import load_catalog
 from kpi_lib.data import load_dataset
 from kpi_lib.errors import KpiError, ValidationFailed
 from kpi_lib.ingest import check_file
-from kpi_lib.paths import DATA_DIR, DEFAULT_CATALOG, SAMPLE_DIR
+from kpi_lib.paths import DATA_DIR, SAMPLE_DIR
 from kpi_lib.pipeline import run_assessment, unit_grid
 from kpi_lib.sample import generate
 from kpi_lib.tidy import at_vintage, ytd_table
 from kpi_lib.units import load_registry
 
-from .conftest import run_kpi
+from .conftest import edited_catalog, entry, run_kpi
 
 UNITS = DATA_DIR / "units"
 OLD = ["CHAUO", "BINHTHANH_A", "BINHCHANH", "BINHDUONG", "BINHNGUYEN", "BINHTRUNG", "BINHLONG",
@@ -141,14 +140,11 @@ def test_rate_rolls_up_through_numerator_and_denominator(area, raw):
 
 
 def test_percentages_cannot_be_summed_and_ratio_needs_its_parts(tmp_path):
-    doc = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
-    doc["catalog"].pop("units_file"), doc["catalog"].pop("crosswalk_file")
-    t16 = next(i for i in doc["indicators"] if i["id"] == "T16")
-    t16["rollup"] = "sum"
-    t20 = next(i for i in doc["indicators"] if i["id"] == "T20")
-    t20["rollup"] = {"method": "ratio", "numerator": "X_NUM"}
-    path = tmp_path / "c.yaml"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    def edit(doc):
+        entry(doc, "T16")["rollup"] = "sum"
+        entry(doc, "T20")["rollup"] = {"method": "ratio", "numerator": "X_NUM"}
+
+    path = edited_catalog(tmp_path, edit)
     with pytest.raises(ValidationFailed) as err:
         load_catalog(path)
     text = str(err.value)
@@ -165,14 +161,10 @@ def test_indicator_that_cannot_roll_up_uses_only_the_areas_own_figures(area, raw
 
 def test_weighted_rollup_uses_weights_from_the_data(tmp_path):
     """A rate with no numerator is averaged with the weights the data gives, not plainly."""
-    doc = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
-    doc["catalog"]["units_file"] = str(UNITS / "binh_son_2025_units.csv")
-    doc["catalog"]["crosswalk_file"] = str(UNITS / "binh_son_2025_crosswalk.csv")
-    t20 = next(i for i in doc["indicators"] if i["id"] == "T20")
-    t20["rollup"] = {"method": "weighted", "weight": "P_POP"}
-    path = tmp_path / "c.yaml"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    cat = load_catalog(path)
+    def weighted(doc):
+        entry(doc, "T20")["rollup"] = {"method": "weighted", "weight": "P_POP"}
+
+    cat = load_catalog(edited_catalog(tmp_path, weighted))
     rows = [("T20", "CHAUO", 90.0, 30000), ("T20", "BINHAN", 60.0, 10000)]
     data = tmp_path / "d"
     data.mkdir()
@@ -192,11 +184,12 @@ def test_weighted_rollup_uses_weights_from_the_data(tmp_path):
     units.write_text("code,name_vi,name_en,level,parent,valid_from,valid_to,note\n"
                      "AREA,Vùng,,area,,,,\nCHAUO,Châu Ổ,,town,AREA,,,\nBINHAN,Bình An,,commune,AREA,,,\n",
                      encoding="utf-8")
-    doc["catalog"]["units_file"] = str(units)
-    doc["catalog"].pop("crosswalk_file")
-    doc["catalog"]["default_unit"] = "AREA"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    ds = load_dataset(load_catalog(path), str(data))
+    def two_units(doc):
+        weighted(doc)
+        doc["catalog"].update(units_file=str(units), default_unit="AREA")
+        doc["catalog"].pop("crosswalk_file")
+
+    ds = load_dataset(load_catalog(edited_catalog(tmp_path, two_units)), str(data))
     value = ds.obs.loc[ds.obs["indicator_id"] == "T20", "value"]
     assert value.tolist() == [pytest.approx(82.5)]
 
@@ -256,18 +249,12 @@ def test_unit_grid_judges_units_only_against_targets_that_apply(catalog):
 
 # ---------------------------------------------------------------- revised targets
 def _revised_catalog(tmp_path: Path, recorded: str | None = "2025-08-05") -> Path:
-    doc = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
-    doc["catalog"]["units_file"] = str(UNITS / "binh_son_2025_units.csv")
-    doc["catalog"]["crosswalk_file"] = str(UNITS / "binh_son_2025_crosswalk.csv")
-    t21 = next(i for i in doc["indicators"] if i["id"] == "T21")
     revision = {"effective": "2025-08-01", "target": 1300,
                 "decision": "Nghị quyết số 99/NQ-HĐND (ví dụ kiểm thử)"}
     if recorded:
         revision["recorded"] = recorded
-    t21["revisions"] = [revision]
-    path = tmp_path / "revised.yaml"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    return path
+    return edited_catalog(tmp_path, lambda doc: entry(doc, "T21").update(revisions=[revision]),
+                          "revised.yaml")
 
 
 def _row(a, iid):
@@ -310,12 +297,8 @@ def test_past_report_is_reproduced_for_an_earlier_vintage(tmp_path, catalog):
 
 
 def test_bad_revision_is_refused(tmp_path):
-    doc = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
-    doc["catalog"].pop("units_file"), doc["catalog"].pop("crosswalk_file")
-    t21 = next(i for i in doc["indicators"] if i["id"] == "T21")
-    t21["revisions"] = [{"effective": "2025-08-01", "target": 1300}]
-    path = tmp_path / "c.yaml"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    path = edited_catalog(tmp_path, lambda doc: entry(doc, "T21").update(
+        revisions=[{"effective": "2025-08-01", "target": 1300}]))
     with pytest.raises(ValidationFailed, match="name the decision"):
         load_catalog(path)
 
@@ -366,11 +349,9 @@ def test_a_split_unit_is_rebased_by_its_shares(tmp_path):
     (tmp_path / "c.csv").write_text(
         "from_unit,to_unit,effective,share,basis\nX,Y,2025-07-01,0.6,test\n"
         "X,Z,2025-07-01,0.4,test\n", encoding="utf-8")
-    doc = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
-    doc["catalog"].update(units_file=str(tmp_path / "u.csv"),
-                          crosswalk_file=str(tmp_path / "c.csv"), default_unit="A")
-    (tmp_path / "cat.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
-    cat = load_catalog(tmp_path / "cat.yaml")
+    cat = load_catalog(edited_catalog(tmp_path, lambda doc: doc["catalog"].update(
+        units_file=str(tmp_path / "u.csv"), crosswalk_file=str(tmp_path / "c.csv"),
+        default_unit="A")))
     rows = [("X", f"{y}-{m:02d}", 10.0 * m) for y in (2024, 2025) for m in range(1, 13)
             if (y, m) <= (2025, 6)]
     rows += [("Y", f"2025-{m:02d}", 7.0 * m) for m in (7, 8, 9)]
