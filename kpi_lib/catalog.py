@@ -111,6 +111,11 @@ class Catalog:
         return str(self.meta.get("default_unit", "ALL"))
 
     @property
+    def has_registry(self) -> bool:
+        """Whether units come from a registry file (then every report is of one unit/area)."""
+        return bool(self.meta.get("units_file"))
+
+    @property
     def narrative_path(self) -> Path | None:
         """catalog.narrative_file (relative to the catalog), else the shipped templates."""
         given = self.meta.get("narrative_file")

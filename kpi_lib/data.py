@@ -137,7 +137,7 @@ def load_dataset(catalog: Catalog, data: str | None = None, vintage: str | None 
     source, obs = _read(catalog, data, vintage)
     notes: list[str] = []
     registry = registry_for(catalog)
-    if catalog.meta.get("units_file"):
+    if catalog.has_registry:
         # A registry: every report is about one unit or area, rebuilt from its units.
         unit = unit or catalog.default_unit
         registry.get(unit)

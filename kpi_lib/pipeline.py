@@ -87,9 +87,8 @@ def run_assessment(catalog: str | Catalog | None = None, data: str | None = None
 
 def only_reported(ds: Dataset, unit: str | None) -> Dataset:
     """A commune's report covers what the commune reports (the area's covers all 32)."""
-    registry = ds.registry
-    if unit is None or registry is None or registry.is_area(unit) or \
-            unit == ds.catalog.default_unit or not ds.catalog.meta.get("units_file"):
+    if not ds.catalog.has_registry or unit in (None, ds.catalog.default_unit) \
+            or ds.registry.is_area(unit):
         return ds
     have = set(ds.obs["indicator_id"])
 
@@ -116,7 +115,7 @@ def targets_in_force(ds: Dataset, month: int) -> Dataset:
 
 def ds_unit(ds: Dataset, unit: str | None) -> str | None:
     """The unit code rows carry: with a registry, always one (the area by default)."""
-    if ds.catalog.meta.get("units_file"):
+    if ds.catalog.has_registry:
         return unit or ds.catalog.default_unit
     return unit
 
