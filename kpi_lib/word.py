@@ -125,9 +125,11 @@ def write_docx(a, numbers: pd.DataFrame, sections, charts: list[tuple[bytes, str
         doc.add_heading(("III. " + t("charts", lang).split(". ", 1)[-1]).upper(), level=1)
         for png, alt in charts:
             doc.add_picture(io.BytesIO(png), width=Cm(25))
-            caption = doc.add_paragraph(alt)
-            caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            caption.runs[0].italic, caption.runs[0].font.size = True, Pt(10)
+            if alt:
+                caption = doc.add_paragraph()
+                caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                run = caption.add_run(alt)
+                run.italic, run.font.size = True, Pt(10)
 
     p = doc.add_paragraph()
     p.paragraph_format.space_before = Pt(18)

@@ -275,6 +275,8 @@ def test_word_report_reopens_with_its_parts(tmp_path, sample):
     assert [c.text for c in table.rows[1].cells][2:5] == ["≈ 28.603,6", "2.455,2", "20.760,4"]
     assert len(doc.inline_shapes) == 1
     assert doc.sections[-1].orientation == 1  # the table's page is landscape
+    bare = write_docx(a, numbers, narrative(a, numbers), [(png, "")], tmp_path / "b.docx")
+    assert len(docx.Document(str(bare)).inline_shapes) == 1  # a chart without a caption
 
 
 def test_make_report_outputs_carry_narrative_and_overrides(tmp_path):
