@@ -149,6 +149,12 @@ class Catalog:
     def ids(self) -> list[str]:
         return [i.id for i in self.all_series]
 
+    def unit_label(self, unit: str, lang: str = "vi") -> str:
+        """A unit of measure as the reader reads it (settings.unit_names_en for English)."""
+        if lang != "en":
+            return unit
+        return str((self.settings.get("unit_names_en") or {}).get(unit, unit))
+
     def group_name(self, group_id: str, lang: str = "vi") -> str:
         for g in self.groups:
             if g["id"] == group_id:

@@ -68,7 +68,7 @@ def plot_flow(a: Assessment, indicator_id: str, unit: str | None = None, ax=None
         if np.isfinite(row["lo80"]):
             ax.fill_between(x, [y0, row["lo80"]], [y0, row["hi80"]], alpha=0.25,
                             color=a.catalog.statuses.color(row["status"]), label=t("band", lang))
-    _finish(ax, ind.name(lang), ind.entry_unit, lang,
+    _finish(ax, ind.name(lang), a.catalog.unit_label(ind.entry_unit, lang), lang,
             a.catalog.statuses.label(row["status"], lang))
     ax.set_xlim(0.5, 12.5)
     return fig
@@ -94,7 +94,8 @@ def plot_level(a: Assessment, indicator_id: str, unit: str | None = None, ax=Non
             err = [[row["estimate"] - row["lo80"]], [row["hi80"] - row["estimate"]]]
         ax.errorbar([xe], [row["estimate"]], yerr=err, fmt="s", color=cat.statuses.color(
             row["status"]), capsize=4, label=t("forecast", lang))
-    _finish(ax, ind.name(lang), ind.unit, lang, a.catalog.statuses.label(row["status"], lang))
+    _finish(ax, ind.name(lang), a.catalog.unit_label(ind.unit, lang), lang,
+            a.catalog.statuses.label(row["status"], lang))
     ax.set_xlabel(t("year_word", lang) + (" (cuối năm)" if lang == "vi" else " (year end)"))
     from matplotlib.ticker import MaxNLocator
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))

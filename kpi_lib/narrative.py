@@ -120,7 +120,8 @@ def indicator_sentence(r: pd.Series, a, tpl: Templates, lang: str = "vi",
     unit = r["unit"]
     months = int(r["data_month"])
     base = {
-        "name": ind.name(lang), "unit": unit, "sep": "" if unit.startswith("%") else " ",
+        "name": ind.name(lang), "unit": cat.unit_label(unit, lang),
+        "sep": "" if unit.startswith("%") else " ",
         "months": months, "month": months or a.as_of, "year": cat.year,
         "prev_year": cat.year - 1, "ytd": _num(r["ytd"], unit, lang),
         "pct_plan": _pct(r["pct_plan"], lang), "estimate": _num(r["estimate"], unit, lang),

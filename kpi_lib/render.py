@@ -88,7 +88,9 @@ def focus_table(a: Assessment, numbers: pd.DataFrame, lang: str = "vi") -> str:
             t("reason", lang)]
     body = []
     for _, r in rows.iterrows():
-        def num(v, unit=r["unit"]):
+        shown_unit = a.catalog.unit_label(r["unit"], lang)
+
+        def num(v, unit=shown_unit):
             return "–" if not np.isfinite(v) else format_number(v, 0 if abs(v) >= 100 else 2, lang) \
                 + f" {unit}"
         cells = [f"{r['item']}. {r['name'] if lang == 'vi' else r['name_en']}",
@@ -159,7 +161,8 @@ def revisions_html(a: Assessment, lang: str = "vi") -> str:
         digits = 0 if abs(rev.target) >= 100 else 2
         items.append(t("revised", lang, id=iid, name=ind.name(lang),
                        old=format_number(ind.original_target, digits, lang),
-                       new=format_number(rev.target, digits, lang), unit=ind.unit,
+                       new=format_number(rev.target, digits, lang),
+                       unit=a.catalog.unit_label(ind.unit, lang),
                        decision=rev.decision,
                        date=rev.effective.strftime("%d/%m/%Y")))
     return (f"<p><b>{esc(t('revisions', lang))}</b></p><ul>"

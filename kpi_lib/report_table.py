@@ -131,7 +131,7 @@ def display_table(a: Assessment, lang: str = "vi", numbers: pd.DataFrame | None 
         pct = lambda v: "–" if not np.isfinite(v) else format_number(v, 1, lang) + "%"
         out.append({
             t("item", lang): f"{r['item']}. {r['name'] if lang == 'vi' else r['name_en']}",
-            t("unit", lang): r["unit"],
+            t("unit", lang): a.catalog.unit_label(r["unit"], lang),
             t("plan", lang, year=year): _plan_text(r, lang, year - 1),
             t("month_value", lang): _fmt(r["month_value"], r["unit"], lang),
             t("ytd", lang): ytd,

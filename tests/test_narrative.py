@@ -62,7 +62,7 @@ def test_same_row_in_english(sample, tpl):
     a, numbers = sample
     text = indicator_sentence(_row(numbers, "T01"), a, tpl, "en")
     assert text.startswith("Total production value (constant prices) in the first 9 months: "
-                           "an estimated 20,760.4 tỷ đồng, 72.6% of the plan, up 10.2% on the same")
+                           "an estimated 20,760.4 billion VND, 72.6% of the plan, up 10.2% on the same")
     assert "likely to meet the target." in text
 
 
