@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,12 @@ class Indicator:
         return self.unit.strip().startswith("%") and self.target_of_setting is None
 
     @property
+    def derive_refs(self) -> list[str]:
+        """The ids a derived indicator is computed from (none for others)."""
+        d = self.derive or {}
+        return [r for r in (d.get("of"), d.get("part"), *(d.get("whole") or [])) if r]
+
+    @property
     def entry_unit(self) -> str:
         """The unit figures are entered in (T04 is entered in tỷ đồng, judged in %)."""
         return self.data_unit or self.unit
@@ -121,7 +128,7 @@ class Catalog:
         given = self.meta.get("narrative_file")
         return Path(self.path).parent / given if given else None
 
-    @property
+    @cached_property
     def statuses(self):
         """Labels, colours and phrases of the statuses (settings.status_labels)."""
         from .statuses import status_scale
@@ -402,10 +409,7 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
         if groups and ind.group and ind.group not in group_ids:
             problems.append(Problem(f"indicator {ind.id}: unknown group '{ind.group}'",
                                     fix=f"use one of {sorted(group_ids)}", file=str(path)))
-        refs = []
-        if ind.derive:
-            refs = [ind.derive.get("of"), ind.derive.get("part"), *(ind.derive.get("whole") or [])]
-        for ref in filter(None, refs):
+        for ref in ind.derive_refs:
             if ref not in known:
                 problems.append(Problem(f"indicator {ind.id} derives from unknown id '{ref}'",
                                         fix="add it to indicators or components", file=str(path)))

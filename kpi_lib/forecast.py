@@ -259,8 +259,7 @@ def forecast_all(ds: Dataset, as_of: int, unit: str | None = None, use_ets: bool
     first_year = int(ds.readings["year"].min()) if len(ds.readings) else year
     if len(cube.years):
         first_year = min(first_year, int(cube.years[0]))
-    derived_from = {r for i in cat.indicators if i.derive for r in (
-        i.derive.get("of"), i.derive.get("part"), *(i.derive.get("whole") or []))}
+    derived_from = {r for i in cat.indicators for r in i.derive_refs}
     for ind in cat.all_series:
         if ind.is_component and ind.id not in derived_from:
             continue  # a part of a ratio (insured people, population): no estimate of its own

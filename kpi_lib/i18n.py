@@ -108,11 +108,6 @@ def t(key: str, lang: str = "vi", **values: object) -> str:
     return text.format(**values) if values else text
 
 
-def status_label(status: str, lang: str = "vi") -> str:
-    """The default label (reports use the catalog's: `catalog.statuses.label`)."""
-    from .statuses import StatusScale
-
-    return StatusScale().label(status, lang)
 
 
 def method_label(method: str, lang: str = "vi") -> str:

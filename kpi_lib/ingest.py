@@ -74,7 +74,8 @@ def _match_indicator(raw: object, catalog: Catalog, problems: ProblemList,
     return None
 
 
-def _check_cell(cell: Cell, catalog: Catalog, convention: str | None, units: dict | set[str],
+def _check_cell(cell: Cell, catalog: Catalog, convention: str | None,
+                units: dict[str, tuple[int, int]],
                 problems: ProblemList, path: Path, today: date) -> dict | None:
     where = {"file": path.name, "sheet": cell.sheet, "row": cell.row}
     ind = _match_indicator(cell.indicator, catalog, problems, {**where, "column": "indicator_id"
@@ -97,7 +98,7 @@ def _check_cell(cell: Cell, catalog: Catalog, convention: str | None, units: dic
         problems.add("not a period", **where, column="period", value=cell.period,
                      fix="write a month 2025-06, a quarter 2025-Q2 or a year 2025")
         return None
-    first, last = units[unit] if isinstance(units, dict) else (-10**6, 10**6)
+    first, last = units[unit]
     if not first <= year * 12 + month - 1 <= last:
         problems.add(f"unit {unit} did not exist in {cell.period}", **where, column="unit_code",
                      value=cell.unit, fix="send figures of a month under the units that existed "
@@ -186,7 +187,8 @@ def _check_value(raw: object, ind: Indicator, convention: str | None, problems: 
 
 
 def check_file(path: str | Path, catalog: Catalog, existing: pd.DataFrame | None = None,
-               units: set[str] | None = None, today: date | None = None) -> FileResult:
+               units: dict[str, tuple[int, int]] | None = None,
+               today: date | None = None) -> FileResult:
     """Read and check one file without writing anything. `existing` is the store's latest
     data, used to catch a year-to-date series that the new figures would make go down."""
     path = Path(path)

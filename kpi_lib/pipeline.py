@@ -93,10 +93,7 @@ def only_reported(ds: Dataset, unit: str | None) -> Dataset:
     have = set(ds.obs["indicator_id"])
 
     def reported(ind) -> bool:
-        if ind.derive:
-            refs = [ind.derive.get("of"), ind.derive.get("part"), *(ind.derive.get("whole") or [])]
-            return all(r in have for r in refs if r)
-        return ind.id in have
+        return all(r in have for r in ind.derive_refs) if ind.derive else ind.id in have
 
     cat = replace(ds.catalog, indicators=[i for i in ds.catalog.indicators if reported(i)],
                   components=[i for i in ds.catalog.components if i.id in have])

@@ -289,9 +289,8 @@ def backfill(months: list[str], jobs: int = 1, progress: bool = True,
     from .paths import REPORTS_DIR
 
     out = Path(kwargs.get("out") or REPORTS_DIR)
-    tasks = report_tasks(months, units if units is not None else [kwargs.pop("unit", None)],
-                         kwargs.get("catalog"))
-    kwargs.pop("unit", None)
+    unit = kwargs.pop("unit", None)
+    tasks = report_tasks(months, units if units is not None else [unit], kwargs.get("catalog"))
     results: list[Published] = []
     errors: list[str] = []
     bar = tqdm(total=len(tasks), unit="báo cáo", disable=not progress)

@@ -46,7 +46,7 @@ def split_to_communes(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataF
     rows = [keep]
     for iid in SPLIT_FLOWS:
         rows.append(_split_flow(frame, iid, old, new, into, sizes, rng))
-    rows.append(_split_insurance(frame, old, new, into, sizes, rng))
+    rows.append(_split_insurance(frame, old, new, into, sizes))
     return pd.concat(rows, ignore_index=True)[OBS_COLUMNS]
 
 
@@ -95,7 +95,7 @@ def _split_flow(frame, iid, old, new, into, sizes, rng) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _split_insurance(frame, old, new, into, sizes, rng) -> pd.DataFrame:
+def _split_insurance(frame, old, new, into, sizes) -> pd.DataFrame:
     """Population and insured people per commune; the district rate is kept (to rounding)."""
     rate = frame[(frame["unit_code"] == "BINHSON") & (frame["indicator_id"] == "T16")]
     pop0 = {c: 190_000 * sizes[c] for c in old}
@@ -129,5 +129,4 @@ def _split_insurance(frame, old, new, into, sizes, rng) -> pd.DataFrame:
                             row.reported_at, source))
             out.append(_row("P_INSURED", c, row.year, row.month, round(insured[c]), "level",
                             row.reported_at, source))
-    del rng
     return pd.DataFrame(out)
