@@ -32,7 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH)
 
 sample: $(STAMP)
-	$(BIN)/python -m kpi_lib.sample
+	$(BIN)/python -m kpi_lib.inputs.sample
 
 lint: $(STAMP)
 	$(BIN)/ruff check kpi_lib tests benchmarks

@@ -39,7 +39,7 @@ def make_catalog(folder: Path) -> Path:
 
 def make_observations(seed: int = 1) -> tuple[pd.DataFrame, np.ndarray]:
     """Tidy monthly figures with seasonality, Tết, growth and noise; returns (obs, totals)."""
-    from kpi_lib.lunar import tet_month
+    from kpi_lib.engine.lunar import tet_month
 
     rng = np.random.default_rng(seed)
     n = N_COMMUNES * N_INDICATORS
@@ -79,10 +79,10 @@ def make_observations(seed: int = 1) -> tuple[pd.DataFrame, np.ndarray]:
 
 
 def our_pipeline(catalog, obs: pd.DataFrame, tmp: Path):
-    from kpi_lib.assess import assess
-    from kpi_lib.data import Dataset
-    from kpi_lib.forecast import forecast_all
-    from kpi_lib.store import DataSource
+    from kpi_lib.engine.assess import assess
+    from kpi_lib.engine.forecast import forecast_all
+    from kpi_lib.inputs.data import Dataset
+    from kpi_lib.inputs.store import DataSource
 
     ds = Dataset(catalog, DataSource(tmp, "given"), obs)
     result = forecast_all(ds, AS_OF, use_ets=False, cache_dir="")
@@ -90,7 +90,7 @@ def our_pipeline(catalog, obs: pd.DataFrame, tmp: Path):
 
 
 def ets_fit_seconds(ds, keys, n: int) -> tuple[float, list[float]]:
-    from kpi_lib.flows import cube_from_ytd, ets_estimate
+    from kpi_lib.engine.flows import cube_from_ytd, ets_estimate
 
     cube = cube_from_ytd(ds.ytd, keys[:n])
     ti = len(cube.years) - 1
@@ -101,7 +101,7 @@ def ets_fit_seconds(ds, keys, n: int) -> tuple[float, list[float]]:
 
 def held_out_accuracy(ds, keys, n: int) -> dict[str, float]:
     """Mean |log error| on 2024 as if at months 3, 6, 9: chosen vectorised method vs ETS."""
-    from kpi_lib.flows import cube_from_ytd, ets_estimate, forecast_flows, run_backtest
+    from kpi_lib.engine.flows import cube_from_ytd, ets_estimate, forecast_flows, run_backtest
 
     full = cube_from_ytd(ds.ytd, keys)
     ti = int(np.searchsorted(full.years, 2024))
@@ -121,7 +121,7 @@ def held_out_accuracy(ds, keys, n: int) -> dict[str, float]:
 def run(report) -> None:
     import tempfile
 
-    from kpi_lib.catalog import load_catalog
+    from kpi_lib.plan.catalog import load_catalog
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -30,8 +30,8 @@ MONTH = "2025-09"
 def build(folder: Path, n: int) -> tuple[Path, Path]:
     """Write a registry, a catalog pointing at it, and a data folder; return both paths."""
     sys.path.insert(0, str(ROOT))
-    from kpi_lib.sample import generate
-    from kpi_lib.tidy import OBS_COLUMNS, add_period_columns, at_vintage, ytd_table
+    from kpi_lib.inputs.sample import generate
+    from kpi_lib.inputs.tidy import OBS_COLUMNS, add_period_columns, at_vintage, ytd_table
 
     rng = np.random.default_rng(7)
     codes = [f"C{i:03d}" for i in range(1, n + 1)]

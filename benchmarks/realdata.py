@@ -16,7 +16,7 @@ REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "gso_na
 
 
 def run(report) -> None:
-    from kpi_lib.flows import CANDIDATES, Cube, run_backtest
+    from kpi_lib.engine.flows import CANDIDATES, Cube, run_backtest
 
     if not REALDATA.is_file():
         report(f"realdata: skipped ({REALDATA} not found; it lives outside the project)")

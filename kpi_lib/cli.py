@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import KpiError, ValidationFailed
+from .common.errors import KpiError, ValidationFailed
 
 
 def _add_common(p: argparse.ArgumentParser, data: bool = True) -> None:
@@ -29,7 +29,7 @@ def _add_engine_options(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
-    from .catalog import load_catalog
+    from .plan.catalog import load_catalog
 
     cat = load_catalog(args.catalog)
     frame = cat.to_frame()
@@ -38,7 +38,7 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     else:
         import pandas as pd
 
-        from .numbers import format_number
+        from .common.numbers import format_number
         show = frame[["id", "item", "name_vi", "unit", "kind", "rule", "target"]].copy()
         show["target"] = [format_number(t, 2) if pd.notna(t) else "(chưa đặt)"
                           if cat.get(i).target_of_setting else "–"
@@ -51,8 +51,8 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    from .catalog import load_catalog
-    from .template import MODE_MONTH, MODE_YTD, write_template
+    from .inputs.template import MODE_MONTH, MODE_YTD, write_template
+    from .plan.catalog import load_catalog
 
     cat = load_catalog(args.catalog)
     if args.out.suffix.lower() != ".xlsx":
@@ -81,9 +81,9 @@ def _print_results(results, verb: str) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .catalog import load_catalog
-    from .ingest import validate_files
-    from .store import Store, resolve_data_dir
+    from .inputs.ingest import validate_files
+    from .inputs.store import Store, resolve_data_dir
+    from .plan.catalog import load_catalog
 
     cat = load_catalog(args.catalog)
     store = None
@@ -95,9 +95,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from .catalog import load_catalog
-    from .ingest import ingest_files
-    from .store import Store, resolve_data_dir
+    from .inputs.ingest import ingest_files
+    from .inputs.store import Store, resolve_data_dir
+    from .plan.catalog import load_catalog
 
     cat = load_catalog(args.catalog)
     source = resolve_data_dir(args.data, for_writing=True)
@@ -109,8 +109,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 def cmd_load(args: argparse.Namespace) -> int:
     """Validate and load a data directory end to end (what `make report` checks first)."""
-    from .catalog import load_catalog
-    from .data import load_dataset
+    from .inputs.data import load_dataset
+    from .plan.catalog import load_catalog
 
     cat = load_catalog(args.catalog)
     ds = load_dataset(cat, args.data, vintage=args.vintage)
@@ -119,7 +119,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_forecast(args: argparse.Namespace) -> int:
-    from .pipeline import forecast_table, run_assessment
+    from .engine.pipeline import forecast_table, run_assessment
 
     a = run_assessment(args.catalog, args.data, args.as_of, args.unit, args.vintage,
                        use_ets=not args.no_ets)
@@ -137,9 +137,9 @@ def cmd_forecast(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from .backtest_report import backtest_table
-    from .catalog import load_catalog
-    from .data import load_dataset
+    from .engine.backtest_report import backtest_table
+    from .inputs.data import load_dataset
+    from .plan.catalog import load_catalog
 
     cat = load_catalog(args.catalog)
     ds = load_dataset(cat, args.data, vintage=args.vintage)
@@ -154,7 +154,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .report import run_month
+    from .runner.monthly import run_month
 
     print("running the monthly report…", flush=True)
     result = run_month(as_of=args.as_of, data=args.data, catalog=args.catalog, out=args.out,
@@ -166,7 +166,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from .report import backfill, month_range
+    from .runner.monthly import backfill, month_range
 
     months = month_range(args.start, args.end)
     units = None
@@ -189,9 +189,9 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_override(args: argparse.Namespace) -> int:
-    from .catalog import load_catalog
-    from .overrides import WITHDRAWN, add_override, read_overrides
-    from .store import resolve_data_dir
+    from .inputs.overrides import WITHDRAWN, add_override, read_overrides
+    from .inputs.store import resolve_data_dir
+    from .plan.catalog import load_catalog
 
     cat = load_catalog(args.catalog)
     source = resolve_data_dir(args.data)

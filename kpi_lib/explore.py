@@ -10,9 +10,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from .i18n import method_label
-from .numbers import format_number
-from .pipeline import Assessment, run_assessment
+from .common.numbers import format_number
+from .engine.pipeline import Assessment, run_assessment
+from .outputs.i18n import method_label
 
 FLOW_METHODS = ("chosen", "same_period", "seasonal_share", "history", "combined", "run_rate")
 
@@ -31,7 +31,7 @@ class Explorer:
 
     def view(self, indicator_id: str, month: int, method: str = "chosen"):
         """(summary HTML, Figure) for one indicator, month and method."""
-        from . import charts, render
+        from .outputs import charts, render
 
         a = self._assess(f"{self.year}-{month:02d}")
         row = a.table[a.table["indicator_id"] == indicator_id].iloc[0]
@@ -55,7 +55,7 @@ class Explorer:
         import ipywidgets as widgets
         from IPython.display import HTML, display
 
-        from .charts import show as show_fig
+        from .outputs.charts import show as show_fig
 
         month = self.latest if as_of == "latest" else int(str(as_of)[-2:])
         pick = widgets.Dropdown(options=self.ids, value=indicator_id, description="Chỉ tiêu")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kpi_lib.catalog import load_catalog
-from kpi_lib.paths import DEFAULT_CATALOG, PROJECT_ROOT
+from kpi_lib.common.paths import DEFAULT_CATALOG, PROJECT_ROOT
+from kpi_lib.plan.catalog import load_catalog
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kpi_lib.data import Dataset
-from kpi_lib.store import DataSource
-from kpi_lib.tidy import OBS_COLUMNS
+from kpi_lib.inputs.data import Dataset
+from kpi_lib.inputs.store import DataSource
+from kpi_lib.inputs.tidy import OBS_COLUMNS
 
 PROFILE = np.array([7.0, 6.5, 8.0, 8.1, 8.3, 8.4, 8.3, 8.4, 8.5, 8.7, 8.9, 10.9])
 PROFILE = PROFILE / PROFILE.sum()

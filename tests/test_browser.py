@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from kpi_lib.report import run_month
+from kpi_lib.runner.monthly import run_month
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.browser

@@ -7,8 +7,8 @@ import io
 import pandas as pd
 import pytest
 
-from kpi_lib.catalog import load_catalog
-from kpi_lib.errors import KpiError, ValidationFailed
+from kpi_lib.common.errors import KpiError, ValidationFailed
+from kpi_lib.plan.catalog import load_catalog
 
 from .conftest import run_kpi
 
@@ -70,7 +70,7 @@ def test_another_catalog_loads_with_the_same_code(other_catalog):
 def test_bad_catalog_names_the_problem(tmp_path, mutation, message):
     import yaml
 
-    from kpi_lib.paths import DEFAULT_CATALOG
+    from kpi_lib.common.paths import DEFAULT_CATALOG
     doc = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
     mutation(doc)
     path = tmp_path / "cat.yaml"

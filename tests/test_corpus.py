@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kpi_lib.ingest import ingest_files
-from kpi_lib.store import Store
+from kpi_lib.inputs.ingest import ingest_files
+from kpi_lib.inputs.store import Store
 
 from .conftest import run_kpi, tree_checksum
 
@@ -25,7 +25,7 @@ def test_the_corpus_is_large_enough():
 
 @pytest.fixture(scope="module")
 def seeded_store(tmp_path_factory, catalog=None):
-    from kpi_lib.catalog import load_catalog
+    from kpi_lib.plan.catalog import load_catalog
     root = tmp_path_factory.mktemp("store") / "s"
     seed = root.parent / "seed.csv"
     seed.write_text("indicator_id,period,value,value_type,reported_at\n"

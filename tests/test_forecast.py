@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi_lib.assess import assess, worst_status
-from kpi_lib.flows import base_estimates, cube_from_ytd, forecast_flows, run_backtest
-from kpi_lib.forecast import forecast_all
-from kpi_lib.pipeline import run_assessment
+from kpi_lib.engine.assess import assess, worst_status
+from kpi_lib.engine.flows import base_estimates, cube_from_ytd, forecast_flows, run_backtest
+from kpi_lib.engine.forecast import forecast_all
+from kpi_lib.engine.pipeline import run_assessment
 
 from .conftest import run_kpi
 from .synth import PROFILE, dataset, flow_rows, reading_rows
@@ -72,7 +72,7 @@ def test_tet_in_january_uses_years_with_tet_in_january(catalog):
     """A year with Tết in January has a weak January; so-far shares must come from alike years."""
     rng = np.random.default_rng(3)
     rows = []
-    from kpi_lib.lunar import tet_month
+    from kpi_lib.engine.lunar import tet_month
     for year in range(2017, 2026):
         prof = PROFILE.copy()
         tet = tet_month(year) - 1
@@ -203,7 +203,7 @@ def test_derived_shares_sum_to_100_and_growth(catalog, tmp_path):
 
 
 def test_about_band_and_relative_tolerance(catalog):
-    from kpi_lib.assess import meet_condition
+    from kpi_lib.engine.assess import meet_condition
     assert meet_condition(catalog.get("T03a"), 10.49) == ("band", pytest.approx(9.49),
                                                            pytest.approx(11.49))
     comparison, low, _ = meet_condition(catalog.get("T01"), 28603.61)

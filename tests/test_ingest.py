@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from kpi_lib.ingest import check_file, ingest_files
-from kpi_lib.store import Store
-from kpi_lib.template import FIRST_ROW, MONTH_COL, SHEET, YEAR_COL, write_template
+from kpi_lib.inputs.ingest import check_file, ingest_files
+from kpi_lib.inputs.store import Store
+from kpi_lib.inputs.template import FIRST_ROW, MONTH_COL, SHEET, YEAR_COL, write_template
 
 from .conftest import run_kpi, tree_checksum
 
@@ -59,7 +59,7 @@ def store(tmp_path):
 
 
 def _catalog():
-    from kpi_lib.catalog import load_catalog
+    from kpi_lib.plan.catalog import load_catalog
     return load_catalog()
 
 

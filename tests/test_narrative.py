@@ -12,21 +12,21 @@ import pandas as pd
 import pytest
 import yaml
 
-from kpi_lib.catalog import load_catalog
-from kpi_lib.errors import KpiError, ValidationFailed
-from kpi_lib.narrative import (
+from kpi_lib.common.errors import KpiError, ValidationFailed
+from kpi_lib.common.paths import DEFAULT_CATALOG, NARRATIVE_TEMPLATES, SAMPLE_DIR
+from kpi_lib.engine.pipeline import run_assessment
+from kpi_lib.inputs.overrides import add_override, in_force, read_overrides
+from kpi_lib.outputs.narrative import (
     group_paragraph,
     indicator_sentence,
     load_templates,
     narrative,
     narrative_text,
 )
-from kpi_lib.overrides import add_override, in_force, read_overrides
-from kpi_lib.paths import DEFAULT_CATALOG, NARRATIVE_TEMPLATES, SAMPLE_DIR
-from kpi_lib.pipeline import run_assessment
-from kpi_lib.report_table import display_table, numbers_table
-from kpi_lib.statuses import status_scale
-from kpi_lib.word import write_docx
+from kpi_lib.outputs.report_table import display_table, numbers_table
+from kpi_lib.outputs.word import write_docx
+from kpi_lib.plan.catalog import load_catalog
+from kpi_lib.plan.statuses import status_scale
 
 from .conftest import edited_catalog, run_kpi
 
@@ -241,7 +241,7 @@ def test_status_labels_and_colours_are_settings(tmp_path):
         load_catalog(edited_catalog(tmp_path, labels({"on_track": {"color": "green"}})))
     path = edited_catalog(tmp_path, labels({"achieved": {"vi": "Đạt"}, "on_track": {"vi": "Đạt"}}))
     a = run_assessment(load_catalog(path), str(SAMPLE_DIR), "2025-09", use_ets=False)
-    from kpi_lib import render
+    from kpi_lib.outputs import render
 
     cards = render.summary_cards(a, "vi")
     assert cards.count('class="kpi-card"') == 4 and "<b>11</b>Đạt" in cards
@@ -251,7 +251,7 @@ def test_status_labels_and_colours_are_settings(tmp_path):
 # ---------------------------------------------------------------- Word
 def test_word_report_reopens_with_its_parts(tmp_path, sample):
     a, numbers = sample
-    from kpi_lib import charts
+    from kpi_lib.outputs import charts
 
     png = charts.to_png(charts.plot_group(a, "economy", "vi"))
     path = write_docx(a, numbers, narrative(a, numbers), [(png, "Kinh tế")],
@@ -281,7 +281,7 @@ def test_word_report_reopens_with_its_parts(tmp_path, sample):
 
 def test_make_report_outputs_carry_narrative_and_overrides(tmp_path):
     """HTML, Excel and Word of the sample run (which ships one example override)."""
-    from kpi_lib.report import run_month
+    from kpi_lib.runner.monthly import run_month
 
     folder = run_month(as_of="2025-09", out=tmp_path).folder
     page = (folder / "monthly_report.html").read_text(encoding="utf-8")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kpi_lib.numbers import NumberError, evidence, format_number, parse_number
+from kpi_lib.common.numbers import NumberError, evidence, format_number, parse_number
 
 values = st.decimals(min_value=-10**9, max_value=10**9, places=2, allow_nan=False,
                      allow_infinity=False)

@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kpi_lib.ingest import check_file, ingest_files
-from kpi_lib.report import RunFailed, run_month
-from kpi_lib.store import Store
+from kpi_lib.inputs.ingest import check_file, ingest_files
+from kpi_lib.inputs.store import Store
+from kpi_lib.runner.monthly import RunFailed, run_month
 
 from .conftest import FIXTURES, tree_checksum
 
@@ -29,8 +29,8 @@ def published(tmp_path):
 
 def test_kernel_killed_midway_keeps_the_last_report(tmp_path, published, monkeypatch):
     before = tree_checksum(tmp_path)
-    import kpi_lib.paths
-    monkeypatch.setattr(kpi_lib.paths, "NOTEBOOKS_DIR", FIXTURES / "notebooks")
+    import kpi_lib.common.paths
+    monkeypatch.setattr(kpi_lib.common.paths, "NOTEBOOKS_DIR", FIXTURES / "notebooks")
     with pytest.raises(RunFailed) as err:
         run_month(as_of="2025-09", out=tmp_path, notebooks=("kernel_dies",))
     assert "DeadKernel" in str(err.value) or "died" in str(err.value).lower()
@@ -46,9 +46,9 @@ def test_kernel_killed_midway_keeps_the_last_report(tmp_path, published, monkeyp
 def test_sigterm_during_a_run_keeps_the_last_report(tmp_path, published):
     before = tree_checksum(tmp_path)
     env = {**os.environ, "KPI_NOTEBOOKS": str(FIXTURES / "notebooks")}
-    code = ("import sys; from kpi_lib.cli import main; import kpi_lib.paths as p, pathlib, os; "
+    code = ("import sys; from kpi_lib.cli import main; import kpi_lib.common.paths as p, pathlib, os; "
             "p.NOTEBOOKS_DIR = pathlib.Path(os.environ['KPI_NOTEBOOKS']); "
-            "import kpi_lib.report as r; r.PUBLISHED = ('slow',); "
+            "import kpi_lib.runner.monthly as r; r.PUBLISHED = ('slow',); "
             f"sys.exit(main(['run', '--as-of', '2025-09', '--out', r'{tmp_path}']))")
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -76,7 +76,7 @@ def test_stale_work_folder_of_a_killed_run_is_cleared(tmp_path, published):
 
 def test_unwritable_output_folder_is_a_clear_error(tmp_path):
     """Even as root (CI), a folder under a regular file cannot be written."""
-    from kpi_lib.errors import KpiError
+    from kpi_lib.common.errors import KpiError
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
     with pytest.raises(KpiError, match="cannot write to the output folder"):

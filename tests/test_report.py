@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi_lib.errors import KpiError
-from kpi_lib.paths import NOTEBOOKS_DIR
-from kpi_lib.report import RunFailed, run_month
+from kpi_lib.common.errors import KpiError
+from kpi_lib.common.paths import NOTEBOOKS_DIR
+from kpi_lib.runner.monthly import RunFailed, run_month
 
 from .conftest import FIXTURES, run_kpi, tree_checksum
 from .synth import flow_rows, reading_rows
@@ -73,8 +73,8 @@ def test_another_month_in_english(tmp_path):
 
 
 def _other_data(tmp_path: Path) -> Path:
-    from kpi_lib.store import Store
-    from kpi_lib.tidy import OBS_COLUMNS
+    from kpi_lib.inputs.store import Store
+    from kpi_lib.inputs.tidy import OBS_COLUMNS
     rng = np.random.default_rng(4)
     rows = flow_rows("J1", "XATN", {y: 300.0 * 1.05 ** (y - 2021) for y in range(2021, 2027)}, rng,
                      0.05, (2026, 5))
@@ -114,8 +114,8 @@ def test_failure_midway_keeps_the_last_good_report(tmp_path, monkeypatch):
     good = run_month(as_of="2025-09", out=tmp_path, notebooks=("monthly_report",))
     before = tree_checksum(good.folder)
     index_before = (tmp_path / "index.html").read_bytes()
-    import kpi_lib.paths
-    monkeypatch.setattr(kpi_lib.paths, "NOTEBOOKS_DIR", FIXTURES / "notebooks")
+    import kpi_lib.common.paths
+    monkeypatch.setattr(kpi_lib.common.paths, "NOTEBOOKS_DIR", FIXTURES / "notebooks")
     with pytest.raises(RunFailed) as err:
         run_month(as_of="2025-09", out=tmp_path, notebooks=("fails_midway",))
     # cell 3 of the executed notebook: papermill inserted the injected-parameters cell

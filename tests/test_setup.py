@@ -7,7 +7,7 @@ import tomllib
 
 import yaml
 
-from kpi_lib.paths import PROJECT_ROOT
+from kpi_lib.common.paths import PROJECT_ROOT
 
 
 def _name(spec: str) -> str:

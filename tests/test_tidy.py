@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi_lib.tidy import (
+from kpi_lib.inputs.tidy import (
     at_vintage,
     decreasing_ytd,
     monthly_to_ytd,

@@ -10,15 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi_lib.catalog import load_catalog
-from kpi_lib.data import load_dataset
-from kpi_lib.errors import KpiError, ValidationFailed
-from kpi_lib.ingest import check_file
-from kpi_lib.paths import DATA_DIR, SAMPLE_DIR
-from kpi_lib.pipeline import run_assessment, unit_grid
-from kpi_lib.sample import generate
-from kpi_lib.tidy import at_vintage, ytd_table
-from kpi_lib.units import load_registry
+from kpi_lib.common.errors import KpiError, ValidationFailed
+from kpi_lib.common.paths import DATA_DIR, SAMPLE_DIR
+from kpi_lib.engine.pipeline import run_assessment, unit_grid
+from kpi_lib.inputs.data import load_dataset
+from kpi_lib.inputs.ingest import check_file
+from kpi_lib.inputs.sample import generate
+from kpi_lib.inputs.tidy import at_vintage, ytd_table
+from kpi_lib.plan.catalog import load_catalog
+from kpi_lib.plan.units import load_registry
 
 from .conftest import edited_catalog, entry, run_kpi
 
@@ -270,7 +270,7 @@ def test_revised_target_changes_status_only_from_its_effective_date(tmp_path, ca
         assert row["target_value"] == (1300 if changed else 1740)
         assert (row["status"] != before["status"]) == changed, month
         assert ("T21" in after.catalog.revision_notes) == changed
-    from kpi_lib import render
+    from kpi_lib.outputs import render
 
     text = render.revisions_html(after, "vi")
     assert "từ 1.740 thành 1.300 giấy" in text and "99/NQ-HĐND" in text and "01/08/2025" in text

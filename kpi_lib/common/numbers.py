@@ -126,3 +126,20 @@ def format_number(value: float | None, decimals: int = 2, lang: str = "vi",
     if lang == "vi":
         text = text.replace(",", "\u0000").replace(".", ",").replace("\u0000", ".")
     return text
+
+
+COUNT_UNITS = {"người", "vụ", "giấy", "xã", "trường", "đạt/không"}
+
+
+def quantity_decimals(unit: str, value: float) -> int:
+    """Counts are whole; large amounts get one decimal, the rest two."""
+    if unit.strip() in COUNT_UNITS:
+        return 0
+    return 1 if abs(value) >= 1000 else 2
+
+
+def format_quantity(value: float | None, unit: str, lang: str = "vi") -> str:
+    """A figure in its unit's usual precision: 22 vụ, 2.455,2 tỷ đồng, 81,69 %."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    return format_number(value, quantity_decimals(unit, value), lang)

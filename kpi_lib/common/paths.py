@@ -1,7 +1,7 @@
 """Path constants in one place (cookiecutter-data-science style).
 
 The project root is where `data/` and `notebooks/` live. It is found from the
-environment variable KPI_HOME, else from this package's location (editable install),
+environment variable KPI_HOME, else from the package's location (editable install),
 else the current directory.
 """
 
@@ -15,7 +15,7 @@ def _find_root() -> Path:
     env = os.environ.get("KPI_HOME")
     if env:
         return Path(env).resolve()
-    here = Path(__file__).resolve().parent.parent
+    here = Path(__file__).resolve().parents[2]  # kpi_lib/common/paths.py -> project root
     if (here / "data" / "catalog").is_dir():
         return here
     return Path.cwd().resolve()

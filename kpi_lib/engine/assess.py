@@ -28,10 +28,10 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from .catalog import Catalog, Indicator
-from .data import Dataset
+from ..inputs.data import Dataset
+from ..plan.catalog import Catalog, Indicator
+from ..plan.statuses import STATUSES
 from .forecast import ForecastResult
-from .statuses import STATUSES
 
 _WORST_ORDER = ["off_track", "at_risk", "on_track", "achieved"]
 MIN_FLOW_MONTHS = 3

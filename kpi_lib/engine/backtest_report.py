@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .data import Dataset
-from .errors import KpiError
+from ..common.errors import KpiError
+from ..inputs.data import Dataset
 from .flows import CANDIDATES, cached_backtest, cube_from_ytd
 
 
 def backtest_table(ds: Dataset, indicator: str | None = None, use_ets: bool = True) -> pd.DataFrame:
     """Rows: indicator, month; columns: RMSE (%) of each method and the run-rate; chosen."""
-    from .paths import CACHE_DIR
+    from ..common.paths import CACHE_DIR
 
     cat = ds.catalog
     ids = [i.id for i in cat.all_series if i.kind == "flow"]

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .catalog import Catalog, Indicator
-from .data import Dataset
+from ..inputs.data import Dataset
+from ..plan.catalog import Catalog, Indicator
 from .flows import Cube, cached_backtest, cube_from_ytd, forecast_flows, latest_data_month
 
 N_SIMULATIONS = 4000
@@ -236,7 +236,7 @@ def _forecast_milestone(ind: Indicator, unit: str, obs: pd.DataFrame, year: int,
 def forecast_all(ds: Dataset, as_of: int, unit: str | None = None, use_ets: bool = True,
                  cache_dir=None) -> ForecastResult:
     """Estimates for every indicator and unit as of month `as_of` of the catalog year."""
-    from .paths import CACHE_DIR
+    from ..common.paths import CACHE_DIR
 
     cat: Catalog = ds.catalog
     year = cat.year
@@ -280,7 +280,7 @@ def forecast_all(ds: Dataset, as_of: int, unit: str | None = None, use_ets: bool
                 rows.append(_row(ind, u, as_of, **values))
             elif ind.kind == "milestone":
                 if obs_periods is None:
-                    from .tidy import add_period_columns
+                    from ..inputs.tidy import add_period_columns
                     obs_periods = add_period_columns(ds.obs)
                 mine = obs_periods[(obs_periods["indicator_id"] == ind.id) &
                                    (obs_periods["unit_code"] == u)]

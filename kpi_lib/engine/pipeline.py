@@ -7,12 +7,12 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
+from ..common.errors import KpiError
+from ..inputs.data import Dataset, load_dataset, load_units
+from ..inputs.overrides import in_force, read_overrides
+from ..plan.catalog import Catalog, load_catalog
 from .assess import assess
-from .catalog import Catalog, load_catalog
-from .data import Dataset, load_dataset, load_units
-from .errors import KpiError
 from .forecast import ForecastResult, forecast_all
-from .overrides import in_force, read_overrides
 
 MONTH_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 FORECAST_COLUMNS = ["id", "unit_code", "as_of", "actual_to_date", "estimate", "lo80", "hi80",
@@ -63,7 +63,7 @@ def parse_as_of(text: str | int | None, ds: Dataset, unit: str | None = None) ->
 
 
 def _first_month(ds: Dataset, unit: str | None) -> int | None:
-    from .tidy import add_period_columns
+    from ..inputs.tidy import add_period_columns
 
     frame = add_period_columns(ds.obs)
     frame = frame[(frame["year"] == ds.year) & frame["value_type"].isin(["month", "ytd", "level"])]

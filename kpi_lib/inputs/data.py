@@ -10,12 +10,12 @@ from functools import cached_property
 
 import pandas as pd
 
-from .catalog import Catalog
-from .errors import KpiError
+from ..common.errors import KpiError
+from ..plan.catalog import Catalog
+from ..plan.units import Registry, registry_for
 from .rollup import unit_observations
 from .store import DataSource, Store, resolve_data_dir
 from .tidy import add_period_columns, decreasing_ytd, readings, ytd_table
-from .units import Registry, registry_for
 
 
 @dataclass

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .catalog import Catalog, Indicator
-from .errors import ProblemList
-from .numbers import NumberError, file_convention, parse_number
+from ..common.errors import ProblemList
+from ..common.numbers import NumberError, file_convention, parse_number
+from ..plan.catalog import Catalog, Indicator
 from .readers import Cell, parse_date, read_csv_cells, read_xlsx_cells
 from .store import Store, sha256_of
 from .tidy import OBS_COLUMNS, VALUE_TYPES, at_vintage, decreasing_ytd, parse_period, ytd_table
@@ -236,7 +236,7 @@ def check_file(path: str | Path, catalog: Catalog, existing: pd.DataFrame | None
 
 def catalog_units(catalog: Catalog) -> dict[str, tuple[int, int]]:
     """Unit code -> first and last month (year*12 + month-1) it existed, from the registry."""
-    from .units import registry_for
+    from ..plan.units import registry_for
 
     return {code: unit.month_index_range() for code, unit in registry_for(catalog).units.items()}
 

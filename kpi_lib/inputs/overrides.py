@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .catalog import Catalog
-from .errors import KpiError, Problem, ValidationFailed
-from .statuses import STATUSES
+from ..common.errors import KpiError, Problem, ValidationFailed
+from ..plan.catalog import Catalog
+from ..plan.statuses import STATUSES
 
 FILE = "overrides.csv"
 COLUMNS = ["indicator_id", "month", "unit_code", "status", "reason", "by", "recorded_at"]

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..common.errors import ProblemList
+from ..plan.catalog import Catalog
 from . import template as tpl
-from .catalog import Catalog
-from .errors import ProblemList
 
 TIDY_REQUIRED = ("indicator_id", "period", "value")
 

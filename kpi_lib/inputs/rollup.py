@@ -32,9 +32,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .catalog import Catalog, Indicator
+from ..plan.catalog import Catalog, Indicator
+from ..plan.units import Registry
 from .tidy import OBS_COLUMNS, add_period_columns, ytd_table
-from .units import Registry
 
 FLOW_TYPES = ("month", "ytd")
 READING_TYPES = ("level", "annual")

@@ -6,7 +6,7 @@ readings, milestones, late corrections (later vintages), and the 2024 baselines 
 growth and reduce-vs-2024 rules need. By the latest month (2025-09) some targets are on
 track, some at risk, some off track, and the annual ones have no in-year reading yet.
 
-Run: python -m kpi_lib.sample [--out DIR]
+Run: python -m kpi_lib.inputs.sample [--out DIR]
 """
 
 from __future__ import annotations
@@ -229,7 +229,7 @@ def write_sample(out_dir: Path, seed: int = SEED) -> Path:
     frame.to_csv(out_dir / "observations.csv", index=False, lineterminator="\n")
     meta = {"synthetic": True, "seed": seed, "latest_month": f"{LATEST[0]}-{LATEST[1]:02d}",
             "unit": UNIT,
-            "description": "SYNTHETIC sample data made by kpi_lib.sample; not real figures. "
+            "description": "SYNTHETIC sample data made by kpi_lib.inputs.sample; not real figures. "
                            "Số liệu mẫu tổng hợp (giả lập), không phải số liệu thật."}
     overrides = out_dir / "overrides.csv"
     overrides.write_text(
@@ -244,7 +244,7 @@ def write_sample(out_dir: Path, seed: int = SEED) -> Path:
 
 
 def main() -> None:
-    from .paths import SAMPLE_DIR
+    from ..common.paths import SAMPLE_DIR
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=SAMPLE_DIR)

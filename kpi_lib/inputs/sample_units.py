@@ -17,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .paths import DATA_DIR
+from ..common.paths import DATA_DIR
+from ..plan.units import load_registry
 from .tidy import OBS_COLUMNS, add_period_columns
-from .units import load_registry
 
 AREA = "BINHSON"
 OUTSIDE = "TINHHOA"

@@ -27,7 +27,7 @@ import pandas as pd
 import yaml
 from filelock import FileLock
 
-from .errors import KpiError
+from ..common.errors import KpiError
 from .tidy import OBS_COLUMNS, at_vintage, empty_observations
 
 OBSERVATIONS = "observations.csv"
@@ -73,7 +73,7 @@ def resolve_data_dir(data: str | Path | None, for_writing: bool = False) -> Data
 
     Writers (ingest) never fall back to the sample: they create the working store.
     """
-    from .paths import DEFAULT_STORE, SAMPLE_DIR
+    from ..common.paths import DEFAULT_STORE, SAMPLE_DIR
 
     if not data and not for_writing:
         data = os.environ.get("KPI_DATA") or None
@@ -88,7 +88,7 @@ def resolve_data_dir(data: str | Path | None, for_writing: bool = False) -> Data
         return DataSource(DEFAULT_STORE, "store")
     if not (SAMPLE_DIR / OBSERVATIONS).is_file():
         raise KpiError(f"no working store and no sample data in {SAMPLE_DIR}",
-                       fix="run 'make sample' (python -m kpi_lib.sample) or pass --data DIR")
+                       fix="run 'make sample' (python -m kpi_lib.inputs.sample) or pass --data DIR")
     return DataSource(SAMPLE_DIR, "sample")
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .catalog import Catalog
+from ..plan.catalog import Catalog
 
 SHEET = "BaoCao"
 META_SHEET = "_kpi"

@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .assess import trajectory
+from ..common.numbers import format_number
+from ..engine.assess import trajectory
+from ..engine.pipeline import Assessment
 from .i18n import t
-from .numbers import format_number
-from .pipeline import Assessment
 
 FONT = "DejaVu Sans"
 

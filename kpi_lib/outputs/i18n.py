@@ -117,7 +117,7 @@ def method_label(method: str, lang: str = "vi") -> str:
 
 
 def check_lang(lang: str) -> str:
-    from .errors import KpiError
+    from ..common.errors import KpiError
 
     if lang not in ("vi", "en"):
         raise KpiError("unknown language", value=lang, fix="use --lang vi or --lang en")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .statuses import STATUSES, StatusScale
+from ..plan.statuses import STATUSES, StatusScale
 
 
 def index_html(folders: list[Path], lang: str = "vi") -> str:

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .errors import KpiError
-from .numbers import format_number
+from ..common.errors import KpiError
+from ..common.numbers import format_number, format_quantity
 
 FIELDS = {"name", "unit", "sep", "months", "month", "year", "prev_year", "ytd", "pct_plan",
           "change", "estimate", "lo", "hi", "interval", "plan", "target", "last_year", "value",
@@ -45,7 +45,7 @@ class Templates:
 
 def load_templates(path: str | Path | None = None) -> Templates:
     """Read and check the templates file: every template present, only known placeholders."""
-    from .paths import NARRATIVE_TEMPLATES
+    from ..common.paths import NARRATIVE_TEMPLATES
 
     path = Path(path) if path else NARRATIVE_TEMPLATES
     try:
@@ -80,9 +80,7 @@ def load_templates(path: str | Path | None = None) -> Templates:
 
 
 def _num(value: float, unit: str, lang: str) -> str:
-    from .report_table import _fmt
-
-    return _fmt(value, unit, lang)
+    return format_quantity(value, unit, lang)
 
 
 def _pct(value: float, lang: str) -> str:

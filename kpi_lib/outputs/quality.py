@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .data import Dataset
-from .store import Store
-from .tidy import add_period_columns
+from ..inputs.data import Dataset
+from ..inputs.store import Store
+from ..inputs.tidy import add_period_columns
 
 EXPECTED = {"monthly": range(1, 13), "quarterly": (3, 6, 9, 12)}
 LATE_AFTER_DAYS = 15  # a figure reported more than this after its period ended is late

@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .assess import summary_counts
+from .. import __version__
+from ..common.numbers import format_number
+from ..engine.assess import summary_counts
+from ..engine.pipeline import Assessment
+from ..inputs.store import sha256_of
 from .i18n import method_label, reason_text, t
-from .numbers import format_number
-from .pipeline import Assessment
-from .store import sha256_of
 
 CSS = """
 <style>

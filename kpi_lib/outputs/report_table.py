@@ -7,22 +7,13 @@ is escaped by the Styler, never trusted as HTML.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
+from ..common.numbers import format_number
+from ..common.numbers import format_quantity as _fmt
+from ..engine.pipeline import Assessment
 from .i18n import t
-from .numbers import format_number
-from .pipeline import Assessment
-
-COUNT_UNITS = {"người", "vụ", "giấy", "xã", "trường", "đạt/không"}
-
-
-def _decimals(unit: str, value: float) -> int:
-    if unit.strip() in COUNT_UNITS:
-        return 0
-    return 1 if abs(value) >= 1000 else 2
 
 
 def numbers_table(a: Assessment) -> pd.DataFrame:
@@ -90,12 +81,6 @@ def _reading_at(ds, iid: str, unit: str, year: int, month: int) -> float:
     r = r[(r["indicator_id"] == iid) & (r["unit_code"] == unit) & (r["year"] == year) &
           (r["month"] <= month)]
     return float(r["value"].iloc[-1]) if len(r) else np.nan
-
-
-def _fmt(value: float, unit: str, lang: str) -> str:
-    if value is None or not np.isfinite(value):
-        return "–"
-    return format_number(value, _decimals(unit, value), lang)
 
 
 def _plan_text(row: pd.Series, lang: str, prev: int) -> str:
@@ -199,47 +184,8 @@ def grouped_html(a: Assessment, numbers: pd.DataFrame, lang: str = "vi") -> str:
 
 def summary_text(a: Assessment, lang: str = "vi") -> str:
     """One stable line: how many targets in each status (checked by nbval)."""
-    from .assess import STATUSES, summary_counts
+    from ..engine.assess import STATUSES, summary_counts
 
     counts = summary_counts(a.table)
     parts = [f"{counts[s]} {a.catalog.statuses.label(s, lang)}" for s in STATUSES]
     return f"{a.period}: {len(a.table)} {t('targets', lang)} — " + "; ".join(parts)
-
-
-SUMMARY_COLUMNS = ["id", "status", "estimate", "lo80", "hi80", "p_meet"]
-
-
-def export(a: Assessment, numbers: pd.DataFrame, folder: str | Path, lang: str = "vi",
-           sections: list | None = None, charts: list | None = None) -> None:
-    """The published files: summary.csv, the Excel workbook (table, figures, narrative,
-    overrides) and the Word report."""
-    from pathlib import Path
-
-    from .narrative import narrative
-    from .word import write_docx
-
-    folder = Path(folder)
-    sections = sections if sections is not None else narrative(a, numbers, lang)
-    summary = a.table.rename(columns={"indicator_id": "id"})
-    # The index page shows statuses as this report did: its labels and colours travel along.
-    summary["label"] = [a.catalog.statuses.label(s, lang) for s in summary["status"]]
-    summary["color"] = [a.catalog.statuses.color(s) for s in summary["status"]]
-    judged = a.overrides.set_index("indicator_id")["status"] if len(a.overrides) else {}
-    summary["override_status"] = [judged.get(i, "") for i in summary["id"]]
-    summary[[*SUMMARY_COLUMNS, "unit_code", "method", "label", "color", "override_status"]].to_csv(
-        folder / "summary.csv", index=False, lineterminator="\n", float_format="%.6g")
-    with pd.ExcelWriter(folder / f"bao-cao-{a.period}.xlsx", engine="openpyxl") as xl:
-        display_table(a, lang, numbers).to_excel(xl, sheet_name="Bao cao", index=False)
-        numbers.to_excel(xl, sheet_name="So lieu", index=False)
-        prose = [{t("group", lang): s.title, t("narrative", lang): text}
-                 for s in sections for text in (s.opening, *s.sentences)]
-        pd.DataFrame(prose).to_excel(xl, sheet_name="Nhan dinh", index=False)
-        if len(a.overrides):
-            a.overrides.to_excel(xl, sheet_name="Y kien chuyen vien", index=False)
-        for sheet in xl.book.worksheets:
-            sheet.column_dimensions["A"].width = 48
-        xl.book["Nhan dinh"].column_dimensions["B"].width = 140
-    write_docx(a, numbers, sections, charts or [], folder / f"bao-cao-{a.period}.docx", lang)
-    if a.dataset.source.synthetic:
-        (folder / "SYNTHETIC").write_text("synthetic sample data / số liệu mẫu giả lập\n",
-                                          encoding="utf-8")

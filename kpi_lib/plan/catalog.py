@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .errors import KpiError, Problem, ValidationFailed
+from ..common.errors import KpiError, Problem, ValidationFailed
 
 KINDS = ("flow", "level", "annual", "derived", "milestone")
 RULES = ("about", "ge", "le", "gt", "reduce", "yes")
@@ -369,7 +369,7 @@ def _as_date(value: Any) -> date:
 
 def load_catalog(path: str | Path | None = None) -> Catalog:
     """Load and validate a catalog file; every problem in it is reported at once."""
-    from .paths import DEFAULT_CATALOG
+    from ..common.paths import DEFAULT_CATALOG
 
     path = Path(path) if path else DEFAULT_CATALOG
     if not path.is_file():

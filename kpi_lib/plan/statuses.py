@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .errors import KpiError
+from ..common.errors import KpiError
 
 STATUSES = ("achieved", "on_track", "at_risk", "off_track", "no_data")
 DEFAULTS: dict[str, dict[str, str]] = {

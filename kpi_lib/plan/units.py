@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from .errors import KpiError, Problem, ValidationFailed
+from ..common.errors import KpiError, Problem, ValidationFailed
 
 UNIT_COLUMNS = ["code", "name_vi", "name_en", "level", "parent", "valid_from", "valid_to", "note"]
 CROSSWALK_COLUMNS = ["from_unit", "to_unit", "effective", "share", "basis"]

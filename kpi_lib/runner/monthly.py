@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from .errors import KpiError
-from .units import SAFE_CODE
+from ..common.errors import KpiError
+from ..plan.units import SAFE_CODE
 
 PUBLISHED = ("monthly_report", "data_quality")
 EXECUTION_TIMEOUT = 900  # seconds per cell
@@ -98,7 +98,7 @@ def execute(name: str, folder: Path, parameters: dict, kernel: str = "python3") 
     """Run one notebook with papermill into `folder`; raises PapermillExecutionError."""
     import papermill as pm
 
-    from .paths import NOTEBOOKS_DIR
+    from ..common.paths import NOTEBOOKS_DIR
 
     source = NOTEBOOKS_DIR / f"{name}.ipynb"
     if not source.is_file():
@@ -135,12 +135,12 @@ def run_month(as_of: str = "latest", data: str | None = None, catalog: str | Non
     """Validate parameters, execute, export, publish. Returns where the report is."""
     from papermill.exceptions import PapermillExecutionError
 
-    from .catalog import load_catalog
-    from .data import load_dataset
-    from .i18n import check_lang
-    from .paths import REPORTS_DIR
-    from .pipeline import parse_as_of
-    from .store import resolve_data_dir
+    from ..common.paths import REPORTS_DIR
+    from ..engine.pipeline import parse_as_of
+    from ..inputs.data import load_dataset
+    from ..inputs.store import resolve_data_dir
+    from ..outputs.i18n import check_lang
+    from ..plan.catalog import load_catalog
 
     start = time.perf_counter()
     notebooks = notebooks or PUBLISHED
@@ -262,7 +262,7 @@ def published_months(out: Path) -> list[Path]:
 
 def build_index(out: Path, lang: str = "vi") -> Path:
     """reports/index.html: every published month, newest first, and a status history."""
-    from .index_page import index_html
+    from ..outputs.index_page import index_html
 
     with _INDEX_LOCK:
         folders = published_months(out)
@@ -286,7 +286,7 @@ def backfill(months: list[str], jobs: int = 1, progress: bool = True,
     """
     from tqdm import tqdm
 
-    from .paths import REPORTS_DIR
+    from ..common.paths import REPORTS_DIR
 
     out = Path(kwargs.get("out") or REPORTS_DIR)
     unit = kwargs.pop("unit", None)
@@ -319,8 +319,8 @@ def report_tasks(months: list[str], units: list[str | None] | str,
     """(month, unit) pairs; "members" expands to the area and its units at each month."""
     if units != "members":
         return [(m, u) for m in months for u in units]
-    from .catalog import load_catalog
-    from .units import registry_for
+    from ..plan.catalog import load_catalog
+    from ..plan.units import registry_for
 
     cat = load_catalog(catalog)
     registry = registry_for(cat)
@@ -381,7 +381,7 @@ def _run_on_dask(tasks, scheduler: str | None, kwargs: dict, bar) -> list[tuple[
 
 
 def month_range(start: str, end: str) -> list[str]:
-    from .pipeline import MONTH_RE
+    from ..engine.pipeline import MONTH_RE
 
     for value in (start, end):
         if not MONTH_RE.fullmatch(value):

@@ -13,8 +13,8 @@ from pathlib import Path
 import yaml
 from openpyxl import load_workbook
 
-from kpi_lib.catalog import load_catalog
-from kpi_lib.template import FIRST_ROW, MONTH_COL, SHEET, write_template
+from kpi_lib.inputs.template import FIRST_ROW, MONTH_COL, SHEET, write_template
+from kpi_lib.plan.catalog import load_catalog
 
 HERE = Path(__file__).parent
 H = "indicator_id,period,value\n"

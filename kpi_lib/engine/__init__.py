@@ -1,0 +1,2 @@
+"""From the tidy frame to judgements: forecasts with intervals, backtests, status assessment,
+and the pipeline that ties one assessment together."""
