@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from .common.errors import KpiError, ValidationFailed
+from .plan.statuses import STATUSES
 
 
 def _add_common(p: argparse.ArgumentParser, data: bool = True) -> None:
@@ -275,8 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.add_argument("indicator", nargs="?", help="target id, e.g. T08d (omit to list)")
     p.add_argument("--month", help="the report month YYYY-MM it applies to")
-    p.add_argument("--status", choices=["achieved", "on_track", "at_risk", "off_track",
-                                        "no_data"])
+    p.add_argument("--status", choices=list(STATUSES))
     p.add_argument("--withdraw", action="store_true", help="cancel the override of that month")
     p.add_argument("--reason", help="why (shown in the report)")
     p.add_argument("--by", help="who decided (shown in the report)")

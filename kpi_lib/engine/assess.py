@@ -12,14 +12,21 @@ Method (documented in README "How status is decided"), after public practice:
 Status, with catalog thresholds (defaults on_track_p 0.75, off_track_p 0.25,
 off_track_gap 0.95):
 - achieved   already met and cannot be undone (a flow or count past its target, a final
-             figure that meets it);
+             figure that meets it, a level marked `holds_once_met` whose reading meets it);
+- missed     already missed and cannot be mended (a final figure that misses, a ceiling
+             already passed by what is counted);
 - on_track   P(meet) ≥ on_track_p;
 - off_track  P(meet) < off_track_p, unless G ≥ off_track_gap (a near miss stays at_risk);
-             also a final figure that misses;
-- at_risk    in between;
+- at_risk    in between; a milestone scheduled but not yet obtained;
 - no_data    too little to judge: fewer than 3 months of a flow, fewer than 2 readings of
-             a level, no reading in the year for an annual value, a missing setting or
-             baseline.
+             a level, a missing setting or baseline, no estimate.
+An annual value with no reading this year is judged from its trend and marked
+`provisional` ("tạm đánh giá theo xu hướng"); reports count such statuses apart.
+
+Invariants every row keeps (tests/test_invariants.py checks them over every output):
+achieved ⇒ P = 1, missed ⇒ P = 0; on_track ⇒ P ≥ on_track_p; off_track ⇒ P < off_track_p;
+a flow's interval and estimate never go below what is already counted, and its
+probability is conditional on that.
 """
 
 from __future__ import annotations
@@ -30,10 +37,11 @@ from scipy import special
 
 from ..inputs.data import Dataset
 from ..plan.catalog import Catalog, Indicator
-from ..plan.statuses import STATUSES
+from ..plan.statuses import STATUSES, WORST_FIRST
 from .forecast import ForecastResult
 
-_WORST_ORDER = ["off_track", "at_risk", "on_track", "achieved"]
+_WORST_ORDER = list(WORST_FIRST)
+PROVISIONAL = "no figure in the year yet: provisional, judged from the trend"
 MIN_FLOW_MONTHS = 3
 MIN_LEVEL_READINGS = 2
 
@@ -117,22 +125,30 @@ def assess(result: ForecastResult, ds: Dataset) -> pd.DataFrame:
     log = dist == "log"
     parametric = np.isin(dist, ("log", "add")) & np.isfinite(scale) & (scale > 0)
     final = t["final"].to_numpy(dtype=bool)
+    # A flow cannot end the year below what is already counted: its distribution is
+    # taken conditional on X ≥ actual (intervals as quantiles of that, P likewise).
+    actual = t["actual_to_date"].to_numpy(dtype=float)
+    floor = (t["kind"] == "flow").to_numpy() & np.isfinite(actual) & parametric & ~final
+    with np.errstate(invalid="ignore"):
+        f_floor = np.where(floor, _cdf(actual, est, scale, df, log), 0.0)
+    f_floor = np.where(f_floor > 1 - 1e-9, 0.0, f_floor)  # estimate far below: no truncation
     # Intervals
-    df_values, df_index = np.unique(np.where(np.isfinite(df), df, 1.0), return_inverse=True)
+    df_safe = np.where(np.isfinite(df), df, 1.0)
     for name, q in (("lo80", 0.10), ("hi80", 0.90), ("lo95", 0.025), ("hi95", 0.975)):
-        z = special.stdtrit(df_values, q)[df_index] * scale  # t quantile; few distinct df
+        z = special.stdtrit(df_safe, f_floor + q * (1.0 - f_floor)) * scale
         value = np.where(log, est * np.exp(z), est + z)
         value = np.where(parametric, value, np.where(final | ((dist != "none") & (scale == 0)),
                                                      est, np.nan))
         for r in np.where(dist == "samples")[0]:
             value[r] = np.quantile(result.samples[(ids[r], units[r])], q)
-        t[name] = value
-    # Probability of meeting the target
+        t[name] = np.where(floor, np.maximum(value, actual), value)
+    # Probability of meeting the target: P(low ≤ X ≤ high | X ≥ floor)
+    lo_eff = np.where(floor, np.maximum(low, actual), low)
     with np.errstate(invalid="ignore"):
-        p_ge = 1.0 - _cdf(low, est, scale, df, log)
-        p_le = _cdf(high, est, scale, df, log)
-        p_band = _cdf(high, est, scale, df, log) - _cdf(low, est, scale, df, log)
-    p = np.select([comparison == "ge", comparison == "le"], [p_ge, p_le], p_band)
+        mass = _cdf(high, est, scale, df, log) - _cdf(lo_eff, est, scale, df, log)
+        p_int = np.clip(mass / (1.0 - f_floor), 0.0, 1.0)
+    p_int = np.where(high < lo_eff, 0.0, p_int)
+    p = p_int
     det = np.isin(dist, ("log", "add")) & (scale == 0)
     meets_est = np.select([comparison == "ge", comparison == "le"], [est >= low, est <= high],
                           (est >= low) & (est <= high)).astype(float)
@@ -161,8 +177,20 @@ def assess(result: ForecastResult, ds: Dataset) -> pd.DataFrame:
     t["gap_closure"] = g
     status, reason = _status(t, p, g, comparison, low, high, th, ds)
     t["status"], t["reason"] = status, reason
+    # What cannot change any more has a certain probability.
+    t["p_meet"] = np.select([t["status"] == "achieved", t["status"] == "missed"], [1.0, 0.0],
+                            t["p_meet"])
+    t["provisional"] = t["low_confidence"].astype(bool) & (t["status"] != "no_data")
+    # A level that cannot fall within the year: nothing below its reading is possible.
+    holds = t["indicator_id"].map({i.id: i.holds_once_met for i in cat.indicators}).fillna(False)
+    floor_rows = holds.to_numpy(dtype=bool) & np.isfinite(actual)
+    for k in ("estimate", "lo80", "hi80", "lo95", "hi95"):
+        t[k] = np.where(floor_rows, np.maximum(t[k], actual), t[k])
     for k, v in _paces(t, target, ds).items():
         t[k] = v
+    # Nothing is required of a target already met or already missed.
+    t["required_pace"] = np.where(t["status"].isin(["achieved", "missed"]), np.nan,
+                                  t["required_pace"])
     t["item_status"] = item_status(t)
     return t.drop(columns=["target_cat", "tol", "tol_rel", "comparison"])
 
@@ -208,6 +236,12 @@ def _status(t: pd.DataFrame, p: np.ndarray, g: np.ndarray, comparison: np.ndarra
     readings = _readings_count(ds, t["indicator_id"], t["unit_code"])
     setting = t["setting"].to_numpy()
     below_area = (t["unit_code"] != ds.catalog.default_unit).to_numpy() & (t["rule"] != "reduce")
+    holds = t["indicator_id"].map(
+        {i.id: i.holds_once_met for i in ds.catalog.indicators}).fillna(False).to_numpy(dtype=bool)
+    low_conf = t["low_confidence"].to_numpy(dtype=bool)
+
+    def provisional_why(rows: np.ndarray) -> list[str]:
+        return [PROVISIONAL if low_conf[r] else "" for r in rows]
     rules = [
         (no_target & below_area, "no_data",
          "the plan sets this target for the whole area, not for this unit"),
@@ -215,26 +249,26 @@ def _status(t: pd.DataFrame, p: np.ndarray, g: np.ndarray, comparison: np.ndarra
          lambda r: [f"setting '{s}' is missing in the catalog" for s in setting[r]]),
         (no_target, "no_data", f"no {ds.year - 1} total to compare with"),
         (final & met_final, "achieved", "final figure"),
-        (final & ~met_final, "off_track", "final figure misses"),
+        (final & ~met_final, "missed", "final figure misses"),
         (cumulative & (comparison == "ge") & (actual >= low) & (actual > 0), "achieved",
          "already past the target"),
-        (cumulative & (comparison == "le") & (actual > high), "off_track",
+        (cumulative & (comparison == "le") & (actual > high), "missed",
          "already above the ceiling; it cannot come back down this year"),
+        (holds & (kind == "level") & met_final, "achieved",
+         "the reading meets the target and does not fall within the year"),
         (np.isin(kind, ("flow", "derived")) & (month < MIN_FLOW_MONTHS), "no_data",
          lambda r: [f"only {int(m)} month(s) of figures this year" for m in month[r]]),
-        (t["low_confidence"].to_numpy(dtype=bool), "no_data",
-         "no figure in the year yet; projection from past years shown"),
         ((kind == "level") & (readings < MIN_LEVEL_READINGS), "no_data",
          lambda r: [f"only {int(n)} reading(s)" for n in readings[r]]),
         ((kind == "milestone") & (est >= low), "at_risk", "scheduled, not yet obtained"),
         (~np.isfinite(p), "no_data", "no estimate, or too few past years to judge"),
-        (p >= th["on_track_p"], "on_track", ""),
+        (p >= th["on_track_p"], "on_track", provisional_why),
         ((p < th["off_track_p"]) & (np.nan_to_num(g, nan=-np.inf) >= th["off_track_gap"]),
          "at_risk", lambda r: [f"unlikely, but {x:.0%} of the gap closed" for x in g[r]]),
-        (p < th["off_track_p"], "off_track", ""),
+        (p < th["off_track_p"], "off_track", provisional_why),
     ]
     status = np.full(len(t), "at_risk", dtype=object)
-    reason = np.full(len(t), "", dtype=object)
+    reason = np.array([PROVISIONAL if x else "" for x in low_conf], dtype=object)
     decided = np.zeros(len(t), dtype=bool)
     for cond, label, why in rules:
         take = np.asarray(cond, dtype=bool) & ~decided
@@ -283,3 +317,36 @@ def trajectory(result: ForecastResult, indicator_id: str, unit: str, target: flo
 
 def summary_counts(table: pd.DataFrame) -> dict[str, int]:
     return {s: int((table["status"] == s).sum()) for s in STATUSES}
+
+
+def items_table(t: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
+    """The plan's numbered items ("22 chỉ tiêu"), as reviewers count them, for one unit.
+
+    An item's status is the worst of its indicators' (item 19, "giảm cả 3 tiêu chí", fails
+    if any of the three fails); `no_data` only when nothing in it is known. It is
+    `provisional` when every indicator carrying that status is provisional.
+    """
+    rows = []
+    for no in cat.item_numbers():
+        part = t[t["item"] == no]
+        if part.empty:
+            continue
+        status = worst_status(part["status"])
+        deciding = part[part["status"] == status]
+        provisional = bool(status != "no_data" and len(deciding)
+                           and deciding.get("provisional", pd.Series(False, index=deciding.index)).all())
+        rows.append({"item": no, "name_vi": cat.item_name(no, "vi"), "name_en": cat.item_name(no, "en"),
+                     "status": status, "provisional": provisional,
+                     "indicators": list(part["indicator_id"]),
+                     "statuses": list(part["status"])})
+    return pd.DataFrame(rows, columns=["item", "name_vi", "name_en", "status", "provisional",
+                                       "indicators", "statuses"])
+
+
+def status_counts(frame: pd.DataFrame) -> tuple[dict[str, int], dict[str, int]]:
+    """(measured, provisional) counts per status: a trend-based judgement is counted apart."""
+    prov = frame["provisional"].astype(bool) if "provisional" in frame else \
+        pd.Series(False, index=frame.index)
+    measured = {s: int(((frame["status"] == s) & ~prov).sum()) for s in STATUSES}
+    provisional = {s: int(((frame["status"] == s) & prov).sum()) for s in STATUSES}
+    return measured, provisional

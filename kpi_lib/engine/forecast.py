@@ -222,6 +222,8 @@ def _forecast_milestone(ind: Indicator, unit: str, obs: pd.DataFrame, year: int,
         gains = [_milestone_count(actual, ind, y, 12) - _milestone_count(actual, ind, y, as_of)
                  for y in past_years]
         p_hint = float(np.mean([g >= shortfall for g in gains]))
+    if n_planned and n_planned >= shortfall:
+        p_hint = np.nan  # a scheduled recognition is not an unscheduled one: no base rate
     note = f"{n_planned:g} scheduled later in the year (not yet obtained)" if n_planned else ""
     if shortfall > 0 and len(past_years) >= 3 and not n_planned:
         note = f"in {len(past_years)} past years, the rest came after month {as_of} in " \

@@ -30,11 +30,28 @@ def _axes(ax=None, size=(7.5, 4.2)):
     return fig, ax
 
 
-def _vi_axis(ax, lang: str) -> None:
-    from matplotlib.ticker import FuncFormatter
+def tick_decimals(locs) -> int:
+    """As many decimals as the tick step needs: 34; 34,5; 34,25 — never 34, 34, 35, 35."""
+    locs = np.asarray([v for v in locs if np.isfinite(v)], dtype=float)
+    for d in range(5):
+        if np.allclose(locs * 10**d, np.round(locs * 10**d), atol=1e-6 * 10**d):
+            return d
+    return 4
 
-    ax.yaxis.set_major_formatter(FuncFormatter(
-        lambda v, _: format_number(v, 0 if abs(v) >= 10 or float(v).is_integer() else 1, lang)))
+
+def _vi_axis(ax, lang: str) -> None:
+    from matplotlib.ticker import Formatter
+
+    class NumberFormatter(Formatter):
+        ticks: list[float] = []
+
+        def set_locs(self, locs):
+            self.ticks = list(locs)
+
+        def __call__(self, value, pos=None):
+            return format_number(value, tick_decimals(self.ticks or [value]), lang)
+
+    ax.yaxis.set_major_formatter(NumberFormatter())
 
 
 def plot_flow(a: Assessment, indicator_id: str, unit: str | None = None, ax=None, lang="vi"):
@@ -69,7 +86,7 @@ def plot_flow(a: Assessment, indicator_id: str, unit: str | None = None, ax=None
             ax.fill_between(x, [y0, row["lo80"]], [y0, row["hi80"]], alpha=0.25,
                             color=a.catalog.statuses.color(row["status"]), label=t("band", lang))
     _finish(ax, ind.name(lang), a.catalog.unit_label(ind.entry_unit, lang), lang,
-            a.catalog.statuses.label(row["status"], lang))
+            _status_label(a, row, lang))
     ax.set_xlim(0.5, 12.5)
     return fig
 
@@ -83,23 +100,30 @@ def plot_level(a: Assessment, indicator_id: str, unit: str | None = None, ax=Non
     row = a.table[(a.table["indicator_id"] == indicator_id) & (a.table["unit_code"] == unit)].iloc[0]
     read = ds.readings
     read = read[(read["indicator_id"] == indicator_id) & (read["unit_code"] == unit)]
-    x = read["year"] + (read["month"] - 12) / 12  # a tick "2024" is the end of 2024
-    ax.plot(x, read["value"], "o-", color="#1f4e79", ms=3, lw=1.5, label=t("readings", lang))
+    # Each reading at its own date (an annual value at the end of its year).
+    when = pd.to_datetime(dict(year=read["year"], month=read["month"], day=1)) + pd.offsets.MonthEnd(0)
+    ax.plot(when, read["value"], "o-", color="#1f4e79", ms=3, lw=1.5, label=t("readings", lang))
     if np.isfinite(row["target_value"]):
         ax.axhline(row["target_value"], color="#d32f2f", lw=1.2, label=t("target_line", lang))
     if np.isfinite(row["estimate"]):
-        xe = cat.year
+        xe = pd.Timestamp(year=cat.year, month=12, day=31)
         err = None
         if np.isfinite(row["lo80"]):
             err = [[row["estimate"] - row["lo80"]], [row["hi80"] - row["estimate"]]]
         ax.errorbar([xe], [row["estimate"]], yerr=err, fmt="s", color=cat.statuses.color(
             row["status"]), capsize=4, label=t("forecast", lang))
     _finish(ax, ind.name(lang), a.catalog.unit_label(ind.unit, lang), lang,
-            a.catalog.statuses.label(row["status"], lang))
-    ax.set_xlabel(t("year_word", lang) + (" (cuối năm)" if lang == "vi" else " (year end)"))
-    from matplotlib.ticker import MaxNLocator
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            _status_label(a, row, lang))
+    import matplotlib.dates as mdates
+    ax.xaxis.set_major_locator(mdates.YearLocator())
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    ax.set_xlabel(t("year_word", lang))
     return fig
+
+
+def _status_label(a: Assessment, row: pd.Series, lang: str) -> str:
+    label = a.catalog.statuses.label(row["status"], lang)
+    return label + (f", {t('provisional', lang)}" if row.get("provisional", False) else "")
 
 
 def _finish(ax, title: str, unit: str, lang: str, status: str) -> None:
@@ -191,9 +215,9 @@ def plot_coverage(cov: pd.DataFrame, ax=None, lang="vi"):
     ax.set_xticks(range(12), range(1, 13))
     ax.set_yticks(range(len(cov)), cov.index, fontsize=8)
     ax.set_xlabel(t("month", lang))
-    ax.set_title("Số liệu đã có theo tháng (xanh: có, đỏ: thiếu, trắng: không theo tháng)"
-                 if lang == "vi" else "Figures received by month (green: yes, red: missing, "
-                 "blank: not monthly)", fontsize=10)
+    ax.set_title("Số liệu đã có theo tháng (xanh: có, đỏ: thiếu, trắng: không theo tháng "
+                 "hoặc chưa đến kỳ)" if lang == "vi" else "Figures received by month (green: yes, "
+                 "red: missing, blank: not monthly or not yet due)", fontsize=10)
     return fig
 
 

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
+from ..common.dates import now_vn
 from ..plan.statuses import STATUSES, StatusScale
 
 
@@ -17,6 +17,8 @@ def index_html(folders: list[Path], lang: str = "vi") -> str:
     vi = lang != "en"
     title = "Báo cáo chỉ tiêu kế hoạch — các tháng đã công bố" if vi else "Published monthly reports"
     history: dict[str, dict[str, str]] = {}
+    names: dict[str, str] = {}
+    area = ""
     items = []
     default = StatusScale()
     style: dict[str, tuple[str, str]] = {s: (default.label(s, lang), default.color(s))
@@ -34,7 +36,15 @@ def index_html(folders: list[Path], lang: str = "vi") -> str:
     for folder in folders:
         summary = pd.read_csv(folder / "summary.csv", dtype={"id": str})
         name = folder.name
-        counts = summary["status"].value_counts()
+        # Lead with the plan's numbered items when the report recorded them.
+        if {"item", "item_status"} <= set(summary.columns):
+            by_item = summary.dropna(subset=["item"]).drop_duplicates("item")
+            counts = by_item["item_status"].value_counts()
+            count_text = (f"{len(by_item)} chỉ tiêu ({len(summary)} chỉ số): " if vi else
+                          f"{len(by_item)} targets ({len(summary)} indicators): ")
+        else:
+            counts = summary["status"].value_counts()
+            count_text = ""
         if {"label", "color"} <= set(summary.columns):  # as the report showed them
             style.update({s: (lab, col) for s, lab, col in zip(
                 summary["status"], summary["label"], summary["color"], strict=True)})
@@ -51,40 +61,51 @@ def index_html(folders: list[Path], lang: str = "vi") -> str:
         per_unit = (f'<details><summary>{len(units)} {"báo cáo theo đơn vị" if vi else "unit reports"}'
                     f"</summary>{unit_links}</details>") if units else ""
         items.append(f'<li><a href="{esc(name)}/monthly_report.html">{esc(name)}</a>{flag} '
-                     f'— {badges} · <a href="{esc(name)}/data_quality.html">'
+                     f'— {esc(count_text)}{badges} · <a href="{esc(name)}/data_quality.html">'
                      f'{"chất lượng số liệu" if vi else "data quality"}</a>{per_unit}</li>')
         for _, r in summary.iterrows():
-            history.setdefault(str(r["id"]), {})[name] = str(r["status"])
+            prov = " (tạm)" if vi and bool(r.get("provisional", False)) else \
+                (" (prov.)" if bool(r.get("provisional", False)) else "")
+            history.setdefault(str(r["id"]), {})[name] = (str(r["status"]), prov)
+            if isinstance(r.get("name"), str):
+                names.setdefault(str(r["id"]), r["name"])
+        if "area" in summary.columns and not area:
+            area = str(summary["area"].iloc[0]) if len(summary) else ""
     months = [f.name for f in sorted(folders) if "_" not in f.name]
     head = "".join(f'<th><a href="{esc(m)}/monthly_report.html">{esc(m)}</a></th>' for m in months)
     rows = []
     for iid, by_month in history.items():
         cells = []
         for m in months:
-            s = by_month.get(m)
-            if s is None:
+            if m not in by_month:
                 cells.append("<td></td>")
                 continue
+            s, prov = by_month[m]
             label, colour = style.get(s, (s, "#cccccc"))
-            cells.append(f'<td title="{esc(label)}" style="background:'
-                         f'{esc(colour)}"><a href="{esc(m)}/monthly_report.html" '
-                         f'style="display:block;color:#fff;text-decoration:none">&nbsp;</a></td>')
-        rows.append(f"<tr><th>{esc(iid)}</th>{''.join(cells)}</tr>")
+            # Text as well as colour: for print, phones and colour-blind readers.
+            cells.append(f'<td style="background:{esc(colour)}"><a href="{esc(m)}/monthly_report.html" '
+                         f'style="display:block;color:#fff;text-decoration:none">'
+                         f"{esc(label + prov)}</a></td>")
+        label = f"{iid} – {names[iid]}" if iid in names else iid
+        rows.append(f"<tr><th>{esc(label)}</th>{''.join(cells)}</tr>")
     legend = " ".join(f'<span style="background:{c};color:#fff;padding:2px 8px">'
                       f'{esc(lab)}</span>' for lab, c in dict(style.values()).items())
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    now = now_vn().strftime("%d/%m/%Y %H:%M") + " (giờ Việt Nam, UTC+7)" if vi else \
+        now_vn().strftime("%d/%m/%Y %H:%M") + " (Vietnam time, UTC+7)"
     return f"""<!DOCTYPE html>
 <html lang="{'vi' if vi else 'en'}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{esc(title)}</title>
 <style>body{{font-family:"DejaVu Sans",Arial,sans-serif;max-width:1200px;margin:20px auto;padding:0 12px}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ddd;padding:3px 6px;font-size:12px}}
-td{{min-width:28px}}</style></head><body>
+td{{min-width:28px;font-size:11px}}th{{text-align:left;font-weight:normal;min-width:12em}}
+.scroll{{max-width:100%;overflow-x:auto}}</style></head><body>
 <h1>{esc(title)}</h1>
+<p><b>{esc(area)}</b></p>
 <ul>{''.join(items) or ('<li>chưa có báo cáo</li>' if vi else '<li>none yet</li>')}</ul>
 <h2>{'Diễn biến đánh giá theo tháng' if vi else 'Status history'}</h2>
 <p>{legend}</p>
-<table id="status-history"><tr><th>{'Chỉ tiêu' if vi else 'Indicator'}</th>{head}</tr>{''.join(rows)}</table>
+<div class="scroll"><table id="status-history"><tr><th>{'Chỉ tiêu' if vi else 'Indicator'}</th>{head}</tr>{''.join(rows)}</table></div>
 <p><small>{'Cập nhật' if vi else 'Updated'}: {esc(now)}</small></p>
 </body></html>
 """

@@ -20,17 +20,21 @@ import yaml
 
 from ..common.errors import KpiError
 from ..common.numbers import format_number, format_quantity
+from ..plan.statuses import NEEDS_ACTION
 
 FIELDS = {"name", "unit", "sep", "months", "month", "year", "prev_year", "ytd", "pct_plan",
           "change", "estimate", "lo", "hi", "interval", "plan", "target", "last_year", "value",
           "status", "period", "period_end", "change_part", "pct_plan_part", "group", "n",
-          "counts", "names", "label", "reason", "by", "date"}
+          "counts", "names", "label", "reason", "by", "date", "pct_estimate",
+          "pct_estimate_part", "plan_text"}
 KEYS = ("period_one", "period_many", "period_end", "interval", "pct_plan_part", "change_up",
         "change_down", "change_same", "change_from_zero", "change_unknown", "plan_ge", "plan_gt",
         "plan_le", "plan_about", "plan_reduce", "plan_yes", "plan_none", "flow", "flow_reduce",
         "flow_setting_missing", "flow_no_target", "level", "level_final", "annual", "annual_pending", "growth",
         "share", "milestone", "milestone_yes_done", "milestone_yes_pending", "missing",
-        "override", "group", "group_count", "group_attention", "group_fine", "attention_item")
+        "override", "group", "group_count", "group_attention", "group_fine", "attention_item",
+        "pct_estimate_part", "change_pp_up", "change_pp_down", "plan_written", "provisional",
+        "milestone_none", "milestone_yes_none", "provisional_short")
 
 
 @dataclass(frozen=True)
@@ -88,19 +92,31 @@ def _pct(value: float, lang: str) -> str:
 
 
 def _plan(r: pd.Series, tpl: Templates, lang: str, base: dict) -> str:
+    written = r.get("plan_text_en" if lang == "en" else "plan_text", "")
     if r["rule"] == "reduce":
         return tpl.fill("plan_reduce", lang, **base)
-    if r["rule"] == "yes":
-        return tpl.fill("plan_yes", lang, **base)
     if not np.isfinite(r["target"]):
         return tpl.fill("plan_none", lang, **base)
+    reading = r.get("office_reading_en" if lang == "en" else "office_reading", "")
+    if written and not r["missing_setting"]:
+        written += f" ({reading})" if reading else ""
+        return tpl.fill("plan_written", lang, **{**base, "plan_text": written})
+    if r["rule"] == "yes":
+        return tpl.fill("plan_yes", lang, **base)
     return tpl.fill(f"plan_{r['rule']}", lang, **base)
 
 
 def _change(r: pd.Series, tpl: Templates, lang: str, base: dict) -> str:
+    """Against the same period: a flow in per cent, a rate in percentage points."""
     ytd, same = r["ytd"], r["same_period"]
     if not (np.isfinite(same) and np.isfinite(ytd)):
         return tpl.fill("change_unknown", lang, **base)
+    if str(r["unit"]).startswith("%") and r["kind"] != "flow":
+        points = ytd - same
+        if abs(points) < 0.005:
+            return tpl.fill("change_same", lang, **base)
+        key = "change_pp_up" if points > 0 else "change_pp_down"
+        return tpl.fill(key, lang, **{**base, "change": format_number(abs(points), 2, lang)})
     if same == 0:
         return tpl.fill("change_same" if ytd == 0 else "change_from_zero", lang, **base)
     pct = (ytd / same - 1) * 100
@@ -117,15 +133,21 @@ def indicator_sentence(r: pd.Series, a, tpl: Templates, lang: str = "vi",
     ind = cat.get(r["id"])
     unit = r["unit"]
     months = int(r["data_month"])
+    status = cat.statuses.phrase(r["status"], lang)
+    if r.get("provisional", False):
+        status += tpl.fill("provisional", lang)
+    target = r["target"]
     base = {
-        "name": ind.name(lang), "unit": cat.unit_label(unit, lang),
+        "name": ind.short_name(lang), "unit": cat.unit_label(unit, lang),
         "sep": "" if unit.startswith("%") else " ",
         "months": months, "month": months or a.as_of, "year": cat.year,
         "prev_year": cat.year - 1, "ytd": _num(r["ytd"], unit, lang),
         "pct_plan": _pct(r["pct_plan"], lang), "estimate": _num(r["estimate"], unit, lang),
         "lo": _num(r["lo80"], unit, lang), "hi": _num(r["hi80"], unit, lang),
         "target": _num(r["target"], unit, lang), "last_year": _num(r["last_year"], unit, lang),
-        "value": _num(r["ytd"], unit, lang), "status": cat.statuses.phrase(r["status"], lang),
+        "value": _num(r["ytd"], unit, lang), "status": status,
+        "pct_estimate": _pct(r["estimate"] / target * 100, lang)
+        if np.isfinite(target) and target and np.isfinite(r["estimate"]) else "",
     }
     base["period"] = tpl.fill("period_one" if months == 1 else "period_many", lang, **base)
     base["period_end"] = tpl.fill("period_end", lang, **base)
@@ -134,6 +156,8 @@ def indicator_sentence(r: pd.Series, a, tpl: Templates, lang: str = "vi",
     base["plan"] = _plan(r, tpl, lang, base)
     base["pct_plan_part"] = (tpl.fill("pct_plan_part", lang, **base)
                              if np.isfinite(r["pct_plan"]) else "")
+    base["pct_estimate_part"] = (tpl.fill("pct_estimate_part", lang, **base)
+                                 if base["pct_estimate"] and r["rule"] != "reduce" else "")
     base["change_part"] = _change(r, tpl, lang, base)
     key = _case(r, ind)
     text = tpl.fill(key, lang, **base)
@@ -160,9 +184,12 @@ def _case(r: pd.Series, ind) -> str:
         return "growth" if (ind.derive or {}).get("type") == "growth" else "share"
     if ind.kind == "milestone":
         if r["rule"] == "yes":
-            done = have_ytd and r["ytd"] >= 1  # obtained, not merely scheduled
-            return "milestone_yes_done" if done else "milestone_yes_pending"
-        return "milestone" if have_ytd else "missing"
+            if have_ytd and r["ytd"] >= 1:  # obtained, not merely scheduled
+                return "milestone_yes_done"
+            return "milestone_yes_pending" if have_est and r["estimate"] >= 1 else "milestone_yes_none"
+        if not have_ytd:
+            return "missing"
+        return "milestone" if r["ytd"] > 0 else "milestone_none"
     if not have_ytd or r["low_confidence"]:
         return "annual_pending" if have_est else "missing"
     if ind.kind == "annual" or r["data_month"] == 12:
@@ -182,11 +209,12 @@ def group_paragraph(group_id: str, rows: pd.DataFrame, a, tpl: Templates,
             counts.append(tpl.fill("group_count", lang, n=n, label=shown))
     text = tpl.fill("group", lang, group=a.catalog.group_name(group_id, lang), n=len(rows),
                     counts="; ".join(counts) if counts else "–")
-    needing = rows[rows["status"].isin(["at_risk", "off_track"])]
+    needing = rows[rows["status"].isin(NEEDS_ACTION)]
     if needing.empty:
         return text + tpl.fill("group_fine", lang)
-    names = ", ".join(tpl.fill("attention_item", lang, name=a.catalog.get(r["id"]).name(lang),
-                               label=scale.label(r["status"], lang).lower())
+    names = ", ".join(tpl.fill("attention_item", lang, name=a.catalog.get(r["id"]).short_name(lang),
+                               label=scale.label(r["status"], lang).lower()
+                               + (tpl.fill("provisional_short", lang) if r.get("provisional") else ""))
                       for _, r in needing.iterrows())
     return text + tpl.fill("group_attention", lang, names=names)
 

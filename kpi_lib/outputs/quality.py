@@ -12,9 +12,10 @@ EXPECTED = {"monthly": range(1, 13), "quarterly": (3, 6, 9, 12)}
 LATE_AFTER_DAYS = 15  # a figure reported more than this after its period ended is late
 
 
-def coverage(ds: Dataset, unit: str | None = None) -> pd.DataFrame:
+def coverage(ds: Dataset, unit: str | None = None, as_of: int = 12) -> pd.DataFrame:
     """Indicator × month of the plan year: 1 where a figure exists, 0 where expected and
-    missing, NaN where none is expected (annual or event-driven indicators)."""
+    missing, NaN where none is expected (annual or event-driven indicators, and months
+    after `as_of`, not yet due)."""
     frame = add_period_columns(ds.obs)
     frame = frame[frame["year"] == ds.year]
     if unit:
@@ -24,7 +25,7 @@ def coverage(ds: Dataset, unit: str | None = None) -> pd.DataFrame:
         if not ind.entered:
             continue
         months = set(frame[frame["indicator_id"] == ind.id]["month"])
-        expected = set(EXPECTED.get(ind.frequency, ()))
+        expected = {m for m in EXPECTED.get(ind.frequency, ()) if m <= as_of}
         rows[ind.id] = {m: 1.0 if m in months else (0.0 if m in expected else float("nan"))
                         for m in range(1, 13)}
     return pd.DataFrame.from_dict(rows, orient="index")
@@ -32,7 +33,7 @@ def coverage(ds: Dataset, unit: str | None = None) -> pd.DataFrame:
 
 def missing_figures(ds: Dataset, as_of: int, unit: str | None = None) -> pd.DataFrame:
     """Indicators whose expected monthly/quarterly figures up to `as_of` are missing."""
-    cov = coverage(ds, unit)
+    cov = coverage(ds, unit, as_of)
     out = []
     for iid, row in cov.iterrows():
         gaps = [m for m in range(1, as_of + 1) if row[m] == 0.0]

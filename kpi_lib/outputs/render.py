@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import html
 import platform
-from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 
 from .. import __version__
-from ..common.numbers import format_number
-from ..engine.assess import summary_counts
+from ..common.dates import now_vn
+from ..common.numbers import format_number, format_quantity
+from ..engine.assess import items_table, status_counts
+from ..plan.statuses import NEEDS_ACTION
 from ..engine.pipeline import Assessment
 from ..inputs.store import sha256_of
-from .i18n import method_label, reason_text, t
+from .i18n import method_label, period_text, reason_text, t
 
 CSS = """
 <style>
@@ -28,12 +29,28 @@ CSS = """
 .kpi-cards{display:flex;gap:10px;flex-wrap:wrap;margin:8px 0}
 .kpi-card{min-width:120px;padding:10px 14px;border-radius:6px;color:#fff;font-size:14px}
 .kpi-card b{display:block;font-size:28px}
-.kpi-table{border-collapse:collapse;font-size:13px;margin:6px 0}
-.kpi-table th,.kpi-table td{border:1px solid #ccc;padding:4px 6px;vertical-align:top}
+.kpi-card.kpi-prov{background:#fff;color:#333;border:2px dashed #777}
+.kpi-scroll{max-width:100%;overflow-x:auto;-webkit-overflow-scrolling:touch;margin:6px 0}
+.kpi-table{border-collapse:collapse;font-size:13px;margin:0}
+.jp-RenderedHTMLCommon .kpi-table th,.jp-RenderedHTMLCommon .kpi-table td,.kpi-table th,
+.kpi-table td{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left;
+ min-width:5.5em}
 .kpi-table th{background:#eef3f8}
+.jp-RenderedHTMLCommon .kpi-table td.num,.kpi-table td.num{text-align:right;white-space:nowrap}
+.kpi-table td.kpi-status{min-width:9em;font-weight:bold}
+.kpi-table td:first-child{min-width:14em;max-width:26em;white-space:normal}
+.kpi-table td.kpi-no{min-width:2.5em;text-align:right}
+.kpi-prov-mark{font-style:italic;font-weight:normal;font-size:12px;display:block}
 .kpi-toc a{text-decoration:none}
+@media (max-width:600px){.kpi-card{min-width:90px;padding:6px 8px}.kpi-card b{font-size:20px}
+ .kpi-table td:first-child{min-width:11em}}
 </style>
 """
+
+
+# The monthly report's sections, in reading order: what needs direction comes first.
+REPORT_SECTIONS = ["summary", "focus", "items", "overview", "table", "charts", "gaps",
+                   "provenance"]
 
 
 def esc(value: object) -> str:
@@ -50,16 +67,18 @@ def toc(keys: list[str], lang: str = "vi") -> str:
     return f'<nav class="kpi-toc"><b>{esc(t("toc", lang))}</b><ul>{items}</ul></nav>'
 
 
-def title_block(a: Assessment, lang: str = "vi") -> str:
+def title_block(a: Assessment, lang: str = "vi", page: str = "title") -> str:
+    """Title, the area, the period as the office writes it ("9 tháng đầu năm 2025")."""
     meta = a.catalog.meta
     area = meta.get("area_en" if lang == "en" else "area_vi", "")
     registry = a.dataset.registry
     unit = ""
     if a.unit and a.unit != a.catalog.default_unit:
         unit = f" – {esc(registry.name(a.unit, lang) if registry else a.unit)}"
-    parts = [CSS, f"<h1>{esc(t('title', lang))}</h1>",
-             (f"<p><b>{esc(area)}</b>{unit} · {esc(t('as_of', lang, month=a.as_of, year=a.catalog.year))}"
-             f"</p>")]
+    period = period_text(a.as_of, a.catalog.year, lang)
+    parts = [CSS, f"<h1>{esc(t(page, lang))}</h1>",
+             f"<p><b>{esc(area)}</b>{unit} · <b>{esc(period)}</b> "
+             f"({esc(t('data_to', lang, month=a.as_of, year=a.catalog.year))})</p>"]
     if a.dataset.source.synthetic:
         parts.append(banner(t("synthetic", lang)))
     return "".join(parts)
@@ -69,41 +88,117 @@ def banner(text: str) -> str:
     return f'<div class="kpi-banner" role="alert">{esc(text)}</div>'
 
 
-def summary_cards(a: Assessment, lang: str = "vi") -> str:
-    counts = summary_counts(a.table)
+def scroll(table_html: str) -> str:
+    """A wide table scrolls inside its own box instead of running off a phone's screen."""
+    return f'<div class="kpi-scroll">{table_html}</div>'
+
+
+def status_text(a: Assessment, status: str, provisional: bool, lang: str = "vi") -> str:
+    """A status as read everywhere: its label, and the provisional mark when it is one."""
+    label = a.catalog.statuses.label(status, lang)
+    return f"{label} ({t('provisional', lang)})" if provisional else label
+
+
+def _cards(a: Assessment, frame: pd.DataFrame, lang: str) -> str:
+    measured, provisional = status_counts(frame)
     cards = "".join(
-        f'<div class="kpi-card" style="background:{colour}"><b>{sum(counts[s] for s in group)}'
-        f'</b>{esc(label)}</div>' for label, colour, group in a.catalog.statuses.levels(lang))
-    total = len(a.table)
-    return f'<p>{total} {esc(t("targets", lang))}</p><div class="kpi-cards">{cards}</div>'
+        f'<div class="kpi-card" style="background:{colour}"><b>{sum(measured[s] for s in group)}'
+        f'</b>{esc(label)}</div>' for label, colour, group in a.catalog.statuses.levels(lang)
+        if sum(measured[s] for s in group))
+    n_prov = sum(provisional.values())
+    if n_prov:
+        detail = "; ".join(f"{sum(provisional[s] for s in group)} {label}"
+                           for label, _c, group in a.catalog.statuses.levels(lang)
+                           if sum(provisional[s] for s in group))
+        cards += (f'<div class="kpi-card kpi-prov"><b>{n_prov}</b>{esc(t("provisional_cards", lang))}'
+                  f"<br>{esc(detail)}</div>")
+    return f'<div class="kpi-cards">{cards}</div>'
+
+
+def summary_cards(a: Assessment, lang: str = "vi") -> str:
+    """The plan's numbered items first ("22 chỉ tiêu (32 chỉ số)"), then the indicators."""
+    items = items_table(a.table, a.catalog)
+    head = t("items_count", lang, items=len(items), indicators=len(a.table))
+    return (f"<p><b>{esc(head)}</b></p>"
+            f"<p>{esc(t('targets', lang).capitalize())}:</p>{_cards(a, items, lang)}"
+            f"<p>{esc(t('indicators', lang).capitalize())}:</p>{_cards(a, a.table, lang)}")
+
+
+def summary_line(a: Assessment, lang: str = "vi") -> str:
+    """One stable line of counts by item and by indicator (checked by nbval)."""
+    items = items_table(a.table, a.catalog)
+    parts = []
+    for frame, word in ((items, t("targets", lang)), (a.table, t("indicators", lang))):
+        measured, provisional = status_counts(frame)
+        text = "; ".join(f"{measured[s]} {a.catalog.statuses.label(s, lang)}"
+                         for s in measured if measured[s])
+        prov = sum(provisional.values())
+        parts.append(f"{len(frame)} {word}: {text}" + (f"; {prov} {t('provisional', lang)}"
+                                                       if prov else ""))
+    return f"{a.period} — " + " | ".join(parts)
+
+
+def _table(head: list[str], rows: list[list[str]], kinds: list[str],
+           colours: list[str] | None = None) -> str:
+    """Rows of already-escaped cells; `kinds` gives each column's class ("num", "status",
+    "no" or "") so numbers align right and a status column keeps its width on a phone."""
+    body = []
+    for n, cells in enumerate(rows):
+        tds = []
+        for kind, c in zip(kinds, cells, strict=True):
+            style = f' style="color:{colours[n]}"' if kind == "status" and colours else ""
+            cls = f' class="{"num" if kind == "num" else "kpi-" + kind}"' if kind else ""
+            tds.append(f"<td{cls}{style}>{c}</td>")
+        body.append("<tr>" + "".join(tds) + "</tr>")
+    return scroll('<table class="kpi-table"><thead><tr>' + "".join(f"<th>{esc(h)}</th>" for h in head)
+                  + "</tr></thead><tbody>" + "".join(body) + "</tbody></table>")
+
+
+def status_html(a: Assessment, status: str, provisional: bool, lang: str = "vi") -> str:
+    """A status cell: the label, and the provisional mark on its own line."""
+    mark = f'<span class="kpi-prov-mark">{esc(t("provisional", lang))}</span>' if provisional else ""
+    return esc(a.catalog.statuses.label(status, lang)) + mark
+
+
+def items_html(a: Assessment, lang: str = "vi") -> str:
+    """The 22 numbered items: status = worst of their indicators, each indicator beside."""
+    items = items_table(a.table, a.catalog)
+    by_id = a.table.set_index("indicator_id")
+    rows, colours = [], []
+    for _, it in items.iterrows():
+        members = "<br>".join(
+            f"{esc(i)} – {esc(a.catalog.get(i).short_name(lang))}: "
+            f"{esc(status_text(a, by_id.loc[i, 'status'], bool(by_id.loc[i, 'provisional']), lang))}"
+            for i in it["indicators"])
+        rows.append([esc(it["item"]), esc(it["name_en" if lang == "en" else "name_vi"]),
+                     status_html(a, it["status"], it["provisional"], lang), members])
+        colours.append(a.catalog.statuses.color(it["status"]))
+    return _table([t("item_no", lang), t("item_name", lang), t("status", lang),
+                   t("item_indicators", lang)], rows, ["no", "", "status", ""], colours)
 
 
 def focus_table(a: Assessment, numbers: pd.DataFrame, lang: str = "vi") -> str:
-    """Targets at risk or off track, with the pace still required vs the pace so far."""
-    rows = numbers[numbers["status"].isin(["at_risk", "off_track"])]
+    """Targets at risk, off track or missed (provisional ones marked), with the pace still
+    required vs the pace so far."""
+    rows = numbers[numbers["status"].isin(NEEDS_ACTION)]
     if rows.empty:
         return f"<p>{esc(t('no_focus', lang))}</p>"
     head = [t("item", lang), t("status", lang), t("p_meet", lang), t("required_pace", lang),
-            t("observed_pace", lang), t("last_year_pace", lang), t("method", lang),
-            t("reason", lang)]
-    body = []
+            t("observed_pace", lang), t("last_year_pace", lang), t("reason", lang)]
+    body, colours = [], []
     for _, r in rows.iterrows():
         shown_unit = a.catalog.unit_label(r["unit"], lang)
 
-        def num(v, unit=shown_unit):
-            return "–" if not np.isfinite(v) else format_number(v, 0 if abs(v) >= 100 else 2, lang) \
-                + f" {unit}"
-        cells = [f"{r['item']}. {r['name'] if lang == 'vi' else r['name_en']}",
-                 a.catalog.statuses.label(r["status"], lang),
-                 "–" if not np.isfinite(r["p_meet"]) else format_number(100 * r["p_meet"], 0, lang) + "%",
-                 num(r["required_pace"]), num(r["observed_pace"]), num(r["last_year_pace"]),
-                 method_label(r["method"], lang), reason_text(r["reason"] or r["note"], lang)]
-        colour = a.catalog.statuses.color(r["status"])
-        body.append("<tr>" + "".join(
-            f'<td style="color:{colour};font-weight:bold">{esc(c)}</td>' if i == 1 else
-            f"<td>{esc(c)}</td>" for i, c in enumerate(cells)) + "</tr>")
-    return ('<table class="kpi-table"><thead><tr>' + "".join(f"<th>{esc(h)}</th>" for h in head)
-            + "</tr></thead><tbody>" + "".join(body) + "</tbody></table>")
+        def num(v, unit=shown_unit, r=r):
+            return "–" if not np.isfinite(v) else format_quantity(v, r["unit"], lang) + f" {unit}"
+        body.append([esc(f"{r['id']}. {r['name'] if lang == 'vi' else r['name_en']}"),
+                     status_html(a, r["status"], r["provisional"], lang),
+                     "–" if not np.isfinite(r["p_meet"]) else
+                     esc(format_number(100 * r["p_meet"], 0, lang) + "%"),
+                     esc(num(r["required_pace"])), esc(num(r["observed_pace"])),
+                     esc(num(r["last_year_pace"])), esc(reason_text(r["reason"] or r["note"], lang))])
+        colours.append(a.catalog.statuses.color(r["status"]))
+    return _table(head, body, ["", "status", "num", "num", "num", "num", ""], colours)
 
 
 def gaps_html(missing: pd.DataFrame, late: pd.DataFrame, a: Assessment, lang: str = "vi") -> str:
@@ -127,7 +222,7 @@ def gaps_html(missing: pd.DataFrame, late: pd.DataFrame, a: Assessment, lang: st
 
 
 def provenance(a: Assessment, parameters: dict, lang: str = "vi") -> str:
-    """Data files with sha256, catalog, library version, parameters and time of run."""
+    """Data files with sha256, catalog, library version, the run's settings and time."""
     src = a.dataset.source
     files = []
     log = src.path / "ingest_log.csv"
@@ -138,9 +233,19 @@ def provenance(a: Assessment, parameters: dict, lang: str = "vi") -> str:
     if obs.is_file():
         files.append(("observations.csv", sha256_of(obs)))
     rows = "".join(f"<li><code>{esc(n)}</code> sha256 <code>{esc(h)}</code></li>" for n, h in files)
-    params = "".join(f"<li><code>{esc(k)}</code> = <code>{esc(v)}</code></li>"
-                     for k, v in parameters.items())
-    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    registry = a.dataset.registry
+    unit = a.unit if a.unit and a.unit != a.catalog.default_unit else None
+    settings = [
+        (t("param_as_of", lang), period_text(a.as_of, a.catalog.year, lang)
+         + f" ({a.as_of:02d}/{a.catalog.year})"),
+        (t("param_unit", lang), (registry.name(unit, lang) if registry else unit) if unit
+         else t("area_unit", lang)),
+        (t("param_lang", lang), "Tiếng Việt" if lang == "vi" else "English"),
+        (t("param_methods", lang), t("methods_with_ets" if parameters.get("use_ets", True)
+                                     else "methods_no_ets", lang)),
+    ]
+    params = "".join(f"<li>{esc(k)}: {esc(v)}</li>" for k, v in settings)
+    now = now_vn().strftime("%d/%m/%Y %H:%M (UTC+7)")
     return (f"<ul><li>{esc(t('data_source', lang))}: {esc(src.describe())}</li>"
             f"<li>{esc(t('vintage', lang))}: {esc(a.dataset.vintage or t('latest', lang))}</li>"
             f"<li>{esc(t('catalog', lang))}: <code>{esc(a.catalog.path.name)}</code> sha256 "
@@ -207,15 +312,56 @@ def unit_grid_html(grid: pd.DataFrame, a: Assessment, lang: str = "vi") -> str:
                        f'<span style="color:{a.catalog.statuses.color(r["status"])};font-weight:bold">'
                        f"{esc(label)}</span><br>{esc(value)}</td>")
         rows.append(f"<tr><td>{esc(name(unit))}</td>{''.join(tds)}</tr>")
-    return (f"<p>{esc(t('units_intro', lang))}</p><table class=\"kpi-table\"><thead><tr><th>"
-            f"{esc(t('unit_word', lang))}</th>{head}</tr></thead><tbody>{''.join(rows)}"
-            "</tbody></table>")
+    return (f"<h3>{esc(t('units', lang))}</h3><p>{esc(t('units_intro', lang))}</p>"
+            + scroll(f"<table class=\"kpi-table\"><thead><tr><th>{esc(t('unit_word', lang))}"
+                     f"</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"))
 
 
 def narrative_html(sections, lang: str = "vi") -> str:
     """The prose by group: opening paragraph, then a sentence per indicator."""
-    parts = [f"<h3>{esc(t('narrative', lang))}</h3>"]
+    parts = []
     for s in sections:
         parts.append(f"<h4>{esc(s.title)}</h4><p><b>{esc(s.opening)}</b></p><ul>"
                      + "".join(f"<li>{esc(x)}</li>" for x in s.sentences) + "</ul>")
     return '<div class="kpi-narrative">' + "".join(parts) + "</div>"
+
+
+def indicator_heading(ind, lang: str = "vi") -> str:
+    return f"<h2>{esc(ind.id)} – {esc(ind.name(lang))}</h2>"
+
+
+def _frame_html(frame: pd.DataFrame, lang: str) -> str:
+    """A plain table of numbers in the reader's number format, escaped."""
+    def cell(v: object) -> str:
+        if isinstance(v, (float, np.floating)):
+            return esc(format_number(float(v), 2, lang))
+        return esc(v)
+    kinds = ["num" if pd.api.types.is_numeric_dtype(frame[c]) else "" for c in frame.columns]
+    return _table(list(map(str, frame.columns)),
+                  [[cell(v) for v in r] for r in frame.itertuples(index=False)], kinds)
+
+
+def revised_figures_html(revised: pd.DataFrame, a: Assessment, lang: str = "vi") -> str:
+    """Figures reported more than once, every version with when it came."""
+    head = f"<h3>{esc(t('revised_figures', lang))}</h3>"
+    if revised.empty:
+        return head + f"<p>{esc(t('no_revised', lang))}</p>"
+    frame = revised.assign(
+        id=[f"{i} – {a.catalog.get(i).name(lang)}" for i in revised["id"]],
+        reported_at=[pd.Timestamp(str(x)[:10]).strftime("%d/%m/%Y") for x in revised["reported_at"]],
+        period=[f"{p[5:]}/{p[:4]}" if len(str(p)) == 7 else p for p in revised["period"]])
+    frame = frame.rename(columns={"id": t("indicator", lang), "period": t("period_col", lang),
+                                  "reported_at": t("reported_at", lang),
+                                  "value": t("value_col", lang), "source": t("source_col", lang)})
+    return head + _frame_html(frame, lang)
+
+
+def backtest_html(bt: pd.DataFrame, lang: str = "vi") -> str:
+    """Each method's backtest error (%) by month, with the method the tool uses."""
+    frame = bt.copy()
+    if "chosen" in frame:
+        frame["chosen"] = [method_label(m, lang) if m else "–" for m in frame["chosen"]]
+    names = {c: method_label(c, lang) for c in frame.columns if c not in ("id", "month", "years", "chosen")}
+    names.update({"id": t("indicator", lang), "month": t("month", lang),
+                  "years": t("years_tested", lang), "chosen": t("method_used", lang)})
+    return f"<p>{esc(t('backtest_intro', lang))}</p>" + _frame_html(frame.rename(columns=names), lang)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..common.numbers import format_number
+from ..common.numbers import COUNT_UNITS, format_number
 from ..common.numbers import format_quantity as _fmt
 from ..engine.pipeline import Assessment
 from .i18n import t
@@ -47,6 +47,10 @@ def numbers_table(a: Assessment) -> pd.DataFrame:
             else:
                 shown_unit = ind.entry_unit
         values = {k: r[k] * scale for k in ("estimate", "lo80", "hi80", "lo95", "hi95")}
+        # Figures as shown (an apportioned count is a whole number), and every percentage
+        # computed from the figures shown, so a reader's own division agrees.
+        if shown_unit.strip() in COUNT_UNITS:
+            ytd, same, month_value = (np.round(v) for v in (ytd, same, month_value))
         pct_plan = ytd * scale / target * 100 if ind.kind in ("flow", "milestone") and \
             np.isfinite(target) and target and ind.rule != "reduce" else np.nan
         pct_same = ytd / same * 100 if np.isfinite(same) and same and ind.kind in ("flow",) \
@@ -60,6 +64,10 @@ def numbers_table(a: Assessment) -> pd.DataFrame:
             "pct_same": pct_same, **values, "p_meet": r["p_meet"], "status": r["status"],
             "item_status": r["item_status"], "method": r["method"], "reason": r["reason"],
             "note": r["note"], "low_confidence": bool(r["low_confidence"]),
+            "provisional": bool(r["provisional"]),
+            "plan_text": ind.plan_text_vi, "plan_text_en": ind.plan_text_en,
+            "basis": ind.basis_vi, "basis_en": ind.basis_en,
+            "office_reading": ind.office_reading_vi, "office_reading_en": ind.office_reading_en,
             "data_month": int(r["data_month"]), "last_year": r["last_year"],
             "missing_setting": ind.target_of_setting if ind.target_of_setting and not setting_value
             else "",
@@ -84,6 +92,10 @@ def _reading_at(ds, iid: str, unit: str, year: int, month: int) -> float:
 
 
 def _plan_text(row: pd.Series, lang: str, prev: int) -> str:
+    """The target as the plan writes it where the catalog has that wording, else built."""
+    written = row.get("plan_text_en" if lang == "en" else "plan_text", "")
+    if written and row["rule"] != "reduce" and not row["missing_setting"]:
+        return written
     if row["rule"] == "reduce":
         return t("reduce_vs", lang, prev=prev, value=_fmt(row["last_year"], row["unit"], lang))
     if row["rule"] == "yes":
@@ -109,13 +121,18 @@ def display_table(a: Assessment, lang: str = "vi", numbers: pd.DataFrame | None 
             est += " *"
         if r["rule"] == "yes":
             est = t("yes", lang) if r["estimate"] >= 1 else t("no", lang)
+            if r["estimate"] >= 1 and r["ytd"] < 1:
+                est = t("scheduled_yes", lang)  # scheduled, not obtained: say so
         if r["kind"] == "milestone" and r["rule"] == "yes":
             ytd = t("yes", lang) if r["ytd"] >= 1 else t("no", lang)
         else:
             ytd = _fmt(r["ytd"], r["unit"], lang)
         pct = lambda v: "–" if not np.isfinite(v) else format_number(v, 1, lang) + "%"
+        name = r["name"] if lang == "vi" else r["name_en"]
+        notes = [x for x in (r["basis_en" if lang == "en" else "basis"],
+                             r["office_reading_en" if lang == "en" else "office_reading"]) if x]
         out.append({
-            t("item", lang): f"{r['item']}. {r['name'] if lang == 'vi' else r['name_en']}",
+            t("item", lang): f"{r['id']}. {name}" + "".join(f" ({x})" for x in notes),
             t("unit", lang): a.catalog.unit_label(r["unit"], lang),
             t("plan", lang, year=year): _plan_text(r, lang, year - 1),
             t("month_value", lang): _fmt(r["month_value"], r["unit"], lang),
@@ -125,7 +142,8 @@ def display_table(a: Assessment, lang: str = "vi", numbers: pd.DataFrame | None 
             t("pct_same", lang): pct(r["pct_same"]),
             t("estimate", lang): est,
             t("p_meet", lang): pct(r["p_meet"] * 100) if np.isfinite(r["p_meet"]) else "–",
-            t("status", lang): a.catalog.statuses.label(r["status"], lang),
+            t("status", lang): a.catalog.statuses.label(r["status"], lang)
+            + (f" ({t('provisional', lang)})" if r["provisional"] else ""),
             t("judgement", lang): _judgement(a, r["id"], lang),
         })
     frame = pd.DataFrame(out)
@@ -176,16 +194,9 @@ def grouped_html(a: Assessment, numbers: pd.DataFrame, lang: str = "vi") -> str:
             continue
         name = g["name_en" if lang == "en" else "name_vi"]
         parts.append(f"<h3>{html.escape(name)}</h3>")
-        parts.append(styled_html(display_table(a, lang, part.reset_index(drop=True)), lang))
+        parts.append('<div class="kpi-scroll">'
+                     + styled_html(display_table(a, lang, part.reset_index(drop=True)), lang)
+                     + "</div>")
     note = t("low_conf", lang)
     parts.append(f"<p><small>* {html.escape(note)}</small></p>")
     return "".join(parts)
-
-
-def summary_text(a: Assessment, lang: str = "vi") -> str:
-    """One stable line: how many targets in each status (checked by nbval)."""
-    from ..engine.assess import STATUSES, summary_counts
-
-    counts = summary_counts(a.table)
-    parts = [f"{counts[s]} {a.catalog.statuses.label(s, lang)}" for s in STATUSES]
-    return f"{a.period}: {len(a.table)} {t('targets', lang)} — " + "; ".join(parts)

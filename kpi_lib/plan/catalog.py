@@ -71,6 +71,25 @@ class Indicator:
     scope: str = "area"
     revisions: tuple[Revision, ...] = ()
     original_target: float | None = None
+    # How reviewers read it: a name for sentences when `name_vi` contains the target
+    # (T04), the target as the plan writes it ("01 xã", "60 triệu đồng"), the basis of a
+    # value (T01: giá so sánh 2010), and where the catalog reads more than the plan says.
+    short_name_vi: str = ""
+    short_name_en: str = ""
+    plan_text_vi: str = ""
+    plan_text_en: str = ""
+    basis_vi: str = ""
+    basis_en: str = ""
+    office_reading_vi: str = ""
+    office_reading_en: str = ""
+    # A level that cannot fall within the year once reached (a school keeps its
+    # recognition): a reading at the target is final for the year. The office's reading.
+    holds_once_met: bool = False
+
+    def short_name(self, lang: str = "vi") -> str:
+        if lang == "en":
+            return self.short_name_en or self.name_en
+        return self.short_name_vi or self.name_vi
 
     @property
     def is_percent(self) -> bool:
@@ -108,6 +127,9 @@ class Catalog:
     components: list[Indicator] = field(default_factory=list)
     unit_targets: dict[str, dict[str, float]] = field(default_factory=dict)
     revision_notes: dict[str, Revision] = field(default_factory=dict)
+    # The plan's numbered targets ("22 chỉ tiêu"): [{number, name_vi, name_en}]; each
+    # indicator names its item. Without the list, each item is named by its indicators.
+    items: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def year(self) -> int:
@@ -171,6 +193,18 @@ class Catalog:
     def setting(self, name: str) -> Any:
         return self.settings.get(name)
 
+    def item_numbers(self) -> list[int]:
+        """The plan's numbered items that hold at least one indicator, in order."""
+        return sorted({i.item for i in self.indicators if i.item is not None})
+
+    def item_name(self, no: int, lang: str = "vi") -> str:
+        for it in self.items:
+            if it.get("number") == no:
+                return str(it.get("name_en" if lang == "en" else "name_vi")
+                           or it.get("name_vi", ""))
+        members = [i for i in self.indicators if i.item == no]
+        return "; ".join(i.short_name(lang) for i in members)
+
     def effective_target(self, ind: Indicator) -> float | None:
         """Target in the data's unit, or None when a setting it needs is missing."""
         if ind.target_of_setting:
@@ -225,6 +259,10 @@ class Catalog:
             "tolerance": i.tolerance, "frequency": i.frequency, "notes": i.notes,
         } for i in self.indicators]
         return pd.DataFrame(rows)
+
+
+TEXT_FIELDS = ("short_name_vi", "short_name_en", "plan_text_vi", "plan_text_en", "basis_vi",
+               "basis_en", "office_reading_vi", "office_reading_en")
 
 
 def _num(value: Any) -> float | None:
@@ -304,6 +342,8 @@ def _parse_entry(raw: Any, where: str, problems: list[Problem], path: Path,
         data_unit=raw.get("data_unit"), target_of_setting=raw.get("target_of_setting"),
         derive=raw.get("derive"), is_component=component, rollup=rollup,
         rollup_args=rollup_args, scope=scope, revisions=revisions, original_target=target,
+        holds_once_met=bool(raw.get("holds_once_met", False)),
+        **{k: str(raw.get(k) or "") for k in TEXT_FIELDS},
     )
 
 
@@ -427,6 +467,18 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     except KpiError as exc:
         problems.append(exc.problem)
     unit_targets = _parse_unit_targets(doc.get("unit_targets"), known, path, problems)
+    items = doc.get("items") or []
+    item_nos = {it.get("number") for it in items if isinstance(it, dict)}
+    for n, it in enumerate(items, start=1):
+        if not isinstance(it, dict) or not isinstance(it.get("number"), int) \
+                or isinstance(it.get("number"), bool) or not it.get("name_vi"):
+            problems.append(Problem(f"items[{n}] needs 'number' (a whole number) and 'name_vi'",
+                                    file=str(path), value=it,
+                                    fix="write - {number: 1, name_vi: ..., name_en: ...}"))
+    for ind in indicators:
+        if items and ind.item is not None and ind.item not in item_nos:
+            problems.append(Problem(f"indicator {ind.id}: item {ind.item} is not in 'items'",
+                                    file=str(path), fix="add it to items: or correct item:"))
     for ind in indicators + components:
         for key in ("numerator", "denominator", "weight"):
             ref = ind.rollup_args.get(key)
@@ -436,7 +488,8 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     if problems:
         raise ValidationFailed(problems)
     return Catalog(path=path, meta=meta, settings=settings, groups=groups,
-                   indicators=indicators, components=components, unit_targets=unit_targets)
+                   indicators=indicators, components=components, unit_targets=unit_targets,
+                   items=items)
 
 
 def _parse_unit_targets(raw: Any, known: set[str], path: Path,

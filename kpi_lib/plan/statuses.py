@@ -1,6 +1,6 @@
 """How statuses are shown: labels, colours and the phrase the narrative uses, as settings.
 
-The engine decides one of five statuses (assess.STATUSES) with thresholds from the
+The engine decides one of six statuses (assess.STATUSES) with thresholds from the
 catalog. What a reader sees is the office's choice, in `settings.status_labels` of the
 catalog:
 
@@ -21,7 +21,12 @@ from dataclasses import dataclass, field
 
 from ..common.errors import KpiError
 
-STATUSES = ("achieved", "on_track", "at_risk", "off_track", "no_data")
+# Best to worst; `missed` is final (a final figure that misses, a ceiling already passed),
+# `off_track` is a forecast. `no_data` is outside the order.
+STATUSES = ("achieved", "on_track", "at_risk", "off_track", "missed", "no_data")
+WORST_FIRST = ("missed", "off_track", "at_risk", "on_track", "achieved")
+# Statuses that ask for direction ("Cần tập trung chỉ đạo").
+NEEDS_ACTION = ("at_risk", "off_track", "missed")
 DEFAULTS: dict[str, dict[str, str]] = {
     "achieved": {"vi": "Đã đạt", "en": "Achieved", "color": "#1a7f37",
                  "phrase_vi": "đã đạt kế hoạch", "phrase_en": "the target is already met"},
@@ -32,6 +37,8 @@ DEFAULTS: dict[str, dict[str, str]] = {
                 "phrase_en": "at risk of missing the target"},
     "off_track": {"vi": "Khó đạt", "en": "Off track", "color": "#d32f2f",
                   "phrase_vi": "khó đạt kế hoạch", "phrase_en": "unlikely to meet the target"},
+    "missed": {"vi": "Không đạt", "en": "Missed", "color": "#8e1b1b",
+               "phrase_vi": "không đạt kế hoạch", "phrase_en": "the target is missed"},
     "no_data": {"vi": "Chưa đủ dữ liệu", "en": "Not enough data", "color": "#9e9e9e",
                 "phrase_vi": "chưa đủ cơ sở để đánh giá",
                 "phrase_en": "not enough data to judge"},

@@ -31,7 +31,10 @@ def export_month(a: Assessment, numbers: pd.DataFrame, folder: str | Path, lang:
     summary["color"] = [a.catalog.statuses.color(s) for s in summary["status"]]
     judged = a.overrides.set_index("indicator_id")["status"] if len(a.overrides) else {}
     summary["override_status"] = [judged.get(i, "") for i in summary["id"]]
-    summary[[*SUMMARY_COLUMNS, "unit_code", "method", "label", "color", "override_status"]].to_csv(
+    summary["name"] = [a.catalog.get(i).name(lang) for i in summary["id"]]
+    summary["area"] = a.catalog.meta.get("area_en" if lang == "en" else "area_vi", "")
+    summary[[*SUMMARY_COLUMNS, "unit_code", "method", "label", "color", "override_status",
+             "provisional", "item", "item_status", "name", "area"]].to_csv(
         folder / "summary.csv", index=False, lineterminator="\n", float_format="%.6g")
     with pd.ExcelWriter(folder / f"bao-cao-{a.period}.xlsx", engine="openpyxl") as xl:
         display_table(a, lang, numbers).to_excel(xl, sheet_name="Bao cao", index=False)

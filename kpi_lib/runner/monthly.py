@@ -73,10 +73,10 @@ def export_html(notebook: Path, target: Path, lang: str) -> Path:
     nb = nbformat.read(notebook, as_version=4)
     exporter = HTMLExporter(extra_template_basedirs=[str(TEMPLATES)], template_name="kpi",
                             exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
+                            exclude_output_prompt=True, language_code=lang)
     exporter.register_preprocessor(TagRemovePreprocessor(
-        remove_cell_tags={"injected-parameters", "parameters", "developer-note"}, enabled=True), enabled=True)
-    body, _ = exporter.from_notebook_node(nb, resources={"language_code": lang})
+        remove_cell_tags={"injected-parameters", "parameters", "developer-note", "kpi-check"}, enabled=True), enabled=True)
+    body, _ = exporter.from_notebook_node(nb)
     target.write_text(body, encoding="utf-8")
     return target
 
