@@ -218,6 +218,22 @@ def cmd_override(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_example(args: argparse.Namespace) -> int:
+    from .runner.example import run_example
+
+    print("real example: GSO monthly figures of 2024, reports as of March, June, September…",
+          flush=True)
+    start = time.perf_counter()
+    result = run_example(args.out)
+    t = result.table
+    scored = t[t["status_right"].notna()]
+    print(f"{len(result.reports)} reports in {time.perf_counter() - start:.0f} s; statuses right "
+          f"{int(scored['status_right'].sum())}/{len(scored)}, December inside the 80% interval "
+          f"{int(t['in_interval'].sum())}/{len(t)}")
+    print(f"comparison with the real outcome: {result.comparison}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kpi", description="KPI workbench for planning offices")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -269,6 +285,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unit", help="unit or area code (default: the plan's area, rolled up)")
     p.add_argument("--vintage", help="use what was known on this date (YYYY-MM-DD)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("example", help="the real example: GSO's 2024 figures, reports as of "
+                       "March, June, September 2024 and a comparison with December")
+    p.add_argument("--out", type=Path, default=Path("build/example"),
+                   help="folder for its store and reports (default: build/example)")
+    p.set_defaults(func=cmd_example)
 
     p = sub.add_parser("override", help="record the analyst's judgement of a target's status "
                        "for a month (kept with history; numbers unchanged)")

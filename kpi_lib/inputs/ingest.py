@@ -29,7 +29,6 @@ DEFAULT_TYPE = {"flow": "month", "milestone": "month", "level": "level", "annual
 YES = {"1", "đạt", "dat", "có", "co", "yes", "x"}
 NO = {"0", "chưa đạt", "chua dat", "không", "khong", "no", "chưa"}
 COUNT_UNITS = {"người", "vụ", "giấy", "xã", "trường"}
-HISTORY_YEARS = 15
 
 
 @dataclass
@@ -104,10 +103,10 @@ def _check_cell(cell: Cell, catalog: Catalog, convention: str | None,
                      value=cell.unit, fix="send figures of a month under the units that existed "
                      "then (see the crosswalk in data/units/); the workbench re-bases them")
         return None
-    if not catalog.year - HISTORY_YEARS <= year <= catalog.year:
-        problems.add(f"period outside the years this catalog covers ({catalog.year - HISTORY_YEARS}"
-                     f"–{catalog.year})", **where, column="period", value=cell.period,
-                     fix="check the year, or use the catalog of that year")
+    if year > catalog.year:  # any past year is history the engine uses; later is another plan
+        problems.add(f"period after this catalog's year {catalog.year}", **where,
+                     column="period", value=cell.period,
+                     fix="check the year, or use the catalog of that year (--catalog)")
         return None
     reported = parse_date(cell.reported_at) if cell.reported_at not in (None, "") else None
     if cell.reported_at not in (None, "") and reported is None:
