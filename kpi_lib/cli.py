@@ -15,8 +15,8 @@ from .common.errors import KpiError, ValidationFailed
 
 
 def _add_common(p: argparse.ArgumentParser, data: bool = True) -> None:
-    p.add_argument("--catalog", type=Path, help="target catalog YAML (default: data/catalog/"
-                   "binh_son_2025.yaml)")
+    p.add_argument("--catalog", type=Path, help="target catalog YAML (default: the one the "
+                   "data directory was built with, else data/catalog/binh_son_2025.yaml)")
     if data:
         p.add_argument("--data", type=Path, help="data directory (default: the working store "
                        "data/store if it exists, else the shipped synthetic sample)")
@@ -324,6 +324,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _default_catalog(args: argparse.Namespace) -> None:
+    """Without --catalog: the catalog the data directory was built with, else Bình Sơn's."""
+    if getattr(args, "catalog", "absent") is not None:
+        return
+    from .inputs.store import remembered_catalog
+
+    args.catalog = remembered_catalog(getattr(args, "data", None))
+
+
 def _on_sigterm(signum, frame) -> None:
     """A scheduler stopping us: unwind like Ctrl-C so work folders are tidied."""
     raise KeyboardInterrupt
@@ -336,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _default_catalog(args)
         return args.func(args)
     except ValidationFailed as exc:
         print(f"error: {exc}", file=sys.stderr)

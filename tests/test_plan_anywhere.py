@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kpi_lib.common.paths import PROJECT_ROOT
 from kpi_lib.inputs.data import load_dataset
 from kpi_lib.inputs.ingest import check_file, ingest_files
 from kpi_lib.inputs.store import Store
@@ -42,3 +43,34 @@ def test_backfilled_history_is_not_late(other_catalog, tmp_path):
                        "late.csv")], other_catalog, Store(store))
     late = late_figures(load_dataset(other_catalog, str(store)))
     assert list(late["period"]) == ["2026-04"]
+
+
+def test_store_remembers_its_catalog(other_catalog, tmp_path):
+    from .conftest import run_kpi
+
+    store = tmp_path / "store"
+    rows = "".join(f"J1,{y}-{m:02d},{20 + m}\n" for y in (2025, 2026) for m in range(1, 13)
+                   if (y, m) < (2026, 6))
+    src = _csv(tmp_path, "indicator_id,period,value\n" + rows)
+    result = run_kpi("ingest", src, "--data", store, "--catalog", FIXTURES / "catalog_other.yaml")
+    assert result.returncode == 0, result.stderr
+    # No --catalog: the store's own, not Bình Sơn's (which would not know J1).
+    result = run_kpi("load", "--data", store)
+    assert result.returncode == 0, result.stderr
+    assert "2026-05" in result.stdout
+    # Ingesting with another catalog into it is refused, saying which one it holds.
+    result = run_kpi("ingest", src, "--data", store, "--catalog",
+                     PROJECT_ROOT / "data" / "catalog" / "binh_son_2025.yaml")
+    assert result.returncode == 2 and "catalog_other.yaml" in result.stderr
+
+
+def test_unknown_unit_says_how_to_name_the_area(tmp_path):
+    from kpi_lib.plan.catalog import load_catalog
+
+    path = tmp_path / "c.yaml"
+    path.write_text("catalog: {id: x, year: 2030}\nindicators:\n  - {id: A, name_vi: A, "
+                    "unit: người, kind: flow, rule: ge, target: 5}\n", encoding="utf-8")
+    res = check_file(_csv(tmp_path, "indicator_id,unit_code,period,value\nA,XA1,2030-01,5\n"),
+                     load_catalog(path))
+    assert "use one of: ALL; to name the plan's area, set 'default_unit: CODE'" in str(
+        res.problems.errors[0])

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..common.errors import ProblemList
+from ..common.errors import KpiError, ProblemList
 from ..common.numbers import NumberError, file_convention, parse_number
 from ..plan.catalog import Catalog, Indicator
 from .readers import Cell, parse_date, read_csv_cells, read_xlsx_cells
@@ -88,8 +88,11 @@ def _check_cell(cell: Cell, catalog: Catalog, convention: str | None,
     col = cell.column
     unit = str(cell.unit).strip() if cell.unit not in (None, "") else catalog.default_unit
     if unit not in units:
+        how = "" if catalog.has_registry else (
+            f"; to name the plan's area, set 'default_unit: CODE' under 'catalog:' in "
+            f"{catalog.path.name} (other units: 'units: [CODE, …]', see docs/catalog.md)")
         problems.add("unknown unit code", **where, column="unit_code", value=cell.unit,
-                     fix=f"use one of: {', '.join(sorted(units))}")
+                     fix=f"use one of: {', '.join(sorted(units))}{how}")
         return None
     try:
         year, month, _ = parse_period(str(cell.period))
@@ -294,8 +297,16 @@ def ingest_files(paths: list[Path], catalog: Catalog, store: Store) -> list[File
     """Check each file, then append the good ones; a file with any error adds nothing.
 
     Returns one result per file; the CLI exits non-zero when any file was rejected. Files
-    that passed are still ingested.
+    that passed are still ingested. The store remembers the catalog (dataset.yaml), so later
+    commands need no --catalog, and refuses figures checked against another catalog.
     """
+    from .store import DataSource, remember_catalog
+
+    held = DataSource(store.root, "given").catalog
+    if held is not None and held != Path(catalog.path).resolve():
+        raise KpiError(f"this store holds figures for the catalog {held}, not {catalog.path}",
+                       file=str(store.root / "dataset.yaml"),
+                       fix=f"pass --catalog {held}, or ingest into another --data DIR")
     results = []
     with store.lock:
         existing = store.read()
@@ -311,6 +322,9 @@ def ingest_files(paths: list[Path], catalog: Catalog, store: Store) -> list[File
                 continue
             result.added = store.append(result.rows, path, result.sha256)
             existing = store.read()
+            if held is None:
+                remember_catalog(store.root, Path(catalog.path))
+                held = Path(catalog.path).resolve()
     return results
 
 
