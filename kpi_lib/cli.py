@@ -55,6 +55,11 @@ def cmd_template(args: argparse.Namespace) -> int:
     from .plan.catalog import load_catalog
 
     cat = load_catalog(args.catalog)
+    if args.year > cat.year:
+        raise KpiError(f"--year {args.year} is after the catalog's year {cat.year} "
+                       f"({cat.path.name}); figures for it would be refused",
+                       fix="use the catalog of that year (kpi new-plan writes one), or an "
+                           "earlier --year for history")
     if args.out.suffix.lower() != ".xlsx":
         raise KpiError("the template must be an .xlsx file", fix="pass --out NAME.xlsx",
                        value=str(args.out))
@@ -218,6 +223,27 @@ def cmd_override(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check_catalog(args: argparse.Namespace) -> int:
+    from .plan.catalog import load_catalog
+
+    cat = load_catalog(args.file, warn=True)
+    print(f"ok: {cat.path} — {cat.meta.get('area_vi') or cat.meta.get('id')}, year {cat.year}, "
+          f"{len(cat.indicators)} target(s), {len(cat.components)} component(s), "
+          f"{'a unit registry' if cat.has_registry else 'no unit registry'}")
+    return 0
+
+
+def cmd_new_plan(args: argparse.Namespace) -> int:
+    from .inputs.new_plan import ascii_code, new_plan
+
+    folder = args.dir or Path(ascii_code(args.area).lower().replace("_", "-"))
+    made = new_plan(folder, args.area, args.year, args.province or "", args.unit)
+    print(f"catalog:  {made['catalog']}  (edit it: your targets; docs/catalog.md)")
+    print(f"store:    {made['store']}  (empty; kpi ingest FILES --data {made['store']})")
+    print(f"form:     {made['form']}  (the Excel form departments fill in)")
+    return 0
+
+
 def cmd_example(args: argparse.Namespace) -> int:
     from .runner.example import run_example
 
@@ -242,6 +268,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p, data=False)
     p.add_argument("--format", choices=["table", "csv"], default="table")
     p.set_defaults(func=cmd_catalog)
+
+    p = sub.add_parser("new-plan", help="start a plan for another place or year: a commented "
+                       "catalog, an empty store and the Excel form (asks nothing)")
+    p.add_argument("--area", required=True, help='the place, e.g. "Xã An Phú"')
+    p.add_argument("--year", type=int, required=True, help="the plan year")
+    p.add_argument("--province", help='the level above, e.g. "Tỉnh An Giang"')
+    p.add_argument("--unit", help="code of the area (default: from its name, e.g. XA_AN_PHU)")
+    p.add_argument("--dir", type=Path, help="folder to create (default: from the area's name)")
+    p.set_defaults(func=cmd_new_plan)
+
+    p = sub.add_parser("check-catalog", help="check a catalog file against the schema "
+                       "(docs/catalog.md); each problem with its line")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_check_catalog)
 
     p = sub.add_parser("template", help="write the Excel form departments fill in")
     _add_common(p, data=False)

@@ -103,6 +103,8 @@ def remembered_catalog(data: str | Path | None) -> Path | None:
 
     Lets every command find the right catalog without --catalog once a store exists.
     """
+    if data:  # a new store may hold no figures yet, only the catalog it is for
+        return DataSource(Path(data).expanduser().resolve(), "given").catalog
     try:
         return resolve_data_dir(data).catalog
     except KpiError:
