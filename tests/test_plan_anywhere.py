@@ -74,3 +74,16 @@ def test_unknown_unit_says_how_to_name_the_area(tmp_path):
                      load_catalog(path))
     assert "use one of: ALL; to name the plan's area, set 'default_unit: CODE'" in str(
         res.problems.errors[0])
+
+
+def test_notebook_defaults_name_no_catalog_specific_indicator(other_catalog):
+    """A default like indicator_id = "T21" fails on any catalog but Bình Sơn's."""
+    import json
+    import re
+
+    for path in (PROJECT_ROOT / "notebooks").glob("*.ipynb"):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        params = "".join(next(("".join(c["source"]) for c in cells
+                               if "parameters" in c.get("metadata", {}).get("tags", [])), ""))
+        assert not re.search(r"indicator_id = \"", params), path.name
+    assert other_catalog.get(None).id == "R1"  # None: the catalog's first target

@@ -145,7 +145,11 @@ class Catalog:
         """Targets and components: everything that can appear in the data."""
         return [*self.indicators, *self.components]
 
-    def get(self, indicator_id: str) -> Indicator:
+    def get(self, indicator_id: str | None) -> Indicator:
+        """The indicator with that id; None: the first target (a notebook's default, so no
+        notebook names an id that only one catalog has)."""
+        if indicator_id is None:
+            return self.indicators[0]
         for ind in self.all_series:
             if ind.id == indicator_id:
                 return ind
