@@ -159,8 +159,10 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .plan.catalog import load_catalog
     from .runner.monthly import run_month
 
+    load_catalog(args.catalog, warn=True)  # say now if the report will not name its place
     print("running the monthly report…", flush=True)
     result = run_month(as_of=args.as_of, data=args.data, catalog=args.catalog, out=args.out,
                        lang=args.lang, unit=args.unit, vintage=args.vintage)
