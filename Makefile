@@ -6,10 +6,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 AS_OF  ?= latest
 
-.PHONY: report test bench sample lint clean help
+.PHONY: report example test bench sample lint clean help
 
 help:
 	@echo "make report  - set up .venv and run the monthly job on the shipped sample data"
+	@echo "make example - the real example: GSO 2024 figures, reports as of Mar/Jun/Sep, vs December"
 	@echo "make test    - set up .venv if needed and run the whole test suite"
 	@echo "make bench   - run the benchmarks (speed and memory, with ratios)"
 	@echo "make sample  - regenerate the synthetic sample data in data/sample/"
@@ -25,6 +26,9 @@ $(STAMP): pyproject.toml
 report: $(STAMP)
 	$(BIN)/kpi run --as-of $(AS_OF)
 
+example: $(STAMP)
+	$(BIN)/kpi example --out build/example
+
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
@@ -38,4 +42,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check kpi_lib tests benchmarks
 
 clean:
-	rm -rf $(VENV) reports .pytest_cache
+	rm -rf $(VENV) reports build .pytest_cache

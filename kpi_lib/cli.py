@@ -16,8 +16,8 @@ from .plan.statuses import STATUSES
 
 
 def _add_common(p: argparse.ArgumentParser, data: bool = True) -> None:
-    p.add_argument("--catalog", type=Path, help="target catalog YAML (default: data/catalog/"
-                   "binh_son_2025.yaml)")
+    p.add_argument("--catalog", type=Path, help="target catalog YAML (default: the one the "
+                   "data directory was built with, else data/catalog/binh_son_2025.yaml)")
     if data:
         p.add_argument("--data", type=Path, help="data directory (default: the working store "
                        "data/store if it exists, else the shipped synthetic sample)")
@@ -56,6 +56,11 @@ def cmd_template(args: argparse.Namespace) -> int:
     from .plan.catalog import load_catalog
 
     cat = load_catalog(args.catalog)
+    if args.year > cat.year:
+        raise KpiError(f"--year {args.year} is after the catalog's year {cat.year} "
+                       f"({cat.path.name}); figures for it would be refused",
+                       fix="use the catalog of that year (kpi new-plan writes one), or an "
+                           "earlier --year for history")
     if args.out.suffix.lower() != ".xlsx":
         raise KpiError("the template must be an .xlsx file", fix="pass --out NAME.xlsx",
                        value=str(args.out))
@@ -155,8 +160,10 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .plan.catalog import load_catalog
     from .runner.monthly import run_month
 
+    load_catalog(args.catalog, warn=True)  # say now if the report will not name its place
     print("running the monthly report…", flush=True)
     result = run_month(as_of=args.as_of, data=args.data, catalog=args.catalog, out=args.out,
                        lang=args.lang, unit=args.unit, vintage=args.vintage)
@@ -219,6 +226,43 @@ def cmd_override(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check_catalog(args: argparse.Namespace) -> int:
+    from .plan.catalog import load_catalog
+
+    cat = load_catalog(args.file, warn=True)
+    print(f"ok: {cat.path} — {cat.meta.get('area_vi') or cat.meta.get('id')}, year {cat.year}, "
+          f"{len(cat.indicators)} target(s), {len(cat.components)} component(s), "
+          f"{'a unit registry' if cat.has_registry else 'no unit registry'}")
+    return 0
+
+
+def cmd_new_plan(args: argparse.Namespace) -> int:
+    from .inputs.new_plan import ascii_code, new_plan
+
+    folder = args.dir or Path(ascii_code(args.area).lower().replace("_", "-"))
+    made = new_plan(folder, args.area, args.year, args.province or "", args.unit)
+    print(f"catalog:  {made['catalog']}  (edit it: your targets; docs/catalog.md)")
+    print(f"store:    {made['store']}  (empty; kpi ingest FILES --data {made['store']})")
+    print(f"form:     {made['form']}  (the Excel form departments fill in)")
+    return 0
+
+
+def cmd_example(args: argparse.Namespace) -> int:
+    from .runner.example import run_example
+
+    print("real example: GSO monthly figures of 2024, reports as of March, June, September…",
+          flush=True)
+    start = time.perf_counter()
+    result = run_example(args.out)
+    t = result.table
+    scored = t[t["status_right"].notna()]
+    print(f"{len(result.reports)} reports in {time.perf_counter() - start:.0f} s; statuses right "
+          f"{int(scored['status_right'].sum())}/{len(scored)}, December inside the 80% interval "
+          f"{int(t['in_interval'].sum())}/{len(t)}")
+    print(f"comparison with the real outcome: {result.comparison}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kpi", description="KPI workbench for planning offices")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -227,6 +271,20 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p, data=False)
     p.add_argument("--format", choices=["table", "csv"], default="table")
     p.set_defaults(func=cmd_catalog)
+
+    p = sub.add_parser("new-plan", help="start a plan for another place or year: a commented "
+                       "catalog, an empty store and the Excel form (asks nothing)")
+    p.add_argument("--area", required=True, help='the place, e.g. "Xã An Phú"')
+    p.add_argument("--year", type=int, required=True, help="the plan year")
+    p.add_argument("--province", help='the level above, e.g. "Tỉnh An Giang"')
+    p.add_argument("--unit", help="code of the area (default: from its name, e.g. XA_AN_PHU)")
+    p.add_argument("--dir", type=Path, help="folder to create (default: from the area's name)")
+    p.set_defaults(func=cmd_new_plan)
+
+    p = sub.add_parser("check-catalog", help="check a catalog file against the schema "
+                       "(docs/catalog.md); each problem with its line")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_check_catalog)
 
     p = sub.add_parser("template", help="write the Excel form departments fill in")
     _add_common(p, data=False)
@@ -271,6 +329,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vintage", help="use what was known on this date (YYYY-MM-DD)")
     p.set_defaults(func=cmd_run)
 
+    p = sub.add_parser("example", help="the real example: GSO's 2024 figures, reports as of "
+                       "March, June, September 2024 and a comparison with December")
+    p.add_argument("--out", type=Path, default=Path("build/example"),
+                   help="folder for its store and reports (default: build/example)")
+    p.set_defaults(func=cmd_example)
+
     p = sub.add_parser("override", help="record the analyst's judgement of a target's status "
                        "for a month (kept with history; numbers unchanged)")
     _add_common(p)
@@ -302,6 +366,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _default_catalog(args: argparse.Namespace) -> None:
+    """Without --catalog: the catalog the data directory was built with, else Bình Sơn's."""
+    if getattr(args, "catalog", "absent") is not None:
+        return
+    from .inputs.store import remembered_catalog
+
+    args.catalog = remembered_catalog(getattr(args, "data", None))
+
+
 def _on_sigterm(signum, frame) -> None:
     """A scheduler stopping us: unwind like Ctrl-C so work folders are tidied."""
     raise KeyboardInterrupt
@@ -314,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _default_catalog(args)
         return args.func(args)
     except ValidationFailed as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -50,14 +50,17 @@ class Explorer:
                    if np.isfinite(p) else "") + "</p>")
         return html, charts.plot_indicator(a, indicator_id, lang=self.lang)
 
-    def show(self, indicator_id: str, as_of: str = "latest") -> None:
-        """Widgets plus output; the default view is rendered immediately either way."""
+    def show(self, indicator_id: str | None, as_of: str = "latest") -> None:
+        """Widgets plus output; the default view is rendered immediately either way.
+
+        indicator_id None: the catalog's first target."""
         import ipywidgets as widgets
         from IPython.display import HTML, display
 
         from .outputs.charts import show as show_fig
 
         month = self.latest if as_of == "latest" else int(str(as_of)[-2:])
+        indicator_id = indicator_id or self.ids[0]
         pick = widgets.Dropdown(options=self.ids, value=indicator_id, description="Chỉ tiêu")
         when = widgets.IntSlider(value=month, min=1, max=self.latest, description="Tháng")
         how = widgets.Dropdown(options=FLOW_METHODS, value="chosen", description="Phương pháp")

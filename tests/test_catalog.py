@@ -60,12 +60,13 @@ def test_another_catalog_loads_with_the_same_code(other_catalog):
 
 @pytest.mark.parametrize("mutation, message", [
     (lambda d: d["indicators"][0].pop("target"), "missing target"),
-    (lambda d: d["indicators"][0].update(rule="around"), "unknown or missing rule"),
+    (lambda d: d["indicators"][0].update(rule="around"), "unknown rule 'around'"),
     (lambda d: d["indicators"][1].update(id="T01"), "duplicate indicator id"),
     (lambda d: d["indicators"][0].update(kind="stock"), "unknown kind"),
     (lambda d: d["settings"].pop("province_assigned_budget_revenue"), "needs setting"),
     (lambda d: d["indicators"][2].update(derive={"type": "share", "part": "S_XXX"}), "unknown id"),
-    (lambda d: d["catalog"].pop("year"), "catalog.year"),
+    (lambda d: d["catalog"].pop("year"), "catalog: missing 'year'"),
+    (lambda d: d["indicators"][0].update(taget=5), "unknown key 'taget'"),
 ])
 def test_bad_catalog_names_the_problem(tmp_path, mutation, message):
     import yaml

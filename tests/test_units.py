@@ -299,7 +299,7 @@ def test_past_report_is_reproduced_for_an_earlier_vintage(tmp_path, catalog):
 def test_bad_revision_is_refused(tmp_path):
     path = edited_catalog(tmp_path, lambda doc: entry(doc, "T21").update(
         revisions=[{"effective": "2025-08-01", "target": 1300}]))
-    with pytest.raises(ValidationFailed, match="name the decision"):
+    with pytest.raises(ValidationFailed, match=r"revisions\[1\]: missing .decision."):
         load_catalog(path)
 
 

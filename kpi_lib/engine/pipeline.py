@@ -75,6 +75,10 @@ def _first_month(ds: Dataset, unit: str | None) -> int | None:
 def run_assessment(catalog: str | Catalog | None = None, data: str | None = None,
                    as_of: str | int | None = "latest", unit: str | None = None,
                    vintage: str | None = None, use_ets: bool = True) -> Assessment:
+    if catalog is None:  # the catalog the data directory was built with, if it says
+        from ..inputs.store import remembered_catalog
+
+        catalog = remembered_catalog(data)
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
     ds = load_dataset(cat, data, vintage=vintage, unit=unit)
     month = as_of if isinstance(as_of, int) else parse_as_of(as_of, ds, unit)

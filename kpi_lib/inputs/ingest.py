@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..common.errors import ProblemList
+from ..common.errors import KpiError, ProblemList
 from ..common.numbers import NumberError, file_convention, parse_number
 from ..plan.catalog import Catalog, Indicator
 from .readers import Cell, parse_date, read_csv_cells, read_xlsx_cells
@@ -29,7 +29,6 @@ DEFAULT_TYPE = {"flow": "month", "milestone": "month", "level": "level", "annual
 YES = {"1", "đạt", "dat", "có", "co", "yes", "x"}
 NO = {"0", "chưa đạt", "chua dat", "không", "khong", "no", "chưa"}
 COUNT_UNITS = {"người", "vụ", "giấy", "xã", "trường"}
-HISTORY_YEARS = 15
 
 
 @dataclass
@@ -89,8 +88,11 @@ def _check_cell(cell: Cell, catalog: Catalog, convention: str | None,
     col = cell.column
     unit = str(cell.unit).strip() if cell.unit not in (None, "") else catalog.default_unit
     if unit not in units:
+        how = "" if catalog.has_registry else (
+            f"; to name the plan's area, set 'default_unit: CODE' under 'catalog:' in "
+            f"{catalog.path.name} (other units: 'units: [CODE, …]', see docs/catalog.md)")
         problems.add("unknown unit code", **where, column="unit_code", value=cell.unit,
-                     fix=f"use one of: {', '.join(sorted(units))}")
+                     fix=f"use one of: {', '.join(sorted(units))}{how}")
         return None
     try:
         year, month, _ = parse_period(str(cell.period))
@@ -104,10 +106,10 @@ def _check_cell(cell: Cell, catalog: Catalog, convention: str | None,
                      value=cell.unit, fix="send figures of a month under the units that existed "
                      "then (see the crosswalk in data/units/); the workbench re-bases them")
         return None
-    if not catalog.year - HISTORY_YEARS <= year <= catalog.year:
-        problems.add(f"period outside the years this catalog covers ({catalog.year - HISTORY_YEARS}"
-                     f"–{catalog.year})", **where, column="period", value=cell.period,
-                     fix="check the year, or use the catalog of that year")
+    if year > catalog.year:  # any past year is history the engine uses; later is another plan
+        problems.add(f"period after this catalog's year {catalog.year}", **where,
+                     column="period", value=cell.period,
+                     fix="check the year, or use the catalog of that year (--catalog)")
         return None
     reported = parse_date(cell.reported_at) if cell.reported_at not in (None, "") else None
     if cell.reported_at not in (None, "") and reported is None:
@@ -295,8 +297,16 @@ def ingest_files(paths: list[Path], catalog: Catalog, store: Store) -> list[File
     """Check each file, then append the good ones; a file with any error adds nothing.
 
     Returns one result per file; the CLI exits non-zero when any file was rejected. Files
-    that passed are still ingested.
+    that passed are still ingested. The store remembers the catalog (dataset.yaml), so later
+    commands need no --catalog, and refuses figures checked against another catalog.
     """
+    from .store import DataSource, remember_catalog
+
+    held = DataSource(store.root, "given").catalog
+    if held is not None and held != Path(catalog.path).resolve():
+        raise KpiError(f"this store holds figures for the catalog {held}, not {catalog.path}",
+                       file=str(store.root / "dataset.yaml"),
+                       fix=f"pass --catalog {held}, or ingest into another --data DIR")
     results = []
     with store.lock:
         existing = store.read()
@@ -312,6 +322,9 @@ def ingest_files(paths: list[Path], catalog: Catalog, store: Store) -> list[File
                 continue
             result.added = store.append(result.rows, path, result.sha256)
             existing = store.read()
+            if held is None:
+                remember_catalog(store.root, Path(catalog.path))
+                held = Path(catalog.path).resolve()
     return results
 
 

@@ -61,6 +61,12 @@ class DataSource:
     def synthetic(self) -> bool:
         return bool(self.meta.get("synthetic"))
 
+    @property
+    def catalog(self) -> Path | None:
+        """The catalog this data directory was built with (dataset.yaml `catalog:`), if any."""
+        given = self.meta.get("catalog")
+        return (self.path / given).resolve() if given else None
+
     def describe(self) -> str:
         label = {"given": "data directory", "store": "working store",
                  "sample": "shipped sample (synthetic)"}[self.origin]
@@ -90,6 +96,30 @@ def resolve_data_dir(data: str | Path | None, for_writing: bool = False) -> Data
         raise KpiError(f"no working store and no sample data in {SAMPLE_DIR}",
                        fix="run 'make sample' (python -m kpi_lib.inputs.sample) or pass --data DIR")
     return DataSource(SAMPLE_DIR, "sample")
+
+
+def remembered_catalog(data: str | Path | None) -> Path | None:
+    """The catalog the data directory `data` (or the default one) was built with, or None.
+
+    Lets every command find the right catalog without --catalog once a store exists.
+    """
+    if data:  # a new store may hold no figures yet, only the catalog it is for
+        return DataSource(Path(data).expanduser().resolve(), "given").catalog
+    try:
+        return resolve_data_dir(data).catalog
+    except KpiError:
+        return None
+
+
+def remember_catalog(root: Path, catalog_path: Path) -> None:
+    """Record in dataset.yaml which catalog a store holds figures for (relative path)."""
+    meta_file = root / "dataset.yaml"
+    meta = (yaml.safe_load(meta_file.read_text(encoding="utf-8")) or {}) \
+        if meta_file.is_file() else {}
+    meta["catalog"] = os.path.relpath(Path(catalog_path).resolve(), root.resolve())
+    root.mkdir(parents=True, exist_ok=True)
+    meta_file.write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False),
+                         encoding="utf-8")
 
 
 class Store:

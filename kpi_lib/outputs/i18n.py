@@ -66,7 +66,7 @@ TEXT = {
         "revised": "{id} – {name}: kế hoạch điều chỉnh từ {old} thành {new} {unit} theo {decision}, "
                    "áp dụng từ ngày {date}.",
         "revisions": "Chỉ tiêu được điều chỉnh trong năm",
-        "rollup_notes": "Tổng hợp từ các đơn vị (sau sắp xếp đơn vị hành chính 01/7/2025)",
+        "rollup_notes": "Tổng hợp từ các đơn vị (theo danh mục đơn vị và bảng chuyển đổi)",
     },
     "en": {
         "title": "Socio-economic plan targets: progress report",
@@ -130,7 +130,7 @@ TEXT = {
         "revised": "{id} – {name}: target revised from {old} to {new} {unit} by {decision}, "
                    "in force from {date}.",
         "revisions": "Targets revised during the year",
-        "rollup_notes": "Built from units (after the 1 July 2025 reorganisation)",
+        "rollup_notes": "Built from units (per the unit registry and crosswalk)",
     },
 }
 

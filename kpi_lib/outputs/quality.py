@@ -42,6 +42,17 @@ def missing_figures(ds: Dataset, as_of: int, unit: str | None = None) -> pd.Data
     return pd.DataFrame(out, columns=["id", "months"])
 
 
+def _store_start(path) -> pd.Timestamp | None:
+    """When the store received its first file (ingest_log.csv), or None."""
+    log = path / "ingest_log.csv"
+    if not log.is_file():
+        return None
+    times = pd.read_csv(log, usecols=["ingested_at"], dtype=str)["ingested_at"]
+    if times.empty:
+        return None
+    return pd.to_datetime(times, format="mixed", utc=True).min().tz_localize(None)
+
+
 def late_figures(ds: Dataset, unit: str | None = None, days: int = LATE_AFTER_DAYS) -> pd.DataFrame:
     """First reports of this year's figures that came more than `days` after the period."""
     frame = add_period_columns(Store(ds.source.path).read(latest=False)) \
@@ -56,6 +67,12 @@ def late_figures(ds: Dataset, unit: str | None = None, days: int = LATE_AFTER_DA
     first = frame.sort_values("reported").drop_duplicates(["indicator_id", "unit_code", "period"])
     end = pd.to_datetime(first["year"].astype(str) + "-" + first["month"].astype(str) + "-01") \
         + pd.offsets.MonthEnd(0)
+    start = _store_start(ds.source.path)
+    if start is not None:
+        # Back-fill: a period that had ended before the store started, sent after it (a
+        # history load, stamped with the ingest date) was never late to anyone.
+        backfill = (end.to_numpy() < start) & (first["reported"].to_numpy() >= start)
+        first, end = first[~backfill], end[~backfill]
     lag = (first["reported"] - end).dt.days
     late = first[lag > days].assign(days_late=lag[lag > days] - days)
     return late.rename(columns={"indicator_id": "id"})[["id", "period", "days_late"]]

@@ -6,6 +6,7 @@ validates it, so another district or another year is a new file, not new code.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
@@ -166,7 +167,11 @@ class Catalog:
         """Targets and components: everything that can appear in the data."""
         return [*self.indicators, *self.components]
 
-    def get(self, indicator_id: str) -> Indicator:
+    def get(self, indicator_id: str | None) -> Indicator:
+        """The indicator with that id; None: the first target (a notebook's default, so no
+        notebook names an id that only one catalog has)."""
+        if indicator_id is None:
+            return self.indicators[0]
         for ind in self.all_series:
             if ind.id == indicator_id:
                 return ind
@@ -275,7 +280,7 @@ def _num(value: Any) -> float | None:
     raise ValueError(value)
 
 
-def _parse_entry(raw: Any, where: str, problems: list[Problem], path: Path,
+def _parse_entry(raw: Any, where: str, problems: list[Problem], path: str | Path,
                  component: bool) -> Indicator | None:
     def bad(msg: str, fix: str, value: object = None) -> None:
         problems.append(Problem(msg, fix=fix, file=str(path), column=where, value=value))
@@ -407,22 +412,145 @@ def _as_date(value: Any) -> date:
     return date.fromisoformat(str(value))
 
 
-def load_catalog(path: str | Path | None = None) -> Catalog:
-    """Load and validate a catalog file; every problem in it is reported at once."""
+def load_catalog(path: str | Path | None = None, warn: bool = False) -> Catalog:
+    """Load and validate a catalog file; every problem in it is reported at once.
+
+    The file is checked against the schema (catalog_schema.py) first, then for what spans
+    entries (ids referred to, settings needed). Each problem names the file, line and field.
+    `warn=True` also prints what is allowed but probably unintended (no place name).
+    """
     from ..common.paths import DEFAULT_CATALOG
 
     path = Path(path) if path else DEFAULT_CATALOG
     if not path.is_file():
         raise KpiError(f"catalog file not found: {path}",
-                       fix="pass --catalog with the path of a catalog YAML file")
+                       fix="pass --catalog with the path of a catalog YAML file, or write one "
+                           "with 'kpi new-plan'")
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        doc = yaml.safe_load(text)
+        lines = _line_index(yaml.compose(text))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise KpiError(f"catalog is not valid YAML: {exc}", fix="fix the YAML syntax",
                        file=str(path)) from None
     if not isinstance(doc, dict):
         raise KpiError("catalog is empty or not a mapping", file=str(path),
-                       fix="start from data/catalog/binh_son_2025.yaml")
+                       fix="start from 'kpi new-plan' or data/catalog/binh_son_2025.yaml")
+    schema_problems = _schema_problems(doc, path, lines)
+    if schema_problems:
+        raise ValidationFailed(schema_problems)
+    catalog = _check_entries(doc, path, lines)
+    if warn:
+        for message in catalog_warnings(catalog):
+            print(f"warning: {message}", file=sys.stderr)
+    return catalog
+
+
+def catalog_warnings(catalog: Catalog) -> list[str]:
+    """What a catalog allows but a reader would miss: a report with no place in its header."""
+    out = []
+    for key in ("area_vi", "province_vi"):
+        if not str(catalog.meta.get(key) or "").strip():
+            out.append(f"{catalog.path.name}: catalog.{key} is not set; report headers will "
+                       f"not name the place -> add '{key}: ...' under 'catalog:'")
+    if not catalog.settings.get("report"):
+        out.append(f"{catalog.path.name}: settings.report is not set; the Word report's title "
+                   "block is built from catalog.area_vi/province_vi -> see docs/catalog.md")
+    return out
+
+
+def _line_index(node: Any, here: tuple = ()) -> dict[tuple, int]:
+    """(key, index, …) path -> 1-based line, from the YAML node tree (pyyaml keeps marks)."""
+    out: dict[tuple, int] = {}
+    if node is None:
+        return out
+    out[here] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            out[(*here, key.value)] = key.start_mark.line + 1
+            out.update({k: v for k, v in _line_index(value, (*here, key.value)).items()
+                        if k != (*here, key.value)})
+    elif isinstance(node, yaml.SequenceNode):
+        for n, value in enumerate(node.value):
+            out.update(_line_index(value, (*here, n)))
+    return out
+
+
+def _locate(path: Path, lines: dict[tuple, int], loc: tuple) -> str:
+    """'file:line' of the deepest part of `loc` present in the file."""
+    loc = tuple(str(p) if not isinstance(p, int) else p for p in loc)
+    for cut in range(len(loc), -1, -1):
+        if loc[:cut] in lines:
+            return f"{path}:{lines[loc[:cut]]}"
+    return str(path)
+
+
+def _field_name(doc: dict, loc: tuple) -> str:
+    """indicators[3] (T05).target: a field as a reader finds it in the file."""
+    out, node = "", doc
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part + 1}]"
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            if isinstance(node, dict) and node.get("id"):
+                out += f" ({node['id']})"
+        else:
+            out += ("." if out else "") + str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return out
+
+
+def _schema_problems(doc: dict, path: Path, lines: dict[tuple, int]) -> list[Problem]:
+    from pydantic import ValidationError
+
+    from .catalog_schema import CatalogFile
+
+    try:
+        CatalogFile.model_validate(doc)
+    except ValidationError as exc:
+        seen, out = set(), []
+        for err in exc.errors():
+            loc = _clean_loc(err["loc"])
+            if loc not in seen:  # a value failing every branch of a union: say it once
+                seen.add(loc)
+                out.append(_schema_problem(err, doc, path, lines))
+        return out
+    return []
+
+
+def _clean_loc(loc: tuple) -> tuple:
+    """Drop pydantic's union-branch labels ('Rollup', "literal['sum',…]") from an error path."""
+    from . import catalog_schema
+
+    models = {n for n, v in vars(catalog_schema).items() if isinstance(v, type)}
+    return tuple(p for p in loc if isinstance(p, int) or (p not in models and "[" not in p))
+
+
+def _schema_problem(err: dict, doc: dict, path: Path, lines: dict[tuple, int]) -> Problem:
+    # Drop pydantic's union branch names (e.g. 'function-after[...]', 'Rollup') from the path.
+    loc = _clean_loc(err["loc"])
+    name = _field_name(doc, loc)
+    key = str(loc[-1]) if loc else ""
+    kind, ctx = err["type"], err.get("ctx") or {}
+    parent = _field_name(doc, loc[:-1]) or "top level"
+    if kind == "missing":
+        message, fix = f"{parent}: missing '{key}'", f"add '{key}:' (see docs/catalog.md)"
+    elif kind == "extra_forbidden":
+        message, fix = (f"{parent}: unknown key '{key}'",
+                        "check the spelling; the keys are listed in docs/catalog.md")
+    elif kind in ("literal_error", "enum"):
+        message, fix = f"{name}: unknown {key} {err.get('input')!r}", f"use {ctx.get('expected')}"
+    else:
+        message, fix = f"{name}: {err['msg'][:1].lower() + err['msg'][1:]}", \
+            "see docs/catalog.md for what this key takes"
+    value = None if kind in ("missing", "extra_forbidden") else err.get("input")
+    if isinstance(value, (dict, list)):
+        value = None
+    return Problem(message, fix=fix, file=_locate(path, lines, loc), value=value)
+
+
+def _check_entries(doc: dict, path: Path, lines: dict[tuple, int]) -> Catalog:
+    """What the schema cannot say: references between entries, settings a target needs."""
     problems: list[Problem] = []
     meta = doc.get("catalog") or {}
     if not isinstance(meta.get("year"), int):
@@ -431,11 +559,18 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     groups = doc.get("groups") or []
     group_ids = {g.get("id") for g in groups if isinstance(g, dict)}
     indicators, components = [], []
+    pos: dict[str, tuple] = {}  # id -> its place in the file, to give each problem a line
     for section, out, comp in (("indicators", indicators, False), ("components", components, True)):
         for n, raw in enumerate(doc.get(section) or [], start=1):
-            ind = _parse_entry(raw, f"{section}[{n}]", problems, path, comp)
+            ind = _parse_entry(raw, f"{section}[{n}]", problems,
+                               _locate(path, lines, (section, n - 1)), comp)
             if ind is not None:
                 out.append(ind)
+                pos.setdefault(ind.id, (section, n - 1))
+
+    def at(ind: Indicator, key: str = "") -> str:
+        where = pos.get(ind.id, ())
+        return _locate(path, lines, (*where, key) if key else where)
     if not indicators:
         problems.append(Problem("catalog has no indicators", fix="add an 'indicators:' list",
                                 file=str(path)))
@@ -444,22 +579,23 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     for ind in indicators + components:
         if ind.id in seen:
             problems.append(Problem(f"duplicate indicator id '{ind.id}'",
-                                    fix="give every indicator its own id", file=str(path)))
+                                    fix="give every indicator its own id", file=at(ind)))
         seen.add(ind.id)
         if groups and ind.group and ind.group not in group_ids:
             problems.append(Problem(f"indicator {ind.id}: unknown group '{ind.group}'",
-                                    fix=f"use one of {sorted(group_ids)}", file=str(path)))
+                                    fix=f"use one of {sorted(group_ids)}", file=at(ind, "group")))
         for ref in ind.derive_refs:
             if ref not in known:
                 problems.append(Problem(f"indicator {ind.id} derives from unknown id '{ref}'",
-                                        fix="add it to indicators or components", file=str(path)))
+                                        fix="add it to indicators or components",
+                                        file=at(ind, "derive")))
     settings = doc.get("settings") or {}
     for ind in indicators:
         if ind.target_of_setting and ind.target_of_setting not in settings:
             problems.append(Problem(
                 f"indicator {ind.id} needs setting '{ind.target_of_setting}', which is not declared",
                 fix=f"add '{ind.target_of_setting}: null' (or its value) under settings:",
-                file=str(path)))
+                file=at(ind, "target_of_setting")))
     from .statuses import status_scale
 
     try:
@@ -484,12 +620,40 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
             ref = ind.rollup_args.get(key)
             if ref and ref not in known:
                 problems.append(Problem(f"indicator {ind.id} rolls up through unknown id '{ref}'",
-                                        fix="add it to components", file=str(path)))
+                                        fix="add it to components", file=at(ind, "rollup")))
     if problems:
         raise ValidationFailed(problems)
+    groups, indicators = _default_groups(groups, indicators, meta)
     return Catalog(path=path, meta=meta, settings=settings, groups=groups,
                    indicators=indicators, components=components, unit_targets=unit_targets,
                    items=items)
+
+
+def _default_groups(groups: list[dict], indicators: list[Indicator],
+                    meta: dict) -> tuple[list[dict], list[Indicator]]:
+    """Groups and item numbers a catalog left out, so a report never has an empty table.
+
+    No `groups:`: one group named after the plan. An indicator without `group:`: that group
+    (or "Chỉ tiêu khác" beside declared ones). Without `item:`: numbered after the others.
+    """
+    groups = [dict(g) for g in groups]
+    if any(not i.group for i in indicators):
+        if groups:
+            groups.append({"id": "other", "name_vi": "Chỉ tiêu khác", "name_en": "Other targets"})
+        else:
+            groups = [{"id": "all", "name_vi": str(meta.get("plan_vi") or "Chỉ tiêu kế hoạch"),
+                       "name_en": str(meta.get("plan_en") or "Targets")}]
+    fallback = groups[-1]["id"] if groups else "all"
+    for g in groups:
+        g.setdefault("name_en", g.get("name_vi", g["id"]))
+    next_item = max([i.item for i in indicators if i.item is not None], default=0)
+    out = []
+    for ind in indicators:
+        if ind.item is None:
+            next_item += 1
+            ind = replace(ind, item=next_item)
+        out.append(replace(ind, group=ind.group or fallback))
+    return groups, out
 
 
 def _parse_unit_targets(raw: Any, known: set[str], path: Path,

@@ -21,7 +21,7 @@ H = "indicator_id,period,value\n"
 CSV = {  # name: (text, words)
     "unknown_indicator": (H + "T99,2025-01,5\n", ["row 2", "unknown indicator"]),
     "near_miss_id": (H + "T1O,2025-01,5\n", ["did you mean T10"]),
-    "period_other_year": (H + "T10,2031-01,5\n", ["outside the years"]),
+    "period_other_year": (H + "T10,2031-01,5\n", ["after this catalog's year"]),
     "month_13": (H + "T10,2025-13,5\n", ["not a period"]),
     "month_written_in_words": (H + "T10,tháng 1/2025,5\n", ["not a period"]),
     "text_in_number": (H + "T10,2025-01,mười\n", ["not a number"]),

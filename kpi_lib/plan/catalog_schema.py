@@ -1,0 +1,274 @@
+"""The catalog file's schema, written once as pydantic models.
+
+These models are the one machine-readable description of a catalog: `load_catalog`
+validates every file against them (errors name the file, the line and the field), and
+the reference page `docs/catalog.md` is generated from them (`python -m
+kpi_lib.plan.catalog_schema > docs/catalog.md`; a test keeps the committed page current).
+Checks that span several entries (ids referred to, settings a target needs) stay in
+`catalog.py`.
+
+Adding a key: add a field here with a `description`, regenerate docs/catalog.md. Unknown
+keys are refused (a misspelt key would otherwise be silently ignored), so a new key is
+documented the moment it exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Kind = Literal["flow", "level", "annual", "derived", "milestone"]
+Rule = Literal["about", "ge", "le", "gt", "reduce", "yes"]
+Direction = Literal["higher", "lower", "band"]
+RollupMethod = Literal["sum", "count", "ratio", "weighted", "none"]
+Id = Field(pattern=r"^[A-Za-z0-9_-]+$", description="Letters, digits, '_' or '-' (e.g. T01).")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PlanMeta(_Strict):
+    """`catalog:` — which plan, which year, which place."""
+
+    id: str = Field(description="Short name of the catalog; printed in every Excel form, "
+                    "so a form filled for another catalog is refused.")
+    year: int = Field(description="The plan year. Figures of earlier years are history "
+                      "(any number of years); figures after it are refused.")
+    area_vi: str = Field("", description="The place, in Vietnamese (e.g. 'Huyện Bình Sơn'): "
+                         "report titles and the Word header. Missing: a warning.")
+    area_en: str = Field("", description="The place in English reports.")
+    province_vi: str = Field("", description="The level above (e.g. 'Tỉnh Quảng Ngãi'), "
+                             "first line of the Word header.")
+    plan_vi: str = Field("", description="The plan's title in Vietnamese (e.g. 'Kế hoạch "
+                         "21/KH-UBND …'), shown in reports and forms.")
+    plan_en: str = Field("", description="The plan's title in English.")
+    default_unit: str = Field("ALL", pattern=r"^[A-Za-z0-9_-]+$",
+                              description="The code of the plan's area: figures without a "
+                              "unit code count for it, and reports are about it. Without a "
+                              "unit registry, together with `units` it lists the unit codes "
+                              "files may use.")
+    units: list[str] = Field(default_factory=list, description="Without a registry: further "
+                             "unit codes (e.g. communes) files may use besides default_unit.")
+    units_file: str | None = Field(None, description="Unit registry CSV (relative to the "
+                                   "catalog): units with validity dates and the area each "
+                                   "counts toward. Then reports roll units up to the area.")
+    crosswalk_file: str | None = Field(None, description="Crosswalk CSV of a reorganisation "
+                                       "(old unit -> new unit, from a date, with a share).")
+    narrative_file: str | None = Field(None, description="The narrative's sentence templates "
+                                       "(relative to the catalog); default: the shipped ones.")
+    campaign_file: str | None = Field(None, description="Optional path (relative to the "
+                                      "catalog) to a separate YAML of departments, clusters "
+                                      "and scoring for an emulation campaign.")
+
+
+class StatusLabel(_Strict):
+    vi: str = Field("", description="Label in Vietnamese reports.")
+    en: str = Field("", description="Label in English reports.")
+    color: str = Field("", description="Colour, e.g. '#4caf50'.")
+    phrase_vi: str | None = Field(None, description="What the narrative says (default "
+                                  "from the label).")
+    phrase_en: str | None = Field(None, description="The same in English.")
+
+
+class Thresholds(_Strict):
+    on_track_p: float = Field(0.75, ge=0, le=1, description="P(meet) at or above which a "
+                              "target is 'on track'.")
+    off_track_p: float = Field(0.25, ge=0, le=1, description="P(meet) below which it is "
+                               "'off track'.")
+    off_track_gap: float = Field(0.95, ge=0, description="Share of the gap closed above "
+                                 "which an unlikely target is only 'at risk'.")
+
+
+class ReportHeader(_Strict):
+    """The Word report's title block (Nghị định 30/2020/NĐ-CP layout)."""
+
+    issuer_parent: str = Field("", description="First line, e.g. 'UBND TỈNH QUẢNG NGÃI' "
+                               "(default: catalog.province_vi).")
+    issuer: str = Field("", description="Issuing office, e.g. 'UBND HUYỆN BÌNH SƠN' "
+                        "(default: 'UBND ' + catalog.area_vi).")
+    number: str = Field("", description="Document number line, e.g. 'Số: …/BC-UBND'.")
+    place: str = Field("", description="Place in the date line (default: catalog.area_vi).")
+    recipients: str = Field("", description="'Nơi nhận' block.")
+
+
+class Settings(BaseModel):
+    """`settings:` — choices the plan leaves open, and named values targets refer to.
+
+    Besides the keys below, any name may hold a number or null (not set yet), for an
+    indicator's `target_of_setting` (e.g. `province_assigned_budget_revenue: null`).
+    """
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, float | None] = Field(init=False)
+
+    thresholds: Thresholds | None = Field(None, description="Status thresholds.")
+    status_labels: dict[Literal["achieved", "on_track", "at_risk", "off_track", "no_data"],
+                        StatusLabel] | None = Field(
+        None, description="Wording, colour and phrase of each status.")
+    unit_names_en: dict[str, str] | None = Field(None, description="Units of measure as "
+                                                 "English reports name them.")
+    report: ReportHeader | None = Field(None, description="The Word report's title block.")
+
+
+class Group(_Strict):
+    id: str = Id
+    name_vi: str = Field(description="Group name in Vietnamese (a paragraph of the narrative).")
+    name_en: str = Field("", description="Group name in English.")
+
+
+class Derive(_Strict):
+    type: Literal["growth", "share"] = Field(description="growth: year-end `of` over last "
+                                             "year's, minus 1; share: `part` over the sum of "
+                                             "`whole`, in %.")
+    of: str | None = Field(None, description="growth: the indicator it is the growth of.")
+    part: str | None = Field(None, description="share: the part.")
+    whole: list[str] | None = Field(None, description="share: the parts that make the whole.")
+
+
+class Rollup(_Strict):
+    method: RollupMethod = Field(description="How unit figures make the area's.")
+    numerator: str | None = Field(None, description="ratio: id of the numerator series.")
+    denominator: str | None = Field(None, description="ratio: id of the denominator series.")
+    scale: float | None = Field(None, description="ratio: multiplier (100 for a percentage).")
+    weight: str | None = Field(None, description="weighted: id of the weight series.")
+
+
+class Revision(_Strict):
+    effective: dt.date = Field(description="From when the new target applies (YYYY-MM-DD).")
+    target: float = Field(description="The new target.")
+    decision: str = Field(min_length=1, description="The decision that changed it.")
+    recorded: dt.date | None = Field(None, description="When the office entered it; a report "
+                                     "for an earlier vintage ignores the revision.")
+
+
+class Series(_Strict):
+    """What targets and components share: a series figures are entered (or derived) for."""
+
+    id: str = Id
+    name_vi: str = Field(min_length=1, description="Name in Vietnamese, as the plan words it.")
+    name_en: str = Field("", description="Name in English (default: the id).")
+    unit: str = Field(min_length=1, description="Unit of measure as reviewers read it "
+                      "('tỷ đồng', '%', 'người'); a unit starting with '%' is a percentage.")
+    kind: Kind = Field(description="flow: amounts that add up over the year; level: a rate "
+                       "read at a time; annual: one figure a year; derived: computed from "
+                       "other series (see derive); milestone: recognitions counted.")
+    group: str = Field("", description="Id of its group (see groups); the narrative and "
+                       "tables are grouped by it. Default: one group for all.")
+    frequency: str = Field("monthly", description="How often figures usually arrive "
+                           "(monthly, quarterly, annual, event); informative.")
+    notes: str | None = Field("", description="Free text shown with the indicator.")
+    data_unit: str | None = Field(None, description="Unit figures are entered in when it "
+                                  "differs from `unit` (with target_of_setting).")
+    rollup: RollupMethod | Rollup | None = Field(None, description="How unit figures add up "
+                                                 "to the area: sum, count, none, or {method: "
+                                                 "ratio|weighted, …}. Default: sum for flows, "
+                                                 "count for milestones, none otherwise.")
+    scope: Literal["area", "any"] | None = Field(None, description="area: judged for the "
+                                                 "plan's area only; any: also for each unit "
+                                                 "(rates). Default: any for percentages and "
+                                                 "'reduce', else area.")
+
+
+class Target(Series):
+    """`indicators:` — one target of the plan."""
+
+    item: int | None = Field(None, description="The plan's numbered item (several indicators "
+                             "may share one; it takes the worst status of them).")
+    rule: Rule = Field(description="about (≈, with tolerance), ge (≥), le (≤), gt (>), "
+                       "reduce (< last year's total, from the data), yes (done/not done).")
+    direction: Direction = Field("higher", description="higher or lower is better, or band "
+                                 "(about: either side).")
+    target: float | None = Field(None, description="The target in `unit` (none for reduce). "
+                                 "With target_of_setting: a percentage of that setting.")
+    tolerance: float | None = Field(None, description="The band an 'about' target allows.")
+    tolerance_type: Literal["absolute", "relative"] = Field("absolute", description="Whether "
+                                                            "tolerance is in units or a share.")
+    target_of_setting: str | None = Field(None, description="Name of a setting the target is "
+                                          "a percentage of (e.g. a budget the province assigns).")
+    derive: Derive | None = Field(None, description="For kind: derived.")
+    revisions: list[Revision] | None = Field(None, description="Target changes during the year.")
+
+
+class Component(Series):
+    """`components:` — a series entered to compute targets (shares, ratios), not judged."""
+
+
+class CatalogFile(_Strict):
+    """A catalog file: the plan's targets as data (YAML)."""
+
+    catalog: PlanMeta = Field(description="Which plan, year and place.")
+    settings: Settings = Field(default_factory=Settings, description="Open choices and named "
+                               "values.")
+    groups: list[Group] = Field(default_factory=list, description="Groups of the plan (Kinh "
+                                "tế, Xã hội, …). Left out: one group named after the plan.")
+    indicators: list[Target] = Field(min_length=1, description="The targets.")
+    components: list[Component] = Field(default_factory=list, description="Series entered "
+                                        "only to compute targets.")
+    unit_targets: dict[str, dict[str, float]] = Field(default_factory=dict, description=
+                                                      "{UNIT: {ID: target}}: targets assigned "
+                                                      "to units below the area.")
+
+
+# ---------------------------------------------------------------- reference page
+SECTIONS = [("catalog", PlanMeta), ("settings", Settings), ("settings.thresholds", Thresholds),
+            ("settings.report", ReportHeader), ("settings.status_labels.STATUS", StatusLabel),
+            ("groups[]", Group), ("indicators[]", Target), ("indicators[].derive", Derive),
+            ("indicators[].revisions[]", Revision), ("rollup (as a mapping)", Rollup),
+            ("components[]", Component), ("top level", CatalogFile)]
+
+
+def _type_text(schema: dict[str, Any]) -> str:
+    if "enum" in schema:
+        return " \\| ".join(f"`{v}`" for v in schema["enum"])
+    if "const" in schema:
+        return f"`{schema['const']}`"
+    if "anyOf" in schema:
+        return " or ".join(_type_text(s) for s in schema["anyOf"] if s.get("type") != "null")
+    if "$ref" in schema:
+        return "mapping (" + schema["$ref"].rsplit("/", 1)[-1] + ")"
+    kind = schema.get("type", "any")
+    if kind == "array":
+        return f"list of {_type_text(schema.get('items', {}))}"
+    if kind == "object":
+        return "mapping"
+    return {"string": "text", "integer": "whole number", "number": "number",
+            "boolean": "true/false"}.get(kind, kind) + (
+        " (YYYY-MM-DD)" if schema.get("format") == "date" else "")
+
+
+def reference_markdown() -> str:
+    """The reference page, generated from the models (docs/catalog.md)."""
+    lines = ["# Catalog schema", "",
+             ("<!-- generated by `python -m kpi_lib.plan.catalog_schema > docs/catalog.md`; "
+             "do not edit by hand -->"), "",
+             ("A catalog is a YAML file: the plan's targets as data. `kpi check-catalog FILE` "
+             "checks one against this schema and prints each problem with its file, line and "
+             "field. `kpi new-plan` writes a commented starting point. Examples: "
+             "`data/catalog/binh_son_2025.yaml` (a district, with a unit registry) and "
+             "`data/examples/gso_2024/catalog.yaml` (three national series, no registry)."), ""]
+    for name, model in SECTIONS:
+        schema = model.model_json_schema()
+        doc = (model.__doc__ or "").strip()
+        lines += [f"## `{name}`", ""]
+        if doc:
+            lines += [" ".join(doc.split()), ""]
+        lines += ["| key | type | required | default | meaning |", "|---|---|---|---|---|"]
+        required = set(schema.get("required", []))
+        for key, prop in schema.get("properties", {}).items():
+            default = prop.get("default", "")
+            default = "" if key in required or default in (None, "", [], {}) else \
+                f"`{json.dumps(default, ensure_ascii=False)}`"
+            desc = " ".join(str(prop.get("description", "")).split()).replace("|", "\\|")
+            lines.append(f"| `{key}` | {_type_text(prop)} | {'yes' if key in required else ''}"
+                         f" | {default} | {desc} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(reference_markdown())

@@ -1,0 +1,58 @@
+"""The real example (`make example`): GSO's 2024 figures, three monthly reports, and a page
+comparing what they said with December. Runs in `make test`, so the example cannot rot."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from kpi_lib.common.paths import PROJECT_ROOT
+
+EXAMPLE = PROJECT_ROOT / "data" / "examples" / "gso_2024"
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory):
+    from kpi_lib.runner.example import run_example
+
+    # The data-quality notebook is left out here to keep the suite quick; `make example`
+    # runs both.
+    return run_example(tmp_path_factory.mktemp("example"), notebooks=("monthly_report",))
+
+
+def test_example_data_is_real_and_names_its_source():
+    with open(EXAMPLE / "observations_gso.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["indicator_id"] for r in rows} == {"VDT", "BANLE", "XUATKHAU"}
+    assert all("GSO" in r["source"] and r["reported_at"] for r in rows)
+    readme = (EXAMPLE / "README.md").read_text(encoding="utf-8")
+    assert "Tổng cục Thống kê" in readme and "vn-macroeconomics" in readme
+    # December 2024 as GSO published it: 661.294 tỷ đồng realised, 84,6% of the year's plan.
+    dec = next(r for r in rows if r["indicator_id"] == "VDT" and r["period"] == "2024-12")
+    assert float(dec["value"]) == pytest.approx(661294.16)
+
+
+@pytest.mark.notebook
+def test_example_publishes_three_months_and_a_comparison(example):
+    assert [p.name for p in example.reports] == ["2024-03", "2024-06", "2024-09"]
+    for folder in example.reports:
+        page = (folder / "monthly_report.html").read_text(encoding="utf-8")
+        assert "Vốn đầu tư thực hiện" in page and "Bình Sơn" not in page
+        assert not (folder / "SYNTHETIC").exists()  # real figures: no synthetic banner
+    page = example.comparison.read_text(encoding="utf-8")
+    assert "Thực tế tháng 12" in page and "661.294,2" in page
+
+
+@pytest.mark.notebook
+def test_public_investment_status_is_checked_against_what_happened(example):
+    """The 2024 plan was not met (84,6%); from June on the reports must say so."""
+    t = example.table.set_index(["month", "id"])
+    assert not t.loc[("2024-09", "VDT"), "met"]
+    assert t.loc[("2024-09", "VDT"), "actual"] / t.loc[("2024-09", "VDT"), "target"] \
+        == pytest.approx(0.846, abs=0.001)
+    for month in ("2024-06", "2024-09"):
+        assert t.loc[(month, "VDT"), "status"] in ("off_track", "at_risk")
+        assert t.loc[(month, "VDT"), "status_right"]
+    # September's estimate is within 5% of December's real figure for every series.
+    assert (t.xs("2024-09", level="month")["error_pct"].abs() < 5).all()
