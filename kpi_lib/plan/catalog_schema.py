@@ -107,7 +107,8 @@ class Settings(BaseModel):
     __pydantic_extra__: dict[str, float | None] = Field(init=False)
 
     thresholds: Thresholds | None = Field(None, description="Status thresholds.")
-    status_labels: dict[Literal["achieved", "on_track", "at_risk", "off_track", "no_data"],
+    status_labels: dict[Literal["achieved", "on_track", "at_risk", "off_track", "missed",
+                                "no_data"],
                         StatusLabel] | None = Field(
         None, description="Wording, colour and phrase of each status.")
     unit_names_en: dict[str, str] | None = Field(None, description="Units of measure as "
@@ -192,6 +193,32 @@ class Target(Series):
                                           "a percentage of (e.g. a budget the province assigns).")
     derive: Derive | None = Field(None, description="For kind: derived.")
     revisions: list[Revision] | None = Field(None, description="Target changes during the year.")
+    short_name_vi: str = Field("", description="A name for sentences when `name_vi` holds the "
+                               "target itself (e.g. 'Thu ngân sách nhà nước trên địa bàn').")
+    short_name_en: str = Field("", description="The same in English.")
+    plan_text_vi: str = Field("", description="The target as the plan writes it ('01 xã', "
+                              "'60 triệu đồng/người/năm', 'khoảng 9,48%'); shown instead of a "
+                              "number built from `target`.")
+    plan_text_en: str = Field("", description="The same in English.")
+    basis_vi: str = Field("", description="The basis of the figures where it matters "
+                          "('giá so sánh 2010'); shown beside the name.")
+    basis_en: str = Field("", description="The same in English.")
+    office_reading_vi: str = Field("", description="Where the catalog reads more than the plan "
+                                   "says (a bare figure read as a ceiling): shown as the "
+                                   "office's reading, not the plan's words.")
+    office_reading_en: str = Field("", description="The same in English.")
+    holds_once_met: bool = Field(False, description="A level that cannot fall within the year "
+                                 "once reached (a recognised school keeps its standard): a "
+                                 "reading at the target is final. The office's reading.")
+
+
+class Item(_Strict):
+    """`items[]` — the plan's numbered targets, as reviewers count them ("22 chỉ tiêu")."""
+
+    number: int = Field(description="The item's number in the plan (indicators name it in "
+                        "`item`).")
+    name_vi: str = Field(min_length=1, description="The item as the plan words it.")
+    name_en: str = Field("", description="The same in English.")
 
 
 class Component(Series):
@@ -206,6 +233,8 @@ class CatalogFile(_Strict):
                                "values.")
     groups: list[Group] = Field(default_factory=list, description="Groups of the plan (Kinh "
                                 "tế, Xã hội, …). Left out: one group named after the plan.")
+    items: list[Item] = Field(default_factory=list, description="The plan's numbered targets; "
+                              "left out, each item is named by its indicators.")
     indicators: list[Target] = Field(min_length=1, description="The targets.")
     components: list[Component] = Field(default_factory=list, description="Series entered "
                                         "only to compute targets.")
@@ -217,7 +246,7 @@ class CatalogFile(_Strict):
 # ---------------------------------------------------------------- reference page
 SECTIONS = [("catalog", PlanMeta), ("settings", Settings), ("settings.thresholds", Thresholds),
             ("settings.report", ReportHeader), ("settings.status_labels.STATUS", StatusLabel),
-            ("groups[]", Group), ("indicators[]", Target), ("indicators[].derive", Derive),
+            ("groups[]", Group), ("items[]", Item), ("indicators[]", Target), ("indicators[].derive", Derive),
             ("indicators[].revisions[]", Revision), ("rollup (as a mapping)", Rollup),
             ("components[]", Component), ("top level", CatalogFile)]
 
