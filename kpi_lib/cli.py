@@ -218,6 +218,38 @@ def cmd_override(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_store(args: argparse.Namespace) -> int:
+    """`kpi store check` (read-only) and `kpi store rebuild` (from raw/ and the log)."""
+    from .common.errors import summarise
+    from .inputs.rebuild import check_store, rebuild_store
+    from .inputs.store import resolve_data_dir
+    from .plan.catalog import load_catalog
+
+    cat = load_catalog(args.catalog)
+    source = resolve_data_dir(args.data, for_writing=True)
+    if args.action == "check":
+        report = check_store(source.path, cat)
+        for note in report.notes:
+            print(f"  note: {note}")
+        if report.ok:
+            print(f"store {source.path}: OK ({report.rows} figure(s) from {report.files} "
+                  "file(s); every line read back, every raw copy matches its sha256)")
+            return 0
+        print(f"store {source.path}: DAMAGED, {len(report.problems)} problem(s)",
+              file=sys.stderr)
+        for line in summarise(report.problems, limit=50):
+            print(f"  - {line}", file=sys.stderr)
+        print(f"fix: 'kpi store rebuild --data {source.path}' rebuilds observations.csv from "
+              "raw/ and ingest_log.csv (the damaged file is kept beside it)", file=sys.stderr)
+        return 1
+    if source.origin == "sample":
+        raise KpiError("the shipped sample is read-only", fix="pass --data DIR")
+    kept, files, rows = rebuild_store(source.path, cat)
+    print(f"rebuilt {source.path / 'observations.csv'}: {rows} figure(s) from {files} raw "
+          "file(s)" + (f"; the previous file is kept as {kept.name}" if kept else ""))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kpi", description="KPI workbench for planning offices")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -283,6 +315,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unit", help="unit code (default: the plan's area)")
     p.add_argument("--list", action="store_true", help="print every override ever recorded")
     p.set_defaults(func=cmd_override)
+
+    p = sub.add_parser("store", help="check the store line by line, or rebuild it from the "
+                       "raw copies and the ingest log")
+    p.add_argument("action", choices=["check", "rebuild"])
+    _add_common(p)
+    p.set_defaults(func=cmd_store)
 
     p = sub.add_parser("backfill", help="run many months, in parallel with --jobs")
     _add_common(p)

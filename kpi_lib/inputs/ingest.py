@@ -9,8 +9,9 @@ Spreadsheets are read as stored: formulas are never evaluated, macro files are r
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +21,7 @@ from ..common.numbers import NumberError, file_convention, parse_number
 from ..plan.catalog import Catalog, Indicator
 from .readers import Cell, parse_date, read_csv_cells, read_xlsx_cells
 from .store import Store, sha256_of
+from .store_check import MAX_VALUE
 from .tidy import OBS_COLUMNS, VALUE_TYPES, at_vintage, decreasing_ytd, parse_period, ytd_table
 
 ALLOWED_TYPES = {"flow": {"month", "ytd", "annual"},
@@ -30,6 +32,7 @@ YES = {"1", "đạt", "dat", "có", "co", "yes", "x"}
 NO = {"0", "chưa đạt", "chua dat", "không", "khong", "no", "chưa"}
 COUNT_UNITS = {"người", "vụ", "giấy", "xã", "trường"}
 HISTORY_YEARS = 15
+FUTURE_TOLERANCE_DAYS = 1  # clocks and time zones: a report dated tomorrow is still accepted
 
 
 @dataclass
@@ -114,6 +117,24 @@ def _check_cell(cell: Cell, catalog: Catalog, convention: str | None,
         problems.add("reported_at is not a date", **where, column="reported_at",
                      value=cell.reported_at, fix="write it as 2025-07-05 or 05/07/2025")
         return None
+    when = date.fromisoformat(reported[:10]) if reported else None
+    if when and when.year < 1990:
+        problems.add("reported_at is not a plausible date", **where, column="reported_at",
+                     value=cell.reported_at, fix="write it as 2025-07-05 or 05/07/2025")
+        return None
+    if when and when > today + timedelta(days=FUTURE_TOLERANCE_DAYS):
+        problems.add("reported_at is in the future", **where, column="reported_at",
+                     value=cell.reported_at, fix="write the date the figure was reported "
+                     "(today or earlier); a future date would beat every later correction")
+        return None
+    first_month = {"M": month, "Q": month - 2, "Y": 1}[parse_period(str(cell.period))[2]]
+    planned = str(cell.value_type or "").strip().lower() == "planned"
+    if when and not planned and when < date(year, first_month, 1):
+        problems.add(f"reported_at is before the period {cell.period} it reports on (the "
+                     "period had not ended, nor even begun, when it was reported)", **where,
+                     column="reported_at", value=cell.reported_at,
+                     fix="check the report date and the period")
+        return None
     end_of_period = pd.Timestamp(year=year, month=month, day=1) + pd.offsets.MonthEnd(0)
     if end_of_period.date() > today + pd.Timedelta(days=31) or (
             reported and end_of_period > pd.Timestamp(reported) + pd.Timedelta(days=31)):
@@ -160,6 +181,12 @@ def _check_value(raw: object, ind: Indicator, convention: str | None, problems: 
         problems.add(exc.reason, value=raw, fix=exc.fix, **where)
         return None
     value = parsed.value
+    if not math.isfinite(value) or abs(value) > MAX_VALUE:
+        problems.add("an absurd magnitude", value=str(raw)[:40] + ("…" if len(str(raw)) > 40
+                                                                    else ""),
+                     fix="enter the figure in the indicator's unit "
+                         f"({ind.entry_unit}); check for extra digits", **where)
+        return None
     if parsed.percent_sign and not ind.is_percent:
         problems.add(f"a percentage for {ind.id}, which is measured in {ind.entry_unit}",
                      value=raw, fix=f"enter the figure in {ind.entry_unit}", **where)
@@ -188,7 +215,7 @@ def _check_value(raw: object, ind: Indicator, convention: str | None, problems: 
 
 def check_file(path: str | Path, catalog: Catalog, existing: pd.DataFrame | None = None,
                units: dict[str, tuple[int, int]] | None = None,
-               today: date | None = None) -> FileResult:
+               today: date | None = None, ingested_at: str | None = None) -> FileResult:
     """Read and check one file without writing anything. `existing` is the store's latest
     data, used to catch a year-to-date series that the new figures would make go down."""
     path = Path(path)
@@ -227,7 +254,7 @@ def check_file(path: str | Path, catalog: Catalog, existing: pd.DataFrame | None
     frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=[*OBS_COLUMNS, "_row", "_sheet"])
     frame = _check_duplicates(frame, path, problems)
     if not frame.empty:
-        frame["reported_at"] = frame["reported_at"].fillna(_now())
+        frame["reported_at"] = frame["reported_at"].fillna(ingested_at or _now())
     _check_ytd(frame, existing, path, problems)
     frame = frame.drop(columns=["_row", "_sheet"], errors="ignore")
     frame["file_sha256"] = ""
@@ -302,7 +329,8 @@ def ingest_files(paths: list[Path], catalog: Catalog, store: Store) -> list[File
         existing = store.read()
         for path in paths:
             path = Path(path)
-            result = check_file(path, catalog, existing)
+            stamp = _now()
+            result = check_file(path, catalog, existing, ingested_at=stamp)
             results.append(result)
             if not result.ok:
                 continue
@@ -310,7 +338,8 @@ def ingest_files(paths: list[Path], catalog: Catalog, store: Store) -> list[File
             if result.sha256 in store.ingested_hashes():
                 result.skipped_duplicate_file = True
                 continue
-            result.added = store.append(result.rows, path, result.sha256)
+            result.added = store.append(result.rows, path, result.sha256,
+                                        ingested_at=f"{stamp}+00:00")
             existing = store.read()
     return results
 

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pandas as pd
 
 from ..common.errors import ProblemList
+from ..common.text import clean_line, nfc
 from ..plan.catalog import Catalog
 from . import template as tpl
 
@@ -41,23 +43,37 @@ class Cell:
 
 
 
+_DAY_FIRST = re.compile(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?:[ T]|$)")
+_DAY_FIRST_FORMATS = [f"%d{sep}%m{sep}{year}{time}" for sep in "/-." for year in ("%Y", "%y")
+                      for time in ("", " %H:%M", " %H:%M:%S", "T%H:%M", "T%H:%M:%S")]
+
+
 def parse_date(value: object) -> str | None:
-    """dd/mm/yyyy, ISO dates and Excel dates -> ISO string; None if unreadable."""
+    """dd/mm/yyyy (or dd/mm/yy, with or without a time), ISO dates and Excel dates -> ISO
+    string; None if unreadable.
+
+    Vietnamese dates are day-first in every form: a text that starts like a day-first date
+    is read only day-first, never handed to a parser that would guess month-first
+    ("01/11/25" is 1 November 2025, not 11 January).
+    """
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
         return value.replace(microsecond=0).isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    text = str(value).strip()
-    for fmt in ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
-        try:
-            return datetime.strptime(text, fmt).date().isoformat()
-        except ValueError:
-            pass
+    text = " ".join(str(value).split())
+    if _DAY_FIRST.match(text):
+        for fmt in _DAY_FIRST_FORMATS:
+            try:
+                parsed = datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+            return parsed.date().isoformat() if parsed.time() == time() else parsed.isoformat()
+        return None
     try:
         stamp = pd.Timestamp(text)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         return None
     if stamp is pd.NaT:
         return None
@@ -91,6 +107,10 @@ def read_csv_cells(path: Path, problems: ProblemList) -> list[Cell]:
     return _tidy_cells(table, path, None, problems, data_start_row=1)
 
 
+def delimiter_join(row: list[object]) -> str:
+    return ",".join("" if c is None else str(c) for c in row)[:120]
+
+
 def _tidy_cells(table: list[list[object]], path: Path, sheet: str | None,
                 problems: ProblemList, data_start_row: int) -> list[Cell]:
     """Cells from a tidy table whose first row is the header."""
@@ -98,6 +118,7 @@ def _tidy_cells(table: list[list[object]], path: Path, sheet: str | None,
         problems.add("the file has no header row", file=path.name, sheet=sheet,
                      fix=f"the first row must name the columns {', '.join(TIDY_REQUIRED)}")
         return []
+    table = [[nfc(c) for c in row] for row in table]
     header = [str(c or "").strip().lower().lstrip("\ufeff") for c in table[0]]
     dupes = {h for h in header if h and header.count(h) > 1}
     for h in sorted(dupes):
@@ -120,9 +141,17 @@ def _tidy_cells(table: list[list[object]], path: Path, sheet: str | None,
     for n, row in enumerate(table[1:], start=data_start_row + 1):
         if not any(str(c).strip() for c in row if c is not None):
             continue
+        if len(row) != len(header) and sheet is None:
+            problems.add(f"{len(row)} fields where the header has {len(header)}", row=n,
+                         file=path.name, value=delimiter_join(row),
+                         fix="every row needs one field per column; quote a text holding "
+                             "a comma (\"…\")")
+            continue
         cells.append(Cell(get(row, "indicator_id"), get(row, "period"), get(row, "value"),
                           get(row, "value_type"), get(row, "unit_code"), get(row, "reported_at"),
-                          str(get(row, "source") or path.name), sheet, n, "value"))
+                          clean_line(str(get(row, "source") or path.name)), sheet, n, "value"))
+        if problems.full:
+            break
     if not cells:
         problems.add("the file has a header but no figures", file=path.name, sheet=sheet,
                      fix="fill in at least one row")
@@ -167,7 +196,7 @@ def read_xlsx_cells(path: Path, catalog: Catalog, problems: ProblemList) -> list
                          fix=f"move them into sheet '{tpl.SHEET}' (one row per indicator) or "
                              "delete that sheet")
     ws = wb[tpl.SHEET]
-    head = {k: ws[cell].value for k, (_, cell) in tpl.HEADER_CELLS.items()}
+    head = {k: nfc(ws[cell].value) for k, (_, cell) in tpl.HEADER_CELLS.items()}
     where = {"file": path.name, "sheet": ws.title}
     try:
         year = int(str(head["year"]).strip())
@@ -205,12 +234,12 @@ def read_xlsx_cells(path: Path, catalog: Catalog, problems: ProblemList) -> list
         if merged.max_row >= tpl.HEADER_ROW:
             problems.add(f"merged cells {merged.coord} in the table", **where,
                          row=merged.min_row, fix="unmerge the cells and put each figure in its own")
-    department = str(head["department"] or "").strip()
+    department = clean_line(str(head["department"] or ""))
     source = f"{path.name}" + (f" ({department})" if department else "")
     unit = head["unit"]
     cells = []
     for r in range(tpl.FIRST_ROW, ws.max_row + 1):
-        iid = ws.cell(row=r, column=1).value
+        iid = nfc(ws.cell(row=r, column=1).value)
         values = [ws.cell(row=r, column=c) for c in range(tpl.MONTH_COL, tpl.YEAR_COL + 1)]
         if iid in (None, "") and all(c.value in (None, "") for c in values):
             continue
@@ -235,7 +264,7 @@ def read_xlsx_cells(path: Path, catalog: Catalog, problems: ProblemList) -> list
             period = f"{year}" if month == 13 else f"{year}-{month:02d}"
             vtype = "annual" if month == 13 else None
             flow_type = "ytd" if mode == tpl.MODE_YTD else "month"
-            cells.append(Cell(iid, period, c.value, vtype, unit, reported, source, ws.title,
+            cells.append(Cell(iid, period, nfc(c.value), vtype, unit, reported, source, ws.title,
                               r, letter, flow_type))
     if not cells and not problems.errors:
         problems.add("the form has no figures", fix="fill in at least one month", **where)
