@@ -326,6 +326,8 @@ def ingest_files(paths: list[Path], catalog: Catalog, store: Store) -> list[File
     """
     results = []
     with store.lock:
+        if store.observations_path.is_file():
+            store.recover()  # what a killed ingest left: finish its log or remove its temps
         existing = store.read()
         for path in paths:
             path = Path(path)

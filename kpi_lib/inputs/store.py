@@ -64,8 +64,12 @@ class DataSource:
         return bool(self.meta.get("synthetic"))
 
     def describe(self) -> str:
+        meta = self.meta
+        origin, path = meta.get("snapshot_origin", self.origin), meta.get("snapshot_of")
         label = {"given": "data directory", "store": "working store",
-                 "sample": "shipped sample (synthetic)"}[self.origin]
+                 "sample": "shipped sample (synthetic)"}[origin]
+        if path:  # a run's frozen copy (snapshot.py): name what it is a copy of
+            return f"{label}: {path} (snapshot {meta.get('snapshot_at', '')})"
         return f"{label}: {self.path}"
 
 
@@ -130,37 +134,44 @@ class Store:
         """Copy the raw file, then atomically publish the old rows plus the new ones, then log.
 
         Returns the number of rows added (0 when this file was ingested before).
-        Callers hold `self.lock`. Order matters for a kill at any point: the raw copy is in
-        place (under its final name) before the commit, so a committed file always has its
-        raw copy; a log line missing after the commit is restored by the next writer
-        (`repair_log`). A write that fails (disk full, read-only folder) removes its
-        temporary files and raises KpiError; the store is unchanged.
+        Callers hold `self.lock`. A kill at any point leaves a state `recover` completes:
+        before the commit, the store is as it was (a stray `.tmp` is removed); after it, the
+        raw copy is still `.tmp` and the log line missing, and the next writer renames the
+        one and writes the other. A write that fails (disk full, read-only folder) removes
+        its temporary files and raises KpiError; the store is unchanged.
         """
         try:
             self.root.mkdir(parents=True, exist_ok=True)
+            self.recover()
             if sha256 in self.ingested_hashes():
                 return 0
             raw_dir = self.root / "raw"
             raw_dir.mkdir(exist_ok=True)
-            for stale in [*self.root.glob("*.tmp"), *raw_dir.glob("*.tmp")]:
-                stale.unlink(missing_ok=True)  # left by an ingest that was interrupted
-            self.repair_log()
             raw_copy = raw_dir / f"{sha256[:16]}_{_safe_name(source_file.name)}"
-            _write_atomically(raw_copy, lambda fh: _copy_file(source_file, fh), binary=True)
-            rows = rows.assign(file_sha256=sha256)[OBS_COLUMNS]
-            old = self.observations_path
+            raw_tmp = raw_copy.with_name(raw_copy.name + ".tmp")
+            try:
+                with open(raw_tmp, "wb") as fh:
+                    _copy_file(source_file, fh)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                rows = rows.assign(file_sha256=sha256)[OBS_COLUMNS]
+                old = self.observations_path
 
-            def write(fh) -> None:
-                if old.is_file():
-                    with open(old, encoding="utf-8", newline="") as src:
-                        shutil.copyfileobj(src, fh)
-                    if not ends_cleanly(old):
-                        fh.write("\n")  # a hand-edited file without a final line end
-                else:
-                    fh.write(",".join(OBS_COLUMNS) + "\n")
-                rows.to_csv(fh, header=False, index=False, lineterminator="\n")
+                def write(fh) -> None:
+                    if old.is_file():
+                        with open(old, encoding="utf-8", newline="") as src:
+                            shutil.copyfileobj(src, fh)
+                        if not ends_cleanly(old):
+                            fh.write("\n")  # a hand-edited file without a final line end
+                    else:
+                        fh.write(",".join(OBS_COLUMNS) + "\n")
+                    rows.to_csv(fh, header=False, index=False, lineterminator="\n")
 
-            _write_atomically(old, write)  # the commit point: before it, nothing has changed
+                _write_atomically(old, write)  # the commit point: before it, nothing changed
+            except BaseException:
+                raw_tmp.unlink(missing_ok=True)
+                raise
+            os.replace(raw_tmp, raw_copy)
             self._log(sha256, source_file.name, len(rows), raw_copy.name,
                       datetime.fromisoformat(ingested_at) if ingested_at else None)
         except OSError as exc:
@@ -168,6 +179,23 @@ class Store:
                            fix="free disk space or make the folder writable, then ingest "
                                "again; the store is unchanged") from None
         return len(rows)
+
+    def recover(self) -> list[str]:
+        """Finish or undo what a killed writer left (callers hold the lock): temporary files
+        of an uncommitted ingest are removed; a committed file's raw copy is renamed into
+        place and its log line written. Returns the hashes whose ingest was completed."""
+        raw_dir = self.root / "raw"
+        for stale in self.root.glob("*.tmp"):
+            stale.unlink(missing_ok=True)
+        committed = self.ingested_hashes()
+        prefixes = {sha[:16] for sha in committed}
+        for tmp in raw_dir.glob("*.tmp") if raw_dir.is_dir() else []:
+            final = tmp.with_name(tmp.name.removesuffix(".tmp"))
+            if tmp.name[:16] in prefixes and not final.exists():
+                os.replace(tmp, final)
+            else:
+                tmp.unlink(missing_ok=True)
+        return self.repair_log()
 
     def repair_log(self) -> list[str]:
         """Add the log line of any committed file that lacks one (a kill between the commit

@@ -82,7 +82,8 @@ def read_checked(path: Path, known_ids: set[str] | None = None,
     bad(ok & ~frame["value_type"].isin(VALUE_TYPES), "not a value type", "value_type")
     reported = pd.to_datetime(frame["reported_at"], errors="coerce", format="ISO8601")
     bad(ok & reported.isna().to_numpy(), "reported_at is not a date", "reported_at")
-    bad(ok & ~frame["file_sha256"].str.fullmatch(r"(?:[0-9a-f]{64})?"),
+    # a sha256, empty, or a label such as the sample's "sample" (never a cut-off hash)
+    bad(ok & ~frame["file_sha256"].str.fullmatch(r"(?:[0-9a-f]{64}|(?![0-9a-f]+$)[A-Za-z_][\w.-]*)?"),
         "not a file checksum (the line may have been cut short)", "file_sha256")
     if known_ids is not None:
         unknown = ok & ~frame["indicator_id"].isin(known_ids) & (frame["indicator_id"] != "")
