@@ -5,6 +5,12 @@ Each test reproduces one reported failure; the numbers in the names follow the i
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +22,8 @@ from kpi_lib.inputs.ingest import check_file, ingest_files
 from kpi_lib.inputs.readers import parse_date
 from kpi_lib.inputs.rebuild import check_store, rebuild_store
 from kpi_lib.inputs.store import Store, StoreDamaged
+from kpi_lib.runner import publish
+from kpi_lib.runner.publish import sweep_stale
 
 from .conftest import run_kpi
 
@@ -170,3 +178,157 @@ def test_repeated_problems_collapse_and_the_list_stops_with_a_count():
     text = summarise(many, limit=20)
     assert len(text) == 21 and text[-1].startswith("… và 10 lỗi khác")
     assert str(ValidationFailed(many)).count("\n") == 21
+
+
+# ---------------------------------------------------------------- 5. kills while publishing
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def _report(folder: Path, text: str, owner_host: str | None = None, pid: int | None = None,
+            complete: bool = False) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "summary.csv").write_text(text, encoding="utf-8")
+    if owner_host:
+        (folder / publish.OWNER).write_text(json.dumps({"host": owner_host, "pid": pid}))
+    if complete:
+        (folder / publish.COMPLETE).write_text("")
+    return folder
+
+
+@pytest.mark.parametrize("complete, expected", [(True, "new"), (False, "old")])
+def test_5_a_kill_between_the_two_renames_loses_no_month(tmp_path, complete, expected):
+    pid = _dead_pid()
+    _report(tmp_path / f".old-2025-09-{pid}-1", "old")  # the first rename happened
+    _report(tmp_path / f".tmp-2025-09-{pid}-1", "new", publish.host(), pid, complete)
+    sweep_stale(tmp_path)
+    assert (tmp_path / "2025-09" / "summary.csv").read_text() == expected
+    assert not list(tmp_path.glob(".old-*")) and not list(tmp_path.glob(".tmp-*"))
+    assert not (tmp_path / "2025-09" / publish.COMPLETE).exists()
+
+
+def test_5_sigint_or_sigterm_cannot_fall_between_the_renames(tmp_path, monkeypatch):
+    _report(tmp_path / "2025-09", "old")
+    new = _report(tmp_path / ".tmp-2025-09-1-1", "new")
+    real = os.replace
+
+    def signalled(src, dst):
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C (the CLI maps SIGTERM to the same)
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", signalled)
+    with pytest.raises(KeyboardInterrupt):
+        publish.swap_into_place(new, tmp_path / "2025-09")
+    monkeypatch.undo()
+    assert (tmp_path / "2025-09" / "summary.csv").read_text() == "new"
+
+
+def test_5_a_kill_after_ingest_commit_keeps_the_raw_copy_and_the_log(tmp_path, store, catalog,
+                                                                      monkeypatch):
+    second = _csv(tmp_path / "second.csv", "T10,2025-02,120,month,2025-03-05\n")
+    real = os.replace
+
+    def killed(src, dst):
+        if str(dst).endswith("second.csv"):  # the raw copy, renamed after the commit
+            raise KeyboardInterrupt
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_files([second], catalog, store)
+    monkeypatch.undo()
+    assert len(store.read(latest=False)) == 3  # committed
+    again = ingest_files([second], catalog, store)
+    assert again[0].skipped_duplicate_file
+    raw = list((store.root / "raw").glob("*second.csv"))
+    assert len(raw) == 1 and raw[0].read_bytes() == second.read_bytes()
+    assert not list((store.root / "raw").glob("*.tmp"))
+    assert len(pd.read_csv(store.root / "ingest_log.csv")) == 2
+    assert check_store(store.root, catalog).ok
+
+
+# ---------------------------------------------------------------- 6. one run, one snapshot
+def test_6_a_run_reads_one_snapshot_even_when_an_ingest_lands_mid_run(tmp_path, catalog,
+                                                                        monkeypatch):
+    import shutil
+
+    from kpi_lib.common.paths import SAMPLE_DIR
+    from kpi_lib.runner import monthly
+
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE_DIR, data)
+    seen = {}
+
+    def execute(name, folder, parameters, kernel="python3"):  # an ingest lands mid-run
+        late = _csv(tmp_path / "late.csv", "T10,2025-09,1,month,2025-10-20\n")
+        assert ingest_files([late], catalog, Store(data))[0].added == 1
+        snap = Path(parameters["data_dir"])
+        seen["rows"] = len(Store(snap).read(latest=False))
+        raise KpiError("stop here")
+
+    monkeypatch.setattr(monthly, "execute", execute)
+    before = len(Store(data).read(latest=False))
+    with pytest.raises(KpiError, match="stop here"):
+        monthly.run_month(as_of="2025-09", data=str(data), out=tmp_path / "out",
+                          notebooks=("monthly_report",))
+    assert seen["rows"] == before
+    assert len(Store(data).read(latest=False)) == before + 1
+
+
+def test_6_a_snapshot_names_what_it_is_a_copy_of(tmp_path, store):
+    from kpi_lib.inputs.snapshot import take_snapshot
+    from kpi_lib.inputs.store import DataSource
+
+    snap = take_snapshot(DataSource(store.root, "store"), tmp_path / "snap")
+    described = DataSource(snap, "given").describe()
+    assert described.startswith(f"working store: {store.root} (snapshot ")
+
+
+# ---------------------------------------------------------------- 7. shared reports folder
+def test_7_another_hosts_live_run_is_never_swept(tmp_path):
+    pid = _dead_pid()  # dead here, but it is another host's pid
+    theirs = _report(tmp_path / f".tmp-2025-09-{pid}-1", "running", "another-host", pid)
+    mine = _report(tmp_path / f".tmp-2025-08-{pid}-1", "killed", publish.host(), pid)
+    sweep_stale(tmp_path)
+    assert theirs.is_dir() and not mine.exists()
+    assert any("killed" in p.name for p in (tmp_path / "_failed").iterdir())
+
+
+def test_7_two_runs_of_one_month_publish_without_colliding(tmp_path):
+    errors = []
+
+    def publish_many(tag: str) -> None:
+        try:
+            for i in range(15):
+                work = _report(tmp_path / f".tmp-2025-09-{tag}-{i}", f"{tag}{i}")
+                publish.swap_into_place(work, tmp_path / "2025-09")
+        except Exception as exc:  # noqa: BLE001 - the test reports any
+            errors.append(exc)
+
+    threads = [threading.Thread(target=publish_many, args=(t,)) for t in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert (tmp_path / "2025-09" / "summary.csv").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".lock")) == [
+        "2025-09"]
+
+
+def test_7_publishing_locks_work_across_processes(tmp_path):
+    """A second process cannot take a month's lock while this one holds it."""
+    code = ("import sys, datetime; from pathlib import Path; from kpi_lib.runner import publish;"
+            "publish.LOCK_TIMEOUT = datetime.timedelta(seconds=1);"
+            "\ntry:\n with publish.locked(Path(sys.argv[1]), '2025-09'): print('got it')"
+            "\nexcept Exception as e: print(type(e).__name__)")
+    with publish.locked(tmp_path, "2025-09"):
+        held = subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=False,
+                              capture_output=True,
+                              text=True, timeout=60)
+    free = subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=False,
+                              capture_output=True,
+                          text=True, timeout=60)
+    assert held.stdout.strip() == "KpiError" and free.stdout.strip() == "got it"
