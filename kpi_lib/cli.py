@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from .common.errors import KpiError, ValidationFailed
+from .common.errors import KpiError, ValidationFailed, summarise
 
 
 def _add_common(p: argparse.ArgumentParser, data: bool = True) -> None:
@@ -66,12 +66,13 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 def _print_results(results, verb: str) -> None:
     for r in results:
-        for note in r.problems.notes:
+        for note in summarise(r.problems.notes):
             print(f"  note: {note}")
         if not r.ok:
-            print(f"REJECTED {r.path.name}: {len(r.problems.errors)} problem(s)", file=sys.stderr)
-            for p in r.problems.errors:
-                print(f"  - {p}", file=sys.stderr)
+            n = len(r.problems.errors) + r.problems.dropped
+            print(f"REJECTED {r.path.name}: {n:,} problem(s)", file=sys.stderr)
+            for line in r.problems.summary():
+                print(f"  - {line}", file=sys.stderr)
         elif r.skipped_duplicate_file:
             print(f"skipped {r.path.name}: already ingested (sha256 {r.sha256[:12]}…); nothing "
                   "to do")
@@ -220,7 +221,6 @@ def cmd_override(args: argparse.Namespace) -> int:
 
 def cmd_store(args: argparse.Namespace) -> int:
     """`kpi store check` (read-only) and `kpi store rebuild` (from raw/ and the log)."""
-    from .common.errors import summarise
     from .inputs.rebuild import check_store, rebuild_store
     from .inputs.store import resolve_data_dir
     from .plan.catalog import load_catalog

@@ -332,3 +332,176 @@ def test_7_publishing_locks_work_across_processes(tmp_path):
                               capture_output=True,
                           text=True, timeout=60)
     assert held.stdout.strip() == "KpiError" and free.stdout.strip() == "got it"
+
+
+# ---------------------------------------------------------------- 8. bounded reading
+def test_8_an_xlsx_zip_bomb_is_refused_at_once(tmp_path, catalog):
+    import time
+    import zipfile
+
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("xl/worksheets/sheet1.xml", b"<row>" + b" " * (80 * 2**20) + b"</row>")
+    assert bomb.stat().st_size < 2**20
+    start = time.perf_counter()
+    result = check_file(bomb, catalog, today=TODAY)
+    assert time.perf_counter() - start < 1.0
+    assert not result.ok and "would inflate to 80 MiB" in str(result.problems.errors[0])
+
+
+def test_8_a_big_bad_csv_stops_after_n_problems_with_a_short_message(tmp_path):
+    big = tmp_path / "big.csv"
+    big.write_text(HEAD + "T10,2025-01,x,month,2025-02-05\n" * 100_000, encoding="utf-8")
+    result = run_kpi("validate", big, "--data", tmp_path / "none")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert len(result.stderr) < 5_000
+    assert "[1000 times; rows 2, 3" in result.stderr
+    assert "stopped checking after 1,000 problems; 99,000 figure(s) not checked" in result.stdout
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text(HEAD + "T10,2025-01,5\n" * 3000, encoding="utf-8")
+    result = run_kpi("validate", ragged, "--data", tmp_path / "none")
+    assert "3 fields where the header has 5" in result.stderr
+    assert "lỗi khác / and 2,000 more" in result.stderr
+
+
+# ---------------------------------------------------------------- 9. override text
+def test_9_control_characters_are_cleaned_at_entry_and_refused_in_the_file(tmp_path, catalog):
+    from kpi_lib.inputs.overrides import add_override, read_overrides
+
+    row = add_override(tmp_path, catalog, "T08d", "2025-09", "on_track",
+                       "Hồ sơ\x0bđã trình\x1b[0m tỉnh", "Nguyễn Văn A")
+    assert row["reason"] == "Hồ sơ đã trình[0m tỉnh"
+    path = tmp_path / "overrides.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("đã trình", "đã\x0btrình"),
+                    encoding="utf-8")
+    with pytest.raises(ValidationFailed, match=r"row 2, column reason: 'reason' holds control"):
+        read_overrides(tmp_path, catalog)
+
+
+def test_9_a_reason_starting_with_equals_is_refused_and_never_a_live_formula(tmp_path, catalog):
+    from openpyxl import Workbook, load_workbook
+
+    from kpi_lib.inputs.overrides import add_override
+    from kpi_lib.runner.export import _no_formulas
+
+    with pytest.raises(ValidationFailed, match="formula"):
+        add_override(tmp_path, catalog, "T08d", "2025-09", "on_track", "=HYPERLINK(\"x\")",
+                     "A")
+    with pytest.raises(ValidationFailed, match="formula"):
+        add_override(tmp_path, catalog, "T08d", "2025-09", "on_track", "ok", "=1+1")
+    wb = Workbook()
+    wb.active["A1"] = "=1+1"  # what pandas writes for such a text
+    _no_formulas(wb.active)
+    wb.save(tmp_path / "x.xlsx")
+    cell = load_workbook(tmp_path / "x.xlsx").active["A1"]
+    assert cell.data_type == "s" and cell.value == "=1+1"
+
+
+# ---------------------------------------------------------------- 10. NFD Vietnamese
+def test_10_decomposed_vietnamese_is_read_like_composed(tmp_path, catalog, form):
+    import unicodedata
+
+    from openpyxl import load_workbook
+
+    from kpi_lib.inputs.template import FIRST_ROW, MONTH_COL, SHEET
+
+    nfd = lambda s: unicodedata.normalize("NFD", s)
+    assert nfd("Số tháng") != "Số tháng"
+    wb = load_workbook(form)
+    ws = wb[SHEET]
+    ws["C6"] = "05/10/2025"
+    ws["C7"] = nfd("Số tháng")
+    for r in range(FIRST_ROW, ws.max_row + 1):
+        if ws.cell(r, 1).value == "T08d":
+            ws.cell(r, MONTH_COL + 8).value = nfd("đạt")
+    wb.save(form)
+    result = check_file(form, catalog, today=TODAY)
+    assert result.ok, result.problems.errors
+    assert result.rows["value"].tolist() == [1.0]
+
+
+@pytest.fixture
+def form(tmp_path, catalog):
+    from kpi_lib.inputs.template import write_template
+
+    return write_template(catalog, 2025, tmp_path / "form.xlsx")
+
+
+# ---------------------------------------------------------------- 11. malformed xlsx parts
+def _rezip(form: Path, out: Path, change) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(form) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            data = change(item.filename, src.read(item.filename))
+            if data is not None:
+                dst.writestr(item, data)
+    return out
+
+
+@pytest.mark.parametrize("change", [
+    lambda name, data: data[: len(data) // 2] if name.endswith("sheet1.xml") else data,
+    lambda name, data: None if name.endswith("sheet1.xml") else data,
+], ids=["broken-sheet-xml", "missing-sheet-part"])
+def test_11_malformed_xlsx_parts_are_reported_and_the_batch_says_what_went_in(
+        tmp_path, catalog, form, change):
+    bad = _rezip(form, tmp_path / "bad.xlsx", change)
+    good = _csv(tmp_path / "good.csv", "T10,2025-01,5,month,2025-02-05\n")
+    st = Store(tmp_path / "s")
+    results = ingest_files([bad, good], catalog, st)
+    assert [r.ok for r in results] == [False, True] and results[1].added == 1
+    message = str(results[0].problems.errors[0])
+    assert message.startswith("bad.xlsx") and ("not a readable .xlsx workbook" in message
+                                               or "sheet 'BaoCao' is missing" in message)
+
+
+# ---------------------------------------------------------------- 12. disk full, read-only
+def test_12_a_full_disk_is_a_clear_error_and_leaves_no_temporary_files(tmp_path, store,
+                                                                       catalog, monkeypatch):
+    import errno
+
+    from .conftest import tree_checksum
+
+    before = tree_checksum(store.root)
+    real = os.fsync
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    a = _csv(tmp_path / "a.csv", "T10,2025-02,1,month,2025-03-05\n")
+    b = _csv(tmp_path / "b.csv", "T10,2025-03,1,month,2025-04-05\n")
+    results = ingest_files([a, b], catalog, store)
+    monkeypatch.setattr(os, "fsync", real)
+    assert "No space left on device" in str(results[0].problems.errors[0])
+    assert "the batch stopped" in str(results[1].problems.errors[0])
+    assert tree_checksum(store.root) == before
+    assert not [p for p in store.root.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_12_a_read_only_store_is_a_clear_error(tmp_path, catalog):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    a = _csv(tmp_path / "a.csv", "T10,2025-02,1,month,2025-03-05\n")
+    result = run_kpi("ingest", a, "--data", blocker / "store")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "cannot write to the store" in result.stderr
+
+
+# ---------------------------------------------------------------- 13. hand-edited overrides
+def test_13_a_hand_edited_overrides_file_is_named_with_its_line(tmp_path, catalog):
+    from kpi_lib.inputs.overrides import read_overrides
+
+    (tmp_path / "overrides.csv").write_text(
+        "indicator_id,month,unit_code,status,reason,by,recorded_at\n"
+        "T08d,2025-09,,on_track,ok,A,2025-10-05T09:30:00+00:00\n"
+        "T08d,2025-09,,at_risk,hồ sơ chậm, chưa trình,A,2025-10-06T09:30:00+00:00\n",
+        encoding="utf-8")
+    with pytest.raises(ValidationFailed) as info:
+        read_overrides(tmp_path, catalog)
+    assert "overrides.csv, row 3: 8 fields where the header has 7" in str(info.value)
+    (tmp_path / "observations.csv").write_text("x")
+    listed = run_kpi("override", "--list", "--data", tmp_path)
+    assert listed.returncode == 2 and "Traceback" not in listed.stderr
+    assert "row 3" in listed.stderr

@@ -13,7 +13,7 @@ import re
 import unicodedata
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_LINE_BREAKS = re.compile(r"[\r\n\t\u2028\u2029]+")
+_LINE_BREAKS = re.compile(r"[\r\n\t\x0b\x0c\u2028\u2029]+")  # \x0b: Word's soft break
 
 
 def nfc(value: object) -> object:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..common.errors import ProblemList
+from ..common.errors import KpiError, ProblemList
 from ..common.numbers import NumberError, file_convention, parse_number
 from ..plan.catalog import Catalog, Indicator
 from .readers import Cell, parse_date, read_csv_cells, read_xlsx_cells
@@ -249,8 +249,14 @@ def check_file(path: str | Path, catalog: Catalog, existing: pd.DataFrame | None
     convention = _settle_convention(texts, path, problems)
     units = units or catalog_units(catalog)
     today = today or date.today()
-    rows = [r for c in cells
-            if (r := _check_cell(c, catalog, convention, units, problems, path, today)) is not None]
+    rows = []
+    for n, c in enumerate(cells):
+        if problems.full:  # rejected anyway: count what is left instead of checking it
+            problems.note(f"stopped checking after {problems.limit:,} problems; "
+                          f"{len(cells) - n:,} figure(s) not checked", file=path.name)
+            break
+        if (r := _check_cell(c, catalog, convention, units, problems, path, today)) is not None:
+            rows.append(r)
     frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=[*OBS_COLUMNS, "_row", "_sheet"])
     frame = _check_duplicates(frame, path, problems)
     if not frame.empty:
@@ -322,27 +328,47 @@ def ingest_files(paths: list[Path], catalog: Catalog, store: Store) -> list[File
     """Check each file, then append the good ones; a file with any error adds nothing.
 
     Returns one result per file; the CLI exits non-zero when any file was rejected. Files
-    that passed are still ingested.
+    that passed are still ingested, and the results say exactly which went in: when the
+    store cannot be written (disk full, read-only), the file that failed and every later
+    one carry a problem saying they were not ingested.
     """
-    results = []
-    with store.lock:
-        if store.observations_path.is_file():
-            store.recover()  # what a killed ingest left: finish its log or remove its temps
-        existing = store.read()
-        for path in paths:
-            path = Path(path)
-            stamp = _now()
-            result = check_file(path, catalog, existing, ingested_at=stamp)
-            results.append(result)
-            if not result.ok:
-                continue
-            result.sha256 = sha256_of(path)
-            if result.sha256 in store.ingested_hashes():
-                result.skipped_duplicate_file = True
-                continue
-            result.added = store.append(result.rows, path, result.sha256,
-                                        ingested_at=f"{stamp}+00:00")
-            existing = store.read()
+    results: list[FileResult] = []
+    try:
+        with store.lock:
+            if store.observations_path.is_file():
+                store.recover()  # what a killed ingest left: finish its log or remove temps
+            _ingest_locked([Path(p) for p in paths], catalog, store, results)
+    except OSError as exc:  # the lock file itself cannot be made (a read-only folder)
+        raise KpiError(f"cannot write to the store {store.root} ({exc.strerror or exc})",
+                       fix="make the folder writable or pass another --data; nothing was "
+                           "written") from None
     return results
 
 
+def _ingest_locked(paths: list[Path], catalog: Catalog, store: Store,
+                   results: list[FileResult]) -> None:
+    existing = store.read()
+    for n, path in enumerate(paths):
+        stamp = _now()
+        result = check_file(path, catalog, existing, ingested_at=stamp)
+        results.append(result)
+        if not result.ok:
+            continue
+        result.sha256 = sha256_of(path)
+        if result.sha256 in store.ingested_hashes():
+            result.skipped_duplicate_file = True
+            continue
+        try:
+            result.added = store.append(result.rows, path, result.sha256,
+                                        ingested_at=f"{stamp}+00:00")
+        except KpiError as exc:  # the store cannot be written: stop, saying what went in
+            result.problems.add(f"not ingested: {exc.problem.message}", fix=exc.problem.fix,
+                                file=path.name)
+            for later in paths[n + 1:]:
+                skipped = FileResult(later, pd.DataFrame(columns=OBS_COLUMNS), ProblemList())
+                skipped.problems.add("not ingested: the batch stopped at an earlier file",
+                                     file=later.name, fix="ingest it again once the store "
+                                     "can be written")
+                results.append(skipped)
+            return
+        existing = store.read()

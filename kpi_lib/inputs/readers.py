@@ -10,6 +10,7 @@ import csv
 import io
 import re
 import zipfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -22,6 +23,10 @@ from ..plan.catalog import Catalog
 from . import template as tpl
 
 TIDY_REQUIRED = ("indicator_id", "period", "value")
+MAX_XLSX_BYTES = 20 * 2**20  # bounds on what is read: far above any real form
+MAX_XLSX_INFLATED = 50 * 2**20
+MAX_ROWS = 1_000_000
+MAX_COLUMNS = 200
 
 
 @dataclass
@@ -101,25 +106,27 @@ def read_csv_cells(path: Path, problems: ProblemList) -> list[Cell]:
         problems.add("the file is not a text table", file=path.name,
                      fix="send a .csv or .xlsx file")
         return []
-    first = text.splitlines()[0] if text.splitlines() else ""
+    first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    table = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    return _tidy_cells(table, path, None, problems, data_start_row=1)
+    del raw  # rows are read one at a time, not held as a table
+    return _tidy_cells(csv.reader(io.StringIO(text), delimiter=delimiter), path, None,
+                       problems, data_start_row=1)
 
 
 def delimiter_join(row: list[object]) -> str:
     return ",".join("" if c is None else str(c) for c in row)[:120]
 
 
-def _tidy_cells(table: list[list[object]], path: Path, sheet: str | None,
+def _tidy_cells(table: Iterable[Sequence[object]], path: Path, sheet: str | None,
                 problems: ProblemList, data_start_row: int) -> list[Cell]:
-    """Cells from a tidy table whose first row is the header."""
-    if not table or not any(str(c).strip() for c in table[0] if c is not None):
+    """Cells from a tidy table whose first row is the header (rows read one at a time)."""
+    rows = iter(table)
+    top = [nfc(c) for c in next(rows, [])]
+    if not any(str(c).strip() for c in top if c is not None):
         problems.add("the file has no header row", file=path.name, sheet=sheet,
                      fix=f"the first row must name the columns {', '.join(TIDY_REQUIRED)}")
         return []
-    table = [[nfc(c) for c in row] for row in table]
-    header = [str(c or "").strip().lower().lstrip("\ufeff") for c in table[0]]
+    header = [str(c or "").strip().lower().lstrip("\ufeff") for c in top]
     dupes = {h for h in header if h and header.count(h) > 1}
     for h in sorted(dupes):
         problems.add(f"column '{h}' appears more than once", file=path.name, sheet=sheet,
@@ -138,9 +145,14 @@ def _tidy_cells(table: list[list[object]], path: Path, sheet: str | None,
         return row[i] if i is not None and i < len(row) else None
 
     cells = []
-    for n, row in enumerate(table[1:], start=data_start_row + 1):
+    for n, row in enumerate(rows, start=data_start_row + 1):
+        if n - data_start_row > MAX_ROWS:
+            problems.add(f"more than {MAX_ROWS:,} rows", file=path.name, sheet=sheet, row=n,
+                         fix="split the file (a department's figures fit in far fewer rows)")
+            break
         if not any(str(c).strip() for c in row if c is not None):
             continue
+        row = [nfc(c) for c in row]
         if len(row) != len(header) and sheet is None:
             problems.add(f"{len(row)} fields where the header has {len(header)}", row=n,
                          file=path.name, value=delimiter_join(row),
@@ -152,23 +164,62 @@ def _tidy_cells(table: list[list[object]], path: Path, sheet: str | None,
                           clean_line(str(get(row, "source") or path.name)), sheet, n, "value"))
         if problems.full:
             break
-    if not cells:
+    if not cells and not problems.errors:
         problems.add("the file has a header but no figures", file=path.name, sheet=sheet,
                      fix="fill in at least one row")
     return cells
 
 
+def _zip_too_big(path: Path, problems: ProblemList) -> bool:
+    """Refuse, before any XML is parsed, a workbook that would inflate beyond the bounds (a
+    zip bomb of 1 MB can inflate to gigabytes and take minutes to be refused)."""
+    size = path.stat().st_size
+    if size > MAX_XLSX_BYTES:
+        problems.add(f"the workbook is {size / 2**20:.0f} MiB; the limit is "
+                     f"{MAX_XLSX_BYTES // 2**20} MiB", file=path.name,
+                     fix="a filled form is far smaller: send the figures only, or a CSV")
+        return True
+    try:
+        with zipfile.ZipFile(path) as zf:
+            inflated = sum(i.file_size for i in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False  # reported by the reader below as unreadable
+    if inflated > MAX_XLSX_INFLATED:
+        problems.add(f"the workbook would inflate to {inflated / 2**20:,.0f} MiB; the limit "
+                     f"is {MAX_XLSX_INFLATED // 2**20} MiB", file=path.name,
+                     fix="open it in Excel, delete unused rows, columns and sheets, and save "
+                         "it again")
+        return True
+    return False
+
+
 def read_xlsx_cells(path: Path, catalog: Catalog, problems: ProblemList) -> list[Cell]:
+    """Cells of a workbook; any fault in its parts (broken XML, a missing sheet) is reported
+    as an unreadable workbook, never a traceback."""
+    if _zip_too_big(path, problems):
+        return []
+    try:
+        return _read_xlsx_cells(path, catalog, problems)
+    except Exception as exc:  # noqa: BLE001 - openpyxl and lxml raise many kinds
+        problems.add(f"not a readable .xlsx workbook ({type(exc).__name__}: "
+                     f"{str(exc).strip()[:120]})", file=path.name,
+                     fix="open it in Excel and save it again as .xlsx; a truncated, damaged "
+                         "or renamed file cannot be read")
+        return []
+
+
+def _read_xlsx_cells(path: Path, catalog: Catalog, problems: ProblemList) -> list[Cell]:
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
 
-    try:
-        wb = load_workbook(path, data_only=False, read_only=False, keep_links=False)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        problems.add(f"not a readable .xlsx workbook ({type(exc).__name__})", file=path.name,
-                     fix="open it in Excel and save it again as .xlsx; a truncated or "
-                         "renamed file cannot be read")
-        return []
+    wb = load_workbook(path, data_only=False, read_only=False, keep_links=False)
+    for sheet in wb.worksheets:
+        if sheet.max_row > MAX_ROWS or sheet.max_column > MAX_COLUMNS:
+            problems.add(f"sheet '{sheet.title}' spans {sheet.max_row:,} rows × "
+                         f"{sheet.max_column:,} columns; the limit is {MAX_ROWS:,} × "
+                         f"{MAX_COLUMNS}", file=path.name, sheet=sheet.title,
+                         fix="delete unused rows and columns, or send a CSV")
+            return []
     if tpl.META_SHEET not in wb.sheetnames:
         ws = wb.worksheets[0]
         table = [list(r) for r in ws.iter_rows(values_only=True)]
