@@ -58,6 +58,9 @@ def cmd_template(args: argparse.Namespace) -> int:
     if args.out.suffix.lower() != ".xlsx":
         raise KpiError("the template must be an .xlsx file", fix="pass --out NAME.xlsx",
                        value=str(args.out))
+    if args.out.exists() and not args.force:
+        raise KpiError("the file already exists (it may be a filled form)", value=str(args.out),
+                       fix="choose another --out, or add --force to replace it")
     mode = MODE_YTD if args.mode == "ytd" else MODE_MONTH
     path = write_template(cat, args.year, args.out, unit=args.unit, mode=mode)
     print(f"wrote {path}")
@@ -101,7 +104,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from .plan.catalog import load_catalog
 
     cat = load_catalog(args.catalog)
+    from .common.paths import SAMPLE_DIR
+
     source = resolve_data_dir(args.data, for_writing=True)
+    if source.path.resolve() == SAMPLE_DIR.resolve():
+        raise KpiError("the shipped sample is read-only", value=str(source.path),
+                       fix="ingest into your store (omit --data) or into a copy of the sample")
     print(f"store: {source.describe()}")
     results = ingest_files(args.files, cat, Store(source.path))
     _print_results(results, "ingested")
@@ -266,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unit", help="unit code printed in the form (default: the catalog's)")
     p.add_argument("--mode", choices=["month", "ytd"], default="month",
                    help="whether months are entered as the month's own amount or year-to-date")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
     p.set_defaults(func=cmd_template)
 
     for name, func, text in (("ingest", cmd_ingest, "check files and add them to the store"),

@@ -505,3 +505,98 @@ def test_13_a_hand_edited_overrides_file_is_named_with_its_line(tmp_path, catalo
     listed = run_kpi("override", "--list", "--data", tmp_path)
     assert listed.returncode == 2 and "Traceback" not in listed.stderr
     assert "row 3" in listed.stderr
+
+
+# ---------------------------------------------------------------- 14. smaller ones
+def test_14_ragged_rows_and_absurd_magnitudes_are_refused(tmp_path, catalog):
+    ragged = _csv(tmp_path / "r.csv", "T10,2025-01,5,month\n")
+    assert "4 fields where the header has 5" in str(check_file(ragged, catalog,
+                                                               today=TODAY).problems.errors[0])
+    for value in ("9" * 309, "1.000.000.000.000.000.000"):
+        huge = _csv(tmp_path / "h.csv", f"T10,2025-01,{value},month,2025-02-05\n")
+        result = check_file(huge, catalog, today=TODAY)
+        assert not result.ok and "absurd magnitude" in str(result.problems.errors[0])
+    huge = _csv(tmp_path / "h.csv", "T10,2025-01,1e308,month,2025-02-05\n")
+    assert not check_file(huge, catalog, today=TODAY).ok
+
+
+def test_14_conflicting_january_month_and_ytd_are_refused(tmp_path, catalog):
+    both = _csv(tmp_path / "j.csv", "T10,2025-01,5,month,2025-02-05\n"
+                                    "T10,2025-01,7,ytd,2025-02-05\n")
+    result = check_file(both, catalog, today=TODAY)
+    assert not result.ok and "January's own amount and year-to-date" in str(
+        result.problems.errors[0])
+    same = _csv(tmp_path / "s.csv", "T10,2025-01,5,month,2025-02-05\n"
+                                    "T10,2025-01,5,ytd,2025-02-05\n")
+    assert check_file(same, catalog, today=TODAY).ok
+
+
+def test_14_a_negative_natural_growth_rate_is_accepted(tmp_path, catalog):
+    t13 = _csv(tmp_path / "t13.csv", "T13,2024,-0.12,annual,2025-02-05\n")
+    assert check_file(t13, catalog, today=TODAY).ok
+    share = _csv(tmp_path / "t16.csv", "T16,2025-06,-5,level,2025-07-05\n")
+    assert "outside 0–100" in str(check_file(share, catalog, today=TODAY).problems.errors[0])
+
+
+def test_14_unit_codes_fold_case_and_a_wrong_one_suggests_and_blames_c3(tmp_path, catalog, form):
+    from openpyxl import load_workbook
+
+    from kpi_lib.inputs.template import SHEET
+
+    lower = _csv(tmp_path / "u.csv", "T10,2025-01,5,month,2025-02-05,binhson\n",
+                 head=HEAD.strip() + ",unit_code\n")
+    result = check_file(lower, catalog, today=TODAY)
+    assert result.ok and result.rows["unit_code"].tolist() == ["BINHSON"]
+    wb = load_workbook(form)
+    wb[SHEET]["C3"] = "BINHSOM"
+    wb[SHEET]["C6"] = "05/02/2025"
+    wb[SHEET]["E22"] = 5
+    wb.save(form)
+    problem = check_file(form, catalog, today=TODAY).problems.errors[0]
+    assert (problem.row, problem.column) == (3, "C")
+    assert "did you mean BINHSON?" in problem.fix
+
+
+def test_14_override_for_an_unknown_unit_is_refused(tmp_path, catalog):
+    from kpi_lib.inputs.overrides import add_override
+
+    with pytest.raises(ValidationFailed, match="unknown unit code"):
+        add_override(tmp_path, catalog, "T08d", "2025-09", "on_track", "ok", "A",
+                     unit="NOSUCHUNIT")
+
+
+def test_14_ingest_never_writes_into_the_shipped_sample(tmp_path):
+    from kpi_lib.common.paths import SAMPLE_DIR
+
+    from .conftest import tree_checksum
+
+    before = tree_checksum(SAMPLE_DIR)
+    a = _csv(tmp_path / "a.csv", "T10,2025-02,1,month,2025-03-05\n")
+    result = run_kpi("ingest", a, "--data", SAMPLE_DIR)
+    assert result.returncode == 2 and "read-only" in result.stderr
+    assert tree_checksum(SAMPLE_DIR) == before
+
+
+def test_14_template_does_not_overwrite_a_filled_form(tmp_path):
+    out = tmp_path / "filled.xlsx"
+    out.write_bytes(b"filled")
+    result = run_kpi("template", "--year", "2025", "--out", out)
+    assert result.returncode == 2 and "already exists" in result.stderr
+    assert out.read_bytes() == b"filled"
+    assert run_kpi("template", "--year", "2025", "--out", out, "--force").returncode == 0
+
+
+def test_14_a_kernel_killed_mid_run_is_not_called_start_up():
+    from kpi_lib.runner.monthly import RunFailed
+
+    died = RunFailed("monthly_report.ipynb", Path("kept"), None, "DeadKernelError",
+                     "Kernel died")
+    assert "start-up" not in str(died) and "kernel died" in str(died)
+
+
+def test_14_as_of_beyond_the_data_is_refused(tmp_path):
+    from kpi_lib.runner.monthly import run_month
+
+    with pytest.raises(KpiError, match="latest month with figures is 2025-09"):
+        run_month(as_of="2025-12", out=tmp_path)
+    assert not (tmp_path / "2025-12").exists()

@@ -91,10 +91,20 @@ def _check_cell(cell: Cell, catalog: Catalog, convention: str | None,
         return None
     col = cell.column
     unit = str(cell.unit).strip() if cell.unit not in (None, "") else catalog.default_unit
+    unit_where = ({**where, "row": 3, "column": "C"} if cell.flow_type is not None
+                  else {**where, "column": "unit_code"})  # a form has one unit cell, C3
     if unit not in units:
-        problems.add("unknown unit code", **where, column="unit_code", value=cell.unit,
-                     fix=f"use one of: {', '.join(sorted(units))}")
-        return None
+        folded = {u.upper(): u for u in units}
+        if unit.upper() in folded:
+            problems.note(f"unit code {cell.unit!r} read as '{folded[unit.upper()]}'",
+                          **unit_where)
+            unit = folded[unit.upper()]
+        else:
+            close = difflib.get_close_matches(unit.upper(), list(units), n=1)
+            problems.add("unknown unit code", **unit_where, value=cell.unit,
+                         fix=(f"did you mean {close[0]}? " if close else "")
+                         + f"use one of: {', '.join(sorted(units))}")
+            return None
     try:
         year, month, _ = parse_period(str(cell.period))
     except ValueError:
@@ -155,7 +165,9 @@ def _check_cell(cell: Cell, catalog: Catalog, convention: str | None,
                      **where, column=col, value=cell.value,
                      fix=f"use value_type {' or '.join(sorted(ALLOWED_TYPES[ind.kind]))}")
         return None
-    value = _check_value(cell.value, ind, convention, problems, {**where, "column": col})
+    signed = ind.id in (catalog.settings.get("signed_rates") or [])
+    value = _check_value(cell.value, ind, convention, problems, {**where, "column": col},
+                         signed)
     if value is None:
         return None
     return {"indicator_id": ind.id, "unit_code": unit, "period": str(cell.period).strip(),
@@ -169,7 +181,9 @@ def _derive_hint(ind: Indicator) -> str:
 
 
 def _check_value(raw: object, ind: Indicator, convention: str | None, problems: ProblemList,
-                 where: dict) -> float | None:
+                 where: dict, signed: bool = False) -> float | None:
+    """The number in a cell, or None with the problem recorded. `signed`: a rate of change
+    (settings.signed_rates, e.g. natural population growth), which may be below zero."""
     if ind.rule == "yes" and isinstance(raw, str) and raw.strip().lower() in YES | NO:
         return 1.0 if raw.strip().lower() in YES else 0.0
     if raw is None or (isinstance(raw, str) and not raw.strip()):
@@ -198,9 +212,11 @@ def _check_value(raw: object, ind: Indicator, convention: str | None, problems: 
         problems.add("looks like a fraction, not a percentage", value=raw,
                      fix=f"enter {value * 100:g} for {value * 100:g}% ({ind.id} is in %)", **where)
         return None
-    if ind.is_percent and not 0 <= value <= 100:
-        problems.add("a percentage outside 0–100", value=raw,
-                     fix="enter the percentage as a number from 0 to 100 (85 for 85%)", **where)
+    low = -100 if signed else 0
+    if ind.is_percent and not low <= value <= 100:
+        problems.add(f"a percentage outside {low}–100", value=raw,
+                     fix=f"enter the percentage as a number from {low} to 100 (85 for 85%)",
+                     **where)
         return None
     if value < 0 and (ind.kind in ("flow", "milestone") or ind.entry_unit in COUNT_UNITS):
         problems.add("a negative figure for a count or amount", value=raw,
@@ -295,7 +311,25 @@ def _check_duplicates(frame: pd.DataFrame, path: Path, problems: ProblemList) ->
                          fix="keep one row per indicator, unit and period")
         else:
             problems.note(f"the same figure appears in rows {rows}; kept once", file=path.name)
-    return frame.drop_duplicates(keys, keep="first")
+    frame = frame.drop_duplicates(keys, keep="first")
+    _check_january(frame, path, problems)
+    return frame
+
+
+def _check_january(frame: pd.DataFrame, path: Path, problems: ProblemList) -> None:
+    """January's own amount is its year-to-date: two different figures in one file
+    cannot both be right."""
+    jan = frame[frame["period"].astype(str).str.fullmatch(r"\d{4}-01")]
+    keys = ["indicator_id", "unit_code", "period"]
+    month = jan[jan["value_type"] == "month"].set_index(keys)["value"]
+    ytd = jan[jan["value_type"] == "ytd"].set_index(keys)["value"]
+    both = month.index.intersection(ytd.index)
+    for key in both:
+        if abs(month[key] - ytd[key]) > 1e-9 * max(1.0, abs(month[key])):
+            problems.add(f"January's own amount and year-to-date for {key[0]} {key[2]} differ "
+                         f"({month[key]:g} and {ytd[key]:g}); in January they are the same "
+                         "figure", file=path.name, value=[month[key], ytd[key]],
+                         fix="correct one of them")
 
 
 def _check_ytd(frame: pd.DataFrame, existing: pd.DataFrame | None, path: Path,

@@ -35,7 +35,9 @@ class RunFailed(KpiError):
                  source: str = "") -> None:
         self.notebook, self.kept, self.cell, self.ename, self.evalue = (notebook, kept, cell,
                                                                         ename, evalue)
-        where = f"cell {cell}" if cell is not None else "start-up"
+        died = "DeadKernel" in ename or "died" in evalue.lower()
+        where = (f"cell {cell}" if cell is not None else
+                 "a cell (the kernel died while running it)" if died else "start-up")
         snippet = source.strip().splitlines()[0][:100] if source.strip() else ""
         super().__init__(f"{notebook} failed at {where}: {ename}: {evalue}"
                          + (f"\n  cell starts: {snippet}" if snippet else ""),
@@ -152,6 +154,12 @@ def run_month(as_of: str = "latest", data: str | None = None, catalog: str | Non
         unit = None  # the plan's area: published as the month itself, not month_unit
     ds = load_dataset(cat, data, vintage=vintage, unit=unit)
     month = parse_as_of(as_of, ds, unit)
+    latest = ds.latest_month()
+    if latest is not None and month > latest:  # else a "2025-12" folder holds a 9-month report
+        raise KpiError(f"no figures for {cat.year}-{month:02d} yet: the latest month with "
+                       f"figures is {cat.year}-{latest:02d}", value=as_of,
+                       fix=f"pass --as-of latest or {cat.year}-{latest:02d}, or ingest that "
+                           "month's figures first")
     period = f"{cat.year}-{month:02d}"
     out = Path(out) if out else REPORTS_DIR
     try:
