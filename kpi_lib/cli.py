@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from .common.errors import KpiError, ValidationFailed
+from .common.errors import KpiError, ValidationFailed, summarise
 from .plan.statuses import STATUSES
 
 
@@ -64,6 +64,9 @@ def cmd_template(args: argparse.Namespace) -> int:
     if args.out.suffix.lower() != ".xlsx":
         raise KpiError("the template must be an .xlsx file", fix="pass --out NAME.xlsx",
                        value=str(args.out))
+    if args.out.exists() and not args.force:
+        raise KpiError("the file already exists (it may be a filled form)", value=str(args.out),
+                       fix="choose another --out, or add --force to replace it")
     mode = MODE_YTD if args.mode == "ytd" else MODE_MONTH
     path = write_template(cat, args.year, args.out, unit=args.unit, mode=mode)
     print(f"wrote {path}")
@@ -72,12 +75,13 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 def _print_results(results, verb: str) -> None:
     for r in results:
-        for note in r.problems.notes:
+        for note in summarise(r.problems.notes):
             print(f"  note: {note}")
         if not r.ok:
-            print(f"REJECTED {r.path.name}: {len(r.problems.errors)} problem(s)", file=sys.stderr)
-            for p in r.problems.errors:
-                print(f"  - {p}", file=sys.stderr)
+            n = len(r.problems.errors) + r.problems.dropped
+            print(f"REJECTED {r.path.name}: {n:,} problem(s)", file=sys.stderr)
+            for line in r.problems.summary():
+                print(f"  - {line}", file=sys.stderr)
         elif r.skipped_duplicate_file:
             print(f"skipped {r.path.name}: already ingested (sha256 {r.sha256[:12]}…); nothing "
                   "to do")
@@ -106,7 +110,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from .plan.catalog import load_catalog
 
     cat = load_catalog(args.catalog)
+    from .common.paths import SAMPLE_DIR
+
     source = resolve_data_dir(args.data, for_writing=True)
+    if source.path.resolve() == SAMPLE_DIR.resolve():
+        raise KpiError("the shipped sample is read-only", value=str(source.path),
+                       fix="ingest into your store (omit --data) or into a copy of the sample")
     print(f"store: {source.describe()}")
     results = ingest_files(args.files, cat, Store(source.path))
     _print_results(results, "ingested")
@@ -263,6 +272,37 @@ def cmd_example(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_store(args: argparse.Namespace) -> int:
+    """`kpi store check` (read-only) and `kpi store rebuild` (from raw/ and the log)."""
+    from .inputs.rebuild import check_store, rebuild_store
+    from .inputs.store import resolve_data_dir
+    from .plan.catalog import load_catalog
+
+    cat = load_catalog(args.catalog)
+    source = resolve_data_dir(args.data, for_writing=True)
+    if args.action == "check":
+        report = check_store(source.path, cat)
+        for note in report.notes:
+            print(f"  note: {note}")
+        if report.ok:
+            print(f"store {source.path}: OK ({report.rows} figure(s) from {report.files} "
+                  "file(s); every line read back, every raw copy matches its sha256)")
+            return 0
+        print(f"store {source.path}: DAMAGED, {len(report.problems)} problem(s)",
+              file=sys.stderr)
+        for line in summarise(report.problems, limit=50):
+            print(f"  - {line}", file=sys.stderr)
+        print(f"fix: 'kpi store rebuild --data {source.path}' rebuilds observations.csv from "
+              "raw/ and ingest_log.csv (the damaged file is kept beside it)", file=sys.stderr)
+        return 1
+    if source.origin == "sample":
+        raise KpiError("the shipped sample is read-only", fix="pass --data DIR")
+    kept, files, rows = rebuild_store(source.path, cat)
+    print(f"rebuilt {source.path / 'observations.csv'}: {rows} figure(s) from {files} raw "
+          "file(s)" + (f"; the previous file is kept as {kept.name}" if kept else ""))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kpi", description="KPI workbench for planning offices")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -293,6 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unit", help="unit code printed in the form (default: the catalog's)")
     p.add_argument("--mode", choices=["month", "ytd"], default="month",
                    help="whether months are entered as the month's own amount or year-to-date")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
     p.set_defaults(func=cmd_template)
 
     for name, func, text in (("ingest", cmd_ingest, "check files and add them to the store"),
@@ -347,6 +388,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unit", help="unit code (default: the plan's area)")
     p.add_argument("--list", action="store_true", help="print every override ever recorded")
     p.set_defaults(func=cmd_override)
+
+    p = sub.add_parser("store", help="check the store line by line, or rebuild it from the "
+                       "raw copies and the ingest log")
+    p.add_argument("action", choices=["check", "rebuild"])
+    _add_common(p)
+    p.set_defaults(func=cmd_store)
 
     p = sub.add_parser("backfill", help="run many months, in parallel with --jobs")
     _add_common(p)

@@ -14,7 +14,7 @@ from ..common.errors import KpiError
 from ..plan.catalog import Catalog
 from ..plan.units import Registry, registry_for
 from .rollup import unit_observations
-from .store import DataSource, Store, resolve_data_dir
+from .store import DataSource, Store, StoreDamaged, resolve_data_dir
 from .tidy import add_period_columns, decreasing_ytd, readings, ytd_table
 
 
@@ -106,13 +106,20 @@ def _read(catalog: Catalog, data: str | None, vintage: str | None) -> tuple[Data
         except ValueError:
             raise KpiError("vintage is not a date", value=vintage,
                            fix="write it as YYYY-MM-DD") from None
-    obs = Store(source.path).read(vintage=vintage)
     known = set(catalog.ids())
-    unknown = sorted(set(obs["indicator_id"]) - known)
-    if unknown:
-        raise KpiError(f"the data holds indicators the catalog does not know: {', '.join(unknown)}",
-                       file=str(source.path / "observations.csv"),
-                       fix="use the catalog these figures were ingested with (--catalog)")
+    units = set(registry_for(catalog).units) if catalog.has_registry else None
+    try:
+        obs = Store(source.path).read(vintage=vintage, known_ids=known, known_units=units)
+    except StoreDamaged as exc:
+        unknown = {p for p in exc.problems if "catalog does not know" in p.message}
+        if unknown and len(unknown) == len(exc.problems):  # a whole other catalog's data
+            ids = sorted({str(p.value) for p in unknown})
+            raise KpiError(f"the data holds indicators the catalog does not know: "
+                           f"{', '.join(ids[:20])} (first at line {min(p.row for p in unknown)})",
+                           file=str(source.path / "observations.csv"),
+                           fix="use the catalog these figures were ingested with (--catalog)"
+                           ) from None
+        raise
     return source, obs
 
 

@@ -9,8 +9,9 @@ Spreadsheets are read as stored: formulas are never evaluated, macro files are r
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +21,7 @@ from ..common.numbers import NumberError, file_convention, parse_number
 from ..plan.catalog import Catalog, Indicator
 from .readers import Cell, parse_date, read_csv_cells, read_xlsx_cells
 from .store import Store, sha256_of
+from .store_check import MAX_VALUE
 from .tidy import OBS_COLUMNS, VALUE_TYPES, at_vintage, decreasing_ytd, parse_period, ytd_table
 
 ALLOWED_TYPES = {"flow": {"month", "ytd", "annual"},
@@ -29,6 +31,7 @@ DEFAULT_TYPE = {"flow": "month", "milestone": "month", "level": "level", "annual
 YES = {"1", "đạt", "dat", "có", "co", "yes", "x"}
 NO = {"0", "chưa đạt", "chua dat", "không", "khong", "no", "chưa"}
 COUNT_UNITS = {"người", "vụ", "giấy", "xã", "trường"}
+FUTURE_TOLERANCE_DAYS = 1  # clocks and time zones: a report dated tomorrow is still accepted
 
 
 @dataclass
@@ -87,13 +90,23 @@ def _check_cell(cell: Cell, catalog: Catalog, convention: str | None,
         return None
     col = cell.column
     unit = str(cell.unit).strip() if cell.unit not in (None, "") else catalog.default_unit
+    unit_where = ({**where, "row": 3, "column": "C"} if cell.flow_type is not None
+                  else {**where, "column": "unit_code"})  # a form has one unit cell, C3
     if unit not in units:
         how = "" if catalog.has_registry else (
             f"; to name the plan's area, set 'default_unit: CODE' under 'catalog:' in "
             f"{catalog.path.name} (other units: 'units: [CODE, …]', see docs/catalog.md)")
-        problems.add("unknown unit code", **where, column="unit_code", value=cell.unit,
-                     fix=f"use one of: {', '.join(sorted(units))}{how}")
-        return None
+        folded = {u.upper(): u for u in units}
+        if unit.upper() in folded:
+            problems.note(f"unit code {cell.unit!r} read as '{folded[unit.upper()]}'",
+                          **unit_where)
+            unit = folded[unit.upper()]
+        else:
+            close = difflib.get_close_matches(unit.upper(), list(units), n=1)
+            problems.add("unknown unit code", **unit_where, value=cell.unit,
+                         fix=(f"did you mean {close[0]}? " if close else "")
+                         + f"use one of: {', '.join(sorted(units))}{how}")
+            return None
     try:
         year, month, _ = parse_period(str(cell.period))
     except ValueError:
@@ -116,6 +129,24 @@ def _check_cell(cell: Cell, catalog: Catalog, convention: str | None,
         problems.add("reported_at is not a date", **where, column="reported_at",
                      value=cell.reported_at, fix="write it as 2025-07-05 or 05/07/2025")
         return None
+    when = date.fromisoformat(reported[:10]) if reported else None
+    if when and when.year < 1990:
+        problems.add("reported_at is not a plausible date", **where, column="reported_at",
+                     value=cell.reported_at, fix="write it as 2025-07-05 or 05/07/2025")
+        return None
+    if when and when > today + timedelta(days=FUTURE_TOLERANCE_DAYS):
+        problems.add("reported_at is in the future", **where, column="reported_at",
+                     value=cell.reported_at, fix="write the date the figure was reported "
+                     "(today or earlier); a future date would beat every later correction")
+        return None
+    first_month = {"M": month, "Q": month - 2, "Y": 1}[parse_period(str(cell.period))[2]]
+    planned = str(cell.value_type or "").strip().lower() == "planned"
+    if when and not planned and when < date(year, first_month, 1):
+        problems.add(f"reported_at is before the period {cell.period} it reports on (the "
+                     "period had not ended, nor even begun, when it was reported)", **where,
+                     column="reported_at", value=cell.reported_at,
+                     fix="check the report date and the period")
+        return None
     end_of_period = pd.Timestamp(year=year, month=month, day=1) + pd.offsets.MonthEnd(0)
     if end_of_period.date() > today + pd.Timedelta(days=31) or (
             reported and end_of_period > pd.Timestamp(reported) + pd.Timedelta(days=31)):
@@ -136,7 +167,9 @@ def _check_cell(cell: Cell, catalog: Catalog, convention: str | None,
                      **where, column=col, value=cell.value,
                      fix=f"use value_type {' or '.join(sorted(ALLOWED_TYPES[ind.kind]))}")
         return None
-    value = _check_value(cell.value, ind, convention, problems, {**where, "column": col})
+    signed = ind.id in (catalog.settings.get("signed_rates") or [])
+    value = _check_value(cell.value, ind, convention, problems, {**where, "column": col},
+                         signed)
     if value is None:
         return None
     return {"indicator_id": ind.id, "unit_code": unit, "period": str(cell.period).strip(),
@@ -150,7 +183,9 @@ def _derive_hint(ind: Indicator) -> str:
 
 
 def _check_value(raw: object, ind: Indicator, convention: str | None, problems: ProblemList,
-                 where: dict) -> float | None:
+                 where: dict, signed: bool = False) -> float | None:
+    """The number in a cell, or None with the problem recorded. `signed`: a rate of change
+    (settings.signed_rates, e.g. natural population growth), which may be below zero."""
     if ind.rule == "yes" and isinstance(raw, str) and raw.strip().lower() in YES | NO:
         return 1.0 if raw.strip().lower() in YES else 0.0
     if raw is None or (isinstance(raw, str) and not raw.strip()):
@@ -162,6 +197,12 @@ def _check_value(raw: object, ind: Indicator, convention: str | None, problems: 
         problems.add(exc.reason, value=raw, fix=exc.fix, **where)
         return None
     value = parsed.value
+    if not math.isfinite(value) or abs(value) > MAX_VALUE:
+        problems.add("an absurd magnitude", value=str(raw)[:40] + ("…" if len(str(raw)) > 40
+                                                                    else ""),
+                     fix="enter the figure in the indicator's unit "
+                         f"({ind.entry_unit}); check for extra digits", **where)
+        return None
     if parsed.percent_sign and not ind.is_percent:
         problems.add(f"a percentage for {ind.id}, which is measured in {ind.entry_unit}",
                      value=raw, fix=f"enter the figure in {ind.entry_unit}", **where)
@@ -173,9 +214,11 @@ def _check_value(raw: object, ind: Indicator, convention: str | None, problems: 
         problems.add("looks like a fraction, not a percentage", value=raw,
                      fix=f"enter {value * 100:g} for {value * 100:g}% ({ind.id} is in %)", **where)
         return None
-    if ind.is_percent and not 0 <= value <= 100:
-        problems.add("a percentage outside 0–100", value=raw,
-                     fix="enter the percentage as a number from 0 to 100 (85 for 85%)", **where)
+    low = -100 if signed else 0
+    if ind.is_percent and not low <= value <= 100:
+        problems.add(f"a percentage outside {low}–100", value=raw,
+                     fix=f"enter the percentage as a number from {low} to 100 (85 for 85%)",
+                     **where)
         return None
     if value < 0 and (ind.kind in ("flow", "milestone") or ind.entry_unit in COUNT_UNITS):
         problems.add("a negative figure for a count or amount", value=raw,
@@ -190,7 +233,7 @@ def _check_value(raw: object, ind: Indicator, convention: str | None, problems: 
 
 def check_file(path: str | Path, catalog: Catalog, existing: pd.DataFrame | None = None,
                units: dict[str, tuple[int, int]] | None = None,
-               today: date | None = None) -> FileResult:
+               today: date | None = None, ingested_at: str | None = None) -> FileResult:
     """Read and check one file without writing anything. `existing` is the store's latest
     data, used to catch a year-to-date series that the new figures would make go down."""
     path = Path(path)
@@ -224,12 +267,18 @@ def check_file(path: str | Path, catalog: Catalog, existing: pd.DataFrame | None
     convention = _settle_convention(texts, path, problems)
     units = units or catalog_units(catalog)
     today = today or date.today()
-    rows = [r for c in cells
-            if (r := _check_cell(c, catalog, convention, units, problems, path, today)) is not None]
+    rows = []
+    for n, c in enumerate(cells):
+        if problems.full:  # rejected anyway: count what is left instead of checking it
+            problems.note(f"stopped checking after {problems.limit:,} problems; "
+                          f"{len(cells) - n:,} figure(s) not checked", file=path.name)
+            break
+        if (r := _check_cell(c, catalog, convention, units, problems, path, today)) is not None:
+            rows.append(r)
     frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=[*OBS_COLUMNS, "_row", "_sheet"])
     frame = _check_duplicates(frame, path, problems)
     if not frame.empty:
-        frame["reported_at"] = frame["reported_at"].fillna(_now())
+        frame["reported_at"] = frame["reported_at"].fillna(ingested_at or _now())
     _check_ytd(frame, existing, path, problems)
     frame = frame.drop(columns=["_row", "_sheet"], errors="ignore")
     frame["file_sha256"] = ""
@@ -264,7 +313,25 @@ def _check_duplicates(frame: pd.DataFrame, path: Path, problems: ProblemList) ->
                          fix="keep one row per indicator, unit and period")
         else:
             problems.note(f"the same figure appears in rows {rows}; kept once", file=path.name)
-    return frame.drop_duplicates(keys, keep="first")
+    frame = frame.drop_duplicates(keys, keep="first")
+    _check_january(frame, path, problems)
+    return frame
+
+
+def _check_january(frame: pd.DataFrame, path: Path, problems: ProblemList) -> None:
+    """January's own amount is its year-to-date: two different figures in one file
+    cannot both be right."""
+    jan = frame[frame["period"].astype(str).str.fullmatch(r"\d{4}-01")]
+    keys = ["indicator_id", "unit_code", "period"]
+    month = jan[jan["value_type"] == "month"].set_index(keys)["value"]
+    ytd = jan[jan["value_type"] == "ytd"].set_index(keys)["value"]
+    both = month.index.intersection(ytd.index)
+    for key in both:
+        if abs(month[key] - ytd[key]) > 1e-9 * max(1.0, abs(month[key])):
+            problems.add(f"January's own amount and year-to-date for {key[0]} {key[2]} differ "
+                         f"({month[key]:g} and {ytd[key]:g}); in January they are the same "
+                         "figure", file=path.name, value=[month[key], ytd[key]],
+                         fix="correct one of them")
 
 
 def _check_ytd(frame: pd.DataFrame, existing: pd.DataFrame | None, path: Path,
@@ -297,34 +364,61 @@ def ingest_files(paths: list[Path], catalog: Catalog, store: Store) -> list[File
     """Check each file, then append the good ones; a file with any error adds nothing.
 
     Returns one result per file; the CLI exits non-zero when any file was rejected. Files
-    that passed are still ingested. The store remembers the catalog (dataset.yaml), so later
-    commands need no --catalog, and refuses figures checked against another catalog.
+    that passed are still ingested, and the results say exactly which went in: when the
+    store cannot be written (disk full, read-only), the file that failed and every later
+    one carry a problem saying they were not ingested. The store remembers the catalog
+    (dataset.yaml), so later commands need no --catalog, and refuses figures checked
+    against another catalog.
     """
-    from .store import DataSource, remember_catalog
+    from .store import DataSource
 
     held = DataSource(store.root, "given").catalog
     if held is not None and held != Path(catalog.path).resolve():
         raise KpiError(f"this store holds figures for the catalog {held}, not {catalog.path}",
                        file=str(store.root / "dataset.yaml"),
                        fix=f"pass --catalog {held}, or ingest into another --data DIR")
-    results = []
-    with store.lock:
-        existing = store.read()
-        for path in paths:
-            path = Path(path)
-            result = check_file(path, catalog, existing)
-            results.append(result)
-            if not result.ok:
-                continue
-            result.sha256 = sha256_of(path)
-            if result.sha256 in store.ingested_hashes():
-                result.skipped_duplicate_file = True
-                continue
-            result.added = store.append(result.rows, path, result.sha256)
-            existing = store.read()
-            if held is None:
-                remember_catalog(store.root, Path(catalog.path))
-                held = Path(catalog.path).resolve()
+    results: list[FileResult] = []
+    try:
+        with store.lock:
+            if store.observations_path.is_file():
+                store.recover()  # what a killed ingest left: finish its log or remove temps
+            _ingest_locked([Path(p) for p in paths], catalog, store, results, held)
+    except OSError as exc:  # the lock file itself cannot be made (a read-only folder)
+        raise KpiError(f"cannot write to the store {store.root} ({exc.strerror or exc})",
+                       fix="make the folder writable or pass another --data; nothing was "
+                           "written") from None
     return results
 
 
+def _ingest_locked(paths: list[Path], catalog: Catalog, store: Store,
+                   results: list[FileResult], held: Path | None) -> None:
+    from .store import remember_catalog
+
+    existing = store.read()
+    for n, path in enumerate(paths):
+        stamp = _now()
+        result = check_file(path, catalog, existing, ingested_at=stamp)
+        results.append(result)
+        if not result.ok:
+            continue
+        result.sha256 = sha256_of(path)
+        if result.sha256 in store.ingested_hashes():
+            result.skipped_duplicate_file = True
+            continue
+        try:
+            result.added = store.append(result.rows, path, result.sha256,
+                                        ingested_at=f"{stamp}+00:00")
+        except KpiError as exc:  # the store cannot be written: stop, saying what went in
+            result.problems.add(f"not ingested: {exc.problem.message}", fix=exc.problem.fix,
+                                file=path.name)
+            for later in paths[n + 1:]:
+                skipped = FileResult(later, pd.DataFrame(columns=OBS_COLUMNS), ProblemList())
+                skipped.problems.add("not ingested: the batch stopped at an earlier file",
+                                     file=later.name, fix="ingest it again once the store "
+                                     "can be written")
+                results.append(skipped)
+            return
+        existing = store.read()
+        if held is None:
+            remember_catalog(store.root, Path(catalog.path))
+            held = Path(catalog.path).resolve()

@@ -13,6 +13,8 @@ It applies to the report of its month only (the analyst confirms it again next m
 from __future__ import annotations
 
 import csv
+import difflib
+import io
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,12 +22,14 @@ from pathlib import Path
 import pandas as pd
 
 from ..common.errors import KpiError, Problem, ValidationFailed
+from ..common.text import clean_line, control_characters, nfc
 from ..plan.catalog import Catalog
 from ..plan.statuses import STATUSES
 
 FILE = "overrides.csv"
 COLUMNS = ["indicator_id", "month", "unit_code", "status", "reason", "by", "recorded_at"]
 WITHDRAWN = "withdrawn"
+FORMULA_START = ("=", "+", "@")  # what Excel and LibreOffice take for a formula
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
@@ -44,9 +48,28 @@ def _problems(row: dict, catalog: Catalog, where: dict) -> list[Problem]:
         out.append(Problem("unknown status", column="status", value=row.get("status"),
                            fix=f"use one of {', '.join((*STATUSES, WITHDRAWN))}", **where))
     for col in ("reason", "by"):
-        if not str(row.get(col) or "").strip():
+        text = str(row.get(col) or "")
+        if not text.strip():
             out.append(Problem(f"missing '{col}'", column=col,
                                fix="an override must say why and who decided it", **where))
+        elif text.lstrip().startswith(FORMULA_START):
+            out.append(Problem(f"'{col}' starts with '{text.lstrip()[0]}', which a spreadsheet "
+                               "reads as a formula", column=col, value=text[:60],
+                               fix="start the text with a word", **where))
+        elif control_characters(text):
+            out.append(Problem(f"'{col}' holds control characters "
+                               f"({', '.join(control_characters(text))})", column=col,
+                               value=text[:60], fix="retype the text on one line", **where))
+    unit = row.get("unit_code") or ""
+    if unit and catalog.has_registry:
+        from ..plan.units import registry_for
+
+        known = registry_for(catalog).units
+        if unit not in known:
+            close = difflib.get_close_matches(unit.upper(), list(known), n=1)
+            out.append(Problem("unknown unit code", column="unit_code", value=unit,
+                               fix=(f"did you mean {close[0]}? " if close else "")
+                               + "use a unit code of the registry (data/units/)", **where))
     return out
 
 
@@ -55,14 +78,15 @@ def read_overrides(folder: Path, catalog: Catalog) -> pd.DataFrame:
     path = Path(folder) / FILE
     if not path.is_file():
         return pd.DataFrame(columns=COLUMNS)
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    frame, problems = _read_lines(path)
+    if frame is None:
+        raise ValidationFailed(problems, head=f"{path} cannot be read; nothing was changed")
     if "unit_code" not in frame.columns:
         frame["unit_code"] = ""
     missing = set(COLUMNS) - set(frame.columns)
     if missing:
         raise KpiError(f"{FILE} lacks columns {sorted(missing)}", file=str(path),
                        fix=f"the header is {','.join(COLUMNS)}")
-    problems = []
     for n, row in enumerate(frame.to_dict("records"), start=2):
         problems += _problems(row, catalog, {"file": str(path), "row": n})
         if pd.isna(pd.to_datetime(row["recorded_at"], errors="coerce", utc=True)):
@@ -72,6 +96,34 @@ def read_overrides(folder: Path, catalog: Catalog) -> pd.DataFrame:
     if problems:
         raise ValidationFailed(problems)
     return frame[COLUMNS]
+
+
+def _read_lines(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """The file read like any input: every line must have the header's number of fields
+    (an unquoted comma in a reason is named with its line), UTF-8, NFC."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, [Problem(f"not UTF-8 text (byte {exc.start})", file=str(path),
+                              fix="save it as UTF-8 CSV")]
+    lines = list(csv.reader(io.StringIO(nfc(text))))
+    if not lines:
+        return pd.DataFrame(columns=COLUMNS), []
+    header = [h.strip() for h in lines[0]]
+    problems, rows = [], []
+    for n, fields in enumerate(lines[1:], start=2):
+        if not any(f.strip() for f in fields):
+            continue
+        if len(fields) != len(header):
+            problems.append(Problem(f"{len(fields)} fields where the header has {len(header)}",
+                                    file=str(path), row=n, value=",".join(fields)[:80],
+                                    fix='put a text that holds a comma in double quotes '
+                                        '("…, …"), or use kpi override'))
+            continue
+        rows.append(dict(zip(header, fields, strict=True)))
+    if problems:
+        return None, problems
+    return pd.DataFrame(rows, columns=header, dtype=str), []
 
 
 def in_force(history: pd.DataFrame, period: str, unit: str = "",
@@ -100,7 +152,7 @@ def add_override(folder: Path, catalog: Catalog, indicator_id: str, month: str, 
 
     row = {"indicator_id": indicator_id, "month": month,
            "unit_code": "" if unit in ("", None, catalog.default_unit) else unit, "status": status,
-           "reason": reason.strip(), "by": by.strip(),
+           "reason": clean_line(reason), "by": clean_line(by),
            "recorded_at": (now or datetime.now(UTC)).isoformat(timespec="seconds")}
     problems = _problems(row, catalog, {})
     if problems:

@@ -8,18 +8,25 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pandas as pd
 
 from ..common.errors import ProblemList
+from ..common.text import clean_line, nfc
 from ..plan.catalog import Catalog
 from . import template as tpl
 
 TIDY_REQUIRED = ("indicator_id", "period", "value")
+MAX_XLSX_BYTES = 20 * 2**20  # bounds on what is read: far above any real form
+MAX_XLSX_INFLATED = 50 * 2**20
+MAX_ROWS = 1_000_000
+MAX_COLUMNS = 200
 
 
 @dataclass
@@ -41,23 +48,37 @@ class Cell:
 
 
 
+_DAY_FIRST = re.compile(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?:[ T]|$)")
+_DAY_FIRST_FORMATS = [f"%d{sep}%m{sep}{year}{time}" for sep in "/-." for year in ("%Y", "%y")
+                      for time in ("", " %H:%M", " %H:%M:%S", "T%H:%M", "T%H:%M:%S")]
+
+
 def parse_date(value: object) -> str | None:
-    """dd/mm/yyyy, ISO dates and Excel dates -> ISO string; None if unreadable."""
+    """dd/mm/yyyy (or dd/mm/yy, with or without a time), ISO dates and Excel dates -> ISO
+    string; None if unreadable.
+
+    Vietnamese dates are day-first in every form: a text that starts like a day-first date
+    is read only day-first, never handed to a parser that would guess month-first
+    ("01/11/25" is 1 November 2025, not 11 January).
+    """
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             value = value.astimezone(UTC).replace(tzinfo=None)
         return value.replace(microsecond=0).isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    text = str(value).strip()
-    for fmt in ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
-        try:
-            return datetime.strptime(text, fmt).date().isoformat()
-        except ValueError:
-            pass
+    text = " ".join(str(value).split())
+    if _DAY_FIRST.match(text):
+        for fmt in _DAY_FIRST_FORMATS:
+            try:
+                parsed = datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+            return parsed.date().isoformat() if parsed.time() == time() else parsed.isoformat()
+        return None
     try:
         stamp = pd.Timestamp(text)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         return None
     if stamp is pd.NaT:
         return None
@@ -85,20 +106,27 @@ def read_csv_cells(path: Path, problems: ProblemList) -> list[Cell]:
         problems.add("the file is not a text table", file=path.name,
                      fix="send a .csv or .xlsx file")
         return []
-    first = text.splitlines()[0] if text.splitlines() else ""
+    first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    table = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-    return _tidy_cells(table, path, None, problems, data_start_row=1)
+    del raw  # rows are read one at a time, not held as a table
+    return _tidy_cells(csv.reader(io.StringIO(text), delimiter=delimiter), path, None,
+                       problems, data_start_row=1)
 
 
-def _tidy_cells(table: list[list[object]], path: Path, sheet: str | None,
+def delimiter_join(row: list[object]) -> str:
+    return ",".join("" if c is None else str(c) for c in row)[:120]
+
+
+def _tidy_cells(table: Iterable[Sequence[object]], path: Path, sheet: str | None,
                 problems: ProblemList, data_start_row: int) -> list[Cell]:
-    """Cells from a tidy table whose first row is the header."""
-    if not table or not any(str(c).strip() for c in table[0] if c is not None):
+    """Cells from a tidy table whose first row is the header (rows read one at a time)."""
+    rows = iter(table)
+    top = [nfc(c) for c in next(rows, [])]
+    if not any(str(c).strip() for c in top if c is not None):
         problems.add("the file has no header row", file=path.name, sheet=sheet,
                      fix=f"the first row must name the columns {', '.join(TIDY_REQUIRED)}")
         return []
-    header = [str(c or "").strip().lower().lstrip("\ufeff") for c in table[0]]
+    header = [str(c or "").strip().lower().lstrip("\ufeff") for c in top]
     dupes = {h for h in header if h and header.count(h) > 1}
     for h in sorted(dupes):
         problems.add(f"column '{h}' appears more than once", file=path.name, sheet=sheet,
@@ -117,29 +145,81 @@ def _tidy_cells(table: list[list[object]], path: Path, sheet: str | None,
         return row[i] if i is not None and i < len(row) else None
 
     cells = []
-    for n, row in enumerate(table[1:], start=data_start_row + 1):
+    for n, row in enumerate(rows, start=data_start_row + 1):
+        if n - data_start_row > MAX_ROWS:
+            problems.add(f"more than {MAX_ROWS:,} rows", file=path.name, sheet=sheet, row=n,
+                         fix="split the file (a department's figures fit in far fewer rows)")
+            break
         if not any(str(c).strip() for c in row if c is not None):
+            continue
+        row = [nfc(c) for c in row]
+        if len(row) != len(header) and sheet is None:
+            problems.add(f"{len(row)} fields where the header has {len(header)}", row=n,
+                         file=path.name, value=delimiter_join(row),
+                         fix="every row needs one field per column; quote a text holding "
+                             "a comma (\"…\")")
             continue
         cells.append(Cell(get(row, "indicator_id"), get(row, "period"), get(row, "value"),
                           get(row, "value_type"), get(row, "unit_code"), get(row, "reported_at"),
-                          str(get(row, "source") or path.name), sheet, n, "value"))
-    if not cells:
+                          clean_line(str(get(row, "source") or path.name)), sheet, n, "value"))
+        if problems.full:
+            break
+    if not cells and not problems.errors:
         problems.add("the file has a header but no figures", file=path.name, sheet=sheet,
                      fix="fill in at least one row")
     return cells
 
 
+def _zip_too_big(path: Path, problems: ProblemList) -> bool:
+    """Refuse, before any XML is parsed, a workbook that would inflate beyond the bounds (a
+    zip bomb of 1 MB can inflate to gigabytes and take minutes to be refused)."""
+    size = path.stat().st_size
+    if size > MAX_XLSX_BYTES:
+        problems.add(f"the workbook is {size / 2**20:.0f} MiB; the limit is "
+                     f"{MAX_XLSX_BYTES // 2**20} MiB", file=path.name,
+                     fix="a filled form is far smaller: send the figures only, or a CSV")
+        return True
+    try:
+        with zipfile.ZipFile(path) as zf:
+            inflated = sum(i.file_size for i in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False  # reported by the reader below as unreadable
+    if inflated > MAX_XLSX_INFLATED:
+        problems.add(f"the workbook would inflate to {inflated / 2**20:,.0f} MiB; the limit "
+                     f"is {MAX_XLSX_INFLATED // 2**20} MiB", file=path.name,
+                     fix="open it in Excel, delete unused rows, columns and sheets, and save "
+                         "it again")
+        return True
+    return False
+
+
 def read_xlsx_cells(path: Path, catalog: Catalog, problems: ProblemList) -> list[Cell]:
+    """Cells of a workbook; any fault in its parts (broken XML, a missing sheet) is reported
+    as an unreadable workbook, never a traceback."""
+    if _zip_too_big(path, problems):
+        return []
+    try:
+        return _read_xlsx_cells(path, catalog, problems)
+    except Exception as exc:  # noqa: BLE001 - openpyxl and lxml raise many kinds
+        problems.add(f"not a readable .xlsx workbook ({type(exc).__name__}: "
+                     f"{str(exc).strip()[:120]})", file=path.name,
+                     fix="open it in Excel and save it again as .xlsx; a truncated, damaged "
+                         "or renamed file cannot be read")
+        return []
+
+
+def _read_xlsx_cells(path: Path, catalog: Catalog, problems: ProblemList) -> list[Cell]:
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
 
-    try:
-        wb = load_workbook(path, data_only=False, read_only=False, keep_links=False)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        problems.add(f"not a readable .xlsx workbook ({type(exc).__name__})", file=path.name,
-                     fix="open it in Excel and save it again as .xlsx; a truncated or "
-                         "renamed file cannot be read")
-        return []
+    wb = load_workbook(path, data_only=False, read_only=False, keep_links=False)
+    for sheet in wb.worksheets:
+        if sheet.max_row > MAX_ROWS or sheet.max_column > MAX_COLUMNS:
+            problems.add(f"sheet '{sheet.title}' spans {sheet.max_row:,} rows × "
+                         f"{sheet.max_column:,} columns; the limit is {MAX_ROWS:,} × "
+                         f"{MAX_COLUMNS}", file=path.name, sheet=sheet.title,
+                         fix="delete unused rows and columns, or send a CSV")
+            return []
     if tpl.META_SHEET not in wb.sheetnames:
         ws = wb.worksheets[0]
         table = [list(r) for r in ws.iter_rows(values_only=True)]
@@ -167,7 +247,7 @@ def read_xlsx_cells(path: Path, catalog: Catalog, problems: ProblemList) -> list
                          fix=f"move them into sheet '{tpl.SHEET}' (one row per indicator) or "
                              "delete that sheet")
     ws = wb[tpl.SHEET]
-    head = {k: ws[cell].value for k, (_, cell) in tpl.HEADER_CELLS.items()}
+    head = {k: nfc(ws[cell].value) for k, (_, cell) in tpl.HEADER_CELLS.items()}
     where = {"file": path.name, "sheet": ws.title}
     try:
         year = int(str(head["year"]).strip())
@@ -205,12 +285,12 @@ def read_xlsx_cells(path: Path, catalog: Catalog, problems: ProblemList) -> list
         if merged.max_row >= tpl.HEADER_ROW:
             problems.add(f"merged cells {merged.coord} in the table", **where,
                          row=merged.min_row, fix="unmerge the cells and put each figure in its own")
-    department = str(head["department"] or "").strip()
+    department = clean_line(str(head["department"] or ""))
     source = f"{path.name}" + (f" ({department})" if department else "")
     unit = head["unit"]
     cells = []
     for r in range(tpl.FIRST_ROW, ws.max_row + 1):
-        iid = ws.cell(row=r, column=1).value
+        iid = nfc(ws.cell(row=r, column=1).value)
         values = [ws.cell(row=r, column=c) for c in range(tpl.MONTH_COL, tpl.YEAR_COL + 1)]
         if iid in (None, "") and all(c.value in (None, "") for c in values):
             continue
@@ -235,7 +315,7 @@ def read_xlsx_cells(path: Path, catalog: Catalog, problems: ProblemList) -> list
             period = f"{year}" if month == 13 else f"{year}-{month:02d}"
             vtype = "annual" if month == 13 else None
             flow_type = "ytd" if mode == tpl.MODE_YTD else "month"
-            cells.append(Cell(iid, period, c.value, vtype, unit, reported, source, ws.title,
+            cells.append(Cell(iid, period, nfc(c.value), vtype, unit, reported, source, ws.title,
                               r, letter, flow_type))
     if not cells and not problems.errors:
         problems.add("the form has no figures", fix="fill in at least one month", **where)

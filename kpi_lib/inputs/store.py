@@ -9,7 +9,8 @@ Layout of a data directory:
 
 Writers take a file lock, so two `kpi ingest` processes never interleave. The
 observations file is the single commit point: a crash before it is replaced leaves the
-store exactly as it was.
+store exactly as it was. Every read verifies every line (store_check.py); `kpi store
+rebuild` (rebuild.py) rebuilds the file from raw/ and the log.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ import pandas as pd
 import yaml
 from filelock import FileLock
 
-from ..common.errors import KpiError
+from ..common.errors import KpiError, Problem, ValidationFailed
+from .store_check import ends_cleanly, read_checked
 from .tidy import OBS_COLUMNS, at_vintage, empty_observations
 
 OBSERVATIONS = "observations.csv"
@@ -68,8 +70,12 @@ class DataSource:
         return (self.path / given).resolve() if given else None
 
     def describe(self) -> str:
+        meta = self.meta
+        origin, path = meta.get("snapshot_origin", self.origin), meta.get("snapshot_of")
         label = {"given": "data directory", "store": "working store",
-                 "sample": "shipped sample (synthetic)"}[self.origin]
+                 "sample": "shipped sample (synthetic)"}[origin]
+        if path:  # a run's frozen copy (snapshot.py): name what it is a copy of
+            return f"{label}: {path} (snapshot {meta.get('snapshot_at', '')})"
         return f"{label}: {self.path}"
 
 
@@ -133,68 +139,169 @@ class Store:
     def observations_path(self) -> Path:
         return self.root / OBSERVATIONS
 
-    def read(self, vintage: str | None = None, latest: bool = True) -> pd.DataFrame:
-        """All observations (latest=False), or those known at `vintage` (latest report each)."""
+    def read(self, vintage: str | None = None, latest: bool = True,
+             known_ids: set[str] | None = None,
+             known_units: set[str] | None = None) -> pd.DataFrame:
+        """All observations (latest=False), or those known at `vintage` (latest report each).
+
+        Every line is verified first: a damaged store raises StoreDamaged naming the lines,
+        never a silently shortened frame.
+        """
         if not self.observations_path.is_file():
             return empty_observations()
-        frame = pd.read_csv(self.observations_path, dtype=str, keep_default_na=False,
-                            encoding="utf-8")
-        missing = set(OBS_COLUMNS) - set(frame.columns)
-        if missing:
-            raise KpiError(f"store file lacks columns {sorted(missing)}",
-                           file=str(self.observations_path),
-                           fix="restore the file from backup; the store is written only by kpi")
-        frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
+        frame, problems = read_checked(self.observations_path, known_ids, known_units)
+        if problems:
+            raise StoreDamaged(self.root, problems)
         return at_vintage(frame, vintage) if latest else frame
 
     def ingested_hashes(self) -> set[str]:
         if not self.observations_path.is_file():
             return set()
-        col = pd.read_csv(self.observations_path, usecols=["file_sha256"], dtype=str)
-        return set(col["file_sha256"].dropna())
+        return set(self.read(latest=False)["file_sha256"]) - {""}
 
-    def append(self, rows: pd.DataFrame, source_file: Path, sha256: str) -> int:
-        """Copy the raw file, then atomically publish the old rows plus the new ones.
+    def append(self, rows: pd.DataFrame, source_file: Path, sha256: str,
+               ingested_at: str | None = None) -> int:
+        """Copy the raw file, then atomically publish the old rows plus the new ones, then log.
 
         Returns the number of rows added (0 when this file was ingested before).
-        Callers hold `self.lock`.
+        Callers hold `self.lock`. A kill at any point leaves a state `recover` completes:
+        before the commit, the store is as it was (a stray `.tmp` is removed); after it, the
+        raw copy is still `.tmp` and the log line missing, and the next writer renames the
+        one and writes the other. A write that fails (disk full, read-only folder) removes
+        its temporary files and raises KpiError; the store is unchanged.
         """
-        self.root.mkdir(parents=True, exist_ok=True)
-        if sha256 in self.ingested_hashes():
-            return 0
-        raw_dir = self.root / "raw"
-        raw_dir.mkdir(exist_ok=True)
-        for stale in [*self.root.glob("*.tmp"), *raw_dir.glob("*.tmp")]:
-            stale.unlink(missing_ok=True)  # left by an ingest that was interrupted
-        raw_copy = raw_dir / f"{sha256[:16]}_{_safe_name(source_file.name)}"
-        raw_tmp = raw_copy.with_name(raw_copy.name + ".tmp")
-        shutil.copyfile(source_file, raw_tmp)
-        rows = rows.assign(file_sha256=sha256)[OBS_COLUMNS]
-        old = self.observations_path
-        with tempfile.NamedTemporaryFile("w", dir=self.root, suffix=".tmp", delete=False,
-                                         encoding="utf-8", newline="") as tmp:
-            if old.is_file():
-                with open(old, encoding="utf-8", newline="") as src:
-                    shutil.copyfileobj(src, tmp)
-            else:
-                tmp.write(",".join(OBS_COLUMNS) + "\n")
-            rows.to_csv(tmp, header=False, index=False, lineterminator="\n")
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.replace(tmp.name, old)  # the commit point: before it, nothing has changed
-        os.replace(raw_tmp, raw_copy)
-        self._log(sha256, source_file.name, len(rows), raw_copy.name)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.recover()
+            if sha256 in self.ingested_hashes():
+                return 0
+            raw_dir = self.root / "raw"
+            raw_dir.mkdir(exist_ok=True)
+            raw_copy = raw_dir / f"{sha256[:16]}_{_safe_name(source_file.name)}"
+            raw_tmp = raw_copy.with_name(raw_copy.name + ".tmp")
+            try:
+                with open(raw_tmp, "wb") as fh:
+                    _copy_file(source_file, fh)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                rows = rows.assign(file_sha256=sha256)[OBS_COLUMNS]
+                old = self.observations_path
+
+                def write(fh) -> None:
+                    if old.is_file():
+                        with open(old, encoding="utf-8", newline="") as src:
+                            shutil.copyfileobj(src, fh)
+                        if not ends_cleanly(old):
+                            fh.write("\n")  # a hand-edited file without a final line end
+                    else:
+                        fh.write(",".join(OBS_COLUMNS) + "\n")
+                    rows.to_csv(fh, header=False, index=False, lineterminator="\n")
+
+                _write_atomically(old, write)  # the commit point: before it, nothing changed
+            except BaseException:
+                raw_tmp.unlink(missing_ok=True)
+                raise
+            os.replace(raw_tmp, raw_copy)
+            self._log(sha256, source_file.name, len(rows), raw_copy.name,
+                      datetime.fromisoformat(ingested_at) if ingested_at else None)
+        except OSError as exc:
+            raise KpiError(f"cannot write to the store {self.root} ({exc.strerror or exc})",
+                           fix="free disk space or make the folder writable, then ingest "
+                               "again; the store is unchanged") from None
         return len(rows)
 
-    def _log(self, sha256: str, name: str, n: int, raw_copy: str) -> None:
+    def recover(self) -> list[str]:
+        """Finish or undo what a killed writer left (callers hold the lock): temporary files
+        of an uncommitted ingest are removed; a committed file's raw copy is renamed into
+        place and its log line written. Returns the hashes whose ingest was completed."""
+        raw_dir = self.root / "raw"
+        for stale in self.root.glob("*.tmp"):
+            stale.unlink(missing_ok=True)
+        committed = self.ingested_hashes()
+        prefixes = {sha[:16] for sha in committed}
+        for tmp in raw_dir.glob("*.tmp") if raw_dir.is_dir() else []:
+            final = tmp.with_name(tmp.name.removesuffix(".tmp"))
+            if tmp.name[:16] in prefixes and not final.exists():
+                os.replace(tmp, final)
+            else:
+                tmp.unlink(missing_ok=True)
+        return self.repair_log()
+
+    def repair_log(self) -> list[str]:
+        """Add the log line of any committed file that lacks one (a kill between the commit
+        and the log). Returns the file hashes repaired."""
+        if not self.observations_path.is_file():
+            return []
+        frame = self.read(latest=False)
+        logged = set(read_log(self.root)["file_sha256"])
+        repaired = []
+        for sha, group in frame[frame["file_sha256"] != ""].groupby("file_sha256", sort=False):
+            if sha in logged:
+                continue
+            copies = sorted((self.root / "raw").glob(f"{sha[:16]}_*"))
+            copy = copies[0] if copies else None
+            name = copy.name.split("_", 1)[1] if copy else "(unknown)"
+            when = (datetime.fromtimestamp(copy.stat().st_mtime, UTC) if copy
+                    else datetime.now(UTC))
+            self._log(sha, name, len(group), copy.name if copy else "", when)
+            repaired.append(sha)
+        return repaired
+
+    def _log(self, sha256: str, name: str, n: int, raw_copy: str,
+             when: datetime | None = None) -> None:
         log = self.root / LOG
         new = not log.is_file()
         with open(log, "a", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh)
+            writer = csv.writer(fh, lineterminator="\n")
             if new:
                 writer.writerow(LOG_COLUMNS)
-            writer.writerow([sha256, name, datetime.now(UTC).isoformat(timespec="seconds"),
-                             n, raw_copy])
+            writer.writerow([sha256, name, (when or datetime.now(UTC)).isoformat(
+                timespec="seconds"), n, raw_copy])
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+class StoreDamaged(ValidationFailed):
+    """The store file does not read back as kpi wrote it: named, with the way to recover."""
+
+    def __init__(self, root: Path, problems: list[Problem]) -> None:
+        n = len(problems)
+        head = (f"the store {root} is damaged ({n} problem{'s' if n != 1 else ''}); nothing "
+                "was read from it\n  fix: 'kpi store check --data DIR' lists every problem; "
+                "'kpi store rebuild --data DIR' rebuilds observations.csv from the raw copies "
+                "in raw/ and ingest_log.csv (the damaged file is kept beside it)")
+        super().__init__(problems, head=head)
+
+
+def read_log(root: Path) -> pd.DataFrame:
+    """The ingest log (empty frame with its columns when there is none)."""
+    log = Path(root) / LOG
+    if not log.is_file():
+        return pd.DataFrame(columns=LOG_COLUMNS)
+    return pd.read_csv(log, dtype=str, keep_default_na=False, encoding="utf-8",
+                       on_bad_lines="skip")
+
+
+def _copy_file(source: Path, fh) -> None:
+    with open(source, "rb") as src:
+        shutil.copyfileobj(src, fh)
+
+
+def _write_atomically(target: Path, write, binary: bool = False) -> None:
+    """Write a temporary file beside `target`, fsync it, rename it over `target`. On any
+    failure the temporary file is removed and `target` is as it was."""
+    mode = "wb" if binary else "w"
+    kwargs = {} if binary else {"encoding": "utf-8", "newline": ""}
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode, **kwargs) as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(name, target)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
 
 
 def _safe_name(name: str) -> str:

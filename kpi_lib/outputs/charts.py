@@ -43,10 +43,10 @@ def _vi_axis(ax, lang: str) -> None:
     from matplotlib.ticker import Formatter
 
     class NumberFormatter(Formatter):
-        ticks: list[float] = []
+        ticks: tuple[float, ...] = ()
 
         def set_locs(self, locs):
-            self.ticks = list(locs)
+            self.ticks = tuple(locs)
 
         def __call__(self, value, pos=None):
             return format_number(value, tick_decimals(self.ticks or [value]), lang)
@@ -101,7 +101,8 @@ def plot_level(a: Assessment, indicator_id: str, unit: str | None = None, ax=Non
     read = ds.readings
     read = read[(read["indicator_id"] == indicator_id) & (read["unit_code"] == unit)]
     # Each reading at its own date (an annual value at the end of its year).
-    when = pd.to_datetime(dict(year=read["year"], month=read["month"], day=1)) + pd.offsets.MonthEnd(0)
+    when = pd.to_datetime({"year": read["year"], "month": read["month"], "day": 1}) \
+        + pd.offsets.MonthEnd(0)
     ax.plot(when, read["value"], "o-", color="#1f4e79", ms=3, lw=1.5, label=t("readings", lang))
     if np.isfinite(row["target_value"]):
         ax.axhline(row["target_value"], color="#d32f2f", lw=1.2, label=t("target_line", lang))

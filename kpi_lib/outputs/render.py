@@ -17,9 +17,9 @@ from .. import __version__
 from ..common.dates import now_vn
 from ..common.numbers import format_number, format_quantity
 from ..engine.assess import items_table, status_counts
-from ..plan.statuses import NEEDS_ACTION
 from ..engine.pipeline import Assessment
 from ..inputs.store import sha256_of
+from ..plan.statuses import NEEDS_ACTION
 from .i18n import method_label, period_text, reason_text, t
 
 CSS = """
@@ -76,9 +76,9 @@ def title_block(a: Assessment, lang: str = "vi", page: str = "title") -> str:
     if a.unit and a.unit != a.catalog.default_unit:
         unit = f" – {esc(registry.name(a.unit, lang) if registry else a.unit)}"
     period = period_text(a.as_of, a.catalog.year, lang)
+    data_to = esc(t("data_to", lang, month=a.as_of, year=a.catalog.year))
     parts = [CSS, f"<h1>{esc(t(page, lang))}</h1>",
-             f"<p><b>{esc(area)}</b>{unit} · <b>{esc(period)}</b> "
-             f"({esc(t('data_to', lang, month=a.as_of, year=a.catalog.year))})</p>"]
+             f"<p><b>{esc(area)}</b>{unit} · <b>{esc(period)}</b> ({data_to})</p>"]
     if a.dataset.source.synthetic:
         parts.append(banner(t("synthetic", lang)))
     return "".join(parts)

@@ -46,8 +46,18 @@ def export_month(a: Assessment, numbers: pd.DataFrame, folder: str | Path, lang:
             a.overrides.to_excel(xl, sheet_name="Y kien chuyen vien", index=False)
         for sheet in xl.book.worksheets:
             sheet.column_dimensions["A"].width = 48
+            _no_formulas(sheet)
         xl.book["Nhan dinh"].column_dimensions["B"].width = 140
     write_docx(a, numbers, sections, charts or [], folder / f"bao-cao-{a.period}.docx", lang)
     if a.dataset.source.synthetic:
         (folder / "SYNTHETIC").write_text("synthetic sample data / số liệu mẫu giả lập\n",
                                           encoding="utf-8")
+
+
+def _no_formulas(sheet) -> None:
+    """Text is text: a reason or name that begins with '=' must never become a live formula
+    in the published workbook (nothing this workbook holds is computed by Excel)."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"

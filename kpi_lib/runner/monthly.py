@@ -15,11 +15,12 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from ..common.errors import KpiError
+from ..inputs.snapshot import SNAPSHOT, take_snapshot
 from ..plan.units import SAFE_CODE
+from .publish import keep_failed, locked, swap_into_place, sweep_stale, work_folder
 
 PUBLISHED = ("monthly_report", "data_quality")
 EXECUTION_TIMEOUT = 900  # seconds per cell
@@ -34,7 +35,9 @@ class RunFailed(KpiError):
                  source: str = "") -> None:
         self.notebook, self.kept, self.cell, self.ename, self.evalue = (notebook, kept, cell,
                                                                         ename, evalue)
-        where = f"cell {cell}" if cell is not None else "start-up"
+        died = "DeadKernel" in ename or "died" in evalue.lower()
+        where = (f"cell {cell}" if cell is not None else
+                 "a cell (the kernel died while running it)" if died else "start-up")
         snippet = source.strip().splitlines()[0][:100] if source.strip() else ""
         super().__init__(f"{notebook} failed at {where}: {ename}: {evalue}"
                          + (f"\n  cell starts: {snippet}" if snippet else ""),
@@ -151,6 +154,12 @@ def run_month(as_of: str = "latest", data: str | None = None, catalog: str | Non
         unit = None  # the plan's area: published as the month itself, not month_unit
     ds = load_dataset(cat, data, vintage=vintage, unit=unit)
     month = parse_as_of(as_of, ds, unit)
+    latest = ds.latest_month()
+    if latest is not None and month > latest:  # else a "2025-12" folder holds a 9-month report
+        raise KpiError(f"no figures for {cat.year}-{month:02d} yet: the latest month with "
+                       f"figures is {cat.year}-{latest:02d}", value=as_of,
+                       fix=f"pass --as-of latest or {cat.year}-{latest:02d}, or ingest that "
+                           "month's figures first")
     period = f"{cat.year}-{month:02d}"
     out = Path(out) if out else REPORTS_DIR
     try:
@@ -163,11 +172,15 @@ def run_month(as_of: str = "latest", data: str | None = None, catalog: str | Non
                        fix="pass --out with a folder you can write to") from None
     name = folder_name(period, unit)
     _sweep_stale(out)
-    tmp = out / f".tmp-{name}-{os.getpid()}-{threading.get_ident()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    source = resolve_data_dir(data)
-    params = {"as_of": period, "data_dir": str(source.path), "catalog": str(cat.path),
+    tmp = work_folder(out, name)
+    try:
+        # One run reads one snapshot: an ingest landing mid-run cannot give a report whose
+        # numbers come from the old data and its provenance from the new.
+        snapshot = take_snapshot(resolve_data_dir(data), tmp / SNAPSHOT)
+    except BaseException:
+        _keep_failed(tmp, out, name)
+        raise
+    params = {"as_of": period, "data_dir": str(snapshot), "catalog": str(cat.path),
               "unit": unit, "lang": lang, "vintage": vintage}
     try:
         jobs = {nb: dict(params) for nb in notebooks}
@@ -201,6 +214,7 @@ def run_month(as_of: str = "latest", data: str | None = None, catalog: str | Non
         _keep_failed(tmp, out, name)
         raise
     target = out / name
+    shutil.rmtree(tmp / SNAPSHOT, ignore_errors=True)
     _swap_into_place(tmp, target)
     if update_index:
         build_index(out, lang)
@@ -208,26 +222,9 @@ def run_month(as_of: str = "latest", data: str | None = None, catalog: str | Non
 
 
 def _sweep_stale(out: Path) -> None:
-    """Move work folders of runs that were killed (their process is gone) to _failed/."""
-    for path in out.glob(".tmp-*"):
-        try:
-            pid = int(path.name.split("-")[-2])
-        except (ValueError, IndexError):
-            continue
-        if pid != os.getpid() and not _alive(pid):
-            _keep_failed(path, out, path.name.removeprefix(".tmp-") + "-killed")
-    for path in out.glob(".old-*"):
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    """Repair months cut between renames; move work folders of dead runs (this host) to
+    _failed/ (see publish.py)."""
+    sweep_stale(out)
 
 
 def _failed_notebook(kept: Path) -> str:
@@ -239,20 +236,12 @@ def _failed_notebook(kept: Path) -> str:
 
 
 def _keep_failed(tmp: Path, out: Path, name: str) -> Path:
-    failed = out / "_failed" / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
-    failed.parent.mkdir(parents=True, exist_ok=True)
-    if tmp.exists():
-        os.replace(tmp, failed)
-    return failed
+    return keep_failed(tmp, out, name)
 
 
 def _swap_into_place(tmp: Path, target: Path) -> None:
-    """Publish `tmp` as `target`: two renames, so a reader sees the old or the new folder."""
-    old = target.with_name(f".old-{target.name}-{os.getpid()}-{threading.get_ident()}")
-    if target.exists():
-        os.replace(target, old)
-    os.replace(tmp, target)
-    shutil.rmtree(old, ignore_errors=True)
+    """Publish `tmp` as `target` (two renames under the month's lock; see publish.py)."""
+    swap_into_place(tmp, target)
 
 
 def published_months(out: Path) -> list[Path]:
@@ -264,7 +253,7 @@ def build_index(out: Path, lang: str = "vi") -> Path:
     """reports/index.html: every published month, newest first, and a status history."""
     from ..outputs.index_page import index_html
 
-    with _INDEX_LOCK:
+    with _INDEX_LOCK, locked(out, "index"):  # threads here; processes and hosts there
         folders = published_months(out)
         page = index_html(folders, lang)
         tmp = out / f".index-{os.getpid()}-{threading.get_ident()}.html"

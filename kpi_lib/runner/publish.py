@@ -1,0 +1,172 @@
+"""Publishing a month into reports/ so that no kill, no second run and no second host can
+lose a published report or leave the index behind.
+
+- A run works in `.tmp-<month>-<pid>-<thread>` with an `.owner` file (host, pid). At start,
+  a run sweeps into `_failed/` only work folders whose owner is on this host and dead:
+  another host's live run is never touched (its pid means nothing here).
+- Publishing is two renames (the old folder aside, the new one in), done under a lock per
+  month and with SIGINT/SIGTERM held back, so a signal cannot fall between them. A SIGKILL
+  can: the next run of any month (under that month's lock) finds the month missing with
+  its `.old-` folder aside, and publishes the complete new folder (marked `.complete`) or
+  puts the old one back: the month is always its before or after state.
+- The locks are flufl.lock's: NFS-safe (hard links, not fcntl), with a lifetime after which
+  a lock left by a killed process is broken, so they work across processes and hosts on a
+  shared disk. index.html is rebuilt under its own lock from what is on disk, so two
+  months published at once both end up in it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from flufl.lock import Lock, TimeOutError
+
+from ..common.errors import KpiError
+
+OWNER = ".owner"
+COMPLETE = ".complete"
+LOCK_LIFETIME = timedelta(minutes=5)  # a swap or an index takes seconds; then it is stale
+LOCK_TIMEOUT = timedelta(minutes=10)
+
+
+def host() -> str:
+    return socket.gethostname()
+
+
+def work_folder(out: Path, name: str) -> Path:
+    """A fresh work folder for one run of `name`, marked with its owner (host and pid)."""
+    tmp = out / f".tmp-{name}-{os.getpid()}-{threading.get_ident()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    (tmp / OWNER).write_text(json.dumps({"host": host(), "pid": os.getpid(),
+                                         "started": datetime.now().isoformat()}),
+                             encoding="utf-8")
+    return tmp
+
+
+def owner(folder: Path) -> tuple[str | None, int | None]:
+    """(host, pid) of a work folder; for folders of older versions, the pid in the name."""
+    try:
+        data = json.loads((folder / OWNER).read_text(encoding="utf-8"))
+        return str(data["host"]), int(data["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        try:
+            return None, int(folder.name.split("-")[-2])
+        except (ValueError, IndexError):
+            return None, None
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def is_stale(folder: Path) -> bool:
+    """A work folder whose run is gone: owned by this host (or by nobody said) and dead."""
+    where, pid = owner(folder)
+    if pid is None or (where is not None and where != host()):
+        return False
+    return pid != os.getpid() and not alive(pid)
+
+
+@contextmanager
+def locked(out: Path, what: str) -> Iterator[None]:
+    """An NFS-safe lock on `what` in the reports folder (a month's name, or "index")."""
+    lock = Lock(str(out / f".lock-{what}"), lifetime=LOCK_LIFETIME)
+    try:
+        lock.lock(timeout=LOCK_TIMEOUT)
+    except TimeOutError:
+        raise KpiError(f"another run has held the lock on {what} in {out} for "
+                       f"{LOCK_TIMEOUT}", fix="wait for it to finish, then run again") from None
+    try:
+        yield
+    finally:
+        if lock.is_locked:
+            lock.unlock(unconditionally=True)
+
+
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back (main thread only) for the few lines that must not be
+    cut; they are delivered when the block ends."""
+    main = threading.current_thread() is threading.main_thread()
+    if main:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        if main:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def keep_failed(tmp: Path, out: Path, name: str) -> Path:
+    failed = out / "_failed" / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    failed.parent.mkdir(parents=True, exist_ok=True)
+    if tmp.exists():
+        os.replace(tmp, failed)
+    return failed
+
+
+def swap_into_place(tmp: Path, target: Path) -> None:
+    """Publish `tmp` as `target`: two renames under the month's lock, signals held, so a
+    reader sees the old or the new folder and a kill between them is repaired."""
+    out = target.parent
+    with locked(out, target.name), signals_held():
+        (tmp / COMPLETE).write_text("", encoding="utf-8")
+        _repair(out, target.name)
+        old = out / f".old-{target.name}-{os.getpid()}-{threading.get_ident()}"
+        if target.exists():
+            os.replace(target, old)
+        os.replace(tmp, target)
+        (target / COMPLETE).unlink(missing_ok=True)
+        (target / OWNER).unlink(missing_ok=True)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _repair(out: Path, name: str) -> None:
+    """Finish a publication of `name` cut between its two renames (callers hold its lock)."""
+    olds = sorted(out.glob(f".old-{name}-*"))
+    target = out / name
+    if not target.exists() and olds:
+        ready = [p for p in out.glob(f".tmp-{name}-*") if (p / COMPLETE).is_file()
+                 and is_stale(p)]
+        if ready:  # the new report was complete: the "after" state
+            os.replace(max(ready, key=lambda p: p.stat().st_mtime), target)
+            (target / COMPLETE).unlink(missing_ok=True)
+            (target / OWNER).unlink(missing_ok=True)
+        else:  # the "before" state
+            os.replace(olds[-1], target)
+            olds = olds[:-1]
+    for path in olds:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def sweep_stale(out: Path) -> list[str]:
+    """Repair months cut between renames, then move work folders of dead runs on this host
+    to _failed/. Returns the months repaired."""
+    repaired = []
+    for name in sorted({p.name.removeprefix(".old-").rsplit("-", 2)[0]
+                        for p in out.glob(".old-*")}):
+        with locked(out, name):
+            missing = not (out / name).exists()
+            _repair(out, name)
+            if missing and (out / name).exists():
+                repaired.append(name)
+    for path in out.glob(".tmp-*"):
+        if path.is_dir() and is_stale(path):
+            keep_failed(path, out, path.name.removeprefix(".tmp-") + "-killed")
+    return repaired
