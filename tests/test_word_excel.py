@@ -393,7 +393,8 @@ def test_excel_statuses_in_vietnamese_and_items_take_the_worst(book, sample):
 
 def test_excel_overrides_and_prose(book):
     over = _rows(book["Ý kiến chuyên viên"])
-    assert over and over[0]["status"].value == "Có khả năng đạt"
+    assert over and over[0]["Đánh giá của chuyên viên"].value == "Có khả năng đạt"
+    assert over[0]["Mã"].value == "T08d" and "(ví dụ)" in over[0]["Người đánh giá"].value
     prose = _rows(book["Nhận định"])
     assert any("ước đạt" in (r["Đánh giá chung"].value or "") for r in prose)
     data = _rows(book["Số liệu"])

@@ -54,6 +54,14 @@ WORDS = {
            "period": "{month_words} — data up to {month}/{year}"},
 }
 
+# The overrides file's columns as the reader reads them (unknown columns keep their name).
+OVERRIDE_HEADERS = {
+    "vi": {"indicator_id": "Mã", "status": "Đánh giá của chuyên viên", "reason": "Lý do",
+           "by": "Người đánh giá", "date": "Ngày", "month": "Tháng", "unit_code": "Đơn vị"},
+    "en": {"indicator_id": "ID", "status": "Analyst's assessment", "reason": "Reason",
+           "by": "By", "date": "Date", "month": "Month", "unit_code": "Unit"},
+}
+
 
 def _fmt(unit: str, values: pd.Series) -> str:
     """The display format of a column of quantities in `unit` (as many decimals as the
@@ -181,9 +189,11 @@ def write_workbook(a, numbers: pd.DataFrame, sections, path: str | Path,
     # 4. The analyst's judgement, when there is any.
     if a.overrides is not None and len(a.overrides):
         o = a.overrides
+        heads = OVERRIDE_HEADERS[lang]
         sheet = _Sheet(book, w["sheet_overrides"], title, banner,
                        f"{w['title_overrides']} — {subtitle}",
-                       [(str(c), 40 if c == "reason" else 16) for c in o.columns])
+                       [(heads.get(str(c), str(c)), 60 if c == "reason" else 18)
+                        for c in o.columns])
         for row in o.itertuples(index=False):
             sheet.add([label(v, lang) if c == "status" else v for c, v in zip(o.columns, row,
                                                                                 strict=True)])
