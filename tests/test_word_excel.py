@@ -45,11 +45,10 @@ def sample():
 
 
 @pytest.fixture(scope="module")
-def chart():
+def chart(sample):
     from kpi_lib.outputs import charts
 
-    return charts.to_png(charts.plot_group(run_assessment(
-        DEFAULT_CATALOG, str(SAMPLE_DIR), "2025-09", use_ets=False), "economy", "vi"))
+    return charts.to_png(charts.plot_group(sample[0], "economy", "vi"))
 
 
 @pytest.fixture(scope="module")
