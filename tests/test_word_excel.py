@@ -115,7 +115,7 @@ def test_bad_report_settings_are_clear_errors(report, words):
 def test_the_shipped_catalog_dates_september_5_october_with_an_example_issuer(catalog):
     setup = report_setup(catalog, 9)
     assert setup.report_date == date(2025, 10, 5)
-    assert setup.issuer.example and "HUYỆN" not in setup.issuer.name
+    assert setup.issuer.example and setup.issuer.name == "ỦY BAN NHÂN DÂN\nXÃ BÌNH SƠN"
     assert "21/KH-UBND ngày 03/02/2025" in setup.basis
     assert setup.recipients[-1].startswith("Lưu")
 
@@ -154,7 +154,7 @@ def test_word_title_block(word):
     doc = Document(str(word))
     left, right = doc.tables[0].rows[0].cells
     issuer = _text(left)
-    assert "ỦY BAN NHÂN DÂN XÃ BÌNH SƠN" in issuer and "HUYỆN" not in issuer
+    assert "ỦY BAN NHÂN DÂN\nXÃ BÌNH SƠN" in issuer and "HUYỆN" not in issuer  # two lines
     assert "ví dụ" in issuer  # the example issuer is labelled
     assert "Số:" in issuer and "/BC-UBND" in issuer and "…" not in issuer
     head = _text(right)
@@ -400,3 +400,14 @@ def test_excel_overrides_and_prose(book):
     assert len(data) == 32 and isinstance(data[0]["estimate"].value, float)
     assert not any(isinstance(r["estimate"].value, str) for r in data)
     assert np.isfinite(data[0]["estimate"].value)
+
+
+def test_excel_in_english(sample, tmp_path):
+    a, numbers, _s = sample
+    book = openpyxl.load_workbook(write_workbook(a, numbers, narrative(a, numbers, "en"),
+                                                 tmp_path / "en.xlsx", "en"))
+    assert book.sheetnames[:2] == ["Report", "22 targets"]
+    rows = _rows(book["Report"])
+    assert {r["Assessment"].value for r in rows} == {a.catalog.statuses.label(s, "en")
+                                                    for s in a.table["status"]}
+    assert "SYNTHETIC" in book["Report"]["A2"].value

@@ -156,7 +156,8 @@ def write_docx(a, numbers: pd.DataFrame, sections, charts: list[tuple[bytes, str
             p.runs[0].font.highlight_color = 7  # yellow: impossible to miss when proofreading
         for text in paragraphs:
             _body(doc, text)
-    _body(doc, w["closing"].format(period=period, issuer=setup.issuer.short))
+    closing = _body(doc, w["closing"].format(period=period, issuer=setup.issuer.short))
+    closing.paragraph_format.space_after = Pt(12)
     _signature(doc, setup, w)
 
     attached = w["attached"].format(number=setup.number.removeprefix("Số: ").strip(),
