@@ -57,7 +57,10 @@ def test_html_is_self_contained_with_code_hidden(published):
 
 
 def test_excel_table_matches_summary(published):
-    sheet = pd.read_excel(published.folder / "bao-cao-2025-09.xlsx", sheet_name="So lieu")
+    from kpi_lib.outputs.excel import HEADER_ROW
+
+    sheet = pd.read_excel(published.folder / "bao-cao-2025-09.xlsx", sheet_name="Số liệu",
+                          header=HEADER_ROW - 1)
     summary = pd.read_csv(published.folder / "summary.csv")
     merged = sheet.merge(summary, on="id", suffixes=("_xl", "_csv"))
     assert (merged["status_xl"] == merged["status_csv"]).all()

@@ -33,13 +33,19 @@ catalog:
   plan_en: "Socio-economic plan {year}"
 
 settings:
-  # The Word report's title block (left out: built from area_vi and province_vi).
+  # The Word report's facts (docs/catalog.md, settings.report): who issues it from when,
+  # its place, the căn cứ and the recipients. Its date is a setting too (dates:).
   report:
-    issuer_parent: "{province_upper}"
-    issuer: "UBND {area_upper}"
-    number: "Số: …/BC-UBND"
+    issuers:
+      - valid_from: {year}-01-01
+        valid_to: null
+        example: true  # check the name, then drop this line
+        name: "ỦY BAN NHÂN DÂN\\n{area_upper}"
+        short: "UBND {area}"
+        code: "UBND"
     place: "{place}"
-    recipients: "Lưu: VT."
+    day_of_next_month: 5
+    recipients: ["Lưu: VT."]
 
 groups:
   - {{id: economy, name_vi: "Kinh tế", name_en: "Economy"}}

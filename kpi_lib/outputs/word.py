@@ -1,144 +1,485 @@
-"""The Word report (.docx, python-docx): the office's monthly report in its usual layout.
+"""The Word report (.docx, python-docx): a report the office can sign and issue as it is.
 
-Title block as administrative documents have it (Nghị định 30/2020/NĐ-CP): issuing body
-and number on the left, the national motto on the right, place and date, then the title;
-the narrative by group; the report table (Vietnamese number format, landscape page); the
-charts. Issuer, number and place are settings (`settings.report` in the catalog).
+Laid out as Nghị định 30/2020/NĐ-CP asks of an administrative report (summary in
+../shared/report-format.md): issuer and number left, national motto right, both with rules;
+place and date; "BÁO CÁO" and its subject; the căn cứ (the plan reported on); results by
+field (the generated narrative); an overall assessment (counts by status, from the numbers);
+difficulties, tasks and proposals (the analyst's text, `analyst_text`, or a visible
+placeholder); signature and "Nơi nhận"; then the table and charts as appendices on landscape
+pages, the table header repeated on each page. Times New Roman, black headings, page
+numbers centred at the top from page 2, the synthetic-data banner in every page's footer.
+Issuer, number, place, date and recipients come from `settings.report` (`report_setup`),
+never from the run: a report re-run later must be the same document.
 """
 
 from __future__ import annotations
 
 import io
-from datetime import date
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+
+from .analyst_text import read_analyst_text
+from .i18n import t
+from .report_setup import ReportSetup, analyst_text_path, month_vi, report_setup, vi_date
+from .report_table import display_table
 
 FONT = "Times New Roman"
+BLACK = RGBColor(0, 0, 0)
+BODY_PT = 14
+
+# Words of the document, Vietnamese first; English for lang="en" reports.
+WORDS = {
+    "vi": {
+        "motto1": "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "motto2": "Độc lập - Tự do - Hạnh phúc",
+        "title": "BÁO CÁO", "basis": "Căn cứ {basis}; {issuer} báo cáo tình hình thực hiện "
+        "{period} như sau:",
+        "results": "KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU", "overall": "ĐÁNH GIÁ CHUNG",
+        "difficulties": "KHÓ KHĂN, VƯỚNG MẮC VÀ NGUYÊN NHÂN",
+        "tasks": "NHIỆM VỤ, GIẢI PHÁP NHỮNG THÁNG CUỐI NĂM",
+        "tasks_dec": "NHIỆM VỤ, GIẢI PHÁP THỜI GIAN TỚI", "proposals": "KIẾN NGHỊ",
+        "placeholder": "[CHƯA CÓ NỘI DUNG — chuyên viên viết phần này vào tệp {file}, mục "
+                       "“## {heading}”; xem README.]",
+        "closing": "Trên đây là báo cáo tình hình thực hiện {period} của {issuer}./.",
+        "recipients": "Nơi nhận:", "appendix": "Phụ lục {n:02d}",
+        "table_title": "TÌNH HÌNH THỰC HIỆN CÁC CHỈ TIÊU KẾ HOẠCH NĂM {year}",
+        "charts_title": "BIỂU ĐỒ TÌNH HÌNH THỰC HIỆN CÁC CHỈ TIÊU NĂM {year}",
+        "attached": "(Kèm theo Báo cáo số {number} {date} của {issuer})",
+        "example": "(ví dụ — thay trong settings.report)",
+        "table_note": "Khoảng trong ngoặc: khoảng tin cậy 80% của ước thực hiện cả năm; "
+                      "* ước tính có độ tin cậy thấp.",
+        "overall_items": "Đến hết tháng {month}/{year}, trong {items} chỉ tiêu ({n} chỉ số) của "
+                         "Kế hoạch: {parts}.",
+        "overall_ind": "Theo từng chỉ số: {parts}.",
+        "overall_note": "Một chỉ tiêu gồm nhiều chỉ số được đánh giá theo chỉ số kém nhất. "
+                        "Số liệu chi tiết tại Phụ lục 01.",
+        "unit_word": "chỉ tiêu", "ind_word": "chỉ số",
+    },
+    "en": {
+        "motto1": "SOCIALIST REPUBLIC OF VIETNAM", "motto2": "Independence - Freedom - Happiness",
+        "title": "REPORT", "basis": "Pursuant to {basis}, {issuer} reports on progress "
+        "{period} as follows:",
+        "results": "RESULTS BY TARGET", "overall": "OVERALL ASSESSMENT",
+        "difficulties": "DIFFICULTIES AND CAUSES",
+        "tasks": "TASKS FOR THE REST OF THE YEAR", "tasks_dec": "TASKS AHEAD",
+        "proposals": "PROPOSALS",
+        "placeholder": "[NOT WRITTEN YET — the analyst writes this part in {file}, section "
+                       "“## {heading}”; see README.]",
+        "closing": "This concludes the report of {issuer} on progress {period}.",
+        "recipients": "To:", "appendix": "Appendix {n:02d}",
+        "table_title": "PROGRESS ON THE {year} PLAN TARGETS",
+        "charts_title": "CHARTS OF THE {year} PLAN TARGETS",
+        "attached": "(Attached to report {number} of {date}, {issuer})",
+        "example": "(an example — replace in settings.report)",
+        "table_note": "In brackets: the 80% interval of the year-end estimate; "
+                      "* low-confidence estimate.",
+        "overall_items": "At the end of {month}/{year}, of the plan's {items} targets ({n} "
+                         "indicators): {parts}.",
+        "overall_ind": "By indicator: {parts}.",
+        "overall_note": "A target with several indicators takes its worst indicator's status. "
+                        "Details in Appendix 01.",
+        "unit_word": "targets", "ind_word": "indicators",
+    },
+}
+HEADINGS_VI = {"difficulties": "Khó khăn, vướng mắc", "tasks": "Nhiệm vụ, giải pháp",
+               "proposals": "Kiến nghị"}
 
 
-def report_settings(catalog) -> dict[str, str]:
-    meta = catalog.meta
-    area = str(meta.get("area_vi", ""))
-    given = catalog.settings.get("report") or {}
-    return {"issuer_parent": str(given.get("issuer_parent", meta.get("province_vi", "")).upper()),
-            "issuer": str(given.get("issuer", f"UBND {area}")).upper(),
-            "number": str(given.get("number", "Số: …/BC-UBND")),
-            "place": str(given.get("place", area.split(" ", 1)[-1])),
-            "recipients": str(given.get("recipients", "Như trên; Lưu: VT."))}
+def period_words(month: int, year: int, lang: str) -> str:
+    """'9 tháng đầu năm 2025', 'tháng 01 năm 2025', 'năm 2025' (the report's subject)."""
+    if lang == "en":
+        return f"to {month:02d}/{year}" if month < 12 else f"in {year}"
+    if month == 1:
+        return f"tháng {month_vi(1)} năm {year}"
+    return f"{month} tháng đầu năm {year}" if month < 12 else f"năm {year}"
 
 
 def write_docx(a, numbers: pd.DataFrame, sections, charts: list[tuple[bytes, str]],
-               path: str | Path, lang: str = "vi", today: date | None = None) -> Path:
-    """Write the report; returns its path. Never half-written: saved to a temp name first."""
-    from docx import Document
-    from docx.enum.section import WD_ORIENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm, Pt
-
-    from .i18n import t
-    from .report_table import display_table
-
-    vi = lang != "en"
+               path: str | Path, lang: str = "vi") -> Path:
+    """Write the report; returns its path. Settings are checked first; the file is saved under
+    a temporary name and renamed, so it is never half-written."""
+    setup = report_setup(a.catalog, a.as_of)
+    text_file = analyst_text_path(a.dataset.source.path, a.period, a.unit, a.catalog.default_unit)
+    analyst = read_analyst_text(text_file)
+    w = WORDS["en" if lang == "en" else "vi"]
+    synthetic = bool(a.dataset.source.synthetic)
     doc = Document()
-    style = doc.styles["Normal"]
-    style.font.name, style.font.size = FONT, Pt(13)
-    for s in ("Heading 1", "Heading 2", "Title"):
-        doc.styles[s].font.name = FONT
-    sec = doc.sections[0]
-    sec.page_height, sec.page_width = Cm(29.7), Cm(21.0)
-    sec.left_margin, sec.right_margin = Cm(3.0), Cm(2.0)
-    sec.top_margin = sec.bottom_margin = Cm(2.0)
-    settings = report_settings(a.catalog)
-    today = today or date.today()
+    _styles(doc)
+    first = doc.sections[0]
+    _page(first, landscape=False)
+    _header_footer(first, synthetic, lang, first_page=True)
 
-    head = doc.add_table(rows=1, cols=2)
-    left, right = head.rows[0].cells
-
-    def line(cell, text: str, bold=False, italic=False, underline=False, first=False, size=12):
-        p = cell.paragraphs[0] if first else cell.add_paragraph()
-        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        run = p.add_run(text)
-        run.bold, run.italic, run.underline = bold, italic, underline
-        run.font.size = Pt(size)
-        return p
-
-    line(left, settings["issuer_parent"], first=True)
-    line(left, settings["issuer"], bold=True)
-    line(left, settings["number"])
-    line(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, first=True)
-    line(right, "Độc lập - Tự do - Hạnh phúc", bold=True, underline=True, size=13)
-    line(right, f"{settings['place']}, ngày {today.day:02d} tháng {today.month:02d} năm "
-                f"{today.year}" if vi else f"{settings['place']}, {today:%d/%m/%Y}", italic=True)
-
-    def centred(text: str, bold=True, size=14, space=6):
-        p = doc.add_paragraph()
-        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        p.paragraph_format.space_before = Pt(space)
-        run = p.add_run(text)
-        run.bold, run.font.size = bold, Pt(size)
-
-    centred("BÁO CÁO" if vi else "REPORT", size=15, space=18)
-    subject = (f"Tình hình thực hiện nhiệm vụ phát triển kinh tế - xã hội tháng {a.as_of} năm "
-               f"{a.catalog.year}" if vi else
-               f"Socio-economic plan: progress to {a.as_of}/{a.catalog.year}")
-    centred(subject, size=14, space=0)
-    registry = a.dataset.registry
+    _title_block(doc, setup, w, lang)
+    subject = _subject(a, lang)
+    _centred(doc, w["title"], bold=True, before=12)
+    _centred(doc, subject, bold=True)
+    _rule(doc.add_paragraph(), Cm(6.5), Cm(6.5))
+    doc.paragraphs[-1].paragraph_format.space_after = Pt(6)
     if a.unit and a.unit != a.catalog.default_unit:
-        centred(registry.name(a.unit, lang) if registry else a.unit, bold=False, size=13)
-    if a.dataset.source.synthetic:
-        p = doc.add_paragraph()
-        run = p.add_run(t("synthetic", lang))
-        run.bold, run.italic = True, True
+        registry = a.dataset.registry
+        _centred(doc, registry.name(a.unit, lang) if registry else a.unit, bold=False)
+    if synthetic:
+        p = _centred(doc, t("synthetic", lang), bold=True, size=12, before=6)
+        p.runs[0].italic = True
+    period = period_words(a.as_of, a.catalog.year, lang)
+    _body(doc, w["basis"].format(basis=setup.basis, issuer=setup.issuer.short, period=period))
 
-    doc.add_heading(("I. " + t("narrative", lang)).upper(), level=1)
+    numerals = iter(["I", "II", "III", "IV", "V", "VI"])
+    _heading(doc, f"{next(numerals)}. {w['results']}", 1)
     for n, section in enumerate(sections, start=1):
-        doc.add_heading(f"{n}. {section.title}", level=2)
-        doc.add_paragraph(section.opening).paragraph_format.first_line_indent = Cm(1)
+        _heading(doc, f"{n}. {section.title}", 2)
+        _body(doc, section.opening)
         for sentence in section.sentences:
-            p = doc.add_paragraph(f"- {sentence}")
-            p.paragraph_format.first_line_indent = Cm(1)
-            p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+            _body(doc, f"- {sentence}")
+    _heading(doc, f"{next(numerals)}. {w['overall']}", 1)
+    for text in overall(a, lang):
+        _body(doc, text)
+    tasks = "tasks" if a.as_of < 12 else "tasks_dec"
+    for key, title in (("difficulties", w["difficulties"]), ("tasks", w[tasks]),
+                       ("proposals", w["proposals"])):
+        if key == "proposals" and key not in analyst:
+            continue  # proposals are optional; difficulties and tasks are not
+        _heading(doc, f"{next(numerals)}. {title}", 1)
+        paragraphs = analyst.get(key) or []
+        if not paragraphs:
+            p = _body(doc, w["placeholder"].format(file=_shown(text_file),
+                                                   heading=HEADINGS_VI[key]))
+            p.runs[0].bold = True
+            p.runs[0].font.highlight_color = 7  # yellow: impossible to miss when proofreading
+        for text in paragraphs:
+            _body(doc, text)
+    closing = _body(doc, w["closing"].format(period=period, issuer=setup.issuer.short))
+    closing.paragraph_format.space_after = Pt(12)
+    _signature(doc, setup, w)
 
+    attached = w["attached"].format(number=setup.number.removeprefix("Số: ").strip(),
+                                    date=vi_date(setup.report_date) if lang != "en"
+                                    else f"{setup.report_date:%d/%m/%Y}",
+                                    issuer=setup.issuer.short)
     wide = doc.add_section()
-    wide.orientation = WD_ORIENT.LANDSCAPE
-    wide.page_width, wide.page_height = Cm(29.7), Cm(21.0)
-    wide.left_margin = wide.right_margin = Cm(1.5)
-    doc.add_heading(("II. " + t("table", lang).split(". ", 1)[-1]).upper(), level=1)
-    frame = display_table(a, lang, numbers)
-    table = doc.add_table(rows=1, cols=len(frame.columns))
-    table.style = "Table Grid"
-    for cell, name in zip(table.rows[0].cells, frame.columns, strict=True):
-        cell.text = str(name)
-        for run in cell.paragraphs[0].runs:
-            run.bold, run.font.size = True, Pt(9)
-    for _, row in frame.iterrows():
-        cells = table.add_row().cells
-        for i, (cell, value) in enumerate(zip(cells, row, strict=True)):
-            cell.text = str(value)
-            para = cell.paragraphs[0]
-            para.alignment = WD_ALIGN_PARAGRAPH.LEFT if i < 3 else WD_ALIGN_PARAGRAPH.RIGHT
-            for run in para.runs:
-                run.font.size = Pt(9)
-
+    _page(wide, landscape=True)
+    wide.different_first_page_header_footer = False  # add_section copied page 1's setting
+    _appendix_title(doc, w["appendix"].format(n=1),
+                    w["table_title"].format(year=a.catalog.year), attached)
+    _table(doc, display_table(a, lang, numbers), wide, lang)
+    note = _body(doc, w["table_note"], indent=False)
+    note.runs[0].italic, note.runs[0].font.size = True, Pt(11)
     if charts:
-        doc.add_heading(("III. " + t("charts", lang).split(". ", 1)[-1]).upper(), level=1)
+        doc.add_page_break()
+        _appendix_title(doc, w["appendix"].format(n=2),
+                        w["charts_title"].format(year=a.catalog.year), attached)
         for png, alt in charts:
-            doc.add_picture(io.BytesIO(png), width=Cm(25))
+            _picture(doc, png, wide)
             if alt:
-                caption = doc.add_paragraph()
-                caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
-                run = caption.add_run(alt)
-                run.italic, run.font.size = True, Pt(10)
+                cap = _centred(doc, alt, bold=False, size=11)
+                cap.runs[0].italic = True
 
-    p = doc.add_paragraph()
-    p.paragraph_format.space_before = Pt(18)
-    run = p.add_run("Nơi nhận: " if vi else "To: ")
-    run.bold, run.italic = True, True
-    p.add_run(settings["recipients"]).font.size = Pt(11)
-
+    props = doc.core_properties
+    props.author = props.last_modified_by = setup.issuer.short
+    props.title = f"{w['title'].capitalize()} {subject}"
+    props.subject = subject
+    props.category = "Báo cáo" if lang != "en" else "Report"
+    props.keywords = f"{a.catalog.meta.get('id', '')}; {a.period}"
+    props.comments = t("synthetic", lang) if synthetic else setup.basis
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     doc.save(str(tmp))
     tmp.replace(path)
     return path
+
+
+def overall(a, lang: str = "vi") -> list[str]:
+    """The overall assessment as sentences: how many items and indicators per status label,
+    in the scale's order (labels as configured; merged labels count once)."""
+    w = WORDS["en" if lang == "en" else "vi"]
+    scale = a.catalog.statuses
+    table = a.table
+    items = table.drop_duplicates(["item", "unit_code"])
+
+    def parts(statuses: pd.Series, word: str) -> str:
+        counts = Counter(scale.label(s, lang) for s in statuses)
+        order = [label for label, _c, _s in scale.levels(lang)]
+        order += sorted(set(counts) - set(order))
+        return "; ".join(f"{counts[label]} {word} {label.lower()}" for label in order
+                         if counts[label])
+
+    return [w["overall_items"].format(month=a.as_of if lang == "en" else month_vi(a.as_of),
+                                      year=a.catalog.year, items=len(items), n=len(table),
+                                      parts=parts(items["item_status"], w["unit_word"])),
+            w["overall_ind"].format(parts=parts(table["status"], w["ind_word"])),
+            w["overall_note"]]
+
+
+def _subject(a, lang: str) -> str:
+    if lang == "en":
+        return f"Progress on the {a.catalog.year} socio-economic plan, " + \
+            period_words(a.as_of, a.catalog.year, lang)
+    return ("Tình hình thực hiện kế hoạch phát triển kinh tế - xã hội "
+            + period_words(a.as_of, a.catalog.year, lang))
+
+
+def _shown(path: Path) -> str:
+    """The text file's path as the analyst would type it (relative to the project if inside)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+# --- layout helpers -------------------------------------------------------------------------
+
+def _fonts(rpr_parent, size: int | None = None, bold: bool | None = None) -> None:
+    """Times New Roman for every script (ascii, hAnsi, east Asian, complex), theme fonts off,
+    black: Word's built-in heading styles otherwise use the theme's blue Calibri Light."""
+    font = rpr_parent.font
+    font.name = FONT
+    font.color.rgb = BLACK
+    if size:
+        font.size = Pt(size)
+    if bold is not None:
+        font.bold = bold
+    rpr = rpr_parent.element.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        fonts.attrib.pop(qn(attr), None)
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        fonts.set(qn(attr), FONT)
+
+
+def _styles(doc) -> None:
+    normal = doc.styles["Normal"]
+    _fonts(normal, BODY_PT)
+    normal.paragraph_format.space_after = Pt(6)
+    normal.paragraph_format.line_spacing = 1.1
+    for name, size in (("Heading 1", BODY_PT), ("Heading 2", BODY_PT), ("Title", BODY_PT)):
+        style = doc.styles[name]
+        _fonts(style, size, bold=True)
+        style.font.italic = False
+        style.paragraph_format.space_before = Pt(6)
+        style.paragraph_format.space_after = Pt(6)
+        style.paragraph_format.keep_with_next = True
+
+
+def _page(section, landscape: bool) -> None:
+    """A4; margins within the decree's ranges (top/bottom 20 mm, left 30 mm, right 15 mm)."""
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = Cm(29.7), Cm(21.0)
+        section.left_margin = section.right_margin = Cm(2.0)
+    else:
+        section.page_width, section.page_height = Cm(21.0), Cm(29.7)
+        section.left_margin, section.right_margin = Cm(3.0), Cm(1.5)
+    section.top_margin = section.bottom_margin = Cm(2.0)
+    section.header_distance = section.footer_distance = Cm(1.0)
+
+
+def _header_footer(section, synthetic: bool, lang: str, first_page: bool) -> None:
+    """Page number centred in the top margin, not on page 1; the synthetic banner in every
+    footer (later sections link to these)."""
+    section.different_first_page_header_footer = first_page
+    p = section.header.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = p.add_run()
+    for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
+        if kind:
+            el = OxmlElement("w:fldChar")
+            el.set(qn("w:fldCharType"), kind)
+        else:
+            el = OxmlElement("w:instrText")
+            el.set(qn("xml:space"), "preserve")
+            el.text = text
+        run._r.append(el)
+    run.font.size = Pt(13)
+    if synthetic:
+        for footer in (section.footer, section.first_page_footer):
+            f = footer.paragraphs[0]
+            f.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            r = f.add_run(t("synthetic", lang))
+            r.bold, r.italic, r.font.size = True, True, Pt(10)
+
+
+def _rule(paragraph, left, right) -> None:
+    """A horizontal line (bottom border of an empty 2 pt paragraph) indented to `left` and
+    `right`, so it is centred and as long as asked."""
+    fmt = paragraph.paragraph_format
+    fmt.left_indent, fmt.right_indent = left, right
+    fmt.space_before = fmt.space_after = Pt(0)
+    fmt.line_spacing = Pt(2)
+    ppr = paragraph._p.get_or_add_pPr()
+    border = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    for key, value in (("val", "single"), ("sz", "6"), ("space", "1"), ("color", "000000")):
+        bottom.set(qn(f"w:{key}"), value)
+    border.append(bottom)
+    ppr.append(border)
+
+
+def _cell_line(cell, text: str, size: int, bold=False, italic=False, first=False):
+    p = cell.paragraphs[0] if first else cell.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    p.paragraph_format.space_after = Pt(0)
+    p.paragraph_format.line_spacing = 1.0
+    run = p.add_run(text)
+    run.bold, run.italic, run.font.size = bold, italic, Pt(size)
+    return p
+
+
+def _title_block(doc, setup: ReportSetup, w: dict, lang: str) -> None:
+    """Issuer (superior body, issuing body, short rule, number) left; motto (rule as long as
+    the line) and place, date right."""
+    head = doc.add_table(rows=1, cols=2)
+    head.alignment = WD_TABLE_ALIGNMENT.CENTER
+    head.autofit = False
+    _widths(head, [Cm(6.3), Cm(10.2)])
+    left, right = head.rows[0].cells
+    issuer = setup.issuer
+    if issuer.parent:
+        _cell_line(left, issuer.parent, 13, first=True)
+        _cell_line(left, issuer.name, 13, bold=True)
+    else:
+        _cell_line(left, issuer.name, 13, bold=True, first=True)
+    _rule(left.add_paragraph(), Cm(2.0), Cm(2.0))
+    if issuer.example:
+        _cell_line(left, w["example"], 9, italic=True)
+    _cell_line(left, setup.number, 13).paragraph_format.space_before = Pt(6)
+    _cell_line(right, w["motto1"], 13, bold=True, first=True)
+    _cell_line(right, w["motto2"], 14, bold=True)
+    _rule(right.add_paragraph(), Cm(1.75), Cm(1.75))
+    when = vi_date(setup.report_date) if lang != "en" else f"{setup.report_date:%d/%m/%Y}"
+    _cell_line(right, f"{setup.place}, {when}", 14, italic=True).paragraph_format.space_before \
+        = Pt(6)
+
+
+def _centred(doc, text: str, bold=True, size=BODY_PT, before=0):
+    p = doc.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    p.paragraph_format.space_before = Pt(before)
+    p.paragraph_format.space_after = Pt(0)
+    run = p.add_run(text)
+    run.bold, run.font.size = bold, Pt(size)
+    return p
+
+
+def _body(doc, text: str, indent: bool = True):
+    p = doc.add_paragraph(text)
+    p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    if indent:
+        p.paragraph_format.first_line_indent = Cm(1.0)
+    return p
+
+
+def _heading(doc, text: str, level: int):
+    p = doc.add_heading(text, level=level)
+    p.alignment = WD_ALIGN_PARAGRAPH.LEFT
+    if level > 1:
+        p.paragraph_format.first_line_indent = Cm(1.0)
+    return p
+
+
+def _signature(doc, setup: ReportSetup, w: dict) -> None:
+    """Nơi nhận left (one recipient a line, '- …;', the last ending with '.'); the signature
+    right: on behalf of, deputy, title, room for signature and seal, name."""
+    table = doc.add_table(rows=1, cols=2)
+    table.autofit = False
+    _widths(table, [Cm(8.0), Cm(8.5)])
+    left, right = table.rows[0].cells
+    p = left.paragraphs[0]
+    p.paragraph_format.space_after = Pt(0)
+    run = p.add_run(w["recipients"])
+    run.bold, run.italic, run.font.size = True, True, Pt(12)
+    lines = setup.recipients
+    for n, name in enumerate(lines):
+        q = left.add_paragraph()
+        q.paragraph_format.space_after = Pt(0)
+        q.paragraph_format.line_spacing = 1.0
+        q.add_run(f"- {name}{'.' if n == len(lines) - 1 else ';'}").font.size = Pt(11)
+    issuer = setup.issuer
+    signer = [s for s in (issuer.on_behalf, issuer.deputy, issuer.signer_title) if s]
+    for n, text in enumerate(signer):
+        _cell_line(right, text.upper(), 14, bold=True, first=n == 0)
+    for _ in range(4):
+        _cell_line(right, "", 14)
+    if issuer.signer:
+        _cell_line(right, issuer.signer, 14, bold=True)
+
+
+def _appendix_title(doc, label: str, title: str, attached: str) -> None:
+    _centred(doc, label, bold=True)
+    _centred(doc, title, bold=True)
+    p = _centred(doc, attached, bold=False, size=13)
+    p.runs[0].italic = True
+    p.paragraph_format.space_after = Pt(6)
+
+
+def _table(doc, frame: pd.DataFrame, section, lang: str) -> None:
+    """The report table; its header row repeats on every page and rows never split."""
+    table = doc.add_table(rows=1, cols=len(frame.columns))
+    table.style = "Table Grid"
+    table.autofit = False
+    usable = section.page_width - section.left_margin - section.right_margin
+    # Names and judgement get room; figures share the rest (a narrow judgement column made
+    # rows so tall that pages were left half empty).
+    weight = {t("item", lang): 2.8, t("unit", lang): 0.9, t("estimate", lang): 1.3,
+              t("status", lang): 1.2, t("p_meet", lang): 0.8, t("judgement", lang): 3.0}
+    weights = [weight.get(str(name), 1.0) for name in frame.columns]
+    widths = [int(usable * w / sum(weights)) for w in weights]
+    header = table.rows[0]
+    _row_flags(header, header=True)
+    for cell, name in zip(header.cells, frame.columns, strict=True):
+        cell.text = str(name)
+        para = cell.paragraphs[0]
+        para.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        for run in para.runs:
+            run.bold, run.font.size = True, Pt(9)
+    for _, row in frame.iterrows():
+        new = table.add_row()
+        _row_flags(new, header=False)
+        for i, (cell, value) in enumerate(zip(new.cells, row, strict=True)):
+            cell.text = str(value)
+            para = cell.paragraphs[0]
+            para.paragraph_format.space_after = Pt(0)
+            para.alignment = WD_ALIGN_PARAGRAPH.LEFT if i in (0, len(row) - 1) or i == 1 \
+                else WD_ALIGN_PARAGRAPH.RIGHT
+            for run in para.runs:
+                run.font.size = Pt(9)
+    _widths(table, widths)
+
+
+def _widths(table, widths: list) -> None:
+    """Column widths that Word and LibreOffice both honour: the grid and every cell."""
+    table.autofit = False
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
+        for cell in column.cells:
+            cell.width = width
+
+
+def _row_flags(row, header: bool) -> None:
+    trpr = row._tr.get_or_add_trPr()
+    flags = ["w:cantSplit"] + (["w:tblHeader"] if header else [])
+    for flag in flags:
+        el = OxmlElement(flag)
+        el.set(qn("w:val"), "true")
+        trpr.append(el)
+
+
+def _picture(doc, png: bytes, section) -> None:
+    """A chart as wide as the page allows, but never taller than the page."""
+    doc.add_picture(io.BytesIO(png), width=Cm(24))
+    shape = doc.inline_shapes[-1]
+    tallest = section.page_height - section.top_margin - section.bottom_margin - Cm(3)
+    if shape.height > tallest:
+        ratio = tallest / shape.height
+        shape.height, shape.width = int(tallest), int(shape.width * ratio)
+    doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER

@@ -84,16 +84,42 @@ class Thresholds(_Strict):
                                  "which an unlikely target is only 'at risk'.")
 
 
-class ReportHeader(_Strict):
-    """The Word report's title block (Nghị định 30/2020/NĐ-CP layout)."""
+class Issuer(_Strict):
+    """`settings.report.issuers[]` — a body that issues the report, for a span of dates."""
 
-    issuer_parent: str = Field("", description="First line, e.g. 'UBND TỈNH QUẢNG NGÃI' "
-                               "(default: catalog.province_vi).")
-    issuer: str = Field("", description="Issuing office, e.g. 'UBND HUYỆN BÌNH SƠN' "
-                        "(default: 'UBND ' + catalog.area_vi).")
-    number: str = Field("", description="Document number line, e.g. 'Số: …/BC-UBND'.")
+    name: str = Field(min_length=1, description="In capitals as printed; '\\n' breaks the "
+                      "line ('ỦY BAN NHÂN DÂN\\nXÃ BÌNH SƠN').")
+    short: str = Field("", description="In running text ('UBND xã Bình Sơn').")
+    code: str = Field("", description="Abbreviation in the number (…/BC-UBND).")
+    parent: str = Field("", description="The superior body, in capitals, if printed.")
+    valid_from: dt.date | None = Field(None, description="First day it issues reports.")
+    valid_to: dt.date | None = Field(None, description="Last day (null: still in office).")
+    on_behalf: str = Field("", description="'TM. ỦY BAN NHÂN DÂN'.")
+    deputy: str = Field("", description="'KT. CHỦ TỊCH' when a deputy signs.")
+    signer_title: str = Field("", description="'PHÓ CHỦ TỊCH'.")
+    signer: str = Field("", description="The signer's full name.")
+    example: bool = Field(False, description="A placeholder: the report says so on its face.")
+
+
+class ReportHeader(_Strict):
+    """`settings.report` — the Word report's facts (Nghị định 30/2020/NĐ-CP): who issues
+    it, its number, place and date (a setting, not the run's date), the căn cứ and recipients."""
+
+    issuers: list[Issuer] = Field(default_factory=list, description="Issuing bodies by date; "
+                                  "the one valid on the report's date issues it.")
+    issuer_parent: str = Field("", description="Older single-issuer form: first line.")
+    issuer: str = Field("", description="Older single-issuer form: the issuing office.")
+    number: str | None = Field(None, description="Document number line; blank until the "
+                               "clerk registers it.")
     place: str = Field("", description="Place in the date line (default: catalog.area_vi).")
-    recipients: str = Field("", description="'Nơi nhận' block.")
+    date: dt.date | None = Field(None, description="The report's date, for every month.")
+    dates: dict[str, dt.date] = Field(default_factory=dict, description="The report's date by "
+                                      "month ('2025-09': 2025-10-05).")
+    day_of_next_month: int | None = Field(None, description="Months not in `dates`: this day "
+                                          "of the following month.")
+    basis: str = Field("", description="The căn cứ: the plan reported on (number, date, issuer).")
+    recipients: list[str] | str = Field(default_factory=list, description="'Nơi nhận', one "
+                                        "recipient per line; the last is the archive.")
 
 
 class Settings(BaseModel):
@@ -114,6 +140,9 @@ class Settings(BaseModel):
     unit_names_en: dict[str, str] | None = Field(None, description="Units of measure as "
                                                  "English reports name them.")
     report: ReportHeader | None = Field(None, description="The Word report's title block.")
+    signed_rates: list[str] | None = Field(None, description="Ids of percentages that are "
+                                           "rates of change and may be below zero (natural "
+                                           "population growth).")
 
 
 class Group(_Strict):
@@ -245,7 +274,7 @@ class CatalogFile(_Strict):
 
 # ---------------------------------------------------------------- reference page
 SECTIONS = [("catalog", PlanMeta), ("settings", Settings), ("settings.thresholds", Thresholds),
-            ("settings.report", ReportHeader), ("settings.status_labels.STATUS", StatusLabel),
+            ("settings.report", ReportHeader), ("settings.report.issuers[]", Issuer), ("settings.status_labels.STATUS", StatusLabel),
             ("groups[]", Group), ("items[]", Item), ("indicators[]", Target), ("indicators[].derive", Derive),
             ("indicators[].revisions[]", Revision), ("rollup (as a mapping)", Rollup),
             ("components[]", Component), ("top level", CatalogFile)]

@@ -1,0 +1,75 @@
+"""The parts of the Word report only a person can write: difficulties, tasks, proposals.
+
+Numbers give results and an assessment; the causes of a shortfall and what the office will do
+about it are judgement. The analyst writes them in a small Markdown file beside the data,
+`<data>/report_text/<YYYY-MM>.md` (`<YYYY-MM>-<UNIT>.md` for a unit's report):
+
+    ## Khó khăn, vướng mắc
+    - Giải ngân vốn đầu tư công chậm do vướng giải phóng mặt bằng.
+
+    ## Nhiệm vụ, giải pháp những tháng cuối năm
+    - Tập trung tháo gỡ mặt bằng các dự án trọng điểm.
+
+    ## Kiến nghị
+    - Đề nghị tỉnh sớm giao dự toán thu ngân sách.
+
+Each non-empty line is one paragraph. A heading the report does not know is an error naming
+the line, so a typo never silently drops a section. No file, or a section left out: the report
+shows a visible placeholder saying where to write it, never invented text.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..common.errors import KpiError
+
+# Section key -> how its heading may start (Vietnamese, English), compared case-insensitively.
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "difficulties": ("khó khăn", "difficulties"),
+    "tasks": ("nhiệm vụ", "tasks"),
+    "proposals": ("kiến nghị", "đề xuất", "proposals"),
+}
+
+
+def read_analyst_text(path: Path) -> dict[str, list[str]]:
+    """{section key: paragraphs}; {} when the file does not exist."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError:
+        raise KpiError("the report text is not UTF-8", file=str(path),
+                       fix="save it as UTF-8 (in Notepad: Save as… > Encoding UTF-8)") from None
+    out: dict[str, list[str]] = {}
+    current: str | None = None
+    in_comment = False
+    for row, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if in_comment or line.startswith("<!--"):
+            in_comment = "-->" not in line  # a comment (<!-- … -->) may span lines
+            continue
+        if not line or line.startswith("# "):
+            continue  # blank, or the file's own title
+        if line.startswith("##"):
+            heading = line.lstrip("#").strip().lower()
+            current = next((k for k, starts in SECTIONS.items()
+                            if heading.startswith(starts)), None)
+            if current is None:
+                raise KpiError("unknown section heading in the report text", file=str(path),
+                               row=row, value=raw.strip(),
+                               fix="use '## Khó khăn, vướng mắc', '## Nhiệm vụ, giải pháp …' "
+                                   "or '## Kiến nghị'")
+            if current in out:
+                raise KpiError("this section appears twice in the report text",
+                               file=str(path), row=row, value=raw.strip(),
+                               fix="merge the two sections into one")
+            out[current] = []
+            continue
+        if current is None:
+            raise KpiError("text before the first section heading", file=str(path), row=row,
+                           value=line[:60], fix="put it under '## Khó khăn, vướng mắc' or "
+                                                "another section heading")
+        out[current].append(line)
+    return out

@@ -1,0 +1,252 @@
+"""The Excel workbook of a month: numbers a reader can sum, sort and chart.
+
+Figures are stored as numbers with a display format (`#,##0.0`, `0.0%`), never as text
+like "2.455,2": Excel and LibreOffice then show them in the reader's own locale (28.603,61 on a
+Vietnamese system) and formulas work on them. Every sheet starts the same way — a title row,
+the synthetic-data banner (row 2, empty for real data), a blank row, then the header at
+HEADER_ROW — so a reader (or `pd.read_excel(..., header=HEADER_ROW - 1)`) finds the table at
+the same place on every sheet. Sheets: the indicator table (one row per indicator), the plan's
+numbered items (each with the worst status of its indicators, as the engine decides), the
+narrative, the analyst's overrides (when any) and every number the report used.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from ..common.numbers import quantity_decimals
+from ..engine.assess import items_table as assess_items
+from .i18n import METHOD_LABELS, period_text, reason_text, t
+from .report_table import display_table
+
+HEADER_ROW = 4  # 1-based row of every sheet's column headers
+BANNER_FILL = PatternFill("solid", fgColor="FFF3CD")
+HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+PCT = "0.0%"
+
+WORDS = {
+    "vi": {"sheet_table": "Báo cáo", "sheet_items": "{n} chỉ tiêu", "sheet_prose": "Nhận định",
+           "sheet_overrides": "Ý kiến chuyên viên", "sheet_numbers": "Số liệu",
+           "id": "Mã", "item_no": "STT", "target_num": "Kế hoạch (số)",
+           "estimate": "Ước thực hiện cả năm", "lo80": "Cận dưới 80%", "hi80": "Cận trên 80%",
+           "lo95": "Cận dưới 95%", "hi95": "Cận trên 95%", "item_status": "Đánh giá chỉ tiêu",
+           "indicators": "Các chỉ số", "n_ind": "Số chỉ số",
+           "ind_status": "Đánh giá từng chỉ số", "title_table": "Tình hình thực hiện {n} chỉ số",
+           "title_items": "Tình hình thực hiện {n} chỉ tiêu (theo chỉ số kém nhất)",
+           "title_prose": "Nhận định", "title_overrides": "Ý kiến chuyên viên (không thay đổi "
+           "số liệu)", "title_numbers": "Số liệu dùng cho báo cáo",
+           "period": "{month_words} — số liệu đến tháng {month}/{year}"},
+    "en": {"sheet_table": "Report", "sheet_items": "{n} targets", "sheet_prose": "Narrative",
+           "sheet_overrides": "Analyst judgement", "sheet_numbers": "Numbers",
+           "id": "ID", "item_no": "No.", "target_num": "Target (number)",
+           "estimate": "Year-end estimate", "lo80": "80% low", "hi80": "80% high",
+           "lo95": "95% low", "hi95": "95% high", "item_status": "Target's assessment",
+           "indicators": "Indicators", "n_ind": "Indicators (n)",
+           "ind_status": "Each indicator", "title_table": "Progress on {n} indicators",
+           "title_items": "Progress on {n} targets (worst indicator decides)",
+           "title_prose": "Narrative", "title_overrides": "Analyst judgement (numbers unchanged)",
+           "title_numbers": "Numbers used by the report",
+           "period": "{month_words} — data up to {month}/{year}"},
+}
+
+# The overrides file's columns as the reader reads them (unknown columns keep their name).
+OVERRIDE_HEADERS = {
+    "vi": {"indicator_id": "Mã", "status": "Đánh giá của chuyên viên", "reason": "Lý do",
+           "by": "Người đánh giá", "date": "Ngày", "month": "Tháng", "unit_code": "Đơn vị"},
+    "en": {"indicator_id": "ID", "status": "Analyst's assessment", "reason": "Reason",
+           "by": "By", "date": "Date", "month": "Month", "unit_code": "Unit"},
+}
+
+
+def _fmt(unit: str, values: pd.Series) -> str:
+    """The display format of a column of quantities in `unit` (as many decimals as the
+    report prints for the largest of them)."""
+    finite = values[np.isfinite(values.astype(float))]
+    decimals = quantity_decimals(unit, float(finite.abs().max())) if len(finite) else 0
+    return "#,##0" + ("." + "0" * decimals if decimals else "")
+
+
+def _cell(value):
+    """NaN and None become empty cells, numpy scalars plain Python (openpyxl stores them)."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+        return None if isinstance(value, float) and not np.isfinite(value) else value
+    return value
+
+
+class _Sheet:
+    """A sheet with the common head: title, banner, blank, header row; then rows."""
+
+    def __init__(self, book: Workbook, name: str, title: str, banner: str, subtitle: str,
+                 columns: list[tuple[str, float]]) -> None:
+        self.ws = book.create_sheet(name[:31])
+        ws = self.ws
+        ws["A1"] = title
+        ws["A1"].font = Font(bold=True, size=14)
+        ws["A2"] = banner or subtitle
+        if banner:
+            ws["A2"].font = Font(bold=True, color="9C0006")
+            ws["A2"].fill = BANNER_FILL
+        ws["A3"] = subtitle if banner else None
+        for col, (name_, width) in enumerate(columns, start=1):
+            cell = ws.cell(HEADER_ROW, col, name_)
+            cell.font = Font(bold=True)
+            cell.fill = HEADER_FILL
+            cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+            ws.column_dimensions[get_column_letter(col)].width = width
+        ws.freeze_panes = ws.cell(HEADER_ROW + 1, 1)
+        self.row = HEADER_ROW
+
+    def add(self, values: list, formats: list[str | None] | None = None) -> None:
+        self.row += 1
+        for col, value in enumerate(values, start=1):
+            cell = self.ws.cell(self.row, col, _cell(value))
+            fmt = formats[col - 1] if formats else None
+            if fmt:
+                cell.number_format = fmt
+            if isinstance(cell.value, str):
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+    def finish(self) -> None:
+        if self.row > HEADER_ROW:
+            self.ws.auto_filter.ref = (f"A{HEADER_ROW}:"
+                                       f"{get_column_letter(self.ws.max_column)}{self.row}")
+
+
+def write_workbook(a, numbers: pd.DataFrame, sections, path: str | Path,
+                   lang: str = "vi") -> Path:
+    """Write the workbook to `path` (saved under a temporary name, then renamed)."""
+    lang = "en" if lang == "en" else "vi"
+    w = WORDS[lang]
+    cat = a.catalog
+    year = cat.year
+    banner = t("synthetic", lang) if a.dataset.source.synthetic else ""
+    month_words = period_text(a.as_of, year, lang)
+    subtitle = w["period"].format(month_words=month_words, month=f"{a.as_of:02d}", year=year)
+    area = cat.meta.get("area_vi" if lang == "vi" else "area_en", "")
+    if a.unit and a.unit != cat.default_unit and a.dataset.registry:
+        area = a.dataset.registry.name(a.unit, lang)
+    title = f"{t('title', lang)} — {area}"
+    book = Workbook()
+    book.remove(book.active)
+    label = cat.statuses.label
+    shown = display_table(a, lang, numbers)
+    judged = shown.get(t("judgement", lang))  # the column exists only when overridden
+    methods = METHOD_LABELS[lang]
+
+    # 1. One row per indicator, figures as numbers.
+    cols = [(w["id"], 7), (t("item", lang), 48), (t("group", lang), 18), (t("unit", lang), 12),
+            (t("plan", lang, year=year), 22), (w["target_num"], 13),
+            (t("month_value", lang), 13), (t("ytd", lang), 13), (t("pct_plan", lang), 10),
+            (t("same_period", lang, prev=year - 1), 13), (t("pct_same", lang), 10),
+            (w["estimate"], 13), (w["lo80"], 12), (w["hi80"], 12), (w["lo95"], 12),
+            (w["hi95"], 12), (t("p_meet", lang), 10), (t("status", lang), 20),
+            (w["item_status"], 20), (t("method", lang), 20), (t("reason", lang), 40),
+            (t("judgement", lang), 40)]
+    sheet = _Sheet(book, w["sheet_table"], title, banner,
+                   f"{w['title_table'].format(n=len(numbers))} — {subtitle}", cols)
+    for i, (_, r) in enumerate(numbers.iterrows()):
+        fmt = _fmt(r["unit"], r[["target", "month_value", "ytd", "same_period", "estimate",
+                                  "lo80", "hi80", "lo95", "hi95"]])
+        name = r["name"] if lang == "vi" else r["name_en"]
+        sheet.add([r["id"], f"{r['item']}. {name}", cat.group_name(r["group"], lang),
+                   cat.unit_label(r["unit"], lang), shown.iloc[i][t("plan", lang, year=year)],
+                   r["target"], r["month_value"], r["ytd"], _pct(r["pct_plan"]),
+                   r["same_period"], _pct(r["pct_same"]), r["estimate"], r["lo80"], r["hi80"],
+                   r["lo95"], r["hi95"], r["p_meet"], shown.iloc[i][t("status", lang)],
+                   label(r["item_status"], lang), methods.get(r["method"], r["method"]),
+                   reason_text(r["reason"] or r["note"] or "", lang),
+                   judged.iloc[i] if judged is not None else ""],
+                  [None] * 5 + [fmt] * 3 + [PCT, fmt, PCT] + [fmt] * 5 + ["0%"] + [None] * 5)
+    sheet.finish()
+
+    # 2. The plan's numbered items, each with the worst status of its indicators.
+    items = items_table(a, numbers, lang)
+    sheet = _Sheet(book, w["sheet_items"].format(n=len(items)), title, banner,
+                   f"{w['title_items'].format(n=len(items))} — {subtitle}",
+                   [(w["item_no"], 6), (t("group", lang), 18), (w["indicators"], 60),
+                    (w["n_ind"], 9), (w["item_status"], 22), (w["ind_status"], 60)])
+    for row in items.itertuples(index=False):
+        sheet.add(list(row))
+    sheet.finish()
+
+    # 3. The narrative, a paragraph a row.
+    sheet = _Sheet(book, w["sheet_prose"], title, banner, f"{w['title_prose']} — {subtitle}",
+                   [(t("group", lang), 22), (t("narrative", lang), 140)])
+    for s in sections:
+        for text in (s.opening, *s.sentences):
+            sheet.add([s.title, text])
+    sheet.finish()
+
+    # 4. The analyst's judgement, when there is any.
+    if a.overrides is not None and len(a.overrides):
+        o = a.overrides
+        heads = OVERRIDE_HEADERS[lang]
+        sheet = _Sheet(book, w["sheet_overrides"], title, banner,
+                       f"{w['title_overrides']} — {subtitle}",
+                       [(heads.get(str(c), str(c)), 60 if c == "reason" else 18)
+                        for c in o.columns])
+        for row in o.itertuples(index=False):
+            sheet.add([label(v, lang) if c == "status" else v for c, v in zip(o.columns, row,
+                                                                                strict=True)])
+        sheet.finish()
+
+    # 5. Every number the report used, machine names as headers (for analysts and checks).
+    sheet = _Sheet(book, w["sheet_numbers"], title, banner,
+                   f"{w['title_numbers']} — {subtitle}",
+                   [(str(c), 14) for c in numbers.columns])
+    for row in numbers.itertuples(index=False):
+        sheet.add([v if not isinstance(v, (list, dict)) else str(v) for v in row])
+    sheet.finish()
+
+    _no_formulas(book)
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    book.save(tmp)
+    tmp.replace(path)
+    return path
+
+
+def _pct(value: float) -> float:
+    """Percent (72.6) -> fraction (0.726), shown as 72,6% by the cell format."""
+    return value / 100 if value is not None and np.isfinite(value) else np.nan
+
+
+def items_table(a, numbers: pd.DataFrame, lang: str = "vi") -> pd.DataFrame:
+    """One row per numbered item of the plan (engine.assess.items_table: the worst of its
+    indicators' statuses), with names, groups and each indicator's status, as text."""
+    def status(s: str, provisional: bool) -> str:
+        label = a.catalog.statuses.label(s, lang)
+        return f"{label} ({t('provisional', lang)})" if provisional else label
+
+    by_id = numbers.set_index("id")
+    rows = []
+    for it in assess_items(a.table, a.catalog).itertuples(index=False):
+        part = by_id.loc[it.indicators]
+        names = part["name"] if lang == "vi" else part["name_en"]
+        rows.append({
+            "item": int(it.item), "group": a.catalog.group_name(part["group"].iloc[0], lang),
+            "indicators": "; ".join(f"{i}: {n}" for i, n in zip(part.index, names, strict=True)),
+            "n": len(part), "status": status(it.status, it.provisional),
+            "each": "; ".join(f"{i}: {status(s, bool(pv))}" for i, s, pv in
+                              zip(part.index, part["status"], part["provisional"], strict=True)),
+        })
+    return pd.DataFrame(rows)
+
+
+def _no_formulas(book) -> None:
+    """Text is text: a reason or name that begins with '=' must never become a live formula
+    in the published workbook (nothing this workbook holds is computed by Excel)."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"

@@ -1,0 +1,180 @@
+"""Who issues the Word report, under which number, where and when: `settings.report`.
+
+These are the office's facts, not the run's, so they are data in the catalog:
+
+- `issuers`: a list of issuing bodies, each valid from/to a date. A body can cease to exist
+  (the district level was abolished on 1 July 2025), so the issuer is the one valid on the
+  report's date, never "the district" by default. An entry marked `example: true` is a
+  placeholder and the document says so.
+- `date` / `dates`: the report's date is a setting, not the day the job ran (a re-run in
+  December must not redate September's report). `dates` maps a month ("2025-09") to its
+  date; months not listed get day `day_of_next_month` of the following month.
+- `number` (blank until the clerk registers it), `place`, `basis` (the căn cứ: the plan's
+  number, date and issuer) and `recipients` (one per line in "Nơi nhận").
+
+Any mistake is a KpiError naming the catalog and the key, raised before anything is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from ..common.errors import KpiError
+
+FIX_ISSUERS = ("add under settings.report: issuers: [{valid_from: 2025-07-01, valid_to: null, "
+               "name: 'ỦY BAN NHÂN DÂN XÃ …', short: 'UBND xã …', code: UBND}]")
+
+# With no `issuers` configured the report still builds, visibly unfinished: guessing "UBND
+# <area>" would name a body that may no longer exist (districts were abolished on 1/7/2025).
+PLACEHOLDER = {"name": "[CƠ QUAN BAN HÀNH]", "short": "[cơ quan ban hành]", "example": True}
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """One issuing body for a span of dates, with how its reports are signed."""
+
+    name: str  # in capitals, as printed: "ỦY BAN NHÂN DÂN HUYỆN BÌNH SƠN"
+    short: str  # in running text: "UBND huyện Bình Sơn"
+    code: str  # the body's abbreviation in the number: …/BC-UBND
+    parent: str = ""  # the superior body, if any, in capitals
+    valid_from: date = date.min
+    valid_to: date = date.max
+    on_behalf: str = ""  # "TM. ỦY BAN NHÂN DÂN"
+    deputy: str = ""  # "KT. CHỦ TỊCH" when a deputy signs
+    signer_title: str = ""  # "PHÓ CHỦ TỊCH"
+    signer: str = ""  # the signer's full name
+    example: bool = False  # a placeholder: the report says so
+
+
+@dataclass(frozen=True)
+class ReportSetup:
+    """Everything of settings.report resolved for one month's report."""
+
+    issuer: Issuer
+    report_date: date
+    number: str  # "Số: …" as printed
+    place: str
+    basis: str  # căn cứ: the plan reported on
+    recipients: list[str]
+
+
+def _date(value: Any, key: str, where: str) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise KpiError(f"settings.report.{key} is not a date", file=where, value=value,
+                       fix="write it as YYYY-MM-DD, e.g. 2025-10-05") from None
+
+
+def _issuer(entry: Any, n: int, where: str) -> Issuer:
+    key = f"issuers[{n}]"
+    if not isinstance(entry, dict) or not entry.get("name"):
+        raise KpiError(f"settings.report.{key} needs at least a name", file=where,
+                       value=entry, fix=FIX_ISSUERS)
+    known = {"name", "short", "code", "parent", "valid_from", "valid_to", "on_behalf",
+             "deputy", "signer_title", "signer", "example"}
+    unknown = set(entry) - known
+    if unknown:
+        raise KpiError(f"settings.report.{key}: unknown key(s) {', '.join(sorted(unknown))}",
+                       file=where, fix=f"use only {', '.join(sorted(known))}")
+    start = _date(entry.get("valid_from"), f"{key}.valid_from", where) or date.min
+    end = _date(entry.get("valid_to"), f"{key}.valid_to", where) or date.max
+    if end < start:
+        raise KpiError(f"settings.report.{key}: valid_to is before valid_from", file=where,
+                       value=f"{start} – {end}", fix="swap the dates or correct one of them")
+    name = str(entry["name"])
+    return Issuer(name=name.upper(), short=str(entry.get("short") or name),
+                  code=str(entry.get("code") or "UBND"), parent=str(entry.get("parent") or "").upper(),
+                  valid_from=start, valid_to=end, on_behalf=str(entry.get("on_behalf") or ""),
+                  deputy=str(entry.get("deputy") or ""),
+                  signer_title=str(entry.get("signer_title") or ""),
+                  signer=str(entry.get("signer") or ""), example=bool(entry.get("example")))
+
+
+def report_date(given: dict, year: int, month: int, where: str) -> date:
+    """The date printed on the report for `month`: `dates[YYYY-MM]`, else `date` when it
+    falls after the month, else day `day_of_next_month` (default 5) of the next month."""
+    period = f"{year}-{month:02d}"
+    month_end = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1))
+    dates = given.get("dates") or {}
+    if not isinstance(dates, dict):
+        raise KpiError("settings.report.dates must map a month to a date", file=where,
+                       value=dates, fix='e.g. dates: {"2025-09": 2025-10-05}')
+    chosen = _date(dates.get(period), f"dates.{period}", where)
+    if chosen is None:
+        single = _date(given.get("date"), "date", where)
+        if single is not None and single > month_end:
+            chosen = single
+    if chosen is None:
+        day = given.get("day_of_next_month", 5)
+        if not isinstance(day, int) or not 1 <= day <= 28:
+            raise KpiError("settings.report.day_of_next_month must be a day 1–28", file=where,
+                           value=day, fix="e.g. day_of_next_month: 5")
+        chosen = month_end + timedelta(days=day)
+    if chosen <= month_end:
+        raise KpiError(f"settings.report: the report on {period} is dated {chosen:%d/%m/%Y}, "
+                       "before the month has ended", file=where, value=str(chosen),
+                       fix=f"date it after {month_end:%d/%m/%Y} (settings.report.dates)")
+    return chosen
+
+
+def report_setup(catalog, month: int) -> ReportSetup:
+    """settings.report resolved for the report on `month` of the catalog's year."""
+    where = str(catalog.path)
+    given = catalog.settings.get("report") or {}
+    if not isinstance(given, dict):
+        raise KpiError("settings.report must be a mapping", file=where, value=given,
+                       fix="see README 'The report's prose, Word report and analyst judgement'")
+    when = report_date(given, catalog.year, month, where)
+    entries = given.get("issuers")
+    if entries is None:
+        entries = [PLACEHOLDER]  # not configured: a visible placeholder, never a guess
+    if not isinstance(entries, list) or not entries:
+        raise KpiError("settings.report.issuers must be a list: who issues the report depends "
+                       "on its date", file=where, value=entries, fix=FIX_ISSUERS)
+    issuers = [_issuer(e, n, where) for n, e in enumerate(entries)]
+    valid = [i for i in issuers if i.valid_from <= when <= i.valid_to]
+    if len(valid) != 1:
+        what = "no issuer is" if not valid else f"{len(valid)} issuers are"
+        raise KpiError(f"settings.report.issuers: {what} valid on the report date "
+                       f"{when:%d/%m/%Y}", file=where,
+                       value=", ".join(i.short for i in valid) or None,
+                       fix="give exactly one issuer a valid_from/valid_to span covering it")
+    issuer = valid[0]
+    number = str(given.get("number") or "").strip()
+    recipients = given.get("recipients") or []
+    if isinstance(recipients, str) or not all(isinstance(r, str) for r in recipients):
+        raise KpiError("settings.report.recipients must be a list, one recipient per line",
+                       file=where, value=recipients,
+                       fix="recipients: ['UBND tỉnh Quảng Ngãi (b/c)', 'Lưu: VT, TCKH']")
+    area = str(catalog.meta.get("area_vi", ""))
+    return ReportSetup(
+        issuer=issuer, report_date=when,
+        number=f"Số: {number}" if number else f"Số:        /BC-{issuer.code}",
+        place=str(given.get("place") or area.split(" ", 1)[-1]),
+        basis=str(given.get("basis") or catalog.meta.get("plan_vi", "")),
+        recipients=[r.strip().rstrip(";.") for r in recipients if r.strip()])
+
+
+def vi_date(d: date) -> str:
+    """'ngày 05 tháng 10 năm 2025' (Nghị định 30/2020: days under 10 and months 1–2 take a
+    leading zero, other months do not)."""
+    return f"ngày {d.day:02d} tháng {month_vi(d.month)} năm {d.year}"
+
+
+def month_vi(month: int) -> str:
+    """'01', '02', '3' … '12': how a month is written in an administrative document."""
+    return f"{month:02d}" if month <= 2 else str(month)
+
+
+def analyst_text_path(data_dir: Path, period: str, unit: str | None, default_unit: str) -> Path:
+    """Where the analyst writes the prose the numbers cannot give (see analyst_text)."""
+    name = period if not unit or unit == default_unit else f"{period}-{unit}"
+    return Path(data_dir) / "report_text" / f"{name}.md"

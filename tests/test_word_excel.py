@@ -1,0 +1,413 @@
+"""The Word report an office can issue (Nghị định 30/2020 layout) and the Excel workbook.
+
+The .docx is checked part by part with python-docx, then converted to PDF by LibreOffice
+headless and its text checked as a reader sees it (pdftotext): page numbers, the banner on
+every page, the table header repeated. Those tests skip without LibreOffice outside CI and
+fail in CI (.ci/run installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import zipfile
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import openpyxl
+import pytest
+from docx import Document
+from docx.oxml.ns import qn
+
+from kpi_lib.common.errors import KpiError
+from kpi_lib.common.paths import DEFAULT_CATALOG
+from kpi_lib.engine.pipeline import run_assessment
+from kpi_lib.inputs.store import DataSource
+from kpi_lib.outputs.analyst_text import read_analyst_text
+from kpi_lib.outputs.excel import HEADER_ROW, items_table, write_workbook
+from kpi_lib.outputs.narrative import narrative
+from kpi_lib.outputs.report_setup import report_setup, vi_date
+from kpi_lib.outputs.report_table import numbers_table
+from kpi_lib.outputs.word import write_docx
+
+SAMPLE_DIR = DEFAULT_CATALOG.parent.parent / "sample"
+
+
+@pytest.fixture(scope="module")
+def sample():
+    a = run_assessment(DEFAULT_CATALOG, str(SAMPLE_DIR), "2025-09", use_ets=False)
+    numbers = numbers_table(a)
+    return a, numbers, narrative(a, numbers, "vi")
+
+
+@pytest.fixture(scope="module")
+def chart(sample):
+    from kpi_lib.outputs import charts
+
+    return charts.to_png(charts.plot_group(sample[0], "economy", "vi"))
+
+
+@pytest.fixture(scope="module")
+def word(sample, chart, tmp_path_factory):
+    a, numbers, sections = sample
+    path = tmp_path_factory.mktemp("word") / "bao-cao-2025-09.docx"
+    return write_docx(a, numbers, sections, [(chart, "Biểu đồ 1. Kinh tế")], path)
+
+
+# ---------------------------------------------------------------- settings.report
+def _catalog(report: dict, year: int = 2025) -> SimpleNamespace:
+    return SimpleNamespace(path=Path("catalog.yaml"), year=year, settings={"report": report},
+                           meta={"area_vi": "Huyện Bình Sơn", "plan_vi": "Kế hoạch 21"})
+
+
+DISTRICT = {"name": "Ủy ban nhân dân huyện Bình Sơn", "short": "UBND huyện Bình Sơn",
+            "valid_from": "2025-01-01", "valid_to": "2025-06-30"}
+COMMUNE = {"name": "ỦY BAN NHÂN DÂN XÃ BÌNH SƠN", "short": "UBND xã Bình Sơn",
+           "valid_from": date(2025, 7, 1), "valid_to": None, "example": True}
+
+
+def test_dates_follow_the_decree():
+    assert vi_date(date(2025, 10, 5)) == "ngày 05 tháng 10 năm 2025"
+    assert vi_date(date(2025, 1, 15)) == "ngày 15 tháng 01 năm 2025"
+    assert vi_date(date(2025, 2, 28)) == "ngày 28 tháng 02 năm 2025"
+    assert vi_date(date(2025, 9, 30)) == "ngày 30 tháng 9 năm 2025"
+
+
+def test_issuer_is_the_one_valid_on_the_report_date():
+    both = {"issuers": [DISTRICT, COMMUNE], "dates": {"2025-05": "2025-06-06"}}
+    may = report_setup(_catalog(both), 5)
+    assert may.report_date == date(2025, 6, 6) and may.issuer.short == "UBND huyện Bình Sơn"
+    assert may.issuer.name == "ỦY BAN NHÂN DÂN HUYỆN BÌNH SƠN" and not may.issuer.example
+    # June's report is dated in July (day_of_next_month, default 5): the district is gone.
+    june = report_setup(_catalog(both), 6)
+    assert june.report_date == date(2025, 7, 5) and june.issuer.short == "UBND xã Bình Sơn"
+    assert june.issuer.example and june.number == "Số:        /BC-UBND"
+    sept = report_setup(_catalog({**both, "number": "112/BC-UBND", "day_of_next_month": 8}), 9)
+    assert sept.report_date == date(2025, 10, 8) and sept.number == "Số: 112/BC-UBND"
+
+
+def test_no_issuers_configured_gives_a_visible_placeholder_not_the_area():
+    setup = report_setup(_catalog({}), 9)
+    assert setup.issuer.example and "[" in setup.issuer.name
+    assert "BÌNH SƠN" not in setup.issuer.name
+
+
+@pytest.mark.parametrize(("report", "words"), [
+    ({"issuers": [DISTRICT]}, "no issuer is valid on the report date 05/10/2025"),
+    ({"issuers": [DISTRICT, {**COMMUNE, "valid_from": "2025-06-01"}],
+      "dates": {"2025-09": "2025-06-10"}}, "before the month has ended"),
+    ({"issuers": [{**DISTRICT, "valid_to": None}, COMMUNE]}, "2 issuers are valid"),
+    ({"issuers": [COMMUNE], "dates": {"2025-09": "5/10/2025"}}, "is not a date"),
+    ({"issuers": [COMMUNE], "recipients": "Như trên; Lưu: VT."}, "one recipient per line"),
+    ({"issuers": [{**COMMUNE, "signature": "x"}]}, "unknown key(s) signature"),
+    ({"issuers": "UBND xã"}, "must be a list"),
+])
+def test_bad_report_settings_are_clear_errors(report, words):
+    with pytest.raises(KpiError, match="settings.report") as err:
+        report_setup(_catalog(report), 9)
+    assert words in str(err.value) and "catalog.yaml" in str(err.value) and "->" in str(err.value)
+
+
+def test_the_shipped_catalog_dates_september_5_october_with_an_example_issuer(catalog):
+    setup = report_setup(catalog, 9)
+    assert setup.report_date == date(2025, 10, 5)
+    assert setup.issuer.example and setup.issuer.name == "ỦY BAN NHÂN DÂN\nXÃ BÌNH SƠN"
+    assert "21/KH-UBND ngày 03/02/2025" in setup.basis
+    assert setup.recipients[-1].startswith("Lưu")
+
+
+# ---------------------------------------------------------------- the analyst's text
+def test_analyst_text_sections(tmp_path):
+    assert read_analyst_text(tmp_path / "absent.md") == {}
+    path = tmp_path / "2025-09.md"
+    path.write_text("# title\n<!-- note\n## Kho khan\n-->\n## Khó khăn, vướng mắc\n- một\n\n- hai\n"
+                    "## Nhiệm vụ, giải pháp những tháng cuối năm\nba\n", encoding="utf-8")
+    assert read_analyst_text(path) == {"difficulties": ["- một", "- hai"], "tasks": ["ba"]}
+    path.write_text("## Khó khăn\nx\n## Kho khan\ny\n", encoding="utf-8")
+    with pytest.raises(KpiError, match="unknown section heading") as err:
+        read_analyst_text(path)
+    assert "row 3" in str(err.value) and "Kho khan" in str(err.value)
+    path.write_text("không có tiêu đề\n", encoding="utf-8")
+    with pytest.raises(KpiError, match="before the first section heading"):
+        read_analyst_text(path)
+    path.write_bytes("## Khó khăn\nx\n".encode("cp1258"))
+    with pytest.raises(KpiError, match="not UTF-8"):
+        read_analyst_text(path)
+
+
+# ---------------------------------------------------------------- Word, part by part
+def _text(cell_or_doc) -> str:
+    return "\n".join(p.text for p in cell_or_doc.paragraphs)
+
+
+def test_word_file_is_whole(word):
+    assert not list(word.parent.glob("*.tmp"))  # saved under a temporary name, then renamed
+    with zipfile.ZipFile(word) as z:
+        assert z.testzip() is None and any(n.startswith("word/media/") for n in z.namelist())
+
+
+def test_word_title_block(word):
+    doc = Document(str(word))
+    left, right = doc.tables[0].rows[0].cells
+    issuer = _text(left)
+    assert "ỦY BAN NHÂN DÂN\nXÃ BÌNH SƠN" in issuer and "HUYỆN" not in issuer  # two lines
+    assert "ví dụ" in issuer  # the example issuer is labelled
+    assert "Số:" in issuer and "/BC-UBND" in issuer and "…" not in issuer
+    head = _text(right)
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in head and "Độc lập - Tự do - Hạnh phúc" in head
+    assert "Bình Sơn, ngày 05 tháng 10 năm 2025" in head  # the setting, not today
+    date_run = right.paragraphs[-1].runs[0]
+    assert date_run.italic
+    rules = [p for p in (*left.paragraphs, *right.paragraphs)
+             if p._p.find(f"{qn('w:pPr')}/{qn('w:pBdr')}") is not None]
+    assert len(rules) == 2  # under the issuer and under the motto
+    assert rules[0].paragraph_format.left_indent > rules[1].paragraph_format.left_indent / 2
+
+
+def test_word_body_parts(word):
+    doc = Document(str(word))
+    text = _text(doc)
+    assert "BÁO CÁO\nTình hình thực hiện kế hoạch phát triển kinh tế - xã hội 9 tháng đầu năm " \
+           "2025" in text
+    assert "Căn cứ Kế hoạch số 21/KH-UBND ngày 03/02/2025 của UBND huyện Bình Sơn" in text
+    assert "GIẢ LẬP" in text
+    headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    assert headings[:5] == ["I. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU", "II. ĐÁNH GIÁ CHUNG",
+                            "III. KHÓ KHĂN, VƯỚNG MẮC VÀ NGUYÊN NHÂN",
+                            "IV. NHIỆM VỤ, GIẢI PHÁP NHỮNG THÁNG CUỐI NĂM", "V. KIẾN NGHỊ"]
+    assert "Tổng giá trị sản xuất 9 tháng ước đạt 20.760,4 tỷ đồng" in text
+    assert "trong 22 chỉ tiêu (32 chỉ số) của Kế hoạch" in text
+    assert "Tiến độ giải ngân vốn đầu tư công còn chậm" in text  # the analyst's file
+    assert "CHƯA CÓ NỘI DUNG" not in text
+    assert "Trên đây là báo cáo" in text and "UBND xã Bình Sơn./." in text
+
+
+def test_word_overall_assessment_counts_every_indicator_and_item(sample, word):
+    a, _n, _s = sample
+    text = _text(Document(str(word)))
+    by_item = text.split("trong 22 chỉ tiêu (32 chỉ số) của Kế hoạch: ")[1].split("\n")[0]
+    counted = sum(int(part.split()[0]) for part in by_item.rstrip(".").split("; "))
+    assert counted == 22
+    by_ind = text.split("Theo từng chỉ số: ")[1].split("\n")[0]
+    assert sum(int(part.split()[0]) for part in by_ind.rstrip(".").split("; ")) == 32
+    label = a.catalog.statuses.label("no_data").lower()
+    assert f"chỉ số {label}" in by_ind
+
+
+def test_word_styles_black_times_and_page_setup(word):
+    doc = Document(str(word))
+    for name in ("Normal", "Heading 1", "Heading 2"):
+        style = doc.styles[name]
+        fonts = style.element.rPr.find(qn("w:rFonts"))
+        assert fonts.get(qn("w:ascii")) == fonts.get(qn("w:hAnsi")) == "Times New Roman"
+        assert fonts.get(qn("w:asciiTheme")) is None
+        assert str(style.font.color.rgb) == "000000" and style.font.color.theme_color is None
+    first, wide = doc.sections[0], doc.sections[-1]
+    assert round(first.page_width.cm, 1) == 21.0 and round(first.left_margin.cm) == 3
+    assert 1.49 <= first.right_margin.cm <= 2.0 and 2.0 <= first.top_margin.cm <= 2.5
+    assert first.different_first_page_header_footer  # no number on page 1
+    assert "PAGE" in first.header._element.xml and "PAGE" not in first.first_page_header._element.xml
+    for footer in (first.footer, first.first_page_footer):
+        assert "GIẢ LẬP" in _text(footer)
+    assert wide.orientation == 1 and wide.header.is_linked_to_previous
+    assert not wide.different_first_page_header_footer  # the appendix's first page is numbered
+    props = doc.core_properties
+    assert props.author == "UBND xã Bình Sơn" and "9 tháng đầu năm 2025" in props.title
+
+
+def test_word_signature_and_recipients(word):
+    doc = Document(str(word))
+    left, right = doc.tables[1].rows[0].cells
+    lines = [p for p in left.paragraphs if p.text]
+    assert lines[0].text == "Nơi nhận:" and lines[0].runs[0].bold and lines[0].runs[0].italic
+    recipients = [p.text for p in lines[1:]]
+    assert recipients[0] == "- UBND tỉnh Quảng Ngãi (b/c);"
+    assert all(r.startswith("- ") and r.endswith(";") for r in recipients[:-1])
+    assert recipients[-1] == "- Lưu: VT, KT."
+    signer = [p.text for p in right.paragraphs if p.text]
+    assert signer == ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH",
+                      "Nguyễn Văn A (ví dụ)"]
+
+
+def test_word_appendix_table_and_charts(word):
+    doc = Document(str(word))
+    text = _text(doc)
+    assert "Phụ lục 01" in text and "Phụ lục 02" in text
+    assert "TÌNH HÌNH THỰC HIỆN CÁC CHỈ TIÊU KẾ HOẠCH NĂM 2025" in text
+    assert "(Kèm theo Báo cáo số /BC-UBND ngày 05 tháng 10 năm 2025 của UBND xã Bình Sơn)" in text
+    table = doc.tables[2]
+    assert len(table.rows) == 33  # header + 32 indicators
+    assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None  # repeats on each page
+    assert [c.text for c in table.rows[1].cells][2:5] == ["≈ 28.603,6", "2.455,2", "20.760,4"]
+    assert len(doc.inline_shapes) == 1 and "Biểu đồ 1. Kinh tế" in text
+
+
+def test_word_without_analyst_text_shows_a_placeholder(sample, tmp_path):
+    a, numbers, sections = sample
+    elsewhere = replace(a, dataset=replace(a.dataset, source=DataSource(tmp_path, "given")))
+    doc = Document(str(write_docx(elsewhere, numbers, sections, [], tmp_path / "r.docx")))
+    placeholders = [p for p in doc.paragraphs if "CHƯA CÓ NỘI DUNG" in p.text]
+    assert len(placeholders) == 2  # difficulties and tasks; proposals are optional
+    assert str(tmp_path / "report_text" / "2025-09.md") in placeholders[0].text
+    assert placeholders[0].runs[0].font.highlight_color is not None
+    assert "GIẢ LẬP" not in _text(doc.sections[0].footer)  # not the sample: no banner
+    assert not [p for p in doc.paragraphs if p.style.name == "Heading 1" and "KIẾN NGHỊ" in p.text]
+
+
+def test_word_in_english(sample, tmp_path):
+    a, numbers, _s = sample
+    doc = Document(str(write_docx(a, numbers, narrative(a, numbers, "en"), [],
+                                  tmp_path / "en.docx", "en")))
+    text = _text(doc)
+    assert "REPORT" in text and "OVERALL ASSESSMENT" in text and "of the plan's 22 targets" in text
+
+
+# ---------------------------------------------------------------- Word as a reader sees it
+def _soffice() -> str:
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if found and shutil.which("pdftotext"):
+        return found
+    if os.environ.get("CI"):
+        pytest.fail("CI must have LibreOffice and poppler-utils (.ci/run installs them)")
+    pytest.skip("LibreOffice or pdftotext not installed (apt-get install "
+                "libreoffice-writer-nogui poppler-utils); CI installs them")
+
+
+@pytest.fixture(scope="module")
+def pdf_pages(word, tmp_path_factory):
+    soffice = _soffice()
+    out = tmp_path_factory.mktemp("pdf")
+    profile = (out / "profile").as_uri()  # own profile: parallel runs do not collide
+    subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to",
+                    "pdf", "--outdir", str(out), str(word)], check=True, capture_output=True,
+                   timeout=180)
+    pdf = out / (word.stem + ".pdf")
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    return pdf, [p for p in text.split("\f") if p.strip()]
+
+
+def test_pdf_has_every_part_in_order(pdf_pages):
+    _pdf, pages = pdf_pages
+    text = " ".join(" ".join(pages).split())
+    parts = ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "ỦY BAN NHÂN DÂN", "Độc lập - Tự do - Hạnh phúc",
+             "ngày 05 tháng 10 năm 2025", "BÁO CÁO", "Căn cứ Kế hoạch số 21/KH-UBND",
+             "I. KẾT QUẢ THỰC HIỆN", "II. ĐÁNH GIÁ CHUNG", "III. KHÓ KHĂN",
+             "IV. NHIỆM VỤ, GIẢI PHÁP", "Nơi nhận:", "TM. ỦY BAN NHÂN DÂN", "Lưu: VT, KT.",
+             "Phụ lục 01", "Phụ lục 02"]
+    assert all(p in text for p in parts), [p for p in parts if p not in text]
+    at = 0
+    for part in parts[4:]:  # the body's parts in the decree's order
+        at = text.find(part, at)
+        assert at >= 0, f"{part!r} is out of order"
+
+
+def test_pdf_pages_are_numbered_banner_on_each_and_table_header_repeats(pdf_pages):
+    _pdf, pages = pdf_pages
+    assert len(pages) >= 4
+    for n, page in enumerate(pages, start=1):
+        assert "GIẢ LẬP" in page, f"page {n} has no synthetic banner"
+        first_line = page.strip().splitlines()[0].strip()
+        if n == 1:
+            assert first_line != "1"
+        else:
+            assert first_line == str(n), f"page {n} starts with {first_line!r}"
+    table_pages = [p for p in pages if "Lũy kế" in p and "Ước thực" in p]
+    start = next(i for i, p in enumerate(pages) if "CÁC CHỈ TIÊU KẾ HOẠCH NĂM 2025" in p)
+    end = next(i for i, p in enumerate(pages) if "BIỂU ĐỒ TÌNH HÌNH" in p)
+    assert len(table_pages) >= end - start >= 2  # every page of the table has its header
+
+
+def test_pdf_first_page_renders(pdf_pages, tmp_path):
+    """The first page as an image (pdftoppm): used to look at the layout; here, not blank."""
+    if not shutil.which("pdftoppm"):
+        pytest.skip("pdftoppm not installed (poppler-utils)")
+    pdf, _pages = pdf_pages
+    subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(pdf),
+                    str(tmp_path / "p")], check=True, timeout=60)
+    png = next(tmp_path.glob("p*.png"))
+    assert png.stat().st_size > 5000
+
+
+# ---------------------------------------------------------------- Excel
+@pytest.fixture(scope="module")
+def book(sample, tmp_path_factory):
+    a, numbers, sections = sample
+    path = tmp_path_factory.mktemp("xl") / "bao-cao-2025-09.xlsx"
+    return openpyxl.load_workbook(write_workbook(a, numbers, sections, path, "vi"))
+
+
+def test_excel_every_sheet_has_title_and_banner(book):
+    assert book.sheetnames == ["Báo cáo", "22 chỉ tiêu", "Nhận định", "Ý kiến chuyên viên",
+                               "Số liệu"]
+    for ws in book.worksheets:
+        assert ws["A1"].value.startswith("Báo cáo tình hình thực hiện chỉ tiêu"), ws.title
+        assert ws["A1"].font.bold
+        assert "DỮ LIỆU MẪU GIẢ LẬP" in ws["A2"].value, ws.title
+        assert ws.cell(HEADER_ROW, 1).value and ws.freeze_panes == f"A{HEADER_ROW + 1}"
+
+
+def _rows(ws) -> list[dict]:
+    head = [c.value for c in ws[HEADER_ROW]]
+    return [dict(zip(head, [c for c in row], strict=True))
+            for row in ws.iter_rows(min_row=HEADER_ROW + 1)]
+
+
+def test_excel_numbers_are_numbers_with_a_display_format(book, sample):
+    _a, numbers, _s = sample
+    rows = _rows(book["Báo cáo"])
+    assert len(rows) == 32
+    t01 = next(r for r in rows if r["Mã"].value == "T01")
+    assert isinstance(t01["Lũy kế"].value, float) and t01["Lũy kế"].number_format == "#,##0.0"
+    assert t01["Lũy kế"].value == pytest.approx(float(numbers.set_index("id").loc["T01", "ytd"]))
+    assert t01["% kế hoạch"].number_format == "0.0%" and 0.6 < t01["% kế hoạch"].value < 0.8
+    assert t01["Khả năng đạt"].number_format == "0%"
+    assert t01["Chỉ tiêu"].value == "1. Tổng giá trị sản xuất" and t01["ĐVT"].value == "tỷ đồng"
+    for r in rows:
+        for name in ("Lũy kế", "Ước thực hiện cả năm", "Cận dưới 80%", "Kế hoạch (số)"):
+            value = r[name].value
+            assert value is None or isinstance(value, int | float), (r["Mã"].value, name, value)
+    counts = [r for r in rows if r["ĐVT"].value == "vụ"]
+    assert counts and all(r["Lũy kế"].number_format == "#,##0" for r in counts)
+
+
+def test_excel_statuses_in_vietnamese_and_items_take_the_worst(book, sample):
+    a, numbers, _s = sample
+    labels = {a.catalog.statuses.label(s) for s in a.table["status"]}
+    rows = _rows(book["Báo cáo"])
+    assert {r["Đánh giá"].value for r in rows} == labels
+    items = _rows(book["22 chỉ tiêu"])
+    assert [r["STT"].value for r in items] == list(range(1, 23))
+    worst = a.table.drop_duplicates("item").set_index("item")["item_status"]
+    for r in items:
+        assert r["Đánh giá chỉ tiêu"].value == a.catalog.statuses.label(worst[r["STT"].value])
+    item8 = next(r for r in items if r["STT"].value == 8)
+    assert item8["Số chỉ số"].value > 1 and "T08d" in item8["Các chỉ số"].value
+    assert len(items_table(a, numbers)) == 22
+
+
+def test_excel_overrides_and_prose(book):
+    over = _rows(book["Ý kiến chuyên viên"])
+    assert over and over[0]["Đánh giá của chuyên viên"].value == "Có khả năng đạt"
+    assert over[0]["Mã"].value == "T08d" and "(ví dụ)" in over[0]["Người đánh giá"].value
+    prose = _rows(book["Nhận định"])
+    assert any("ước đạt" in (r["Đánh giá chung"].value or "") for r in prose)
+    data = _rows(book["Số liệu"])
+    assert len(data) == 32 and isinstance(data[0]["estimate"].value, float)
+    assert not any(isinstance(r["estimate"].value, str) for r in data)
+    assert np.isfinite(data[0]["estimate"].value)
+
+
+def test_excel_in_english(sample, tmp_path):
+    a, numbers, _s = sample
+    book = openpyxl.load_workbook(write_workbook(a, numbers, narrative(a, numbers, "en"),
+                                                 tmp_path / "en.xlsx", "en"))
+    assert book.sheetnames[:2] == ["Report", "22 targets"]
+    rows = _rows(book["Report"])
+    assert {r["Assessment"].value for r in rows} == {a.catalog.statuses.label(s, "en")
+                                                    for s in a.table["status"]}
+    assert "SYNTHETIC" in book["Report"]["A2"].value
