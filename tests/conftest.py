@@ -22,6 +22,15 @@ os.environ.setdefault("KPI_DATA", str(PROJECT_ROOT / "data" / "sample"))
 
 
 @pytest.fixture(scope="session")
+def sample_report(tmp_path_factory):
+    """One real monthly run on the sample (2025-09), shared by the tests that read what it
+    published (invariants, browser): a run costs most of a minute."""
+    from kpi_lib.runner.monthly import run_month
+
+    return run_month(as_of="2025-09", out=tmp_path_factory.mktemp("sample-report"))
+
+
+@pytest.fixture(scope="session")
 def catalog():
     return load_catalog(DEFAULT_CATALOG)
 

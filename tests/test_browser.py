@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from kpi_lib.common.paths import PROJECT_ROOT
 from kpi_lib.runner.monthly import run_month
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -33,8 +34,8 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory):
-    return run_month(as_of="latest", out=tmp_path_factory.mktemp("reports"))
+def report(sample_report):
+    return sample_report
 
 
 def test_report_renders_in_chromium(browser, report, tmp_path):
@@ -50,7 +51,7 @@ def test_report_renders_in_chromium(browser, report, tmp_path):
     assert len(images) >= 4 and all(done and width > 0 for done, width in images)
     assert page.locator("table.kpi-table").count() >= 5
     text = page.inner_text("body")
-    for words in ("Bảng tổng hợp chỉ tiêu", "Đánh giá", "Có nguy cơ không đạt", "Tổng giá trị sản xuất",
+    for words in ("Bảng tổng hợp các chỉ số", "Đánh giá", "Có nguy cơ không đạt", "Tổng giá trị sản xuất",
                   "DỮ LIỆU MẪU GIẢ LẬP", "Đánh giá chung", "9 tháng ước đạt 20.760,4 tỷ đồng",
                   "Ý kiến chuyên viên", "Tình hình theo đơn vị cấp xã", "Xã Đông Sơn"):
         assert words in text
@@ -112,4 +113,84 @@ def test_untrusted_text_is_shown_literally_and_never_runs(browser, hostile_repor
     assert dialogs == []
     text = page.inner_text("body")
     assert HOSTILE["name_vi"] in text and HOSTILE["group"] in text
+    page.close()
+
+
+# ---------------------------------------------------------------- every page, both widths
+WIDTHS = (1366, 390)
+# English a reviewer must never meet in a Vietnamese page (what leaked before: "data
+# directory", "use_ets = True", "chosen", bare "ETS"). Code, file names and checksums in
+# <code> are left out of the check.
+ENGLISH = {"the", "and", "data", "directory", "chosen", "estimate", "target", "targets",
+           "status", "latest", "month", "months", "figure", "figures", "none", "true", "false",
+           "ets", "method", "methods", "report", "missing", "late", "unknown", "provisional",
+           "judged", "trend", "from", "with", "track", "risk", "achieved", "missed", "interval",
+           "probability", "range", "same", "period", "ceiling", "final", "scheduled",
+           "obtained", "history", "backtest", "share", "seasonal", "ratio", "combined",
+           "synthetic", "sample", "unit", "units", "year", "use_ets", "data_dir", "as_of"}
+ALLOWED = {"sha256", "python", "utc", "kpi_lib", "csv", "yaml", "xlsx", "docx", "holt", "winters"}
+
+OVERFLOW_JS = """() => {
+  const vw = document.documentElement.clientWidth, bad = [];
+  for (const el of document.querySelectorAll('table, img, svg, pre')) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.right <= vw + 1) continue;
+    let a = el.parentElement, scrolls = false;
+    while (a && a !== document.body) {
+      const o = getComputedStyle(a).overflowX;
+      if ((o === 'auto' || o === 'scroll') && a.getBoundingClientRect().right <= vw + 1) {
+        scrolls = true; break; }
+      a = a.parentElement;
+    }
+    if (!scrolls) bad.push(el.tagName + ' ' + (el.className || '') + ' ' + Math.round(r.right));
+  }
+  return {bad, pageScroll: document.documentElement.scrollWidth - vw};
+}"""
+
+
+def _pages(report):
+    folder = report.folder
+    return [folder / "monthly_report.html", folder / "data_quality.html",
+            folder.parent / "index.html"]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_page_fits_reads_vietnamese_and_shows_no_raw_bytes(browser, report, width):
+    import re
+
+    for path in _pages(report):
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(path.as_uri())
+        page.wait_for_load_state("load")
+        assert page.evaluate("() => document.documentElement.lang") == "vi", path.name
+        fit = page.evaluate(OVERFLOW_JS)
+        assert fit["bad"] == [], (path.name, width, fit)
+        assert fit["pageScroll"] <= 1, (path.name, width, fit)
+        text = page.evaluate("""() => { const c = document.body.cloneNode(true);
+            c.querySelectorAll('code, script, style').forEach(e => e.remove());
+            return c.innerText; }""")
+        assert "\\x89PNG" not in text and "b'\\x" not in text, path.name
+        assert not re.search(r"[A-Za-z0-9+/=]{120,}", text), f"raw bytes in {path.name}"
+        words = {w.lower() for w in re.findall(r"[A-Za-z_]+", text)}
+        leaked = (words & ENGLISH) - ALLOWED
+        assert not leaked, (path.name, sorted(leaked))
+        page.close()
+
+
+def test_the_focus_comes_before_the_tables(browser, report):
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(report.html.as_uri())
+    page.wait_for_load_state("load")
+    y = {k: page.evaluate(f"() => document.getElementById('{k}').getBoundingClientRect().top")
+         for k in ("summary", "focus", "items", "table")}
+    assert y["summary"] < y["focus"] < y["items"] < y["table"], y
+    text = page.inner_text("body")
+    assert "22 chỉ tiêu (32 chỉ số)" in text and "9 tháng đầu năm 2025" in text
+    assert "tạm đánh giá theo xu hướng" in text and "Không đạt" in text
+    # The first screen, as the README shows it (KPI_UPDATE_SCREENSHOT=1 rewrites the copy).
+    shot = (PROJECT_ROOT / "docs" / "img" / "first-screen.png"
+            if os.environ.get("KPI_UPDATE_SCREENSHOT") else report.folder / "first-screen.png")
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shot))
+    assert shot.stat().st_size > 30_000
     page.close()

@@ -242,7 +242,7 @@ def test_word_appendix_table_and_charts(word):
     table = doc.tables[2]
     assert len(table.rows) == 33  # header + 32 indicators
     assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None  # repeats on each page
-    assert [c.text for c in table.rows[1].cells][2:5] == ["≈ 28.603,6", "2.455,2", "20.760,4"]
+    assert [c.text for c in table.rows[1].cells][2:5] == ["khoảng 28.603,61 tỷ đồng", "2.455,2", "20.760,4"]
     assert len(doc.inline_shapes) == 1 and "Biểu đồ 1. Kinh tế" in text
 
 
@@ -365,7 +365,7 @@ def test_excel_numbers_are_numbers_with_a_display_format(book, sample):
     assert isinstance(t01["Lũy kế"].value, float) and t01["Lũy kế"].number_format == "#,##0.0"
     assert t01["Lũy kế"].value == pytest.approx(float(numbers.set_index("id").loc["T01", "ytd"]))
     assert t01["% kế hoạch"].number_format == "0.0%" and 0.6 < t01["% kế hoạch"].value < 0.8
-    assert t01["Khả năng đạt"].number_format == "0%"
+    assert t01["Xác suất đạt kế hoạch"].number_format == "0%"
     assert t01["Chỉ tiêu"].value == "1. Tổng giá trị sản xuất" and t01["ĐVT"].value == "tỷ đồng"
     for r in rows:
         for name in ("Lũy kế", "Ước thực hiện cả năm", "Cận dưới 80%", "Kế hoạch (số)"):
@@ -377,14 +377,17 @@ def test_excel_numbers_are_numbers_with_a_display_format(book, sample):
 
 def test_excel_statuses_in_vietnamese_and_items_take_the_worst(book, sample):
     a, numbers, _s = sample
-    labels = {a.catalog.statuses.label(s) for s in a.table["status"]}
+    mark = " (tạm đánh giá theo xu hướng)"
+    labels = {a.catalog.statuses.label(s) + (mark if p else "")
+              for s, p in zip(a.table["status"], a.table["provisional"], strict=True)}
     rows = _rows(book["Báo cáo"])
     assert {r["Đánh giá"].value for r in rows} == labels
     items = _rows(book["22 chỉ tiêu"])
     assert [r["STT"].value for r in items] == list(range(1, 23))
     worst = a.table.drop_duplicates("item").set_index("item")["item_status"]
     for r in items:
-        assert r["Đánh giá chỉ tiêu"].value == a.catalog.statuses.label(worst[r["STT"].value])
+        assert r["Đánh giá chỉ tiêu"].value.startswith(
+            a.catalog.statuses.label(worst[r["STT"].value]))
     item8 = next(r for r in items if r["STT"].value == 8)
     assert item8["Số chỉ số"].value > 1 and "T08d" in item8["Các chỉ số"].value
     assert len(items_table(a, numbers)) == 22
@@ -408,6 +411,8 @@ def test_excel_in_english(sample, tmp_path):
                                                  tmp_path / "en.xlsx", "en"))
     assert book.sheetnames[:2] == ["Report", "22 targets"]
     rows = _rows(book["Report"])
-    assert {r["Assessment"].value for r in rows} == {a.catalog.statuses.label(s, "en")
-                                                    for s in a.table["status"]}
+    mark = " (provisional, judged from the trend)"
+    assert {r["Assessment"].value for r in rows} == {
+        a.catalog.statuses.label(s, "en") + (mark if p else "")
+        for s, p in zip(a.table["status"], a.table["provisional"], strict=True)}
     assert "SYNTHETIC" in book["Report"]["A2"].value

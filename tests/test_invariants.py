@@ -1,0 +1,291 @@
+"""A status never contradicts the numbers shown beside it (issue #12).
+
+The rules are written once, as functions over a row, and checked over every row of every
+output: the engine's table, the display table (HTML and Word), the narrative, summary.csv,
+the published HTML page, the Excel workbook and the Word report — for the sample and for
+generated edge cases (target met exactly, ceiling passed, milestone scheduled, zero last
+year, negative growth).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kpi_lib.common.numbers import format_number
+from kpi_lib.engine.assess import assess
+from kpi_lib.engine.forecast import forecast_all
+from kpi_lib.engine.pipeline import run_assessment
+from kpi_lib.outputs.i18n import t
+from kpi_lib.outputs.narrative import narrative
+from kpi_lib.outputs.report_table import display_table, numbers_table
+from kpi_lib.plan.statuses import NEEDS_ACTION
+
+from .synth import dataset, flow_rows, reading_rows
+
+U = "BINHSON"
+EPS = 1e-6
+
+
+# ------------------------------------------------------------------ the rules
+def engine_violations(table: pd.DataFrame, th: dict) -> list[str]:
+    """Every rule an assessed row keeps; returns what broke, naming the row."""
+    bad = []
+    for _, r in table.iterrows():
+        iid, s, p = r["indicator_id"], r["status"], r["p_meet"]
+        est, lo, hi, act = r["estimate"], r["lo80"], r["hi80"], r["actual_to_date"]
+
+        where = f"(status {s}, p {p}, est {est}, 80% {lo}–{hi}, actual {act})"
+
+        def fail(rule: str, iid=iid, where=where) -> None:
+            bad.append(f"{iid}: {rule} {where}")
+        if s == "achieved" and p != 1:
+            fail("achieved must have P = 1")
+        if s == "missed" and p != 0:
+            fail("missed must have P = 0")
+        if s == "on_track" and not p >= th["on_track_p"]:
+            fail("on_track needs P ≥ on_track_p")
+        if s == "off_track" and not p < th["off_track_p"]:
+            fail("off_track needs P < off_track_p")
+        if s == "at_risk" and np.isfinite(p) and not (
+                th["off_track_p"] <= p < th["on_track_p"]
+                or (p < th["off_track_p"] and r["gap_closure"] >= th["off_track_gap"])):
+            fail("at_risk needs off_track_p ≤ P < on_track_p, or a near miss")
+        if s == "at_risk" and not np.isfinite(p) and not (
+                r["kind"] == "milestone" and est >= 1):
+            fail("at_risk without a probability is only a scheduled milestone")
+        if s == "no_data" and np.isfinite(p):
+            fail("no_data shows no probability")
+        if r["kind"] == "flow" and np.isfinite(act):
+            for name in ("estimate", "lo80", "lo95"):
+                if np.isfinite(r[name]) and r[name] < act - EPS:
+                    fail(f"a flow's {name} is below what is already counted")
+        if np.isfinite(lo) and np.isfinite(hi) and not lo - EPS <= est <= hi + EPS:
+            fail("the estimate lies outside its interval")
+        if bool(r["provisional"]) != (bool(r["low_confidence"]) and s != "no_data"):
+            fail("provisional exactly when judged from the trend")
+        if r["kind"] == "flow" and r["rule"] == "reduce" and act > r["target_value"] + EPS \
+                and s != "missed":
+            fail("a ceiling already passed is missed")
+    return bad
+
+
+def _pct(text: str, lang: str = "vi") -> float:
+    text = text.rstrip("%")
+    return float(text.replace(".", "").replace(",", ".") if lang == "vi" else text.replace(",", ""))
+
+
+def display_violations(a, frame: pd.DataFrame, numbers: pd.DataFrame, lang: str) -> list[str]:
+    """The same rules as read in the table's text (HTML, Word and Excel all use it)."""
+    th = a.catalog.thresholds
+    bad = []
+    status_col, p_col = t("status", lang), t("p_meet", lang)
+    for i, r in numbers.reset_index(drop=True).iterrows():
+        row = frame.iloc[i]
+        label = a.catalog.statuses.label(r["status"], lang)
+        mark = f" ({t('provisional', lang)})"
+        want = label + (mark if r["provisional"] else "")
+        if row[status_col] != want:
+            bad.append(f"{r['id']}: status reads {row[status_col]!r}, not {want!r}")
+        p_text = row[p_col]
+        if r["status"] == "achieved" and p_text != format_number(100, 1, lang) + "%":
+            bad.append(f"{r['id']}: achieved but P reads {p_text}")
+        if r["status"] == "missed" and p_text != format_number(0, 1, lang) + "%":
+            bad.append(f"{r['id']}: missed but P reads {p_text}")
+        if r["status"] == "on_track" and _pct(p_text, lang) < 100 * th["on_track_p"] - 0.05:
+            bad.append(f"{r['id']}: on track but P reads {p_text}")
+        if r["status"] == "off_track" and _pct(p_text, lang) > 100 * th["off_track_p"] + 0.05:
+            bad.append(f"{r['id']}: off track but P reads {p_text}")
+        if r["status"] == "no_data" and p_text != "–":
+            bad.append(f"{r['id']}: no data but P reads {p_text}")
+        est_text = row[t("estimate", lang)]
+        interval = re.search(r"\(([\d.,]+)–([\d.,]+)\)", est_text)
+        if interval and r["kind"] == "flow" and np.isfinite(r["ytd"]):
+            low = float(interval.group(1).replace(".", "").replace(",", ".")) if lang == "vi" \
+                else float(interval.group(1).replace(",", ""))
+            if low < round(r["ytd"], 2) - 0.5:
+                bad.append(f"{r['id']}: the interval starts at {low}, below {r['ytd']} counted")
+        if r["rule"] == "yes" and r["estimate"] >= 1 and r["ytd"] < 1 \
+                and est_text != t("scheduled_yes", lang):
+            bad.append(f"{r['id']}: a scheduled recognition reads {est_text!r}")
+        pct = row[t("pct_plan", lang)]
+        if pct != "–" and np.isfinite(r["target"]) and r["target"] and lang == "vi":
+            shown = _pct(pct)
+            if abs(shown - r["ytd"] / r["target"] * 100) > 0.051:
+                bad.append(f"{r['id']}: % kế hoạch {pct} is not the figures shown")
+    return bad
+
+
+def narrative_violations(a, numbers: pd.DataFrame, lang: str) -> list[str]:
+    """Each sentence ends with its row's status phrase, marked provisional when it is."""
+    bad = []
+    sentences = {s: x for sec in narrative(a, numbers, lang) for s, x in
+                 zip(numbers[numbers["group"] == sec.group]["id"], sec.sentences, strict=True)}
+    for _, r in numbers.iterrows():
+        text = sentences[r["id"]]
+        if "chưa có số liệu." in text or "no figures yet." in text:
+            continue
+        phrase = a.catalog.statuses.phrase(r["status"], lang)
+        if r["status"] != "no_data" and r["missing_setting"] == "" and phrase not in text:
+            bad.append(f"{r['id']}: sentence lacks {phrase!r}: {text}")
+        provisional = "tạm đánh giá theo xu hướng" if lang == "vi" else "provisional"
+        if bool(r["provisional"]) != (provisional in text):
+            bad.append(f"{r['id']}: provisional mark wrong: {text}")
+        for other in ("có khả năng đạt kế hoạch", "khó đạt kế hoạch", "đã đạt kế hoạch"):
+            if lang == "vi" and other != phrase and text.rstrip(".").endswith(other) \
+                    and r["status"] != "no_data":
+                bad.append(f"{r['id']}: ends {other!r} but the status is {r['status']}")
+    return bad
+
+
+# ------------------------------------------------------------------ the sample
+@pytest.fixture(scope="module")
+def sample():
+    a = run_assessment(as_of="2025-09", use_ets=False)
+    return a, numbers_table(a)
+
+
+def test_engine_rules_hold_on_every_sample_row(sample):
+    a, _ = sample
+    assert engine_violations(a.table, a.catalog.thresholds) == []
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_table_text_agrees_with_the_numbers(sample, lang):
+    a, numbers = sample
+    assert display_violations(a, display_table(a, lang, numbers), numbers, lang) == []
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_narrative_agrees_with_the_status(sample, lang):
+    a, numbers = sample
+    assert narrative_violations(a, numbers, lang) == []
+
+
+def test_the_cases_the_reviewer_saw_are_right(sample):
+    a, numbers = sample
+    row = a.table.set_index("indicator_id")
+    # T09b at its target (a rate that does not fall): met, not "at risk".
+    assert row.loc["T09b", "status"] == "achieved"
+    assert row.loc["T09b", "lo80"] >= row.loc["T09b", "target_value"]
+    # T08d scheduled, not obtained: no invented 0% beside "Đạt".
+    assert row.loc["T08d", "status"] == "at_risk" and np.isnan(row.loc["T08d", "p_meet"])
+    # T19b: 22 deaths already above 2024's 20: final.
+    assert row.loc["T19b", "status"] == "missed" and row.loc["T19b", "p_meet"] == 0
+    assert row.loc["T19b", "lo80"] >= 22
+    # Annual values without a reading this year are judged, provisionally.
+    assert row.loc["T13", "provisional"] and row.loc["T13", "status"] in NEEDS_ACTION
+    assert row.loc["T18a", "provisional"] and row.loc["T18a", "status"] in NEEDS_ACTION
+    # Apportioned counts are whole numbers; % so cùng kỳ is computed from them.
+    n = numbers.set_index("id")
+    assert n.loc["T19a", "ytd"] == round(n.loc["T19a", "ytd"])
+    assert n.loc["T19a", "pct_same"] == pytest.approx(
+        n.loc["T19a", "ytd"] / n.loc["T19a", "same_period"] * 100)
+
+
+# ------------------------------------------------------------------ edge cases
+def _edge_table(catalog, rows, as_of):
+    ds = dataset(catalog, rows)
+    return assess(forecast_all(ds, as_of, use_ets=False), ds)
+
+
+def _edge_cases(catalog):
+    rng = np.random.default_rng(7)
+    years = range(2019, 2026)
+    cases = {
+        # T10 a flow exactly at its target at year end (final), and one far behind
+        "flow met exactly": flow_rows("T10", U, {y: 1600.0 for y in years}, rng, 0.0),
+        "flow behind, negative growth": flow_rows(
+            "T10", U, {**{y: 1500.0 for y in range(2019, 2025)}, 2025: 1100.0}, rng, 0.02,
+            (2025, 8)),
+        # T19b a ceiling passed in August
+        "ceiling passed": flow_rows("T19b", U, {**{y: 20.0 for y in range(2019, 2025)},
+                                                2025: 40.0}, rng, 0.02, (2025, 8)),
+        # T19a: zero accidents last year
+        "zero last year": flow_rows("T19a", U, {**{y: 10.0 for y in range(2019, 2024)},
+                                                2024: 0.0, 2025: 6.0}, rng, 0.0, (2025, 8)),
+        # T09b a level reading exactly at the plan's figure
+        "level met exactly": reading_rows("T09b", U, {"2024-12": 80.0, "2025-05": 81.69}),
+        # T07 a level exactly at its target with a trend
+        "level at target": reading_rows("T07", U, {f"{y}-12": 80.0 + y - 2019 for y in
+                                                   range(2019, 2025)} | {"2025-06": 85.0}),
+        # T08d a scheduled recognition
+        "milestone scheduled": reading_rows("T08d", U, {"2025-11": 1.0}, "planned"),
+        # T14 an annual value without a reading this year
+        "annual pending": reading_rows("T14", U, {str(y): 7.0 - 0.3 * (y - 2019)
+                                                  for y in range(2019, 2025)}, "annual"),
+    }
+    return cases
+
+
+EDGE_CASES = ["flow met exactly", "flow behind, negative growth", "ceiling passed",
+              "zero last year", "level met exactly", "level at target", "milestone scheduled",
+              "annual pending"]
+
+
+@pytest.mark.parametrize("case", EDGE_CASES)
+def test_rules_hold_on_edge_cases(catalog, case):
+    rows = _edge_cases(catalog)[case]
+    as_of = 12 if case == "flow met exactly" else 9
+    table = _edge_table(catalog, rows, as_of)
+    assert engine_violations(table, catalog.thresholds) == [], case
+    if case == "flow met exactly":
+        assert table.set_index("indicator_id").loc["T10", "status"] == "achieved"
+    if case == "ceiling passed":
+        assert table.set_index("indicator_id").loc["T19b", "status"] == "missed"
+    if case == "level met exactly":
+        assert table.set_index("indicator_id").loc["T09b", "status"] == "achieved"
+
+
+# ------------------------------------------------------------------ published files
+@pytest.mark.notebook
+def test_every_published_output_agrees(sample_report):
+    import docx
+    from openpyxl import load_workbook
+
+    folder = sample_report.folder
+    a = run_assessment(as_of="2025-09")
+    numbers = numbers_table(a)
+    by_id = a.table.set_index("indicator_id")
+    # summary.csv: statuses, probabilities, provisional flags as the engine's
+    summary = pd.read_csv(folder / "summary.csv").set_index("id")
+    assert engine_violations(
+        summary.rename_axis("indicator_id").reset_index().merge(
+            a.table.drop(columns=["status", "p_meet", "provisional", "estimate", "lo80",
+                                  "hi80"]), on="indicator_id"), a.catalog.thresholds) == []
+    assert (summary["status"] == by_id.loc[summary.index, "status"]).all()
+    # the HTML page's report tables, read back as a reader sees them
+    page = (folder / "monthly_report.html").read_text(encoding="utf-8")
+    tables = [x for x in pd.read_html(io.StringIO(page)) if t("p_meet") in x.columns
+              and t("estimate") in x.columns]
+    shown = pd.concat(tables, ignore_index=True).astype(str)
+    order = [g["id"] for g in a.catalog.groups]
+    grouped = numbers.assign(_g=numbers["group"].map(order.index)).sort_values(
+        "_g", kind="stable").reset_index(drop=True)
+    assert display_violations(a, shown, grouped, "vi") == []
+    # the workbook: the status column matches, P stored as a number
+    book = load_workbook(folder / f"bao-cao-{a.period}.xlsx")
+    sheet = book.worksheets[0]
+    header = next(r for r in sheet.iter_rows(values_only=True) if r and t("status") in r)
+    rows = [r for r in sheet.iter_rows(values_only=True) if r and r[0] in by_id.index]
+    s_col, p_col = header.index(t("status")), header.index(t("p_meet"))
+    for r in rows:
+        truth = by_id.loc[r[0]]
+        label = a.catalog.statuses.label(truth["status"])
+        assert r[s_col].startswith(label), r
+        assert ("tạm đánh giá" in r[s_col]) == bool(truth["provisional"]), r
+        if truth["status"] == "achieved":
+            assert r[p_col] == 1
+        if truth["status"] == "missed":
+            assert r[p_col] == 0
+    # the Word report's table: the same text as the HTML table
+    document = docx.Document(str(folder / f"bao-cao-{a.period}.docx"))
+    cells = {c.text for table in document.tables for row in table.rows for c in row.cells}
+    for _, r in numbers.iterrows():
+        label = a.catalog.statuses.label(r["status"])
+        want = label + (f" ({t('provisional')})" if r["provisional"] else "")
+        assert want in cells, (r["id"], want)
