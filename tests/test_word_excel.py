@@ -411,3 +411,19 @@ def test_excel_in_english(sample, tmp_path):
     assert {r["Assessment"].value for r in rows} == {a.catalog.statuses.label(s, "en")
                                                     for s in a.table["status"]}
     assert "SYNTHETIC" in book["Report"]["A2"].value
+
+
+def test_export_checks_the_report_text_before_writing_anything(sample, tmp_path):
+    from kpi_lib.runner.export import export_month
+
+    a, numbers, sections = sample
+    data = tmp_path / "data"
+    (data / "report_text").mkdir(parents=True)
+    (data / "report_text" / "2025-09.md").write_text("## Khó khăn\nx\n## Kho khan\n",
+                                                      encoding="utf-8")
+    elsewhere = replace(a, dataset=replace(a.dataset, source=DataSource(data, "given")))
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(KpiError, match="row 3: unknown section heading"):
+        export_month(elsewhere, numbers, out, "vi", sections=sections, charts=[])
+    assert not list(out.iterdir())
