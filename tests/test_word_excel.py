@@ -105,6 +105,8 @@ def test_no_issuers_configured_gives_a_visible_placeholder_not_the_area():
     ({"issuers": [COMMUNE], "recipients": "Như trên; Lưu: VT."}, "one recipient per line"),
     ({"issuers": [{**COMMUNE, "signature": "x"}]}, "unknown key(s) signature"),
     ({"issuers": "UBND xã"}, "must be a list"),
+    ({"issuers": [COMMUNE], "date": "2025-10-05"}, "give each month's date under `dates`"),
+    ({"issuers": [COMMUNE], "day_of_next_month": 31}, "must be a day 1–28"),
 ])
 def test_bad_report_settings_are_clear_errors(report, words):
     with pytest.raises(KpiError, match="settings.report") as err:
@@ -427,3 +429,13 @@ def test_export_checks_the_report_text_before_writing_anything(sample, tmp_path)
     with pytest.raises(KpiError, match="row 3: unknown section heading"):
         export_month(elsewhere, numbers, out, "vi", sections=sections, charts=[])
     assert not list(out.iterdir())
+
+
+def test_missing_libreoffice_skips_outside_ci_and_fails_in_ci(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="libreoffice-writer-nogui"):
+        _soffice()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must have LibreOffice"):
+        _soffice()

@@ -21,6 +21,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..common.numbers import quantity_decimals
+from ..engine.pipeline import Assessment
 from .i18n import METHOD_LABELS, t
 from .report_table import display_table
 
@@ -120,7 +121,7 @@ class _Sheet:
                                        f"{get_column_letter(self.ws.max_column)}{self.row}")
 
 
-def write_workbook(a, numbers: pd.DataFrame, sections, path: str | Path,
+def write_workbook(a: Assessment, numbers: pd.DataFrame, sections, path: str | Path,
                    lang: str = "vi") -> Path:
     """Write the workbook to `path` (saved under a temporary name, then renamed)."""
     lang = "en" if lang == "en" else "vi"
@@ -219,7 +220,7 @@ def _pct(value: float) -> float:
     return value / 100 if value is not None and np.isfinite(value) else np.nan
 
 
-def items_table(a, numbers: pd.DataFrame, lang: str = "vi") -> pd.DataFrame:
+def items_table(a: Assessment, numbers: pd.DataFrame, lang: str = "vi") -> pd.DataFrame:
     """One row per numbered item of the plan: its indicators, and its status (the engine's
     `item_status`, the worst of its indicators') as the catalog labels it."""
     label = a.catalog.statuses.label

@@ -6,7 +6,7 @@ These are the office's facts, not the run's, so they are data in the catalog:
   (the district level was abolished on 1 July 2025), so the issuer is the one valid on the
   report's date, never "the district" by default. An entry marked `example: true` is a
   placeholder and the document says so.
-- `date` / `dates`: the report's date is a setting, not the day the job ran (a re-run in
+- `dates`: the report's date is a setting, not the day the job ran (a re-run in
   December must not redate September's report). `dates` maps a month ("2025-09") to its
   date; months not listed get day `day_of_next_month` of the following month.
 - `number` (blank until the clerk registers it), `place`, `basis` (the căn cứ: the plan's
@@ -99,19 +99,19 @@ def _issuer(entry: Any, n: int, where: str) -> Issuer:
 
 
 def report_date(given: dict, year: int, month: int, where: str) -> date:
-    """The date printed on the report for `month`: `dates[YYYY-MM]`, else `date` when it
-    falls after the month, else day `day_of_next_month` (default 5) of the next month."""
+    """The date printed on the report for `month`: `dates[YYYY-MM]`, else day
+    `day_of_next_month` (default 5) of the next month; never on or before the month's end."""
     period = f"{year}-{month:02d}"
     month_end = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1))
     dates = given.get("dates") or {}
     if not isinstance(dates, dict):
         raise KpiError("settings.report.dates must map a month to a date", file=where,
                        value=dates, fix='e.g. dates: {"2025-09": 2025-10-05}')
+    if "date" in given:  # one date for every month would redate a whole backfill
+        raise KpiError("settings.report.date: give each month's date under `dates`",
+                       file=where, value=given["date"],
+                       fix=f'write dates: {{"{period}": YYYY-MM-DD}} (others: day_of_next_month)')
     chosen = _date(dates.get(period), f"dates.{period}", where)
-    if chosen is None:
-        single = _date(given.get("date"), "date", where)
-        if single is not None and single > month_end:
-            chosen = single
     if chosen is None:
         day = given.get("day_of_next_month", 5)
         if not isinstance(day, int) or not 1 <= day <= 28:

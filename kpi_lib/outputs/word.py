@@ -27,6 +27,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
+from ..engine.pipeline import Assessment
 from .analyst_text import read_analyst_text
 from .i18n import t
 from .report_setup import ReportSetup, analyst_text_path, month_vi, report_setup, vi_date
@@ -102,7 +103,7 @@ def period_words(month: int, year: int, lang: str) -> str:
     return f"{month} tháng đầu năm {year}" if month < 12 else f"năm {year}"
 
 
-def write_docx(a, numbers: pd.DataFrame, sections, charts: list[tuple[bytes, str]],
+def write_docx(a: Assessment, numbers: pd.DataFrame, sections, charts: list[tuple[bytes, str]],
                path: str | Path, lang: str = "vi") -> Path:
     """Write the report; returns its path. Settings are checked first; the file is saved under
     a temporary name and renamed, so it is never half-written."""
@@ -196,7 +197,7 @@ def write_docx(a, numbers: pd.DataFrame, sections, charts: list[tuple[bytes, str
     return path
 
 
-def overall(a, lang: str = "vi") -> list[str]:
+def overall(a: Assessment, lang: str = "vi") -> list[str]:
     """The overall assessment as sentences: how many items and indicators per status label,
     in the scale's order (labels as configured; merged labels count once)."""
     w = WORDS["en" if lang == "en" else "vi"]
@@ -218,7 +219,7 @@ def overall(a, lang: str = "vi") -> list[str]:
             w["overall_note"]]
 
 
-def _subject(a, lang: str) -> str:
+def _subject(a: Assessment, lang: str) -> str:
     if lang == "en":
         return f"Progress on the {a.catalog.year} socio-economic plan, " + \
             period_words(a.as_of, a.catalog.year, lang)
