@@ -291,8 +291,9 @@ def _header_footer(section, synthetic: bool, lang: str, first_page: bool) -> Non
     section.different_first_page_header_footer = first_page
     p = section.header.paragraphs[0]
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = p.add_run()
     for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
+        run = p.add_run()  # one run per field part, as Word writes them
+        run.font.size = Pt(13)
         if kind:
             el = OxmlElement("w:fldChar")
             el.set(qn("w:fldCharType"), kind)
@@ -301,13 +302,21 @@ def _header_footer(section, synthetic: bool, lang: str, first_page: bool) -> Non
             el.set(qn("xml:space"), "preserve")
             el.text = text
         run._r.append(el)
-    run.font.size = Pt(13)
     if synthetic:
         for footer in (section.footer, section.first_page_footer):
             f = footer.paragraphs[0]
             f.alignment = WD_ALIGN_PARAGRAPH.CENTER
             r = f.add_run(t("synthetic", lang))
             r.bold, r.italic, r.font.size = True, True, Pt(10)
+
+
+# The elements that follow w:pBdr inside w:pPr (ECMA-376 CT_PPrBase order).
+_AFTER_PBDR = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap",
+               "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi",
+               "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing",
+               "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection",
+               "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle",
+               "w:rPr", "w:sectPr", "w:pPrChange")
 
 
 def _rule(paragraph, left, right) -> None:
@@ -323,7 +332,7 @@ def _rule(paragraph, left, right) -> None:
     for key, value in (("val", "single"), ("sz", "6"), ("space", "1"), ("color", "000000")):
         bottom.set(qn(f"w:{key}"), value)
     border.append(bottom)
-    ppr.append(border)
+    ppr.insert_element_before(border, *_AFTER_PBDR)  # schema order: Word rejects it elsewhere
 
 
 def _cell_line(cell, text: str, size: int, bold=False, italic=False, first=False):
