@@ -351,6 +351,8 @@ def test_excel_every_sheet_has_title_and_banner(book):
         assert ws["A1"].font.bold
         assert "DỮ LIỆU MẪU GIẢ LẬP" in ws["A2"].value, ws.title
         assert ws.cell(HEADER_ROW, 1).value and ws.freeze_panes == f"A{HEADER_ROW + 1}"
+        assert ws.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}"  # header on each printed page
+        assert ws.page_setup.orientation == "landscape"
 
 
 def _rows(ws) -> list[dict]:

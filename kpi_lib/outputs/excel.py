@@ -103,6 +103,12 @@ class _Sheet:
             cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
             ws.column_dimensions[get_column_letter(col)].width = width
         ws.freeze_panes = ws.cell(HEADER_ROW + 1, 1)
+        # Printed as offices print: A4 landscape, one page wide, the header on every page.
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
         self.row = HEADER_ROW
 
     def add(self, values: list, formats: list[str | None] | None = None) -> None:
