@@ -90,6 +90,17 @@ def test_issuer_is_the_one_valid_on_the_report_date():
     assert sept.report_date == date(2025, 10, 8) and sept.number == "Số: 112/BC-UBND"
 
 
+def test_a_units_own_report_is_issued_by_its_own_body():
+    dongson = {"name": "ỦY BAN NHÂN DÂN\nXÃ ĐÔNG SƠN", "short": "UBND xã Đông Sơn",
+               "valid_from": "2025-07-01", "units": ["DONGSON"]}
+    report = {"issuers": [DISTRICT, COMMUNE, dongson]}
+    assert report_setup(_catalog(report), 9, "DONGSON").issuer.short == "UBND xã Đông Sơn"
+    assert report_setup(_catalog(report), 9, "BINHMINH").issuer.short == "UBND xã Bình Sơn"
+    assert report_setup(_catalog(report), 9).issuer.short == "UBND xã Bình Sơn"
+    with pytest.raises(KpiError, match="no issuer is valid"):  # Đông Sơn did not exist in May
+        report_setup(_catalog({**report, "dates": {"2025-05": "2025-06-05"}}), 5, "DONGSON")
+
+
 def test_no_issuers_configured_gives_a_visible_placeholder_not_the_area():
     setup = report_setup(_catalog({}), 9)
     assert setup.issuer.example and "[" in setup.issuer.name

@@ -47,6 +47,7 @@ class Issuer:
     signer_title: str = ""  # "PHÓ CHỦ TỊCH"
     signer: str = ""  # the signer's full name
     example: bool = False  # a placeholder: the report says so
+    units: tuple[str, ...] = ()  # the units whose own reports it issues; () = the area's
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def _issuer(entry: Any, n: int, where: str) -> Issuer:
         raise KpiError(f"settings.report.{key} needs at least a name", file=where,
                        value=entry, fix=FIX_ISSUERS)
     known = {"name", "short", "code", "parent", "valid_from", "valid_to", "on_behalf",
-             "deputy", "signer_title", "signer", "example"}
+             "deputy", "signer_title", "signer", "example", "units"}
     unknown = set(entry) - known
     if unknown:
         raise KpiError(f"settings.report.{key}: unknown key(s) {', '.join(sorted(unknown))}",
@@ -95,7 +96,8 @@ def _issuer(entry: Any, n: int, where: str) -> Issuer:
                   valid_from=start, valid_to=end, on_behalf=str(entry.get("on_behalf") or ""),
                   deputy=str(entry.get("deputy") or ""),
                   signer_title=str(entry.get("signer_title") or ""),
-                  signer=str(entry.get("signer") or ""), example=bool(entry.get("example")))
+                  signer=str(entry.get("signer") or ""), example=bool(entry.get("example")),
+                  units=tuple(str(u) for u in (entry.get("units") or ())))
 
 
 def report_date(given: dict, year: int, month: int, where: str) -> date:
@@ -125,8 +127,10 @@ def report_date(given: dict, year: int, month: int, where: str) -> date:
     return chosen
 
 
-def report_setup(catalog, month: int) -> ReportSetup:
-    """settings.report resolved for the report on `month` of the catalog's year."""
+def report_setup(catalog, month: int, unit: str | None = None) -> ReportSetup:
+    """settings.report resolved for the report on `month` of the catalog's year. A unit's
+    own report (`kpi run --unit X`) is issued by an issuer listing X in `units`, if any;
+    otherwise, like the area's report, by one without `units`."""
     where = str(catalog.path)
     given = catalog.settings.get("report") or {}
     if not isinstance(given, dict):
@@ -140,6 +144,8 @@ def report_setup(catalog, month: int) -> ReportSetup:
         raise KpiError("settings.report.issuers must be a list: who issues the report depends "
                        "on its date", file=where, value=entries, fix=FIX_ISSUERS)
     issuers = [_issuer(e, n, where) for n, e in enumerate(entries)]
+    own = [i for i in issuers if unit and unit in i.units]
+    issuers = own or [i for i in issuers if not i.units]
     valid = [i for i in issuers if i.valid_from <= when <= i.valid_to]
     if len(valid) != 1:
         what = "no issuer is" if not valid else f"{len(valid)} issuers are"

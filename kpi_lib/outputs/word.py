@@ -107,7 +107,7 @@ def write_docx(a: Assessment, numbers: pd.DataFrame, sections, charts: list[tupl
                path: str | Path, lang: str = "vi") -> Path:
     """Write the report; returns its path. Settings are checked first; the file is saved under
     a temporary name and renamed, so it is never half-written."""
-    setup = report_setup(a.catalog, a.as_of)
+    setup = report_setup(a.catalog, a.as_of, a.unit)
     text_file = analyst_text_path(a.dataset.source.path, a.period, a.unit, a.catalog.default_unit)
     analyst = read_analyst_text(text_file)
     w = WORDS["en" if lang == "en" else "vi"]

@@ -26,7 +26,7 @@ def export_month(a: Assessment, numbers: pd.DataFrame, folder: str | Path, lang:
     narrative, overrides, figures; outputs.excel) and the Word report (outputs.word)."""
     folder = Path(folder)
     # A bad settings.report or report-text file stops the run before any file is written.
-    report_setup(a.catalog, a.as_of)
+    report_setup(a.catalog, a.as_of, a.unit)
     read_analyst_text(analyst_text_path(a.dataset.source.path, a.period, a.unit,
                                         a.catalog.default_unit))
     sections = sections if sections is not None else narrative(a, numbers, lang)
