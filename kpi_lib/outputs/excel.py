@@ -29,6 +29,7 @@ HEADER_ROW = 4  # 1-based row of every sheet's column headers
 BANNER_FILL = PatternFill("solid", fgColor="FFF3CD")
 HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 PCT = "0.0%"
+WRAP = Alignment(wrap_text=True, vertical="top")
 
 WORDS = {
     "vi": {"sheet_table": "Báo cáo", "sheet_items": "{n} chỉ tiêu", "sheet_prose": "Nhận định",
@@ -64,11 +65,11 @@ OVERRIDE_HEADERS = {
 }
 
 
-def _fmt(unit: str, values: pd.Series) -> str:
-    """The display format of a column of quantities in `unit` (as many decimals as the
-    report prints for the largest of them)."""
-    finite = values[np.isfinite(values.astype(float))]
-    decimals = quantity_decimals(unit, float(finite.abs().max())) if len(finite) else 0
+def _fmt(unit: str, values: list[float]) -> str:
+    """The display format of a row's quantities in `unit` (as many decimals as the report
+    prints for the largest of them)."""
+    finite = [abs(float(v)) for v in values if v is not None and np.isfinite(float(v))]
+    decimals = quantity_decimals(unit, max(finite)) if finite else 0
     return "#,##0" + ("." + "0" * decimals if decimals else "")
 
 
@@ -102,6 +103,8 @@ class _Sheet:
             cell.fill = HEADER_FILL
             cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
             ws.column_dimensions[get_column_letter(col)].width = width
+        # Only the wide text columns wrap: styling every cell was most of the writing time.
+        self.wrap = {col for col, (_n, width) in enumerate(columns, start=1) if width >= 30}
         ws.freeze_panes = ws.cell(HEADER_ROW + 1, 1)
         # Printed as offices print: A4 landscape, one page wide, the header on every page.
         ws.page_setup.orientation = "landscape"
@@ -118,8 +121,8 @@ class _Sheet:
             fmt = formats[col - 1] if formats else None
             if fmt:
                 cell.number_format = fmt
-            if isinstance(cell.value, str):
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            if col in self.wrap:
+                cell.alignment = WRAP
 
     def finish(self) -> None:
         if self.row > HEADER_ROW:
@@ -160,9 +163,9 @@ def write_workbook(a: Assessment, numbers: pd.DataFrame, sections, path: str | P
             (t("judgement", lang), 40)]
     sheet = _Sheet(book, w["sheet_table"], title, banner,
                    f"{w['title_table'].format(n=len(numbers))} — {subtitle}", cols)
-    for i, (_, r) in enumerate(numbers.iterrows()):
-        fmt = _fmt(r["unit"], r[["target", "month_value", "ytd", "same_period", "estimate",
-                                  "lo80", "hi80", "lo95", "hi95"]])
+    for i, r in enumerate(numbers.to_dict("records")):
+        fmt = _fmt(r["unit"], [r[k] for k in ("target", "month_value", "ytd", "same_period",
+                                              "estimate", "lo80", "hi80", "lo95", "hi95")])
         name = r["name"] if lang == "vi" else r["name_en"]
         sheet.add([r["id"], f"{r['item']}. {name}", cat.group_name(r["group"], lang),
                    cat.unit_label(r["unit"], lang), shown.iloc[i][t("plan", lang, year=year)],
