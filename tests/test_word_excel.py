@@ -90,6 +90,17 @@ def test_issuer_is_the_one_valid_on_the_report_date():
     assert sept.report_date == date(2025, 10, 8) and sept.number == "Số: 112/BC-UBND"
 
 
+def test_a_units_own_report_is_issued_by_its_own_body():
+    dongson = {"name": "ỦY BAN NHÂN DÂN\nXÃ ĐÔNG SƠN", "short": "UBND xã Đông Sơn",
+               "valid_from": "2025-07-01", "units": ["DONGSON"]}
+    report = {"issuers": [DISTRICT, COMMUNE, dongson]}
+    assert report_setup(_catalog(report), 9, "DONGSON").issuer.short == "UBND xã Đông Sơn"
+    assert report_setup(_catalog(report), 9, "BINHMINH").issuer.short == "UBND xã Bình Sơn"
+    assert report_setup(_catalog(report), 9).issuer.short == "UBND xã Bình Sơn"
+    with pytest.raises(KpiError, match="no issuer is valid"):  # Đông Sơn did not exist in May
+        report_setup(_catalog({**report, "dates": {"2025-05": "2025-06-05"}}), 5, "DONGSON")
+
+
 def test_no_issuers_configured_gives_a_visible_placeholder_not_the_area():
     setup = report_setup(_catalog({}), 9)
     assert setup.issuer.example and "[" in setup.issuer.name
@@ -105,6 +116,8 @@ def test_no_issuers_configured_gives_a_visible_placeholder_not_the_area():
     ({"issuers": [COMMUNE], "recipients": "Như trên; Lưu: VT."}, "one recipient per line"),
     ({"issuers": [{**COMMUNE, "signature": "x"}]}, "unknown key(s) signature"),
     ({"issuers": "UBND xã"}, "must be a list"),
+    ({"issuers": [COMMUNE], "date": "2025-10-05"}, "give each month's date under `dates`"),
+    ({"issuers": [COMMUNE], "day_of_next_month": 31}, "must be a day 1–28"),
 ])
 def test_bad_report_settings_are_clear_errors(report, words):
     with pytest.raises(KpiError, match="settings.report") as err:
@@ -349,6 +362,8 @@ def test_excel_every_sheet_has_title_and_banner(book):
         assert ws["A1"].font.bold
         assert "DỮ LIỆU MẪU GIẢ LẬP" in ws["A2"].value, ws.title
         assert ws.cell(HEADER_ROW, 1).value and ws.freeze_panes == f"A{HEADER_ROW + 1}"
+        assert ws.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}"  # header on each printed page
+        assert ws.page_setup.orientation == "landscape"
 
 
 def _rows(ws) -> list[dict]:
@@ -416,3 +431,29 @@ def test_excel_in_english(sample, tmp_path):
         a.catalog.statuses.label(s, "en") + (mark if p else "")
         for s, p in zip(a.table["status"], a.table["provisional"], strict=True)}
     assert "SYNTHETIC" in book["Report"]["A2"].value
+
+
+def test_export_checks_the_report_text_before_writing_anything(sample, tmp_path):
+    from kpi_lib.runner.export import export_month
+
+    a, numbers, sections = sample
+    data = tmp_path / "data"
+    (data / "report_text").mkdir(parents=True)
+    (data / "report_text" / "2025-09.md").write_text("## Khó khăn\nx\n## Kho khan\n",
+                                                      encoding="utf-8")
+    elsewhere = replace(a, dataset=replace(a.dataset, source=DataSource(data, "given")))
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(KpiError, match="row 3: unknown section heading"):
+        export_month(elsewhere, numbers, out, "vi", sections=sections, charts=[])
+    assert not list(out.iterdir())
+
+
+def test_missing_libreoffice_skips_outside_ci_and_fails_in_ci(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="libreoffice-writer-nogui"):
+        _soffice()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must have LibreOffice"):
+        _soffice()

@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 
 from ..common.numbers import quantity_decimals
 from ..engine.assess import items_table as assess_items
+from ..engine.pipeline import Assessment
 from .i18n import METHOD_LABELS, period_text, reason_text, t
 from .report_table import display_table
 
@@ -29,6 +30,7 @@ HEADER_ROW = 4  # 1-based row of every sheet's column headers
 BANNER_FILL = PatternFill("solid", fgColor="FFF3CD")
 HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 PCT = "0.0%"
+WRAP = Alignment(wrap_text=True, vertical="top")
 
 WORDS = {
     "vi": {"sheet_table": "Báo cáo", "sheet_items": "{n} chỉ tiêu", "sheet_prose": "Nhận định",
@@ -64,11 +66,11 @@ OVERRIDE_HEADERS = {
 }
 
 
-def _fmt(unit: str, values: pd.Series) -> str:
-    """The display format of a column of quantities in `unit` (as many decimals as the
-    report prints for the largest of them)."""
-    finite = values[np.isfinite(values.astype(float))]
-    decimals = quantity_decimals(unit, float(finite.abs().max())) if len(finite) else 0
+def _fmt(unit: str, values: list[float]) -> str:
+    """The display format of a row's quantities in `unit` (as many decimals as the report
+    prints for the largest of them)."""
+    finite = [abs(float(v)) for v in values if v is not None and np.isfinite(float(v))]
+    decimals = quantity_decimals(unit, max(finite)) if finite else 0
     return "#,##0" + ("." + "0" * decimals if decimals else "")
 
 
@@ -102,7 +104,15 @@ class _Sheet:
             cell.fill = HEADER_FILL
             cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
             ws.column_dimensions[get_column_letter(col)].width = width
+        # Only the wide text columns wrap: styling every cell was most of the writing time.
+        self.wrap = {col for col, (_n, width) in enumerate(columns, start=1) if width >= 30}
         ws.freeze_panes = ws.cell(HEADER_ROW + 1, 1)
+        # Printed as offices print: A4 landscape, one page wide, the header on every page.
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
         self.row = HEADER_ROW
 
     def add(self, values: list, formats: list[str | None] | None = None) -> None:
@@ -112,8 +122,8 @@ class _Sheet:
             fmt = formats[col - 1] if formats else None
             if fmt:
                 cell.number_format = fmt
-            if isinstance(cell.value, str):
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+            if col in self.wrap:
+                cell.alignment = WRAP
 
     def finish(self) -> None:
         if self.row > HEADER_ROW:
@@ -121,7 +131,7 @@ class _Sheet:
                                        f"{get_column_letter(self.ws.max_column)}{self.row}")
 
 
-def write_workbook(a, numbers: pd.DataFrame, sections, path: str | Path,
+def write_workbook(a: Assessment, numbers: pd.DataFrame, sections, path: str | Path,
                    lang: str = "vi") -> Path:
     """Write the workbook to `path` (saved under a temporary name, then renamed)."""
     lang = "en" if lang == "en" else "vi"
@@ -153,9 +163,9 @@ def write_workbook(a, numbers: pd.DataFrame, sections, path: str | Path,
             (t("judgement", lang), 40)]
     sheet = _Sheet(book, w["sheet_table"], title, banner,
                    f"{w['title_table'].format(n=len(numbers))} — {subtitle}", cols)
-    for i, (_, r) in enumerate(numbers.iterrows()):
-        fmt = _fmt(r["unit"], r[["target", "month_value", "ytd", "same_period", "estimate",
-                                  "lo80", "hi80", "lo95", "hi95"]])
+    for i, r in enumerate(numbers.to_dict("records")):
+        fmt = _fmt(r["unit"], [r[k] for k in ("target", "month_value", "ytd", "same_period",
+                                              "estimate", "lo80", "hi80", "lo95", "hi95")])
         name = r["name"] if lang == "vi" else r["name_en"]
         sheet.add([r["id"], f"{r['item']}. {name}", cat.group_name(r["group"], lang),
                    cat.unit_label(r["unit"], lang), shown.iloc[i][t("plan", lang, year=year)],
@@ -220,7 +230,7 @@ def _pct(value: float) -> float:
     return value / 100 if value is not None and np.isfinite(value) else np.nan
 
 
-def items_table(a, numbers: pd.DataFrame, lang: str = "vi") -> pd.DataFrame:
+def items_table(a: Assessment, numbers: pd.DataFrame, lang: str = "vi") -> pd.DataFrame:
     """One row per numbered item of the plan (engine.assess.items_table: the worst of its
     indicators' statuses), with names, groups and each indicator's status, as text."""
     def status(s: str, provisional: bool) -> str:

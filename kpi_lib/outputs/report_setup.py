@@ -6,7 +6,7 @@ These are the office's facts, not the run's, so they are data in the catalog:
   (the district level was abolished on 1 July 2025), so the issuer is the one valid on the
   report's date, never "the district" by default. An entry marked `example: true` is a
   placeholder and the document says so.
-- `date` / `dates`: the report's date is a setting, not the day the job ran (a re-run in
+- `dates`: the report's date is a setting, not the day the job ran (a re-run in
   December must not redate September's report). `dates` maps a month ("2025-09") to its
   date; months not listed get day `day_of_next_month` of the following month.
 - `number` (blank until the clerk registers it), `place`, `basis` (the căn cứ: the plan's
@@ -47,6 +47,7 @@ class Issuer:
     signer_title: str = ""  # "PHÓ CHỦ TỊCH"
     signer: str = ""  # the signer's full name
     example: bool = False  # a placeholder: the report says so
+    units: tuple[str, ...] = ()  # the units whose own reports it issues; () = the area's
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def _issuer(entry: Any, n: int, where: str) -> Issuer:
         raise KpiError(f"settings.report.{key} needs at least a name", file=where,
                        value=entry, fix=FIX_ISSUERS)
     known = {"name", "short", "code", "parent", "valid_from", "valid_to", "on_behalf",
-             "deputy", "signer_title", "signer", "example"}
+             "deputy", "signer_title", "signer", "example", "units"}
     unknown = set(entry) - known
     if unknown:
         raise KpiError(f"settings.report.{key}: unknown key(s) {', '.join(sorted(unknown))}",
@@ -95,23 +96,24 @@ def _issuer(entry: Any, n: int, where: str) -> Issuer:
                   valid_from=start, valid_to=end, on_behalf=str(entry.get("on_behalf") or ""),
                   deputy=str(entry.get("deputy") or ""),
                   signer_title=str(entry.get("signer_title") or ""),
-                  signer=str(entry.get("signer") or ""), example=bool(entry.get("example")))
+                  signer=str(entry.get("signer") or ""), example=bool(entry.get("example")),
+                  units=tuple(str(u) for u in (entry.get("units") or ())))
 
 
 def report_date(given: dict, year: int, month: int, where: str) -> date:
-    """The date printed on the report for `month`: `dates[YYYY-MM]`, else `date` when it
-    falls after the month, else day `day_of_next_month` (default 5) of the next month."""
+    """The date printed on the report for `month`: `dates[YYYY-MM]`, else day
+    `day_of_next_month` (default 5) of the next month; never on or before the month's end."""
     period = f"{year}-{month:02d}"
     month_end = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1))
     dates = given.get("dates") or {}
     if not isinstance(dates, dict):
         raise KpiError("settings.report.dates must map a month to a date", file=where,
                        value=dates, fix='e.g. dates: {"2025-09": 2025-10-05}')
+    if "date" in given:  # one date for every month would redate a whole backfill
+        raise KpiError("settings.report.date: give each month's date under `dates`",
+                       file=where, value=given["date"],
+                       fix=f'write dates: {{"{period}": YYYY-MM-DD}} (others: day_of_next_month)')
     chosen = _date(dates.get(period), f"dates.{period}", where)
-    if chosen is None:
-        single = _date(given.get("date"), "date", where)
-        if single is not None and single > month_end:
-            chosen = single
     if chosen is None:
         day = given.get("day_of_next_month", 5)
         if not isinstance(day, int) or not 1 <= day <= 28:
@@ -125,8 +127,10 @@ def report_date(given: dict, year: int, month: int, where: str) -> date:
     return chosen
 
 
-def report_setup(catalog, month: int) -> ReportSetup:
-    """settings.report resolved for the report on `month` of the catalog's year."""
+def report_setup(catalog, month: int, unit: str | None = None) -> ReportSetup:
+    """settings.report resolved for the report on `month` of the catalog's year. A unit's
+    own report (`kpi run --unit X`) is issued by an issuer listing X in `units`, if any;
+    otherwise, like the area's report, by one without `units`."""
     where = str(catalog.path)
     given = catalog.settings.get("report") or {}
     if not isinstance(given, dict):
@@ -140,6 +144,8 @@ def report_setup(catalog, month: int) -> ReportSetup:
         raise KpiError("settings.report.issuers must be a list: who issues the report depends "
                        "on its date", file=where, value=entries, fix=FIX_ISSUERS)
     issuers = [_issuer(e, n, where) for n, e in enumerate(entries)]
+    own = [i for i in issuers if unit and unit in i.units]
+    issuers = own or [i for i in issuers if not i.units]
     valid = [i for i in issuers if i.valid_from <= when <= i.valid_to]
     if len(valid) != 1:
         what = "no issuer is" if not valid else f"{len(valid)} issuers are"

@@ -11,8 +11,10 @@ from pathlib import Path
 import pandas as pd
 
 from ..engine.pipeline import Assessment
+from ..outputs.analyst_text import read_analyst_text
 from ..outputs.excel import write_workbook
 from ..outputs.narrative import narrative
+from ..outputs.report_setup import analyst_text_path, report_setup
 from ..outputs.word import write_docx
 
 SUMMARY_COLUMNS = ["id", "status", "estimate", "lo80", "hi80", "p_meet"]
@@ -23,6 +25,10 @@ def export_month(a: Assessment, numbers: pd.DataFrame, folder: str | Path, lang:
     """The published files: summary.csv, the Excel workbook (indicators, the plan's items,
     narrative, overrides, figures; outputs.excel) and the Word report (outputs.word)."""
     folder = Path(folder)
+    # A bad settings.report or report-text file stops the run before any file is written.
+    report_setup(a.catalog, a.as_of, a.unit)
+    read_analyst_text(analyst_text_path(a.dataset.source.path, a.period, a.unit,
+                                        a.catalog.default_unit))
     sections = sections if sections is not None else narrative(a, numbers, lang)
     summary = a.table.rename(columns={"indicator_id": "id"})
     # The index page shows statuses as this report did: its labels and colours travel along.
