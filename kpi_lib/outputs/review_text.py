@@ -25,6 +25,7 @@ WORDS = {
                   "tháng {month}/{year}",
         "basis": "Căn cứ {plan}; căn cứ số liệu các phòng, ban và UBND các xã gửi đến tháng "
                  "{month}/{year}.",
+        "data_to": "Số liệu mới nhất đến tháng {month}/{year}: các tháng sau là số ước tính.",
         "s_targets": "Kết quả thực hiện các chỉ tiêu thi đua",
         "s_depts": "Kết quả theo phòng, ban chủ trì",
         "s_boards": "Bảng xếp hạng theo khối, cụm thi đua",
@@ -71,6 +72,7 @@ WORDS = {
         "titlem": "Emulation campaign for the socio-economic tasks: results to {month}/{year}",
         "basis": "Based on {plan} and the figures sent by the departments and communes up to "
                  "{month}/{year}.",
+        "data_to": "The latest figures are for {month}/{year}: later months are estimates.",
         "s_targets": "Results by target",
         "s_depts": "Results by lead department",
         "s_boards": "Scoreboards by block and cluster",
@@ -145,8 +147,11 @@ def build_doc(review: Review, lang: str = "vi") -> Doc:
     cat, year = a.catalog, a.catalog.year
     key = {6: "title6", 12: "title12"}.get(a.as_of, "titlem")
     title = w(key, lang, year=year, month=a.as_of)
+    latest = a.dataset.latest_month(a.unit) or a.as_of
     basis = w("basis", lang, plan=cat.meta.get("plan_en" if lang == "en" else "plan_vi", ""),
               month=a.as_of, year=year)
+    if latest < a.as_of:
+        basis += " " + w("data_to", lang, month=latest, year=year)
     banner = w("synthetic", lang) if a.dataset.source.synthetic else ""
     sections = [_targets(review, lang), _departments(review, lang), _rule(review, lang),
                 *_boards(review, lang), _proposals(review, lang)]
@@ -285,8 +290,10 @@ def _boards(review: Review, lang: str) -> list[Section]:
         blocks: list[str | Table] = [w("valid", lang, start=f"{c.valid_from:%d/%m/%Y}",
                                        end=f"{c.valid_to:%d/%m/%Y}", n=len(c.members))]
         if cb.rebased:
+            by_code = rank.set_index("unit_code")
             blocks.append(w("rebased", lang) + ": " + ", ".join(
-                rank.set_index("unit_code").loc[cb.rebased, "name"]))
+                by_code.loc[u, "name"] if lang != "en" else _unit_en(review, by_code.loc[u])
+                for u in cb.rebased))
         rows, statuses = [], []
         for _, r in rank.iterrows():
             place = str(r["rank"]) if r["ranked"] else "–"
@@ -316,7 +323,7 @@ def _boards(review: Review, lang: str) -> list[Section]:
 
 
 def _unit_en(review: Review, r: pd.Series) -> str:
-    code = r["unit_code"]
+    code = r.get("unit_code", r.name)
     if code in review.campaign.departments:
         return review.campaign.departments[code].name("en")
     registry = review.assessment.dataset.registry

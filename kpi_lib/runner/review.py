@@ -25,6 +25,7 @@ class PublishedReview:
     departments: Path
     docx: Path
     seconds: float
+    review: object = None  # the engine's Review the files were made from (for checks)
 
 
 def run_review(as_of: str = "latest", data: str | None = None, catalog: str | None = None,
@@ -74,5 +75,5 @@ def run_review(as_of: str = "latest", data: str | None = None, catalog: str | No
     os.replace(tmp, target)
     return PublishedReview(target, target / "review.html", target / "phong-ban.html",
                            target / f"bao-cao-thi-dua-{a.period}.docx",
-                           time.perf_counter() - start)
+                           time.perf_counter() - start, review)
 
