@@ -165,3 +165,28 @@ def test_a_catalog_without_campaign_file_says_how_to_add_it(tmp_path):
     cat = load_catalog(edited_catalog(tmp_path, lambda d: d["catalog"].pop("campaign_file")))
     with pytest.raises(KpiError, match="campaign_file"):
         campaign_for(cat, registry_for(cat))
+
+
+# --- the sample extended for the campaign -------------------------------------------------
+
+def test_sample_road_deaths_and_injuries_by_commune_add_up_to_the_district_exactly(catalog):
+    """T19b/T19c are split by commune (Tịnh Hòa reports zeros): the area's monthly figures
+    are the district series they came from, in every month, before and after 1 July 2025."""
+    import numpy as np
+
+    from kpi_lib.common.paths import SAMPLE_DIR
+    from kpi_lib.inputs.data import load_dataset
+    from kpi_lib.inputs.sample import generate
+    from kpi_lib.inputs.tidy import at_vintage, ytd_table
+
+    raw = pd.read_csv(SAMPLE_DIR / "observations.csv", dtype={"period": str})
+    for iid in ("T19b", "T19c"):
+        units = set(raw.loc[raw["indicator_id"] == iid, "unit_code"])
+        assert "BINHSON" not in units and {"CHAUO", "DONGSON", "TINHHOA"} <= units
+    _, truth = ytd_table(at_vintage(generate(communes=False)))
+    _, area = ytd_table(load_dataset(catalog, str(SAMPLE_DIR)).obs)
+    for iid in ("T19b", "T19c"):
+        for year in range(2020, 2026):
+            months = list(range(1, 13 if year < 2025 else 10))
+            np.testing.assert_array_equal(area.loc[(iid, "BINHSON", year), months].to_numpy(),
+                                          truth.loc[(iid, "BINHSON", year), months].to_numpy())

@@ -49,6 +49,9 @@ def test_year_end_scores_the_new_communes_on_rebased_history_and_shows_the_rule(
     board = next(b for b in published.review.boards if b.cluster.code == "CUM_2025H2")
     assert sorted(board.rebased) == sorted(board.cluster.members)
     assert board.board.ranking["ranked"].all()
+    # The sample has four commune targets with figures (T16, T19a–c): a ranking, not a coin toss.
+    assert (board.board.ranking["judged"] == 4).all()
+    assert board.board.ranking["score"].nunique() >= 3
 
 
 def test_a_final_december_figure_is_met_or_not_met_and_others_stay_provisional(published):
@@ -133,3 +136,26 @@ def test_a_bad_campaign_file_is_refused_before_any_work(tmp_path):
     assert "Thị trấn Châu Ổ did not exist for the whole of CUM_2025H2" in run.stderr
     assert "campaign.yaml, row" in run.stderr and "clusters[4].members" in run.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_a_target_revised_mid_year_is_scored_as_revised_and_shown(published, tmp_path):
+    """T16 revised from 96 to 90 % on 15/07/2025: the communes are judged against 90, the
+    breakdown names the decision, and the ranking moves."""
+    from kpi_lib.engine.campaign_review import build_review
+    from kpi_lib.engine.pipeline import run_assessment, unit_grid
+    from kpi_lib.plan.catalog import load_catalog
+
+    def revise(doc):
+        t16 = next(i for i in doc["indicators"] if i["id"] == "T16")
+        t16["revisions"] = [{"effective": "2025-07-15", "target": 90, "recorded": "2025-07-20",
+                             "decision": "Nghị quyết số 99/NQ-HĐND (ví dụ)"}]
+
+    cat = load_catalog(edited_catalog(tmp_path, revise))
+    a = run_assessment(cat, str(SAMPLE_DIR), as_of="2025-12", use_ets=False)
+    review = build_review(a, published.review.campaign, unit_grid(a, use_ets=False))
+    board = next(b for b in review.boards if b.cluster.code == "CUM_2025H2").board
+    t16 = board.breakdown[board.breakdown["indicator_id"] == "T16"]
+    assert (t16["target_value"] == 90).all()
+    assert t16["revision"].str.startswith("Nghị quyết số 99/NQ-HĐND (ví dụ) (15/07/2025)").all()
+    before = next(b for b in published.review.boards if b.cluster.code == "CUM_2025H2").board
+    assert board.ranking["score"].sum() > before.ranking["score"].sum()
