@@ -159,3 +159,57 @@ def test_a_target_revised_mid_year_is_scored_as_revised_and_shown(published, tmp
     assert t16["revision"].str.startswith("Nghị quyết số 99/NQ-HĐND (ví dụ) (15/07/2025)").all()
     before = next(b for b in published.review.boards if b.cluster.code == "CUM_2025H2").board
     assert board.ranking["score"].sum() > before.ranking["score"].sum()
+
+
+def test_department_view_for_a_monthly_report_is_a_fragment_without_scoreboards(published):
+    from kpi_lib.outputs.review import department_html
+
+    html = department_html(published.review.assessment)
+    assert not html.lstrip().startswith("<!DOCTYPE") and "<body" not in html
+    assert "Chỉ tiêu theo phòng, ban chủ trì – 12/2025" in html
+    assert "Công an huyện: chủ trì 5 chỉ tiêu" in html and "Cụm thi đua" not in html
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM and not os.environ.get("CI"),
+                    reason="Debian's chromium is not installed (apt-get install chromium); "
+                    "CI installs it")
+def test_review_pages_render_in_chromium(published, tmp_path):
+    """The review and the department page in a real headless Chromium (same fixture as the
+    other checks: the year-end review, so no second review is computed)."""
+    from playwright.sync_api import sync_playwright
+
+    pages = ((published.html, ("Tổng kết năm 2025", "Cụm thi đua các xã (từ 01/7/2025)",
+                               "đồng hạng", "Đề nghị khen thưởng", "Chưa xếp hạng",
+                               "Cách tính điểm và xếp hạng (công khai)", "DỮ LIỆU MẪU GIẢ LẬP")),
+             (published.departments, ("Chỉ tiêu theo phòng, ban chủ trì", "Công an huyện")))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for path, words in pages:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            errors: list[str] = []
+            page.on("console", lambda m, seen=errors: seen.append(m.text)
+                    if m.type == "error" else None)
+            page.on("pageerror", lambda e, seen=errors: seen.append(str(e)))
+            page.goto(path.as_uri())
+            page.wait_for_load_state("load")
+            assert errors == []
+            text = page.inner_text("body")
+            for w in words:
+                assert w in text
+            assert page.locator("table.kpi-table").count() >= 2
+            assert page.locator("td.st").count() > 0  # status colours reach the page
+            shot = tmp_path / f"{path.stem}.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 20_000
+            page.close()
+        page = browser.new_page()
+        page.goto(published.html.as_uri())
+        page.click("nav a[href='#s3']")  # the contents work
+        assert page.evaluate("() => location.hash") == "#s3"
+        browser.close()

@@ -65,6 +65,12 @@ def build_review(a: Assessment, campaign: Campaign, grid: pd.DataFrame) -> Revie
     return Review(a, campaign, targets, department_view(targets, campaign), boards, ended)
 
 
+def department_review(a: Assessment, campaign: Campaign) -> Review:
+    """Targets and the department view only (no scoreboards): cheap enough for every month."""
+    targets = target_results(a, campaign)
+    return Review(a, campaign, targets, department_view(targets, campaign), [], [])
+
+
 def target_results(a: Assessment, campaign: Campaign) -> pd.DataFrame:
     """One row per target of the area: status, lead department, final or provisional."""
     area = ds_unit(a.dataset, a.unit)

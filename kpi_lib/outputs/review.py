@@ -46,12 +46,16 @@ def _numbered(doc: Doc) -> list[tuple[str, Section]]:
     return out
 
 
-def review_html(doc: Doc, statuses) -> str:
-    """The page: contents, then every section; a status row carries its colour."""
+def review_html(doc: Doc, statuses, fragment: bool = False) -> str:
+    """The page: contents, then every section; a status row carries its colour.
+
+    `fragment=True` gives the body only (with its styles), to show inside another page,
+    e.g. the department view in a notebook: `display(HTML(department_html(a)))`.
+    """
     numbered = _numbered(doc)
-    parts = [f"<!DOCTYPE html><html lang='{esc(doc.lang)}'><head><meta charset='utf-8'>",
-             f"<title>{esc(doc.title)}</title>{CSS}</head><body>",
-             f"<h1>{esc(doc.title)}</h1>"]
+    parts = [CSS, f"<h2>{esc(doc.title)}</h2>"] if fragment else [
+        f"<!DOCTYPE html><html lang='{esc(doc.lang)}'><head><meta charset='utf-8'>",
+        f"<title>{esc(doc.title)}</title>{CSS}</head><body>", f"<h1>{esc(doc.title)}</h1>"]
     if doc.banner:
         parts.append(f'<div class="kpi-banner">{esc(doc.banner)}</div>')
     parts.append(f"<p>{esc(doc.basis)}</p><nav><ul>")
@@ -64,8 +68,21 @@ def review_html(doc: Doc, statuses) -> str:
         for block in s.blocks:
             parts.append(_table_html(block, statuses) if isinstance(block, Table)
                          else f"<p>{esc(block)}</p>")
-    parts.append("</body></html>")
+    if not fragment:
+        parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def department_html(a, lang: str = "vi") -> str:
+    """The department view of a monthly assessment (no commune forecasts needed): each
+    department's targets, statuses and what is still required, as an HTML fragment."""
+    from ..engine.campaign_review import department_review
+    from ..plan.campaign import campaign_for
+    from .review_text import department_doc
+
+    campaign = campaign_for(a.catalog, a.dataset.registry)
+    doc = department_doc(department_review(a, campaign), lang)
+    return review_html(doc, a.catalog.statuses, fragment=True)
 
 
 def _table_html(table: Table, statuses) -> str:

@@ -143,22 +143,31 @@ def w(key: str, lang: str, **values: object) -> str:
 
 
 def build_doc(review: Review, lang: str = "vi") -> Doc:
+    """The whole review: targets, departments, the rule, the scoreboards, the proposals."""
     a = review.assessment
-    cat, year = a.catalog, a.catalog.year
     key = {6: "title6", 12: "title12"}.get(a.as_of, "titlem")
-    title = w(key, lang, year=year, month=a.as_of)
-    latest = a.dataset.latest_month(a.unit) or a.as_of
-    basis = w("basis", lang, plan=cat.meta.get("plan_en" if lang == "en" else "plan_vi", ""),
-              month=a.as_of, year=year)
-    if latest < a.as_of:
-        basis += " " + w("data_to", lang, month=latest, year=year)
-    banner = w("synthetic", lang) if a.dataset.source.synthetic else ""
+    title = w(key, lang, year=a.catalog.year, month=a.as_of)
     sections = [_targets(review, lang), _departments(review, lang), _rule(review, lang),
                 *_boards(review, lang), _proposals(review, lang)]
     reading = review.campaign.reading(lang)
     if reading:
         sections[0].blocks.insert(0, f"{w('reading', lang)}: {reading}")
-    return Doc(title, banner, basis, sections, lang)
+    return Doc(title, _banner(review, lang), _basis(review, lang), sections, lang)
+
+
+def _banner(review: Review, lang: str) -> str:
+    return w("synthetic", lang) if review.assessment.dataset.source.synthetic else ""
+
+
+def _basis(review: Review, lang: str) -> str:
+    a = review.assessment
+    cat, year = a.catalog, a.catalog.year
+    latest = a.dataset.latest_month(a.unit) or a.as_of
+    basis = w("basis", lang, plan=cat.meta.get("plan_en" if lang == "en" else "plan_vi", ""),
+              month=a.as_of, year=year)
+    if latest < a.as_of:
+        basis += " " + w("data_to", lang, month=latest, year=year)
+    return basis
 
 
 def department_doc(review: Review, lang: str = "vi") -> Doc:
@@ -166,12 +175,11 @@ def department_doc(review: Review, lang: str = "vi") -> Doc:
     a = review.assessment
     title = ("Chỉ tiêu theo phòng, ban chủ trì" if lang != "en" else "Targets by lead department") \
         + f" – {a.as_of:02d}/{a.catalog.year}"
-    doc = build_doc(review, lang)
     reading = review.campaign.reading(lang)
     section = _departments(review, lang)
     if reading:
         section.blocks.insert(0, f"{w('reading', lang)}: {reading}")
-    return Doc(title, doc.banner, doc.basis, [section], lang)
+    return Doc(title, _banner(review, lang), _basis(review, lang), [section], lang)
 
 
 def _label(review: Review, status: str, lang: str) -> str:
