@@ -91,6 +91,13 @@ def test_word_review_follows_the_administrative_form(published):
     assert "I. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU THI ĐUA" in body
     assert "Phụ lục 1" in body
     assert doc.styles["Normal"].font.name == "Times New Roman"
+    from docx.oxml.ns import qn
+
+    for name in ("Heading 1", "Heading 2"):  # not the theme's sans font
+        fonts = doc.styles[name].element.rPr.rFonts
+        assert fonts.get(qn("w:ascii")) == "Times New Roman"
+        assert fonts.get(qn("w:asciiTheme")) is None
+    assert doc.tables[0].columns[1].width.cm > 9  # the national motto on one line
     sign = "\n".join(c.text for t in doc.tables for c in t.rows[0].cells)
     assert "TM. ỦY BAN NHÂN DÂN" in sign and "Nơi nhận:" in sign and "- Lưu: VT, TĐKT." in sign
     assert any(s.orientation == WD_ORIENT.LANDSCAPE for s in doc.sections[1:])

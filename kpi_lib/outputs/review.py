@@ -116,6 +116,7 @@ def write_review_docx(doc: Doc, catalog, path: str | Path, today: date | None = 
         style = d.styles[name]
         style.font.name, style.font.size, style.font.bold = FONT, Pt(13), True
         style.font.color.rgb = None
+        _no_theme_font(style)
     sec = d.sections[0]
     sec.page_height, sec.page_width = Cm(29.7), Cm(21.0)
     sec.left_margin, sec.right_margin = Cm(3.0), Cm(2.0)
@@ -124,6 +125,10 @@ def write_review_docx(doc: Doc, catalog, path: str | Path, today: date | None = 
 
     head = d.add_table(rows=1, cols=2)
     left, right = head.rows[0].cells
+    head.autofit = False
+    for column, cell, width in ((head.columns[0], left, Cm(6.5)), (head.columns[1], right,
+                                                                   Cm(9.5))):
+        column.width = cell.width = width  # the national motto on one line
 
     def line(cell, text: str, bold=False, italic=False, underline=False, first=False, size=13):
         p = cell.paragraphs[0] if first else cell.add_paragraph()
@@ -195,6 +200,17 @@ def _settings(catalog) -> dict[str, str]:
             "number": str(given.get("number", "Số: …/BC-UBND")),
             "place": str(given.get("place", area.split(" ", 1)[-1])),
             "recipients": str(given.get("recipients", "Như trên; Lưu: VT."))}
+
+
+def _no_theme_font(style) -> None:
+    """Headings use the theme's sans font unless told otherwise: Times New Roman throughout."""
+    from docx.oxml.ns import qn
+
+    fonts = style.element.rPr.rFonts
+    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        fonts.attrib.pop(qn(attr), None)
+    for attr in ("w:ascii", "w:hAnsi", "w:cs"):
+        fonts.set(qn(attr), FONT)
 
 
 def _body(d, text: str) -> None:
