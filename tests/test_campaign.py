@@ -62,6 +62,12 @@ def test_a_unit_without_data_is_not_ranked_last_but_shown_apart():
     assert list(board(rows, ["B", "A"]).ranking["unit_code"]) == ["A", "B"]
 
 
+def test_a_cluster_where_nobody_has_data_ranks_nobody_and_proposes_nobody():
+    r = board([("A", "T01", "no_data")], ["A", "B"]).ranking
+    assert not r["ranked"].any() and r["rank"].isna().all() and (r["proposal"] == "").all()
+    assert not r["tie"].any()
+
+
 def test_targets_without_data_are_left_out_of_the_score_not_counted_as_zero():
     rows = [("A", "T01", "achieved"), ("A", "T16", "no_data"), ("A", "T19a", "achieved")]
     r = board(rows, ["A"]).ranking.iloc[0]
