@@ -164,6 +164,17 @@ def test_unknown_ids_missing_assignments_and_bad_points_are_all_listed(tmp_path,
         assert words in text
 
 
+def test_a_commune_or_department_in_no_cluster_is_refused_not_silently_unranked(tmp_path,
+                                                                                  catalog):
+    def edit(doc):
+        doc["clusters"][3]["members"].remove("VANTUONG")  # the cluster from 1 July
+        doc["clusters"][4]["members"].remove("P_KTHT")
+
+    text = "\n".join(_problems(tmp_path, catalog, edit))
+    assert "Xã Vạn Tường is in no cụm thi đua on 01/07/2025" in text
+    assert "P_KTHT is in no khối thi đua on 01/01/2025" in text
+
+
 def test_a_catalog_without_campaign_file_says_how_to_add_it(tmp_path):
     from kpi_lib.common.errors import KpiError
     from kpi_lib.plan.catalog import load_catalog

@@ -154,6 +154,7 @@ def load_campaign(path: str | Path, catalog: Catalog, registry: Registry | None)
     departments = _departments(doc.get("departments"), bad)
     assignments = _assignments(doc.get("assignments"), catalog, registry, departments, bad)
     clusters = _clusters(doc.get("clusters"), registry, departments, bad)
+    _everyone_in_a_cluster(clusters, catalog, registry, departments, bad)
     rule = _rule(doc.get("scoring") or {}, catalog, bad)
     if problems:
         raise ValidationFailed(problems)
@@ -258,6 +259,28 @@ def _clusters(raw: Any, registry: Registry | None, departments: dict[str, Depart
                         "a unit belongs to one cluster at a time; fix the lists or the dates", m)
             seen.setdefault(m, []).append(cl)
     return out
+
+
+def _everyone_in_a_cluster(clusters: list[Cluster], catalog: Catalog, registry: Registry | None,
+                           departments: dict[str, Department], bad) -> None:
+    """A unit left out of every cluster would silently never be ranked: refuse it."""
+    first, last = date(catalog.year, 1, 1), date(catalog.year, 12, 31)
+    units: list[tuple[str, str, date, date]] = [(d, "department", first, last)
+                                                for d in departments]
+    if registry is not None and registry.is_area(catalog.default_unit):
+        for u in registry.members(catalog.default_unit):
+            start, end = max(u.valid_from or first, first), min(u.valid_to or last, last)
+            if start <= end:
+                units.append((u.code, "commune", start, end))
+    for code, kind, start, end in units:
+        for day in (start, end):
+            if not any(c.kind == kind and code in c.members and c.in_force(day)
+                       for c in clusters):
+                name = registry.name(code) if kind == "commune" and registry else code
+                bad(None, "clusters", f"{name} is in no {'cụm' if kind == 'commune' else 'khối'}"
+                    f" thi đua on {day:%d/%m/%Y}, so it would never be ranked",
+                    "add it to the members of a cluster in force that day", code)
+                break
 
 
 def _check_member(c, where, code, kind, member, start, end, registry, departments, bad) -> None:
