@@ -182,6 +182,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    from .runner.review import run_review
+
+    print("building the campaign review…", flush=True)
+    result = run_review(as_of=args.as_of, data=args.data, catalog=args.catalog, out=args.out,
+                        lang=args.lang, vintage=args.vintage)
+    print(f"published in {result.seconds:.1f} s")
+    print(f"HTML review:     {result.html}")
+    print(f"departments:     {result.departments}")
+    print(f"Word report:     {result.docx}")
+    return 0
+
+
 def cmd_backfill(args: argparse.Namespace) -> int:
     from .runner.monthly import backfill, month_range
 
@@ -375,6 +388,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("build/example"),
                    help="folder for its store and reports (default: build/example)")
     p.set_defaults(func=cmd_example)
+
+    p = sub.add_parser("review", help="the emulation campaign's review: sơ kết (--as-of "
+                       "YYYY-06) or tổng kết (--as-of YYYY-12), HTML and Word")
+    _add_common(p)
+    p.add_argument("--as-of", default="latest", help="YYYY-MM or latest (default)")
+    p.add_argument("--out", type=Path, help="reports folder (default: reports/)")
+    p.add_argument("--lang", default="vi", help="vi (default) or en")
+    p.add_argument("--vintage", help="use what was known on this date (YYYY-MM-DD)")
+    p.set_defaults(func=cmd_review)
 
     p = sub.add_parser("override", help="record the analyst's judgement of a target's status "
                        "for a month (kept with history; numbers unchanged)")

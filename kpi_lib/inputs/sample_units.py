@@ -1,7 +1,7 @@
 """SYNTHETIC commune-level figures for the sample: the district's series split by commune.
 
-The indicators communes naturally collect (land certificates T21, road accidents T19a,
-health insurance T16 through insured people and population) are split over Bình Sơn's
+The indicators communes naturally collect (land certificates T21, road accidents, deaths
+and injuries T19a–c, health insurance T16 through insured people and population) are split over Bình Sơn's
 22 old units until June 2025 and over the 5 new communes from July, exactly as the
 real registry says (data/units/). Sums are exact: the old communes add up to the
 district's figure to the unit (counts are split multinomially). Tịnh Hòa, which joined
@@ -26,7 +26,13 @@ OUTSIDE = "TINHHOA"
 CHANGE_K = 2025 * 12 + 6  # July 2025 as year*12 + month-1
 SPLIT_FLOWS = ("T21", "T19a")
 # Tịnh Hòa's size relative to the whole district (made up).
-OUTSIDE_SIZE = {"T21": 0.06, "T19a": 0.05}
+OUTSIDE_SIZE = {"T21": 0.06, "T19a": 0.05, "T19b": 0.0, "T19c": 0.0}
+# Road deaths and injuries by commune, so every emulation cluster is ranked on more than two
+# targets (issue #17). Drawn from their own random stream, after the series above, so those
+# are unchanged; Tịnh Hòa reports zeros for them, so Đông Sơn counts wholly toward the area
+# and the district's totals are exactly the district series they were split from.
+EXTRA_FLOWS = ("T19b", "T19c")
+EXTRA_SEED = 20250917
 
 
 def registry():
@@ -41,12 +47,15 @@ def split_to_communes(frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataF
     new = [u.code for u in reg.members(AREA) if u.valid_from is not None]
     into = {link.from_unit: link.to_unit for link in reg.links}
     sizes = dict(zip(old, rng.dirichlet(np.full(len(old), 6.0)), strict=True))
-    keep = frame[~((frame["unit_code"] == AREA) & frame["indicator_id"].isin([*SPLIT_FLOWS,
-                                                                              "T16"]))]
+    keep = frame[~((frame["unit_code"] == AREA) & frame["indicator_id"].isin(
+        [*SPLIT_FLOWS, *EXTRA_FLOWS, "T16"]))]
     rows = [keep]
     for iid in SPLIT_FLOWS:
         rows.append(_split_flow(frame, iid, old, new, into, sizes, rng))
     rows.append(_split_insurance(frame, old, new, into, sizes))
+    extra = np.random.default_rng(EXTRA_SEED)
+    for iid in EXTRA_FLOWS:
+        rows.append(_split_flow(frame, iid, old, new, into, sizes, extra))
     return pd.concat(rows, ignore_index=True)[OBS_COLUMNS]
 
 

@@ -151,6 +151,12 @@ class Catalog:
         given = self.meta.get("narrative_file")
         return Path(self.path).parent / given if given else None
 
+    @property
+    def campaign_path(self) -> Path | None:
+        """catalog.campaign_file (relative to the catalog): the emulation campaign, if any."""
+        given = self.meta.get("campaign_file")
+        return Path(self.path).parent / given if given else None
+
     @cached_property
     def statuses(self):
         """Labels, colours and phrases of the statuses (settings.status_labels)."""

@@ -1,0 +1,79 @@
+"""`kpi review`: the campaign's mid-year (sơ kết) or year-end (tổng kết) review, published.
+
+Writes `reports/review-YYYY-MM[-en]/`: `review.html` (the whole review), `phong-ban.html`
+(the department view on its own page) and `bao-cao-thi-dua-YYYY-MM.docx` (the Word report).
+Everything is built in a temporary folder and moved into place at the end, so a failed run
+leaves the previous review untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from ..common.errors import KpiError
+
+
+@dataclass
+class PublishedReview:
+    folder: Path
+    html: Path
+    departments: Path
+    docx: Path
+    seconds: float
+    review: object = None  # the engine's Review the files were made from (for checks)
+
+
+def run_review(as_of: str = "latest", data: str | None = None, catalog: str | None = None,
+               out: str | Path | None = None, lang: str = "vi", vintage: str | None = None,
+               today: date | None = None, use_ets: bool = True) -> PublishedReview:
+    """Assess the area and its communes at `as_of`, score the clusters, write the review."""
+    from ..common.paths import REPORTS_DIR
+    from ..engine.campaign_review import build_review
+    from ..engine.pipeline import run_assessment, unit_grid
+    from ..outputs.i18n import check_lang
+    from ..outputs.review import review_html, write_review_docx
+    from ..outputs.review_text import build_doc, department_doc
+    from ..plan.campaign import campaign_for
+    from ..plan.catalog import load_catalog
+    from ..plan.units import registry_for
+
+    start = time.perf_counter()
+    check_lang(lang)
+    cat = load_catalog(catalog)
+    campaign = campaign_for(cat, registry_for(cat))  # checked before any forecasting
+    a = run_assessment(cat, data, as_of=as_of, vintage=vintage, use_ets=use_ets)
+    review = build_review(a, campaign, unit_grid(a, use_ets=use_ets))
+    out = Path(out) if out else REPORTS_DIR
+    name = f"review-{a.period}" + ("-en" if lang == "en" else "")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = out / f".tmp-{name}-{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+    except OSError as exc:
+        raise KpiError(f"cannot write to the output folder {out} ({exc.strerror})",
+                       fix="pass --out with a folder you can write to") from None
+    try:
+        doc = build_doc(review, lang)
+        (tmp / "review.html").write_text(review_html(doc, cat.statuses), encoding="utf-8")
+        (tmp / "phong-ban.html").write_text(review_html(department_doc(review, lang),
+                                                        cat.statuses), encoding="utf-8")
+        write_review_docx(doc, cat, tmp / f"bao-cao-thi-dua-{a.period}.docx", today)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    target = out / name
+    if target.exists():
+        old = out / f".old-{name}-{os.getpid()}"
+        os.replace(target, old)
+        shutil.rmtree(old, ignore_errors=True)
+    os.replace(tmp, target)
+    return PublishedReview(target, target / "review.html", target / "phong-ban.html",
+                           target / f"bao-cao-thi-dua-{a.period}.docx",
+                           time.perf_counter() - start, review)
+

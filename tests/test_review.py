@@ -1,0 +1,222 @@
+"""`kpi review`: the campaign's year-end review on the sample, its HTML, Word and LibreOffice.
+
+One review is computed for the module (year-end 2025-12 on the synthetic sample, without the
+ETS model to stay fast) and checked from every side; the browser test is in
+test_review_browser.py.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from kpi_lib.common.paths import SAMPLE_DIR
+from kpi_lib.engine.campaign_review import target_results
+from kpi_lib.runner.review import run_review
+
+from .conftest import edited_catalog, run_kpi
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    return run_review(as_of="2025-12", data=str(SAMPLE_DIR), out=tmp_path_factory.mktemp("r"),
+                      use_ets=False, today=date(2026, 1, 5))
+
+
+def test_year_end_review_says_which_figures_are_still_provisional(published):
+    text = published.html.read_text(encoding="utf-8")
+    assert "Tổng kết năm 2025 phong trào thi đua" in text
+    assert "DỮ LIỆU MẪU GIẢ LẬP" in text
+    # The sample stops in September: nothing is final, and the review says so.
+    assert "Số liệu mới nhất đến tháng 9/2025" in text
+    assert "Còn 32 chỉ tiêu là số ước tính, chưa có số liệu chính thức tháng 12" in text
+    assert "cách hiểu của cơ quan tham mưu" in text  # the office's reading, marked
+
+
+def test_year_end_scores_the_new_communes_on_rebased_history_and_shows_the_rule(published):
+    text = published.html.read_text(encoding="utf-8")
+    assert "Cụm thi đua các xã (từ 01/7/2025)" in text
+    assert "Thành lập 01/7/2025: chấm trên số liệu quy đổi" in text
+    assert "Các cụm đã kết thúc trong năm" in text  # the first-half clusters are named
+    assert "Σ (trọng số × điểm theo đánh giá) ÷ Σ trọng số" in text
+    assert "Chưa xếp hạng" in text  # a department without data is shown apart
+    assert "Đề nghị khen thưởng" in text and "Cần tập trung chấn chỉnh" in text
+    board = next(b for b in published.review.boards if b.cluster.code == "CUM_2025H2")
+    assert sorted(board.rebased) == sorted(board.cluster.members)
+    assert board.board.ranking["ranked"].all()
+    # The sample has four commune targets with figures (T16, T19a–c): a ranking, not a coin toss.
+    assert (board.board.ranking["judged"] == 4).all()
+    assert board.board.ranking["score"].nunique() >= 3
+
+
+def test_a_final_december_figure_is_met_or_not_met_and_others_stay_provisional(published):
+    a = published.review.assessment
+    table = a.table.copy()
+    t01 = table["indicator_id"] == "T01"
+    table.loc[t01, ["final", "status"]] = [True, "achieved"]
+    rows = target_results(replace(a, table=table), published.review.campaign) \
+        .set_index("indicator_id")
+    assert rows.loc["T01", "final"] and not rows.loc["T01", "provisional"]
+    assert rows.loc["T02", "provisional"] and not rows.loc["T02", "final"]
+
+
+def test_department_page_lists_each_department_with_what_is_required(published):
+    text = published.departments.read_text(encoding="utf-8")
+    assert "Phòng Tài chính - Kế hoạch: chủ trì 7 chỉ tiêu" in text
+    assert "Cần đạt mỗi tháng còn lại" in text
+    assert "Phòng Kinh tế, Hạ tầng và Đô thị" in text
+
+
+def test_word_review_follows_the_administrative_form(published):
+    from docx import Document
+    from docx.enum.section import WD_ORIENT
+
+    doc = Document(str(published.docx))
+    first = doc.sections[0]
+    assert round(first.page_width.cm, 1) == 21.0 and round(first.page_height.cm, 1) == 29.7
+    assert round(first.left_margin.cm) == 3 and round(first.right_margin.cm) == 2
+    assert first.different_first_page_header_footer  # no page number on page 1
+    assert "PAGE" in first.header.paragraphs[0]._p.xml
+    head = doc.tables[0].rows[0].cells
+    assert "UBND HUYỆN BÌNH SƠN" in head[0].text and "Số: …/BC-UBND" in head[0].text
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in head[1].text
+    assert "ngày 05 tháng 01 năm 2026" in head[1].text
+    body = "\n".join(p.text for p in doc.paragraphs)
+    assert "BÁO CÁO" in body and "Tổng kết năm 2025" in body
+    assert "I. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU THI ĐUA" in body
+    assert "Phụ lục 1" in body
+    assert doc.styles["Normal"].font.name == "Times New Roman"
+    from docx.oxml.ns import qn
+
+    for name in ("Heading 1", "Heading 2"):  # not the theme's sans font
+        fonts = doc.styles[name].element.rPr.rFonts
+        assert fonts.get(qn("w:ascii")) == "Times New Roman"
+        assert fonts.get(qn("w:asciiTheme")) is None
+    assert doc.tables[0].columns[1].width.cm > 9  # the national motto on one line
+    sign = "\n".join(c.text for t in doc.tables for c in t.rows[0].cells)
+    assert "TM. ỦY BAN NHÂN DÂN" in sign and "Nơi nhận:" in sign and "- Lưu: VT, TĐKT." in sign
+    assert any(s.orientation == WD_ORIENT.LANDSCAPE for s in doc.sections[1:])
+
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.mark.skipif(not SOFFICE, reason="LibreOffice is not installed "
+                    "(apt-get install libreoffice-writer-nogui)")
+def test_word_review_opens_in_libreoffice(published, tmp_path):
+    profile = tmp_path / "lo-profile"
+    run = subprocess.run([SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless",
+                          "--convert-to", "txt:Text", "--outdir", str(tmp_path),
+                          str(published.docx)], check=False, capture_output=True, text=True,
+                         timeout=240,
+                         env={**os.environ, "HOME": str(tmp_path)})
+    out = tmp_path / published.docx.with_suffix(".txt").name
+    assert run.returncode == 0 and out.exists(), run.stderr
+    text = out.read_text(encoding="utf-8-sig")
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Tổng kết năm 2025" in text
+    assert "Cụm thi đua các xã (từ 01/7/2025)" in text
+
+
+def test_english_review_on_request(published, tmp_path):
+    from kpi_lib.outputs.review import review_html
+    from kpi_lib.outputs.review_text import build_doc
+
+    page = review_html(build_doc(published.review, "en"), published.review.assessment.catalog
+                       .statuses)
+    assert "Year-end review 2025" in page and "Proposed for commendation" in page
+    assert "Đông Sơn commune" in page and "28,603.6" in page
+
+
+def test_a_bad_campaign_file_is_refused_before_any_work(tmp_path):
+    camp = tmp_path / "campaign.yaml"
+    src = (SAMPLE_DIR.parent / "campaign" / "binh_son_2025.yaml").read_text(encoding="utf-8")
+    camp.write_text(src.replace("members: [BINHSON_X,", "members: [CHAUO, BINHSON_X,"),
+                    encoding="utf-8")
+    cat = edited_catalog(tmp_path, lambda d: d["catalog"].update(campaign_file=str(camp)))
+    run = run_kpi("review", "--as-of", "2025-12", "--catalog", cat, "--out", tmp_path / "o")
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "Thị trấn Châu Ổ did not exist for the whole of CUM_2025H2" in run.stderr
+    assert "campaign.yaml, row" in run.stderr and "clusters[4].members" in run.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_target_revised_mid_year_is_scored_as_revised_and_shown(published, tmp_path):
+    """T16 revised from 96 to 90 % on 15/07/2025: the communes are judged against 90, the
+    breakdown names the decision, and the ranking moves."""
+    from kpi_lib.engine.campaign_review import build_review
+    from kpi_lib.engine.pipeline import run_assessment, unit_grid
+    from kpi_lib.plan.catalog import load_catalog
+
+    def revise(doc):
+        t16 = next(i for i in doc["indicators"] if i["id"] == "T16")
+        t16["revisions"] = [{"effective": "2025-07-15", "target": 90, "recorded": "2025-07-20",
+                             "decision": "Nghị quyết số 99/NQ-HĐND (ví dụ)"}]
+
+    cat = load_catalog(edited_catalog(tmp_path, revise))
+    a = run_assessment(cat, str(SAMPLE_DIR), as_of="2025-12", use_ets=False)
+    review = build_review(a, published.review.campaign, unit_grid(a, use_ets=False))
+    board = next(b for b in review.boards if b.cluster.code == "CUM_2025H2").board
+    t16 = board.breakdown[board.breakdown["indicator_id"] == "T16"]
+    assert (t16["target_value"] == 90).all()
+    assert t16["revision"].str.startswith("Nghị quyết số 99/NQ-HĐND (ví dụ) (15/07/2025)").all()
+    before = next(b for b in published.review.boards if b.cluster.code == "CUM_2025H2").board
+    assert board.ranking["score"].sum() > before.ranking["score"].sum()
+
+
+def test_department_view_for_a_monthly_report_is_a_fragment_without_scoreboards(published):
+    from kpi_lib.outputs.review import department_html
+
+    html = department_html(published.review.assessment)
+    assert not html.lstrip().startswith("<!DOCTYPE") and "<body" not in html
+    assert "Chỉ tiêu theo phòng, ban chủ trì – 12/2025" in html
+    assert "Công an huyện: chủ trì 5 chỉ tiêu" in html and "Cụm thi đua" not in html
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM and not os.environ.get("CI"),
+                    reason="Debian's chromium is not installed (apt-get install chromium); "
+                    "CI installs it")
+def test_review_pages_render_in_chromium(published, tmp_path):
+    """The review and the department page in a real headless Chromium (same fixture as the
+    other checks: the year-end review, so no second review is computed)."""
+    from playwright.sync_api import sync_playwright
+
+    pages = ((published.html, ("Tổng kết năm 2025", "Cụm thi đua các xã (từ 01/7/2025)",
+                               "đồng hạng", "Đề nghị khen thưởng", "Chưa xếp hạng",
+                               "Cách tính điểm và xếp hạng (công khai)", "DỮ LIỆU MẪU GIẢ LẬP")),
+             (published.departments, ("Chỉ tiêu theo phòng, ban chủ trì", "Công an huyện")))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for path, words in pages:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            errors: list[str] = []
+            page.on("console", lambda m, seen=errors: seen.append(m.text)
+                    if m.type == "error" else None)
+            page.on("pageerror", lambda e, seen=errors: seen.append(str(e)))
+            page.goto(path.as_uri())
+            page.wait_for_load_state("load")
+            assert errors == []
+            text = page.inner_text("body")
+            for w in words:
+                assert w in text
+            assert page.locator("table.kpi-table").count() >= 2
+            assert page.locator("td.st").count() > 0  # status colours reach the page
+            shot = tmp_path / f"{path.stem}.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 20_000
+            page.close()
+        page = browser.new_page()
+        page.goto(published.html.as_uri())
+        page.click("nav a[href='#s3']")  # the contents work
+        assert page.evaluate("() => location.hash") == "#s3"
+        browser.close()
