@@ -15,7 +15,8 @@ from kpi_lib.plan.units import registry_for
 
 from .conftest import edited_catalog
 
-RULE = ScoringRule(points={"achieved": 1.0, "on_track": 1.0, "at_risk": 0.5, "off_track": 0.0},
+RULE = ScoringRule(points={"achieved": 1.0, "on_track": 1.0, "at_risk": 0.5, "off_track": 0.0,
+                           "missed": 0.0},
                    weights={"T01": 2.0}, commend_min_score=0.75, action_below=0.5)
 
 
@@ -36,6 +37,15 @@ def test_score_is_the_weighted_share_of_points():
     assert row["score"] == pytest.approx(2.5 / 4)
     assert (row["weighted_points"], row["weighted_total"]) == (2.5, 4.0)
     assert list(b.breakdown["points"]) == [1.0, 0.5, 0.0]
+
+
+def test_a_missed_target_is_scored_never_dropped():
+    """A ceiling already passed ('missed', final) counts 0 points; it must not vanish from the
+    denominator as if the unit had no data."""
+    b = board([("A", "T01", "achieved"), ("A", "T16", "achieved"), ("A", "T19a", "missed")],
+              ["A"])
+    row = b.ranking.iloc[0]
+    assert row["score"] == pytest.approx(3 / 4) and row["no_data"] == 0
 
 
 def test_ties_share_a_rank_and_are_marked():

@@ -82,7 +82,7 @@ def target_results(a: Assessment, campaign: Campaign) -> pd.DataFrame:
             continue
         r = t.loc[ind.id]
         assignment = campaign.assignments.get(ind.id)
-        final = bool(r.get("final", False)) and r["status"] in ("achieved", "off_track")
+        final = bool(r.get("final", False)) and r["status"] in ("achieved", "off_track", "missed")
         rows.append({
             "indicator_id": ind.id, "item": ind.item, "group": ind.group,
             "lead": assignment.lead if assignment else "",

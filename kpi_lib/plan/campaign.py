@@ -23,7 +23,7 @@ from .catalog import Catalog
 from .units import Registry
 
 KINDS = ("commune", "department")
-SCORED = ("achieved", "on_track", "at_risk", "off_track")
+SCORED = ("achieved", "on_track", "at_risk", "off_track", "missed")
 SPECIAL_UNITS = ("area", "communes")
 
 
@@ -310,7 +310,8 @@ def _rule(raw: dict, catalog: Catalog, bad) -> ScoringRule:
         value = points.get(status)
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1:
             bad(raw, f"scoring.points.{status}", f"points for '{status}' missing or not in 0–1",
-                "write e.g. points: {achieved: 1, on_track: 1, at_risk: 0.5, off_track: 0}",
+                "write e.g. points: {achieved: 1, on_track: 1, at_risk: 0.5, off_track: 0, "
+                "missed: 0}",
                 value)
     for status in set(points) - set(SCORED):
         bad(raw, f"scoring.points.{status}", f"unknown status '{status}'",
