@@ -46,7 +46,7 @@ def test_run_publishes_everything(published):
 
 def test_html_is_self_contained_with_code_hidden(published):
     page = published.html.read_text(encoding="utf-8")
-    assert "Bảng tổng hợp chỉ tiêu" in page and "Cần tập trung chỉ đạo" in page
+    assert "Bảng tổng hợp các chỉ số" in page and "Cần tập trung chỉ đạo" in page
     assert "DỮ LIỆU MẪU GIẢ LẬP" in page  # sample data says so
     assert "run_assessment(" not in page  # no code
     assert "injected-parameters" not in page
@@ -70,7 +70,7 @@ def test_another_month_in_english(tmp_path):
     result = run_month(as_of="2025-06", lang="en", out=tmp_path)
     page = result.html.read_text(encoding="utf-8")
     assert result.period == "2025-06"
-    assert "Targets at a glance" in page and "Data up to 6/2025" in page
+    assert "All indicators" in page and "data up to 6/2025" in page
     assert "SYNTHETIC SAMPLE DATA" in page and "Bảng tổng hợp" not in page
     assert "28,603.6" in page
 

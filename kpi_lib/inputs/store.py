@@ -69,14 +69,18 @@ class DataSource:
         given = self.meta.get("catalog")
         return (self.path / given).resolve() if given else None
 
-    def describe(self) -> str:
+    def describe(self, lang: str = "en") -> str:
+        """Where the figures came from, in the reader's language (reports say it in vi)."""
         meta = self.meta
         origin, path = meta.get("snapshot_origin", self.origin), meta.get("snapshot_of")
-        label = {"given": "data directory", "store": "working store",
-                 "sample": "shipped sample (synthetic)"}[origin]
+        labels = {"en": {"given": "data directory", "store": "working store",
+                         "sample": "shipped sample (synthetic)", "snapshot": "snapshot"},
+                  "vi": {"given": "thư mục số liệu", "store": "kho số liệu đang dùng",
+                         "sample": "số liệu mẫu giả lập kèm theo", "snapshot": "bản chụp lúc"}}
+        words = labels["vi" if lang == "vi" else "en"]
         if path:  # a run's frozen copy (snapshot.py): name what it is a copy of
-            return f"{label}: {path} (snapshot {meta.get('snapshot_at', '')})"
-        return f"{label}: {self.path}"
+            return f"{words[origin]}: {path} ({words['snapshot']} {meta.get('snapshot_at', '')})"
+        return f"{words[origin]}: {self.path}"
 
 
 def resolve_data_dir(data: str | Path | None, for_writing: bool = False) -> DataSource:

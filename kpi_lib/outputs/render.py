@@ -246,7 +246,8 @@ def provenance(a: Assessment, parameters: dict, lang: str = "vi") -> str:
     ]
     params = "".join(f"<li>{esc(k)}: {esc(v)}</li>" for k, v in settings)
     now = now_vn().strftime("%d/%m/%Y %H:%M (UTC+7)")
-    return (f"<ul><li>{esc(t('data_source', lang))}: {esc(src.describe())}</li>"
+    label, _, where = src.describe(lang).partition(": ")
+    return (f"<ul><li>{esc(t('data_source', lang))}: {esc(label)}: <code>{esc(where)}</code></li>"
             f"<li>{esc(t('vintage', lang))}: {esc(a.dataset.vintage or t('latest', lang))}</li>"
             f"<li>{esc(t('catalog', lang))}: <code>{esc(a.catalog.path.name)}</code> sha256 "
             f"<code>{esc(sha256_of(a.catalog.path))}</code></li>"
