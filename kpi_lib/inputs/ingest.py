@@ -302,13 +302,13 @@ def ingest_files(paths: list[Path], catalog: Catalog, store: Store) -> list[File
     """
     from .store import DataSource, remember_catalog
 
-    held = DataSource(store.root, "given").catalog
-    if held is not None and held != Path(catalog.path).resolve():
-        raise KpiError(f"this store holds figures for the catalog {held}, not {catalog.path}",
-                       file=str(store.root / "dataset.yaml"),
-                       fix=f"pass --catalog {held}, or ingest into another --data DIR")
     results = []
     with store.lock:
+        held = DataSource(store.root, "given").catalog
+        if held is not None and held != Path(catalog.path).resolve():
+            raise KpiError(f"this store holds figures for the catalog {held}, not "
+                           f"{catalog.path}", file=str(store.root / "dataset.yaml"),
+                           fix=f"pass --catalog {held}, or ingest into another --data DIR")
         existing = store.read()
         for path in paths:
             path = Path(path)
