@@ -10,7 +10,7 @@ import pytest
 from kpi_lib.common.errors import ValidationFailed
 from kpi_lib.common.paths import PROJECT_ROOT
 from kpi_lib.plan.catalog import load_catalog
-from kpi_lib.plan.catalog_schema import reference_markdown
+from kpi_lib.plan.catalog_schema import json_schema, reference_markdown
 
 MINIMAL = """\
 catalog:
@@ -32,6 +32,9 @@ def test_committed_reference_page_is_generated_from_the_schema():
         "docs/catalog.md is stale: python -m kpi_lib.plan.catalog_schema > docs/catalog.md")
     for key in ("default_unit", "units_file", "campaign_file", "target_of_setting", "revisions"):
         assert f"`{key}`" in page
+    schema = (PROJECT_ROOT / "docs" / "catalog.schema.json").read_text(encoding="utf-8")
+    assert schema == json_schema(), (
+        "docs/catalog.schema.json is stale: python -m kpi_lib.plan.catalog_schema --json")
 
 
 def test_every_shipped_catalog_validates():
