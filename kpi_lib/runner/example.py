@@ -115,7 +115,8 @@ def comparison_html(table: pd.DataFrame, catalog: Catalog) -> str:
     esc = html.escape
 
     def num(v: float) -> str:
-        return format_number(v, 1)
+        # summary.csv keeps 6 significant digits: no decimals beyond them on large figures
+        return format_number(v, 0 if abs(v) >= 1000 else 1)
 
     def yes(v: object) -> str:
         return "–" if v is None or pd.isna(v) else ("Đúng" if v else "Sai")
