@@ -96,3 +96,16 @@ def test_tet_for_any_year(year, day):
     from kpi_lib.engine.lunar import tet_date, tet_month
 
     assert tet_date(year) == day and tet_month(year) == day.month
+
+
+def test_check_catalog_command(tmp_path):
+    from .conftest import run_kpi
+
+    path = tmp_path / "plan.yaml"
+    path.write_text(MINIMAL, encoding="utf-8")
+    ok = run_kpi("check-catalog", path)
+    assert ok.returncode == 0 and "1 target(s)" in ok.stdout
+    assert "catalog.area_vi is not set" in ok.stderr  # a warning, not a failure
+    path.write_text(MINIMAL.replace("kind: flow", "kind: stock"), encoding="utf-8")
+    bad = run_kpi("check-catalog", path)
+    assert bad.returncode == 2 and "plan.yaml:8:" in bad.stderr and "Traceback" not in bad.stderr
