@@ -10,7 +10,7 @@ import pytest
 from kpi_lib.common.errors import ValidationFailed
 from kpi_lib.common.paths import PROJECT_ROOT
 from kpi_lib.plan.catalog import load_catalog
-from kpi_lib.plan.catalog_schema import reference_markdown
+from kpi_lib.plan.catalog_schema import json_schema, reference_markdown
 
 MINIMAL = """\
 catalog:
@@ -32,6 +32,9 @@ def test_committed_reference_page_is_generated_from_the_schema():
         "docs/catalog.md is stale: python -m kpi_lib.plan.catalog_schema > docs/catalog.md")
     for key in ("default_unit", "units_file", "campaign_file", "target_of_setting", "revisions"):
         assert f"`{key}`" in page
+    schema = (PROJECT_ROOT / "docs" / "catalog.schema.json").read_text(encoding="utf-8")
+    assert schema == json_schema(), (
+        "docs/catalog.schema.json is stale: python -m kpi_lib.plan.catalog_schema --json")
 
 
 def test_every_shipped_catalog_validates():
@@ -93,3 +96,16 @@ def test_tet_for_any_year(year, day):
     from kpi_lib.engine.lunar import tet_date, tet_month
 
     assert tet_date(year) == day and tet_month(year) == day.month
+
+
+def test_check_catalog_command(tmp_path):
+    from .conftest import run_kpi
+
+    path = tmp_path / "plan.yaml"
+    path.write_text(MINIMAL, encoding="utf-8")
+    ok = run_kpi("check-catalog", path)
+    assert ok.returncode == 0 and "1 target(s)" in ok.stdout
+    assert "catalog.area_vi is not set" in ok.stderr  # a warning, not a failure
+    path.write_text(MINIMAL.replace("kind: flow", "kind: stock"), encoding="utf-8")
+    bad = run_kpi("check-catalog", path)
+    assert bad.returncode == 2 and "plan.yaml:8:" in bad.stderr and "Traceback" not in bad.stderr

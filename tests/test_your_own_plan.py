@@ -102,3 +102,5 @@ def test_monthly_job_with_a_unit_registry_for_another_year(tmp_path):
     assert result.returncode == 0, result.stderr
     page = (out / "2023-06" / "monthly_report.html").read_text(encoding="utf-8")
     assert "Khu kinh tế thử" in page and "Xã Một" in page  # the area and its unit grid
+    # No groups or items in the catalog: one group named after the plan, items numbered.
+    assert "Chỉ tiêu kế hoạch" in page and "1. Vốn đầu tư" in page and "None." not in page

@@ -372,14 +372,14 @@ def ingest_files(paths: list[Path], catalog: Catalog, store: Store) -> list[File
     """
     from .store import DataSource
 
-    held = DataSource(store.root, "given").catalog
-    if held is not None and held != Path(catalog.path).resolve():
-        raise KpiError(f"this store holds figures for the catalog {held}, not {catalog.path}",
-                       file=str(store.root / "dataset.yaml"),
-                       fix=f"pass --catalog {held}, or ingest into another --data DIR")
     results: list[FileResult] = []
     try:
         with store.lock:
+            held = DataSource(store.root, "given").catalog  # read under the lock
+            if held is not None and held != Path(catalog.path).resolve():
+                raise KpiError(f"this store holds figures for the catalog {held}, not "
+                               f"{catalog.path}", file=str(store.root / "dataset.yaml"),
+                               fix=f"pass --catalog {held}, or ingest into another --data DIR")
             if store.observations_path.is_file():
                 store.recover()  # what a killed ingest left: finish its log or remove temps
             _ingest_locked([Path(p) for p in paths], catalog, store, results, held)

@@ -128,8 +128,9 @@ def remember_catalog(root: Path, catalog_path: Path) -> None:
         if meta_file.is_file() else {}
     meta["catalog"] = os.path.relpath(Path(catalog_path).resolve(), root.resolve())
     root.mkdir(parents=True, exist_ok=True)
-    meta_file.write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False),
-                         encoding="utf-8")
+    tmp = meta_file.with_name(f".dataset-{os.getpid()}.yaml.tmp")
+    tmp.write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    os.replace(tmp, meta_file)  # readers never see half a file
 
 
 class Store:

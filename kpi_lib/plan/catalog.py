@@ -434,8 +434,10 @@ def load_catalog(path: str | Path | None = None, warn: bool = False) -> Catalog:
                            "with 'kpi new-plan'")
     try:
         text = path.read_text(encoding="utf-8")
-        doc = yaml.safe_load(text)
-        lines = _line_index(yaml.compose(text))
+        # libyaml when present: ten times faster than pure Python, and catalogs load often.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        doc = yaml.load(text, Loader=loader)  # a safe loader (SafeLoader or its C twin)
+        lines = _line_index(yaml.compose(text, Loader=loader))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise KpiError(f"catalog is not valid YAML: {exc}", fix="fix the YAML syntax",
                        file=str(path)) from None

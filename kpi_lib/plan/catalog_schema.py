@@ -2,8 +2,9 @@
 
 These models are the one machine-readable description of a catalog: `load_catalog`
 validates every file against them (errors name the file, the line and the field), and
-the reference page `docs/catalog.md` is generated from them (`python -m
-kpi_lib.plan.catalog_schema > docs/catalog.md`; a test keeps the committed page current).
+the reference page `docs/catalog.md` and the JSON Schema `docs/catalog.schema.json` are
+generated from them (`python -m kpi_lib.plan.catalog_schema [--json]`; a test keeps both
+current).
 Checks that span several entries (ids referred to, settings a target needs) stay in
 `catalog.py`.
 
@@ -328,5 +329,11 @@ def reference_markdown() -> str:
     return "\n".join(lines)
 
 
+def json_schema() -> str:
+    """The schema as JSON Schema (docs/catalog.schema.json), for editors that check YAML
+    as it is typed (e.g. a `# yaml-language-server: $schema=` line)."""
+    return json.dumps(CatalogFile.model_json_schema(), ensure_ascii=False, indent=1) + "\n"
+
+
 if __name__ == "__main__":
-    sys.stdout.write(reference_markdown())
+    sys.stdout.write(json_schema() if "--json" in sys.argv else reference_markdown())

@@ -105,17 +105,13 @@ def compare_with_outcome(catalog: Catalog, data: str, folders: list[Path]) -> pd
     return pd.DataFrame(rows)
 
 
-STATUS_VI = {"achieved": "Đã đạt", "on_track": "Có khả năng đạt",
-             "at_risk": "Có nguy cơ không đạt", "off_track": "Khó đạt",
-             "no_data": "Chưa đủ dữ liệu"}
-
-
 def comparison_html(table: pd.DataFrame, catalog: Catalog) -> str:
     """The comparison page, Vietnamese first (English under each heading)."""
     esc = html.escape
 
     def num(v: float) -> str:
-        return format_number(v, 1)
+        # summary.csv keeps 6 significant digits: no decimals beyond them on large figures
+        return format_number(v, 0 if abs(v) >= 1000 else 1)
 
     def yes(v: object) -> str:
         return "–" if v is None or pd.isna(v) else ("Đúng" if v else "Sai")
@@ -124,7 +120,7 @@ def comparison_html(table: pd.DataFrame, catalog: Catalog) -> str:
     for month, part in table.groupby("month", sort=True):
         rows = "".join(
             f"<tr><td>{esc(r.id)} – {esc(r.name)}</td><td>{esc(r.unit)}</td>"
-            f"<td>{esc(STATUS_VI.get(r.status, r.status))}</td><td>{num(r.estimate)}</td>"
+            f"<td>{esc(catalog.statuses.label(r.status, 'vi'))}</td><td>{num(r.estimate)}</td>"
             f"<td>{num(r.lo80)}–{num(r.hi80)}</td><td>{num(r.actual)}</td>"
             f"<td>{format_number(r.error_pct, 1)}%</td>"
             f"<td>{'Có' if r.in_interval else 'Không'}</td><td>{num(r.target)}</td>"

@@ -149,6 +149,10 @@ def run_month(as_of: str = "latest", data: str | None = None, catalog: str | Non
     notebooks = notebooks or PUBLISHED
     check_lang(lang)
     check_unit_code(unit)
+    if catalog is None:  # the catalog the data directory was built with, if it says
+        from ..inputs.store import remembered_catalog
+
+        catalog = remembered_catalog(data)
     cat = load_catalog(catalog)
     if unit == cat.default_unit:
         unit = None  # the plan's area: published as the month itself, not month_unit
