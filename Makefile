@@ -29,8 +29,10 @@ report: $(STAMP)
 example: $(STAMP)
 	$(BIN)/kpi example --out build/example
 
+# Two workers (the machine has 2 cores); a file's tests stay together (nbval runs a
+# notebook's cells in order in one kernel). TEST_ARGS narrows it: make test TEST_ARGS=tests/test_x.py
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(TEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH)
