@@ -89,13 +89,13 @@ TEXT = {
 
 METHOD_LABELS = {
     "vi": {"same_period": "so cùng kỳ", "seasonal_share": "tỷ trọng mùa vụ",
-           "history": "xu hướng các năm", "ets": "mô hình ETS", "combined": "kết hợp các phương pháp",
+           "history": "xu hướng các năm", "ets": "mô hình ETS", "theta": "mô hình Theta", "combined": "kết hợp các phương pháp",
            "run_rate": "bình quân tháng", "actual": "số thực hiện", "seasonal_change": "biến động mùa vụ",
            "damped_trend": "xu hướng tắt dần", "last_value": "số gần nhất",
            "annual_trend": "xu hướng các năm", "count": "đếm số đã đạt",
            "count_plus_scheduled": "đã đạt + theo kế hoạch"},
     "en": {"same_period": "same-period ratio", "seasonal_share": "seasonal share",
-           "history": "history trend", "ets": "ETS model", "combined": "combination",
+           "history": "history trend", "ets": "ETS model", "theta": "Theta model", "combined": "combination",
            "run_rate": "run-rate", "actual": "actual", "seasonal_change": "seasonal change",
            "damped_trend": "damped trend", "last_value": "last value",
            "annual_trend": "annual trend", "count": "count so far",

@@ -21,7 +21,7 @@ from pathlib import Path
 from ..common.errors import KpiError
 from ..plan.units import SAFE_CODE
 
-PUBLISHED = ("monthly_report", "data_quality")
+PUBLISHED = ("monthly_report", "data_quality", "track_record")
 EXECUTION_TIMEOUT = 900  # seconds per cell
 _INDEX_LOCK = threading.Lock()
 TEMPLATES = Path(__file__).parent / "templates"
