@@ -60,7 +60,7 @@ class TrackRecord:
 
     @property
     def judged(self) -> pd.DataFrame:
-        return self.rows[np.isfinite(self.rows["p_meet"])]
+        return self.rows[pd.to_numeric(self.rows["p_meet"], errors="coerce").notna()]
 
     @property
     def calibration(self) -> pd.DataFrame:
