@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -140,9 +141,20 @@ def track_record(ds: Dataset, unit: str | None = None, use_ets: bool = True,
     key = hashlib.sha256(repr((cube.digest(), [(i.id, i.rule, i.target, i.target_of_setting)
                                                for i in flows], cat.year, cat.thresholds,
                                use_ets, months)).encode()).hexdigest()[:24]
-    return _disk_cached(CACHE_DIR if cache_dir is None else cache_dir,
-                        f"track-v{CACHE_VERSION}-{key}.pkl",
-                        lambda: _replay(cube, flows, cat, use_ets, months))
+    cache = CACHE_DIR if cache_dir is None else cache_dir
+    name = f"track-v{CACHE_VERSION}-{key}.pkl"
+
+    def compute() -> TrackRecord:
+        return _replay(cube, flows, cat, use_ets, months)
+
+    try:  # the report and the track-record page run at once: one computes, the other waits
+        from filelock import FileLock
+
+        Path(cache).mkdir(parents=True, exist_ok=True)
+        with FileLock(str(Path(cache) / f"{name}.lock"), timeout=600):
+            return _disk_cached(cache, name, compute)
+    except OSError:  # a read-only cache only costs time
+        return _disk_cached(cache, name, compute)
 
 
 def _replay(cube: Cube, flows: list, cat, use_ets: bool, months: tuple[int, ...]) -> TrackRecord:
