@@ -70,8 +70,8 @@ def test_negative_growth_says_giam(sample, tpl):
     a, numbers = sample
     text = indicator_sentence(_row(numbers, "T10"), a, tpl)
     assert text == ("Giải quyết việc làm trong năm 9 tháng ước đạt 1.095 người, đạt 68,4% kế "
-                    "hoạch, giảm 8,9% so với cùng kỳ; ước cả năm đạt 1.507 người "
-                    "(khoảng 1.483–1.532), khó đạt kế hoạch.")
+                    "hoạch, giảm 8,9% so với cùng kỳ; ước cả năm đạt 1.506 người "
+                    "(khoảng 1.480–1.532), khó đạt kế hoạch.")
 
 
 def test_zero_last_year_is_not_a_percentage(sample, tpl):
@@ -99,8 +99,8 @@ def test_target_already_met(sample, tpl):
 def test_reduction_against_last_year(sample, tpl):
     a, numbers = sample
     assert indicator_sentence(_row(numbers, "T19a"), a, tpl) == (
-        "Số vụ tai nạn giao thông 9 tháng: 30 vụ, giảm 14,9% so với cùng kỳ; ước cả năm 41 vụ "
-        "(khoảng 37–45), kế hoạch giảm so với năm 2024 (48 vụ): có khả năng đạt kế hoạch.")
+        "Số vụ tai nạn giao thông 9 tháng: 30 vụ, giảm 14,9% so với cùng kỳ; ước cả năm 40 vụ "
+        "(khoảng 35–46), kế hoạch giảm so với năm 2024 (48 vụ): có khả năng đạt kế hoạch.")
 
 
 def test_missing_figure_and_missing_setting(sample, tpl):

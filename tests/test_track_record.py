@@ -123,3 +123,17 @@ def test_cli_backtest_report_writes_the_page(tmp_path):
     assert "khoảng tin cậy 80%" in result.stdout and str(out) in result.stdout
     text = out.read_text(encoding="utf-8")
     assert "Độ tin cậy của ước tính" in text and "Chi tiết từng lần ước tính" in text
+
+
+def test_model_fits_are_kept_for_later_runs(long_cube, tmp_path):
+    """A past origin's data never change: a later run (a new process) refits nothing."""
+    months = (6,)
+    flows.cached_backtest(long_cube, True, tmp_path, months=months)
+    flows._MEMO.clear()
+    flows._MEMO_SAVED[0] = 0
+    last = len(long_cube.years) - 1  # the backtested origins: the 6 years before the last
+    tasks = [(0, ti, 6) for ti in range(last - BACKTEST_YEARS, last)]
+    flows.load_fits(tmp_path)
+    assert flows.prefit_models(long_cube, tasks) == 0
+    flows._MEMO.clear()
+    assert flows.prefit_models(long_cube, tasks) == len(tasks)  # without the file: refits

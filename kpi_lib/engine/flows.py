@@ -181,7 +181,49 @@ _MODEL_FITS = {"ets": _fit_ets, "theta": _fit_theta}
 # Fits by (method, series up to the origin): a track record or a benchmark that asks for the
 # same origin again (from a truncated cube, another as-of month) reuses the fit.
 _MEMO: dict[tuple[str, bytes, int], float] = {}
-_MEMO_LIMIT = 50_000
+_MEMO_LIMIT = 200_000
+_MEMO_SAVED = [0]  # how many fits the file on disk holds
+
+
+def _series_key(series: np.ndarray) -> bytes:
+    return hashlib.sha1(series.tobytes()).digest()
+
+
+def load_fits(cache_dir) -> None:
+    """Fits made by earlier runs (`fits-vN.pkl` in the cache): a past origin's data never
+    change, so next month's run refits only the new origins."""
+    from pathlib import Path
+
+    if not cache_dir:
+        return
+    path = Path(cache_dir) / f"fits-v{CACHE_VERSION}.pkl"
+    try:
+        with open(path, "rb") as fh:
+            saved = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+        return
+    if isinstance(saved, dict):
+        for k, v in saved.items():
+            _MEMO.setdefault(k, v)
+        _MEMO_SAVED[0] = max(_MEMO_SAVED[0], len(saved))
+
+
+def save_fits(cache_dir) -> None:
+    """Keep the fits for later runs (atomic replace; a read-only cache only costs time)."""
+    from pathlib import Path
+
+    if not cache_dir or len(_MEMO) <= _MEMO_SAVED[0]:
+        return
+    path = Path(cache_dir) / f"fits-v{CACHE_VERSION}.pkl"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(dict(_MEMO), fh)
+        tmp.replace(path)
+        _MEMO_SAVED[0] = len(_MEMO)
+    except OSError:
+        pass
 
 
 def model_estimate(cube: Cube, s: int, ti: int, m: int, method: str = "ets") -> float:
@@ -192,7 +234,7 @@ def model_estimate(cube: Cube, s: int, ti: int, m: int, method: str = "ets") -> 
     series = _monthly_to(cube, s, ti, m)
     if series is None:
         return np.nan
-    key = (method, series.tobytes(), m)
+    key = (method, _series_key(series), m)
     if key in _MEMO:
         return _MEMO[key]
     try:
@@ -257,6 +299,11 @@ def model_batch(cube: Cube, tasks: list[tuple[int, int, int]],
     jobs = jobs or os.cpu_count() or 1
     if jobs < 2 or len(tasks) < 48:
         return [tuple(model_estimate(cube, *t, method=k) for k in MODEL_METHODS) for t in tasks]
+    # Imported once here, before the fork, rather than in every worker.
+    import importlib
+
+    for module in ("statsmodels.tsa.holtwinters", "statsmodels.tsa.forecasting.theta"):
+        importlib.import_module(module)
     with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
                              initargs=(cube,)) as pool:
         return list(pool.map(_model_task, tasks, chunksize=max(1, len(tasks) // (jobs * 4))))
@@ -271,7 +318,7 @@ def prefit_models(cube: Cube, tasks: list[tuple[int, int, int]], jobs: int | Non
         series = _monthly_to(cube, s, ti, m) if m < 12 else None
         if series is None:
             continue
-        key = series.tobytes()
+        key = _series_key(series)
         if all((k, key, m) in _MEMO for k in MODEL_METHODS):
             continue
         todo.append((s, ti, m))
@@ -459,10 +506,15 @@ def cached_backtest(cube: Cube, use_ets: bool, cache_dir,
     """Backtests depend only on the data; keep them on disk keyed by its checksum."""
     if not cache_dir:
         return run_backtest(cube, use_ets=use_ets, months=months)
+    if use_ets:
+        load_fits(cache_dir)
     span = "all" if months is None else "-".join(map(str, sorted(set(months))))
     key = f"bt-v{CACHE_VERSION}-{'ets' if use_ets else 'vec'}-{span}-{cube.digest()[:24]}.pkl"
-    return _disk_cached(cache_dir, key,
-                        lambda: run_backtest(cube, use_ets=use_ets, months=months))
+    bt = _disk_cached(cache_dir, key,
+                      lambda: run_backtest(cube, use_ets=use_ets, months=months))
+    if use_ets:
+        save_fits(cache_dir)
+    return bt
 
 
 def latest_data_month(cube: Cube, ti: int, as_of: int) -> np.ndarray:

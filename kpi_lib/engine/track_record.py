@@ -32,8 +32,10 @@ from .flows import (
     _disk_cached,
     cube_from_ytd,
     forecast_flows,
+    load_fits,
     prefit_models,
     run_backtest,
+    save_fits,
 )
 
 MIN_PAST_YEARS = 2  # a past year is replayed only with this many complete years before it
@@ -145,7 +147,12 @@ def track_record(ds: Dataset, unit: str | None = None, use_ets: bool = True,
     name = f"track-v{CACHE_VERSION}-{key}.pkl"
 
     def compute() -> TrackRecord:
-        return _replay(cube, flows, cat, use_ets, months)
+        if use_ets:
+            load_fits(cache)
+        result = _replay(cube, flows, cat, use_ets, months)
+        if use_ets:
+            save_fits(cache)
+        return result
 
     try:  # the report and the track-record page run at once: one computes, the other waits
         from filelock import FileLock
