@@ -137,3 +137,14 @@ def test_model_fits_are_kept_for_later_runs(long_cube, tmp_path):
     assert flows.prefit_models(long_cube, tasks) == 0
     flows._MEMO.clear()
     assert flows.prefit_models(long_cube, tasks) == len(tasks)  # without the file: refits
+
+
+def test_backtest_table_says_the_combination_is_used(catalog):
+    from kpi_lib.engine.backtest_report import backtest_table
+
+    rng = np.random.default_rng(2)
+    totals = {y: 900 * 1.05 ** (y - 2016) for y in range(2016, 2026)}
+    table = backtest_table(dataset(catalog, flow_rows("T10", U, totals, rng, upto=(2025, 6))),
+                           "T10", use_ets=False)
+    assert (table["chosen"] == "combined").all()
+    assert {"theta", "ets"}.isdisjoint(table.columns)  # not fitted without the models
