@@ -153,6 +153,9 @@ def cold_speed(report) -> None:
         noop = _timed([sys.executable, "-c", "import kpi_lib.engine.pipeline"], env)
         report(f"            one indicator, 30 years of monthly history: {_vn(cold, 1)} s cold "
                f"(goal ≤ 1,5; of which {_vn(noop, 1)} s is starting Python and importing)")
+        load = os.getloadavg()[0]
+        report(f"            load average during the timing {_vn(load, 1)} on {os.cpu_count()} "
+               "cores (figures above are only comparable on an otherwise idle machine)")
 
 
 def _long_history(folder: Path) -> Path:

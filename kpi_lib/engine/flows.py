@@ -59,6 +59,9 @@ GROWTH_YEARS = 3
 # Past years every method is backtested on: deeper cost time and gained nothing measurable
 # on the GSO series (benchmarks/realdata.py), since errors are pooled per indicator.
 BACKTEST_YEARS = 6
+# Fits spread over processes from this many on (a forked worker starts in milliseconds; one
+# ETS fit takes ~50–100 ms, so a district's few dozen already gain from two cores).
+MIN_PARALLEL_FITS = 12
 CACHE_VERSION = 5
 
 
@@ -292,12 +295,12 @@ def model_batch(cube: Cube, tasks: list[tuple[int, int, int]],
     """Every model's estimate per (series, year index, month), across processes when many.
 
     The vectorised methods need no help; the model path is the slow one (~80 ms a fit),
-    so a batch of more than a few dozen is spread over the machine's cores.
+    so a batch of more than MIN_PARALLEL_FITS is spread over the machine's cores.
     """
     from concurrent.futures import ProcessPoolExecutor
 
     jobs = jobs or os.cpu_count() or 1
-    if jobs < 2 or len(tasks) < 48:
+    if jobs < 2 or len(tasks) < MIN_PARALLEL_FITS:
         return [tuple(model_estimate(cube, *t, method=k) for k in MODEL_METHODS) for t in tasks]
     # Imported once here, before the fork, rather than in every worker.
     import importlib
