@@ -1,45 +1,182 @@
-"""Validate the flow methods on real GSO year-to-date series (../shared/realdata/).
+"""Judge the flow estimates on real monthly series the methods were not tuned on.
 
-Prints, by month, the backtest error (root mean square of log(actual ÷ estimate) over
-past years) of each method and of the naive run-rate YTD × 12/m, and their ratio. Skips
-with a message when the file is absent (it is not part of the project).
+Series: GSO's national monthly year-to-date series (../shared/realdata/, outside the
+project) and, when the package is installed, Australian wine sales `wineind` shipped with
+pmdarima (monthly, 1980–1994). For every series-year with three complete past years, at
+months 3, 6 and 9, the engine runs as it would have then: the cube is cut at that month,
+the backtests use only earlier years, and forecast_flows gives the estimate and interval.
+Printed beside it, on the same series-years: a plain Holt-Winters (statsmodels, damped
+additive trend, multiplicative seasonality, fitted on all history up to that month) and
+last year's seasonal share (YTD ÷ last year's share of the year done by that month).
+
+Figures: mean absolute error of the year-end total (%), per series and overall, the ratio
+to Holt-Winters (goal ≤ 0,9), and how often the 80% and 95% intervals held the outcome.
+Then the cold speed of `kpi forecast` (empty cache, new process). Skips the real-data part
+with a message when the file is absent.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "gso_national_monthly_ytd.csv"
+ROOT = Path(__file__).resolve().parents[1]
+REALDATA = ROOT.parent / "shared" / "realdata" / "gso_national_monthly_ytd.csv"
+MONTHS = (3, 6, 9)
+MIN_PAST_YEARS = 3
+
+
+def real_series() -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(name, years, YTD[year, month]) for each real series available on this machine."""
+    out = []
+    if REALDATA.is_file():
+        raw = pd.read_csv(REALDATA)
+        raw = raw[raw.groupby(["series", "year"])["month"].transform("max") == 12]
+        for name, part in raw.groupby("series"):
+            years = np.arange(part["year"].min(), part["year"].max() + 1)
+            ytd = np.full((len(years), 12), np.nan)
+            ytd[part["year"] - years[0], part["month"] - 1] = part["ytd_value"].to_numpy(float)
+            out.append((str(name), years, ytd))
+    try:
+        from pmdarima.datasets import load_wineind
+    except ImportError:
+        pass
+    else:
+        values = np.asarray(load_wineind(), dtype=float)  # Jan 1980 .. Aug 1994
+        n = len(values) // 12
+        out.append(("AU_wineind (pmdarima)", np.arange(1980, 1980 + n),
+                    values[: n * 12].reshape(n, 12).cumsum(axis=1)))
+    return out
+
+
+def evaluate(series) -> pd.DataFrame:
+    """One row per series-year and month: each estimate's error and our interval's hits."""
+    from scipy import stats
+
+    from kpi_lib.engine.flows import (
+        Cube,
+        base_estimates,
+        forecast_flows,
+        plain_holt_winters,
+        run_backtest,
+    )
+
+    rows = []
+    for name, years, ytd in series:
+        for ti in range(MIN_PAST_YEARS, len(years)):
+            actual = ytd[ti, 11]
+            if not np.isfinite(actual):
+                continue
+            for m in MONTHS:
+                cut = ytd[: ti + 1].copy()
+                cut[ti, m:] = np.nan  # what was known at month m
+                cube = Cube([(name, "X")], years[: ti + 1], cut[None])
+                bt = run_backtest(cube, use_ets=True, until=ti, months=(m,))
+                ff = forecast_flows(cube, int(years[ti]), m, bt, use_ets=True)
+                hw = plain_holt_winters(cube, 0, ti, m)
+                share = base_estimates(cube, ti, m)["same_period"][0]
+                est, scale, df = ff.estimate[0], ff.scale[0], ff.df[0]
+                row = {"series": name, "year": int(years[ti]), "month": m,
+                       "method": ff.method[0], "ours": _ape(est, actual),
+                       "hw": _ape(hw, actual), "share": _ape(share, actual)}
+                z = abs(np.log(actual / est)) / scale if scale > 0 else np.nan
+                for level in (80, 95):
+                    row[f"in{level}"] = bool(z <= stats.t.ppf(0.5 + level / 200, df))
+                rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _ape(estimate: float, actual: float) -> float:
+    return abs(estimate / actual - 1) * 100 if np.isfinite(estimate) else np.nan
+
+
+def _vn(x: float, digits: int = 2) -> str:
+    return f"{x:.{digits}f}".replace(".", ",")
+
+
+def accuracy(report) -> None:
+    series = real_series()
+    if not series:
+        report(f"realdata: skipped ({REALDATA} not found; it lives outside the project)")
+        return
+    start = time.perf_counter()
+    res = evaluate(series).dropna(subset=["ours", "hw", "share"])
+    report(f"realdata: {len(series)} real monthly series, {res.groupby(['series', 'year']).ngroups} "
+           f"series-years, year-end total estimated at months {', '.join(map(str, MONTHS))} "
+           f"({time.perf_counter() - start:.0f} s)")
+    report("  mean absolute error of the year-end total, %  (ours / plain Holt-Winters / "
+           "last year's share; ratio = ours ÷ Holt-Winters, goal ≤ 0,9)")
+    for name, part in res.groupby("series"):
+        report(f"  {name} ({part['year'].min()}–{part['year'].max()})")
+        for m, g in part.groupby("month"):
+            report(f"    month {m}: {_vn(g['ours'].mean()):>6} / {_vn(g['hw'].mean()):>6} / "
+                   f"{_vn(g['share'].mean()):>6}   ratio {_vn(g['ours'].mean() / g['hw'].mean())}")
+    report("  all series")
+    for m, g in res.groupby("month"):
+        report(f"    month {m}: {_vn(g['ours'].mean()):>6} / {_vn(g['hw'].mean()):>6} / "
+               f"{_vn(g['share'].mean()):>6}   ratio {_vn(g['ours'].mean() / g['hw'].mean())}"
+               f"   80% interval held {_vn(100 * g['in80'].mean(), 1)}%, "
+               f"95% held {_vn(100 * g['in95'].mean(), 1)}%  (n={len(g)})")
+    report(f"    overall: ratio {_vn(res['ours'].mean() / res['hw'].mean())}; 80% interval held "
+           f"{_vn(100 * res['in80'].mean(), 1)}% (goal 75–85), 95% held "
+           f"{_vn(100 * res['in95'].mean(), 1)}% (goal 92–98)")
+    methods = res["method"].value_counts()
+    report("    method used: " + ", ".join(f"{k} {v}" for k, v in methods.items()))
+
+
+def _timed(args: list[str], env: dict) -> float:
+    start = time.perf_counter()
+    subprocess.run(args, check=True, env=env, stdout=subprocess.DEVNULL, cwd=ROOT)
+    return time.perf_counter() - start
+
+
+def cold_speed(report) -> None:
+    """`kpi forecast` in a new process with an empty cache: the sample, and one indicator with
+    30 years of monthly history."""
+    kpi = str(Path(sys.executable).with_name("kpi"))
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "KPI_CACHE": str(Path(tmp) / "cache-sample")}
+        cold = _timed([kpi, "forecast", "--as-of", "latest"], env)
+        warm = _timed([kpi, "forecast", "--as-of", "latest"], env)
+        report(f"cold speed: `kpi forecast` on the sample {_vn(cold, 1)} s cold "
+               f"(goal ≤ 3), {_vn(warm, 1)} s warm")
+        data = _long_history(Path(tmp) / "long")
+        env = {**os.environ, "KPI_CACHE": str(Path(tmp) / "cache-long")}
+        cold = _timed([kpi, "forecast", "--as-of", "latest", "--data", str(data)], env)
+        noop = _timed([sys.executable, "-c", "import kpi_lib.engine.pipeline"], env)
+        report(f"            one indicator, 30 years of monthly history: {_vn(cold, 1)} s cold "
+               f"(goal ≤ 1,5; of which {_vn(noop, 1)} s is starting Python and importing)")
+        load = os.getloadavg()[0]
+        report(f"            load average during the timing {_vn(load, 1)} on {os.cpu_count()} "
+               "cores (figures above are only comparable on an otherwise idle machine)")
+
+
+def _long_history(folder: Path) -> Path:
+    """A data folder with T01 only, 1995–2024 complete and 2025 to September (synthetic)."""
+    from kpi_lib.inputs.tidy import OBS_COLUMNS
+
+    rng = np.random.default_rng(7)
+    profile = np.array([7.0, 6.5, 8.0, 8.1, 8.3, 8.4, 8.3, 8.4, 8.5, 8.7, 8.9, 10.9])
+    rows = []
+    for k, year in enumerate(range(1995, 2026)):
+        amounts = 1000 * 1.07 ** k * profile / profile.sum() * rng.normal(1, 0.03, 12)
+        for m in range(1, 13 if year < 2025 else 10):
+            rows.append({"indicator_id": "T01", "unit_code": "BINHSON", "period": f"{year}-{m:02d}",
+                         "value": round(float(amounts[m - 1]), 3), "value_type": "month",
+                         "reported_at": f"{year}-{m:02d}-28", "source": "benchmark",
+                         "file_sha256": "b"})
+    folder.mkdir(parents=True)
+    pd.DataFrame(rows, columns=OBS_COLUMNS).to_csv(folder / "observations.csv", index=False)
+    return folder
 
 
 def run(report) -> None:
-    from kpi_lib.engine.flows import CANDIDATES, Cube, run_backtest
-
-    if not REALDATA.is_file():
-        report(f"realdata: skipped ({REALDATA} not found; it lives outside the project)")
-        return
-    raw = pd.read_csv(REALDATA)
-    full_years = raw.groupby(["series", "year"])["month"].transform("max") == 12
-    raw = raw[full_years]
-    series = sorted(raw["series"].unique())
-    years = np.arange(raw["year"].min(), raw["year"].max() + 1)
-    cube = np.full((len(series), len(years), 12), np.nan)
-    for s, name in enumerate(series):
-        part = raw[raw["series"] == name]
-        cube[s, part["year"] - years[0], part["month"] - 1] = part["ytd_value"].to_numpy(float)
-    c = Cube([(name, "VN") for name in series], years, cube)
-    bt = run_backtest(c, use_ets=True, until=len(years))
-    report(f"realdata: {len(series)} GSO series, years {years[0]}–{years[-1]}; RMS error % by month "
-           "(pooled per series over past years)")
-    methods = [k for k in (*CANDIDATES, "run_rate") if k in bt.errors]
-    for s, name in enumerate(series):
-        report(f"  {name}")
-        report("    month " + " ".join(f"{k[:10]:>10}" for k in methods) + "   best/run_rate")
-        for m in (1, 2, 3, 6, 9, 11):
-            errs = {k: bt.rmse(k)[0][s, m - 1] * 100 for k in methods}
-            best = min(errs[k] for k in methods if k != "run_rate")
-            report(f"    {m:>5} " + " ".join(f"{errs[k]:>10.2f}" for k in methods)
-                   + f"   {best / errs['run_rate']:>6.2f}")
+    accuracy(report)
+    cold_speed(report)

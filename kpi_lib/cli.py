@@ -158,6 +158,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
     cat = load_catalog(args.catalog)
     ds = load_dataset(cat, args.data, vintage=args.vintage)
+    if args.report is not None:
+        return _write_track_record(ds, args)
     table = backtest_table(ds, indicator=args.indicator, use_ets=not args.no_ets)
     if args.format == "csv":
         table.to_csv(sys.stdout, index=False, lineterminator="\n", float_format="%.6g")
@@ -165,6 +167,22 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         print("error = log(actual ÷ estimate), root mean square over past years, in % "
               "(pooled over units); 'chosen' = the method used at that month")
         print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    return 0
+
+
+def _write_track_record(ds, args: argparse.Namespace) -> int:
+    """`kpi backtest --report [FILE]`: the track record as a page of its own (Vietnamese)."""
+    from .common.paths import REPORTS_DIR
+    from .engine.track_record import track_record
+    from .outputs.track_record import page_html, summary_text
+
+    out = Path(args.report) if args.report else REPORTS_DIR / "track_record.html"
+    tr = track_record(ds, use_ets=not args.no_ets)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(page_html(tr, ds.catalog, args.lang), encoding="utf-8")
+    for line in summary_text(tr, ds.catalog, args.lang):
+        print(line)
+    print(f"track record: {out}")
     return 0
 
 
@@ -371,6 +389,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("backtest", help="each method's error by indicator and month")
     _add_common(p)
     p.add_argument("--indicator", help="one indicator id (default: every flow)")
+    p.add_argument("--report", nargs="?", const="", metavar="FILE",
+                   help="write the track record page (Độ tin cậy của ước tính): what the tool "
+                   "would have said each past month against the year-end outcome "
+                   "(default FILE: reports/track_record.html)")
+    p.add_argument("--lang", default="vi", choices=["vi", "en"], help="page language")
     _add_engine_options(p)
     p.set_defaults(func=cmd_backtest)
 

@@ -194,3 +194,24 @@ def test_the_focus_comes_before_the_tables(browser, report):
     page.screenshot(path=str(shot))
     assert shot.stat().st_size > 30_000
     page.close()
+
+
+def test_track_record_page_renders_in_chromium(browser, report):
+    """The track record is published with each monthly run as its own page, and the report
+    carries its short section with a link to it."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(report.html.as_uri())
+    page.wait_for_load_state("load")
+    assert page.locator("#track-record").count() == 1
+    page.click("a[href='track_record.html']")
+    page.wait_for_load_state("load")
+    assert page.url.endswith(f"{report.period}/track_record.html")
+    text = page.inner_text("body")
+    for words in ("Độ tin cậy của ước tính", "khoảng tin cậy 80%", "Điểm Brier",
+                  "Xác suất đạt đã nêu", "Chi tiết từng lần ước tính", "Tổng giá trị sản xuất"):
+        assert words in text, words
+    assert page.locator("table.track-record").count() >= 3
+    assert errors == []
+    page.close()

@@ -11,7 +11,8 @@ from .flows import CANDIDATES, cached_backtest, cube_from_ytd
 
 
 def backtest_table(ds: Dataset, indicator: str | None = None, use_ets: bool = True) -> pd.DataFrame:
-    """Rows: indicator, month; columns: RMSE (%) of each method and the run-rate; chosen."""
+    """Rows: indicator, month; columns: RMSE (%) of each method and the run-rate, all on the
+    same backtest origins; chosen: the method the estimate uses at that month."""
     from ..common.paths import CACHE_DIR
 
     cat = ds.catalog
@@ -43,6 +44,10 @@ def backtest_table(ds: Dataset, indicator: str | None = None, use_ets: bool = Tr
                 row[k] = 100 * err if n >= 1 else np.nan
                 if k != "run_rate" and n >= 2 and np.isfinite(err) and err < best_err:
                     best, best_err = k, err
+            # The engine uses the combination whenever it has been backtested.
+            if rmse.get("combined") and rmse["combined"][1][s, m - 1] >= 2 \
+                    and np.isfinite(rmse["combined"][0][s, m - 1]):
+                best = "combined"
             row["chosen"] = best
             rows.append(row)
     return pd.DataFrame(rows)

@@ -22,7 +22,7 @@ from ..inputs.snapshot import SNAPSHOT, take_snapshot
 from ..plan.units import SAFE_CODE
 from .publish import keep_failed, locked, swap_into_place, sweep_stale, work_folder
 
-PUBLISHED = ("monthly_report", "data_quality")
+PUBLISHED = ("monthly_report", "data_quality", "track_record")
 EXECUTION_TIMEOUT = 900  # seconds per cell
 _INDEX_LOCK = threading.Lock()
 TEMPLATES = Path(__file__).parent / "templates"

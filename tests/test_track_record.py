@@ -1,0 +1,150 @@
+"""Like-with-like backtests, the shrunk combination, and the published track record."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from kpi_lib.engine import flows
+from kpi_lib.engine.flows import (
+    BACKTEST_YEARS,
+    COMBINED_OF,
+    Cube,
+    combination_weights,
+    cube_from_ytd,
+    forecast_flows,
+    run_backtest,
+)
+from kpi_lib.engine.track_record import track_record
+from kpi_lib.outputs.track_record import page_html, report_section
+
+from .conftest import run_kpi
+from .synth import dataset, flow_rows
+
+U = "BINHSON"
+
+
+def _cube(catalog, years=range(2014, 2026), upto=(2025, 6), seed=3) -> Cube:
+    rng = np.random.default_rng(seed)
+    totals = {y: 1000 * 1.06 ** (y - years[0]) for y in years}
+    rows = flow_rows("T10", U, totals, rng, noise=0.04, upto=upto)
+    return cube_from_ytd(dataset(catalog, rows).ytd, [("T10", U)])
+
+
+@pytest.fixture(scope="module")
+def long_cube(catalog):
+    return _cube(catalog)
+
+
+def test_every_method_is_backtested_on_the_same_origins(long_cube):
+    """ETS used to be backtested on the last 3 years only, the others on all: unlike."""
+    bt = run_backtest(long_cube, use_ets=True, months=(6,))
+    assert len(bt.years) == BACKTEST_YEARS
+    have = {k: np.isfinite(bt.errors[k][0, :, 0]) for k in (*COMBINED_OF, "same_period")}
+    assert all(v.all() for v in have.values()), have
+
+
+def test_combination_weights_shrink_towards_equal_and_sum_to_one():
+    errors = np.full((1, 3, 1), 0.01)
+    bt = flows.Backtest({"seasonal_share": errors, "ets": errors * 10, "theta": errors * 10},
+                        np.array([2022, 2023, 2024]), np.array([0]), (6,))
+    w = combination_weights(bt, ["seasonal_share", "ets", "theta"])
+    total = sum(v[0, 5] for v in w.values())
+    assert total == pytest.approx(1.0)
+    # 1/MSE alone would give seasonal_share 100/102 ≈ 0,98; shrinkage with 3 errors keeps
+    # the others in: λ = 5/8 of equal weights.
+    lam = flows.SHRINK / (flows.SHRINK + 3)
+    assert w["ets"][0, 5] == pytest.approx(lam / 3 + (1 - lam) * 1 / 102)
+    assert w["seasonal_share"][0, 5] < 0.7
+    # weights exist only at backtested months
+    assert all(v[0, 0] == 0 for v in w.values())
+
+
+def test_combination_is_used_once_backtested_and_its_errors_give_the_interval(long_cube):
+    ti = len(long_cube.years) - 1
+    bt = run_backtest(long_cube, use_ets=True, until=ti, months=(6,))
+    ff = forecast_flows(long_cube, 2025, 6, bt, use_ets=True)
+    assert ff.method[0] == "combined"
+    members = [ff.all_estimates[k][0] for k in COMBINED_OF]
+    assert min(members) <= ff.estimate[0] <= max(members)
+    rmse, n = bt.rmse("combined")
+    assert ff.scale[0] == pytest.approx(rmse[0, 5] * np.sqrt(1 + 1 / n[0, 5]))
+
+
+def test_track_record_uses_only_what_was_known_then(catalog, tmp_path):
+    rng = np.random.default_rng(5)
+    totals = {y: 800 * 1.05 ** (y - 2016) for y in range(2016, 2026)}
+    rows = flow_rows("T10", U, totals, rng, noise=0.04, upto=(2025, 6))
+    ds = dataset(catalog, rows)
+    tr = track_record(ds, use_ets=False, cache_dir=tmp_path)
+    r = tr.rows.set_index(["year", "month"])
+    assert set(r.index.get_level_values("year")) == set(range(2018, 2025))
+    # Replaying 2021 at month 4 from a dataset that ends there gives the same estimate.
+    cut = [x for x in rows if x["period"] <= "2021-04"]
+    cube = cube_from_ytd(dataset(catalog, cut).ytd, [("T10", U)])
+    bt = run_backtest(cube, until=len(cube.years) - 1, months=(4,))
+    ff = forecast_flows(cube, 2021, 4, bt)
+    assert r.loc[(2021, 4), "estimate"] == pytest.approx(ff.estimate[0])
+    assert r.loc[(2021, 4), "actual"] == pytest.approx(totals[2021], rel=0.1)
+    # the target carried back: last year's total × (1600 ÷ 2024's total)
+    t2024 = cube_from_ytd(ds.ytd, [("T10", U)]).totals[0, -2]
+    assert r.loc[(2021, 4), "target"] == pytest.approx(
+        cube.totals[0, -2] * catalog.get("T10").target / t2024)
+    cov = tr.coverage
+    assert cov.loc["all", "n"] == len(tr.rows) and 0 <= cov.loc["all", "in80"] <= 1
+    cal = tr.calibration
+    assert cal["n"].sum() == len(tr.judged)
+    brier = np.mean((tr.judged["p_meet"] - tr.judged["met"]) ** 2)
+    assert tr.brier == pytest.approx(brier) and 0 <= tr.brier <= 1
+
+
+def test_track_record_page_is_vietnamese_and_escaped(catalog, tmp_path):
+    rng = np.random.default_rng(9)
+    totals = {y: 20000 * 1.05 ** (y - 2017) for y in range(2017, 2026)}
+    rows = flow_rows("T01", U, totals, rng, noise=0.03, upto=(2025, 3))
+    tr = track_record(dataset(catalog, rows), use_ets=False, cache_dir=tmp_path)
+    page = page_html(tr, catalog)
+    assert page.startswith("<!DOCTYPE html>") and 'lang="vi"' in page
+    for words in ("Độ tin cậy của ước tính", "khoảng tin cậy 80%", "Điểm Brier",
+                  "Xác suất đạt đã nêu", "Tổng giá trị sản xuất"):
+        assert words in page
+    est = tr.rows["estimate"].iloc[0]
+    assert f"{est:,.1f}".replace(",", "X").replace(".", ",").replace("X", ".") in page
+    section = report_section(tr, catalog)
+    assert 'href="track_record.html"' in section and "<table" in section
+    empty = track_record(dataset(catalog, rows[:30]), use_ets=False, cache_dir=tmp_path)
+    assert "Chưa đủ số liệu" in page_html(empty, catalog)
+
+
+def test_cli_backtest_report_writes_the_page(tmp_path):
+    out = tmp_path / "tr.html"
+    result = run_kpi("backtest", "--report", str(out), "--no-ets")
+    assert result.returncode == 0, result.stderr
+    assert "khoảng tin cậy 80%" in result.stdout and str(out) in result.stdout
+    text = out.read_text(encoding="utf-8")
+    assert "Độ tin cậy của ước tính" in text and "Chi tiết từng lần ước tính" in text
+
+
+def test_model_fits_are_kept_for_later_runs(long_cube, tmp_path):
+    """A past origin's data never change: a later run (a new process) refits nothing."""
+    months = (6,)
+    flows.cached_backtest(long_cube, True, tmp_path, months=months)
+    flows._MEMO.clear()
+    flows._MEMO_SAVED[0] = 0
+    last = len(long_cube.years) - 1  # the backtested origins: the 6 years before the last
+    tasks = [(0, ti, 6) for ti in range(last - BACKTEST_YEARS, last)]
+    flows.load_fits(tmp_path)
+    assert flows.prefit_models(long_cube, tasks) == 0
+    flows._MEMO.clear()
+    assert flows.prefit_models(long_cube, tasks) == len(tasks)  # without the file: refits
+
+
+def test_backtest_table_says_the_combination_is_used(catalog):
+    from kpi_lib.engine.backtest_report import backtest_table
+
+    rng = np.random.default_rng(2)
+    totals = {y: 900 * 1.05 ** (y - 2016) for y in range(2016, 2026)}
+    table = backtest_table(dataset(catalog, flow_rows("T10", U, totals, rng, upto=(2025, 6))),
+                           "T10", use_ets=False)
+    assert (table["chosen"] == "combined").all()
+    assert {"theta", "ets"}.isdisjoint(table.columns)  # not fitted without the models
