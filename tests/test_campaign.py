@@ -39,6 +39,16 @@ def test_score_is_the_weighted_share_of_points():
     assert list(b.breakdown["points"]) == [1.0, 0.5, 0.0]
 
 
+def test_a_provisional_judgement_is_listed_not_scored():
+    """Awards rest on results: a status judged only from the trend is not scored."""
+    frame = statuses([("A", "T01", "achieved"), ("A", "T16", "off_track")]).assign(
+        provisional=[False, True])
+    b = score_cluster(frame, ["A"], {"A": ["T01", "T16"]}, RULE, names={"A": "Xã A"})
+    row = b.ranking.iloc[0]
+    assert row["score"] == pytest.approx(1.0) and row["no_data"] == 1
+    assert "not scored" in b.breakdown.set_index("indicator_id").loc["T16", "reason"]
+
+
 def test_a_missed_target_is_scored_never_dropped():
     """A ceiling already passed ('missed', final) counts 0 points; it must not vanish from the
     denominator as if the unit had no data."""

@@ -87,3 +87,18 @@ def test_notebook_defaults_name_no_catalog_specific_indicator(other_catalog):
                                if "parameters" in c.get("metadata", {}).get("tags", [])), ""))
         assert not re.search(r"indicator_id = \"", params), path.name
     assert other_catalog.get(None).id == "R1"  # None: the catalog's first target
+
+
+def test_a_tidy_table_copied_in_as_the_store_says_how_to_bring_it_in(tmp_path):
+    """data/README calls observations.csv 'the tidy table'; a user who copies a tidy CSV there
+    is told to use kpi ingest, not to 'restore from backup'."""
+    from .conftest import run_kpi
+
+    store = tmp_path / "store"
+    store.mkdir()
+    (store / "observations.csv").write_text(
+        "indicator_id,unit_code,period,value,value_type,reported_at,source\n"
+        "T10,BINHSON,2025-01,120,month,2025-02-05,Phòng Nội vụ\n", encoding="utf-8")
+    result = run_kpi("load", "--data", store)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "tidy table" in result.stderr and "kpi ingest" in result.stderr

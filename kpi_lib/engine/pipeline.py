@@ -149,4 +149,5 @@ def unit_grid(a: Assessment, use_ets: bool = True) -> pd.DataFrame:
     ds = targets_in_force(only_reported(ds, members[0]), a.as_of)
     table = assess(forecast_all(ds, a.as_of, use_ets=use_ets), ds)
     return table[["indicator_id", "unit_code", "actual_to_date", "estimate", "target_value",
+                  "provisional",
                   "status", "reason"]].reset_index(drop=True)

@@ -54,14 +54,18 @@ def score_cluster(statuses: pd.DataFrame, members: list[str], applicable: dict[s
         for iid in applicable.get(unit, []):
             r = index.get((unit, iid))
             status = getattr(r, "status", "no_data") if r is not None else "no_data"
-            judged = status in rule.points
+            # A trend-based (provisional) judgement is no result: awards rest on results.
+            provisional = bool(getattr(r, "provisional", False)) if r is not None else False
+            judged = status in rule.points and not provisional
             rows.append({
                 "unit_code": unit, "indicator_id": iid, "status": status,
                 "points": rule.points[status] if judged else np.nan,
                 "weight": rule.weight(iid), "judged": judged,
                 "target_value": getattr(r, "target_value", np.nan) if r is not None else np.nan,
                 "revision": revisions.get(iid, ""),
-                "reason": (getattr(r, "reason", "") or "") if r is not None else "no figures",
+                "reason": ("provisional, judged from the trend: not scored" if provisional
+                           else (getattr(r, "reason", "") or "") if r is not None
+                           else "no figures"),
             })
     breakdown = pd.DataFrame(rows, columns=BREAKDOWN_COLUMNS)
     ranking = pd.DataFrame([_unit_score(breakdown, u, rule, names, notes) for u in members],

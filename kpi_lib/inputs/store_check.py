@@ -47,6 +47,15 @@ def read_checked(path: Path, known_ids: set[str] | None = None,
             f"the store file is not UTF-8 text (byte {exc.start})", **where)]
     header = text.split("\n", 1)[0].rstrip("\r").lstrip("\ufeff")
     if header.split(",") != OBS_COLUMNS:
+        columns = [c.strip() for c in header.split(",")]
+        if {"indicator_id", "period", "value"} <= set(columns) and "file_sha256" not in columns:
+            # The documented tidy table, copied in by hand: say how it comes in.
+            return pd.DataFrame(columns=OBS_COLUMNS), [Problem(
+                "this is a tidy table, not a store file: the store also records which file "
+                "each figure came from (file_sha256), so figures come in through kpi ingest",
+                row=1, value=header[:200], **where,
+                fix=f"move it out of {path.parent.name}/, then 'kpi ingest FILE.csv --data "
+                    f"{path.parent}' (it is checked and kept in raw/)")]
         return pd.DataFrame(columns=OBS_COLUMNS), [Problem(
             "the store file's header is not the store's", row=1, value=header[:200], **where)]
     try:

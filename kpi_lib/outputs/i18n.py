@@ -29,6 +29,9 @@ TEXT = {
         "methods_with_ets": "các phương pháp tỷ lệ cùng kỳ, tỷ trọng mùa vụ, xu hướng và mô hình san bằng mũ Holt-Winters; chọn theo kiểm định trên số liệu các năm trước",
         "methods_no_ets": "các phương pháp tỷ lệ cùng kỳ, tỷ trọng mùa vụ và xu hướng; chọn theo kiểm định trên số liệu các năm trước",
         "area_unit": "toàn địa bàn",
+        "departments": "Chỉ tiêu theo phòng, ban chủ trì", "department": "Phòng, ban chủ trì",
+        "departments_note": "Phân công theo dõi là cách hiểu của cơ quan tham mưu (tệp phong "
+                            "trào thi đua), không phải nội dung của Kế hoạch.",
         "quality": "Chất lượng số liệu: số liệu đã nhận, còn thiếu, gửi chậm, đã điều chỉnh",
         "revised_figures": "Số liệu đã điều chỉnh", "no_revised": "Không có số liệu nào được điều chỉnh.",
         "period_col": "Kỳ số liệu", "reported_at": "Ngày gửi", "value_col": "Giá trị",
@@ -94,6 +97,9 @@ TEXT = {
         "methods_with_ets": "same-period ratio, seasonal share, trend and Holt-Winters exponential smoothing; chosen by backtests on past years",
         "methods_no_ets": "same-period ratio, seasonal share and trend; chosen by backtests on past years",
         "area_unit": "the whole area",
+        "departments": "Targets by lead department", "department": "Lead department",
+        "departments_note": "Who follows which target is the office's reading (the campaign "
+                            "file), not the plan's words.",
         "quality": "Data quality: figures received, missing, late and revised",
         "revised_figures": "Revised figures", "no_revised": "No figure has been revised.",
         "period_col": "Period", "reported_at": "Reported on", "value_col": "Value",
@@ -208,6 +214,8 @@ REASONS_VI = [
     (r"only (\d+) month\(s\) of figures this year", r"mới có \1 tháng số liệu"),
     (r"no figure in the year yet: provisional, judged from the trend",
      "chưa có số liệu trong năm: tạm đánh giá theo xu hướng"),
+    (r"provisional, judged from the trend: not scored",
+     "tạm đánh giá theo xu hướng: không tính điểm"),
     (r"the reading meets the target and does not fall within the year",
      "số liệu đã đạt kế hoạch và không giảm trong năm"),
     (r"only (\d+) reading\(s\)", r"mới có \1 lần số liệu"),

@@ -366,3 +366,35 @@ def backtest_html(bt: pd.DataFrame, lang: str = "vi") -> str:
     names.update({"id": t("indicator", lang), "month": t("month", lang),
                   "years": t("years_tested", lang), "chosen": t("method_used", lang)})
     return f"<p>{esc(t('backtest_intro', lang))}</p>" + _frame_html(frame.rename(columns=names), lang)
+
+
+def departments_html(a: Assessment, lang: str = "vi") -> str:
+    """Who answers for each target (the campaign's lead departments, the office's reading):
+    each department's targets, their status and the pace still required. Empty without a
+    campaign file."""
+    if a.catalog.campaign_path is None:
+        return ""
+    from ..engine.campaign_review import target_results
+    from ..plan.campaign import campaign_for
+
+    campaign = campaign_for(a.catalog, a.dataset.registry)
+    targets = target_results(a, campaign)
+    by_id = a.table.set_index("indicator_id")
+    rows, colours = [], []
+    for lead, part in targets.groupby("lead", sort=False):
+        dept = campaign.departments.get(lead)
+        name = dept.name(lang) if dept else (lead or "–")
+        for _, r in part.iterrows():
+            row = by_id.loc[r["indicator_id"]]
+            ind = a.catalog.get(r["indicator_id"])
+            pace = row["required_pace"]
+            rows.append([esc(name), esc(f"{ind.id}. {ind.short_name(lang)}"),
+                         status_html(a, row["status"], bool(row["provisional"]), lang),
+                         "–" if not np.isfinite(pace) else
+                         esc(format_quantity(pace, ind.unit, lang) + " "
+                             + a.catalog.unit_label(ind.unit, lang))])
+            colours.append(a.catalog.statuses.color(row["status"]))
+    note = t("departments_note", lang)
+    return (f"<h3>{esc(t('departments', lang))}</h3><p><small>{esc(note)}</small></p>"
+            + _table([t("department", lang), t("item", lang), t("status", lang),
+                      t("required_pace", lang)], rows, ["", "", "status", "num"], colours))

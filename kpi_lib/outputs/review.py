@@ -98,16 +98,19 @@ def _table_html(table: Table, statuses) -> str:
            f"</tbody></table>"
 
 
-def write_review_docx(doc: Doc, catalog, path: str | Path, today: date | None = None) -> Path:
-    """The Word report; saved under a temporary name first, so it is never half-written."""
+def write_review_docx(doc: Doc, catalog, path: str | Path, today: date | None = None,
+                      month: int = 12) -> Path:
+    """The Word report; saved under a temporary name first, so it is never half-written.
+    Issuer, number, place, date and recipients come from settings.report as for the monthly
+    Word report (report_setup): the issuer is the one valid on the report's date."""
     from docx import Document
     from docx.enum.section import WD_ORIENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt
 
     vi = doc.lang != "en"
-    settings = _settings(catalog)
-    today = today or date.today()
+    settings = _settings(catalog, month)
+    today = today or settings["date"]
     d = Document()
     normal = d.styles["Normal"]
     normal.font.name, normal.font.size = FONT, Pt(13)
@@ -191,15 +194,15 @@ def write_review_docx(doc: Doc, catalog, path: str | Path, today: date | None = 
     return path
 
 
-def _settings(catalog) -> dict[str, str]:
-    """The title block from the catalog's settings.report (as the monthly Word report)."""
-    meta, given = catalog.meta, catalog.settings.get("report") or {}
-    area = str(meta.get("area_vi", ""))
-    return {"issuer_parent": str(given.get("issuer_parent", meta.get("province_vi", ""))).upper(),
-            "issuer": str(given.get("issuer", f"UBND {area}")).upper(),
-            "number": str(given.get("number", "Số: …/BC-UBND")),
-            "place": str(given.get("place", area.split(" ", 1)[-1])),
-            "recipients": str(given.get("recipients", "Như trên; Lưu: VT."))}
+def _settings(catalog, month: int) -> dict:
+    """The title block from the catalog's settings.report, resolved as for the monthly Word
+    report (outputs.report_setup): never a guessed issuer."""
+    from .report_setup import report_setup
+
+    setup = report_setup(catalog, month)
+    return {"issuer_parent": setup.issuer.parent.upper(), "issuer": setup.issuer.name.upper(),
+            "number": setup.number, "place": setup.place, "date": setup.report_date,
+            "recipients": "; ".join(setup.recipients) or "Như trên; Lưu: VT."}
 
 
 def _no_theme_font(style) -> None:

@@ -41,7 +41,7 @@ WORDS = {
         "col_kind": "Loại số liệu", "col_required": "Cần đạt mỗi tháng còn lại",
         "col_note": "Ghi chú", "col_rank": "Hạng", "col_unit": "Đơn vị", "col_score": "Điểm",
         "col_judged": "Chỉ tiêu được chấm / được giao",
-        "col_missing": "Chỉ tiêu chưa có số liệu (không tính điểm)", "col_calc": "Cách tính",
+        "col_missing": "Chỉ tiêu chưa có số liệu hoặc chỉ tạm đánh giá (không tính điểm)", "col_calc": "Cách tính",
         "col_points": "Điểm theo đánh giá", "col_weight": "Trọng số", "col_revision": "Điều chỉnh chỉ tiêu",
         "col_cluster": "Khối, cụm", "col_proposal": "Đề xuất",
         "final": "Chính thức", "estimate": "Ước tính", "provisional": "Tạm tính (ước)",
@@ -55,8 +55,8 @@ WORDS = {
         "ended": "Các cụm đã kết thúc trong năm (xem báo cáo sơ kết 6 tháng): {names}.",
         "rule": "Điểm của mỗi đơn vị = Σ (trọng số × điểm theo đánh giá) ÷ Σ trọng số, tính trên "
                 "các chỉ tiêu được giao cho đơn vị và đã có đánh giá. Điểm theo đánh giá: {points}."
-                " Trọng số mặc định {default}; riêng: {weights}. Chỉ tiêu chưa đủ dữ liệu không "
-                "tính điểm và được liệt kê. Đơn vị có dưới {min_judged} chỉ tiêu được chấm thì "
+                " Trọng số mặc định {default}; riêng: {weights}. Chỉ tiêu chưa đủ dữ liệu hoặc chỉ "
+                "tạm đánh giá theo xu hướng không tính điểm và được liệt kê. Đơn vị có dưới {min_judged} chỉ tiêu được chấm thì "
                 "chưa xếp hạng (không xếp cuối). Điểm bằng nhau thì đồng hạng. Đề nghị khen "
                 "thưởng: đứng đầu khối, cụm với điểm từ {commend}; cần chấn chỉnh: điểm dưới "
                 "{action}.",
@@ -88,7 +88,7 @@ WORDS = {
         "col_kind": "Figure", "col_required": "Required per remaining month",
         "col_note": "Note", "col_rank": "Rank", "col_unit": "Unit", "col_score": "Score",
         "col_judged": "Targets judged / assigned",
-        "col_missing": "Targets without data (not scored)", "col_calc": "Computation",
+        "col_missing": "Targets without data or only provisional (not scored)", "col_calc": "Computation",
         "col_points": "Points for the status", "col_weight": "Weight", "col_revision": "Target revision",
         "col_cluster": "Block, cluster", "col_proposal": "Proposal",
         "final": "Final", "estimate": "Estimate", "provisional": "Provisional (estimate)",
@@ -101,7 +101,7 @@ WORDS = {
         "ended": "Clusters that ended during the year (see the mid-year review): {names}.",
         "rule": "A unit's score = Σ (weight × points for the status) ÷ Σ weight, over the targets "
                 "assigned to it that have a status. Points: {points}. Default weight {default}; "
-                "others: {weights}. Targets without enough data are not scored and are listed. "
+                "others: {weights}. Targets without enough data, or judged only from the trend, are not scored and are listed. "
                 "A unit with fewer than {min_judged} judged targets is not ranked (never put "
                 "last). Equal scores share a rank. Proposed for commendation: first of its "
                 "block or cluster with a score of at least {commend}; needing action: a score "

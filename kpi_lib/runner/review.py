@@ -63,7 +63,7 @@ def run_review(as_of: str = "latest", data: str | None = None, catalog: str | No
         (tmp / "review.html").write_text(review_html(doc, cat.statuses), encoding="utf-8")
         (tmp / "phong-ban.html").write_text(review_html(department_doc(review, lang),
                                                         cat.statuses), encoding="utf-8")
-        write_review_docx(doc, cat, tmp / f"bao-cao-thi-dua-{a.period}.docx", today)
+        write_review_docx(doc, cat, tmp / f"bao-cao-thi-dua-{a.period}.docx", today, a.as_of)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
