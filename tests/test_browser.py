@@ -151,7 +151,7 @@ OVERFLOW_JS = """() => {
 def _pages(report):
     folder = report.folder
     return [folder / "monthly_report.html", folder / "data_quality.html",
-            folder.parent / "index.html"]
+            folder / "track_record.html", folder.parent / "index.html"]
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -187,6 +187,7 @@ def test_the_focus_comes_before_the_tables(browser, report):
     text = page.inner_text("body")
     assert "22 chỉ tiêu (32 chỉ số)" in text and "9 tháng đầu năm 2025" in text
     assert "tạm đánh giá theo xu hướng" in text and "Không đạt" in text
+    assert "Chỉ tiêu theo phòng, ban chủ trì" in text  # who answers for each target (#17)
     # The first screen, as the README shows it (KPI_UPDATE_SCREENSHOT=1 rewrites the copy).
     shot = (PROJECT_ROOT / "docs" / "img" / "first-screen.png"
             if os.environ.get("KPI_UPDATE_SCREENSHOT") else report.folder / "first-screen.png")
