@@ -254,3 +254,20 @@ def test_cli_backtest_prints_errors_by_month():
     assert {"same_period", "seasonal_share", "history", "combined", "run_rate", "chosen"} <= set(frame.columns)
     bad = run_kpi("backtest", "--indicator", "T16")
     assert bad.returncode == 2 and "flows" in bad.stderr
+
+
+def test_growth_uses_value_added_when_the_data_has_it(catalog, tmp_path):
+    """T02 is growth of value added ("tổng giá trị sản phẩm"): with a VA series it is used;
+    with gross output only, the estimate says it is from gross output."""
+    rng = np.random.default_rng(11)
+    years = {y: 20000.0 * 1.08 ** (y - 2019) for y in range(2019, 2026)}
+    va = {y: 9000.0 * 1.05 ** (y - 2019) for y in range(2019, 2026)}
+    gross_only = flow_rows("T01", U, years, rng, 0.01, (2025, 9))
+    table, _ = _assess(catalog, gross_only, 9, tmp_path)
+    row = table.loc["T02"]
+    assert row["method"] == "simulated from T01" and "gross output" in row["note"]
+    with_va = gross_only + flow_rows("VA_TOTAL", U, va, rng, 0.01, (2025, 9))
+    table, _ = _assess(catalog, with_va, 9, tmp_path / "va")
+    row = table.loc["T02"]
+    assert row["method"] == "simulated from VA_TOTAL" and row["note"] == ""
+    assert row["estimate"] == pytest.approx(5.0, abs=1.0)  # VA grows 5%, gross output 8%

@@ -261,7 +261,8 @@ def forecast_all(ds: Dataset, as_of: int, unit: str | None = None, use_ets: bool
     first_year = int(ds.readings["year"].min()) if len(ds.readings) else year
     if len(cube.years):
         first_year = min(first_year, int(cube.years[0]))
-    derived_from = {r for i in cat.indicators for r in i.derive_refs}
+    derived_from = {r for i in cat.indicators
+                    for r in [*i.derive_refs, (i.derive or {}).get("value_added")] if r}
     for ind in cat.all_series:
         if ind.is_component and ind.id not in derived_from:
             continue  # a part of a ratio (insured people, population): no estimate of its own
@@ -335,6 +336,9 @@ def _flow_rows(ff, as_of: int, cat: Catalog) -> pd.DataFrame:
     return frame[COLUMNS]
 
 
+GROSS_OUTPUT_NOTE = "estimated from gross output: the data has no value-added series"
+
+
 def _derive(cat: Catalog, ds: Dataset, result: ForecastResult, units: list[str],
             as_of: int) -> None:
     """Growth and shares from their components' simulated outcomes (shares sum to 100)."""
@@ -343,8 +347,17 @@ def _derive(cat: Catalog, ds: Dataset, result: ForecastResult, units: list[str],
     for ind in cat.indicators:
         if ind.kind != "derived":
             continue
-        d = ind.derive or {}
+        d = dict(ind.derive or {})
         for u in units:
+            note = ""
+            if d["type"] == "growth" and d.get("value_added"):
+                va = d["value_added"]
+                has_va = (va, u) in table.index and np.isfinite(table.loc[(va, u), "estimate"]) \
+                    and np.isfinite(ds.annual_values.get((va, u, cat.year - 1), np.nan))
+                if has_va:  # the plan's measure: growth of value added
+                    d = {**d, "of": va}
+                else:
+                    note = GROSS_OUTPUT_NOTE
             comps = [d["of"]] if d["type"] == "growth" else list(d["whole"])
             if any((c, u) not in table.index or not np.isfinite(table.loc[(c, u), "estimate"])
                    for c in comps):
@@ -372,6 +385,7 @@ def _derive(cat: Catalog, ds: Dataset, result: ForecastResult, units: list[str],
             result.samples[(ind.id, u)] = samples
             new_rows.append(_row(ind, u, as_of, data_month=dm, actual_to_date=so_far,
                                  estimate=estimate, method="simulated from " + ", ".join(comps),
+                                 note=note,
                                  dist="none" if final else "samples",
                                  interval_source="simulation", final=final,
                                  n_backtest=int(min(table.loc[(c, u), "n_backtest"]

@@ -29,6 +29,7 @@ TEXT = {
         "methods_with_ets": "các phương pháp tỷ lệ cùng kỳ, tỷ trọng mùa vụ, xu hướng và mô hình san bằng mũ Holt-Winters; chọn theo kiểm định trên số liệu các năm trước",
         "methods_no_ets": "các phương pháp tỷ lệ cùng kỳ, tỷ trọng mùa vụ và xu hướng; chọn theo kiểm định trên số liệu các năm trước",
         "area_unit": "toàn địa bàn",
+        "gross_output": "ước theo giá trị sản xuất, chưa có số liệu giá trị tăng thêm",
         "departments": "Chỉ tiêu theo phòng, ban chủ trì", "department": "Phòng, ban chủ trì",
         "departments_note": "Phân công theo dõi là cách hiểu của cơ quan tham mưu (tệp phong "
                             "trào thi đua), không phải nội dung của Kế hoạch.",
@@ -97,6 +98,7 @@ TEXT = {
         "methods_with_ets": "same-period ratio, seasonal share, trend and Holt-Winters exponential smoothing; chosen by backtests on past years",
         "methods_no_ets": "same-period ratio, seasonal share and trend; chosen by backtests on past years",
         "area_unit": "the whole area",
+        "gross_output": "estimated from gross output; no value-added figures yet",
         "departments": "Targets by lead department", "department": "Lead department",
         "departments_note": "Who follows which target is the office's reading (the campaign "
                             "file), not the plan's words.",
@@ -214,6 +216,8 @@ REASONS_VI = [
     (r"only (\d+) month\(s\) of figures this year", r"mới có \1 tháng số liệu"),
     (r"no figure in the year yet: provisional, judged from the trend",
      "chưa có số liệu trong năm: tạm đánh giá theo xu hướng"),
+    (r"estimated from gross output: the data has no value-added series",
+     "ước theo giá trị sản xuất: chưa có số liệu giá trị tăng thêm"),
     (r"provisional, judged from the trend: not scored",
      "tạm đánh giá theo xu hướng: không tính điểm"),
     (r"the reading meets the target and does not fall within the year",

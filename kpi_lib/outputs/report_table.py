@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..common.numbers import COUNT_UNITS, format_number
 from ..common.numbers import format_quantity as _fmt
+from ..engine.forecast import GROSS_OUTPUT_NOTE
 from ..engine.pipeline import Assessment
 from .i18n import t
 
@@ -66,7 +67,10 @@ def numbers_table(a: Assessment) -> pd.DataFrame:
             "note": r["note"], "low_confidence": bool(r["low_confidence"]),
             "provisional": bool(r["provisional"]),
             "plan_text": ind.plan_text_vi, "plan_text_en": ind.plan_text_en,
-            "basis": ind.basis_vi, "basis_en": ind.basis_en,
+            "basis": ind.basis_vi or (t("gross_output", "vi") if r["note"] == GROSS_OUTPUT_NOTE
+                                      else ""),
+            "basis_en": ind.basis_en or (t("gross_output", "en")
+                                         if r["note"] == GROSS_OUTPUT_NOTE else ""),
             "office_reading": ind.office_reading_vi, "office_reading_en": ind.office_reading_en,
             "data_month": int(r["data_month"]), "last_year": r["last_year"],
             "missing_setting": ind.target_of_setting if ind.target_of_setting and not setting_value

@@ -592,7 +592,7 @@ def _check_entries(doc: dict, path: Path, lines: dict[tuple, int]) -> Catalog:
         if groups and ind.group and ind.group not in group_ids:
             problems.append(Problem(f"indicator {ind.id}: unknown group '{ind.group}'",
                                     fix=f"use one of {sorted(group_ids)}", file=at(ind, "group")))
-        for ref in ind.derive_refs:
+        for ref in [*ind.derive_refs, *filter(None, [(ind.derive or {}).get("value_added")])]:
             if ref not in known:
                 problems.append(Problem(f"indicator {ind.id} derives from unknown id '{ref}'",
                                         fix="add it to indicators or components",

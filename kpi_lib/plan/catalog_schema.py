@@ -157,6 +157,9 @@ class Derive(_Strict):
                                              "year's, minus 1; share: `part` over the sum of "
                                              "`whole`, in %.")
     of: str | None = Field(None, description="growth: the indicator it is the growth of.")
+    value_added: str | None = Field(None, description="growth: a value-added series (a "
+                                    "component) to use when the data has it; otherwise `of` "
+                                    "(gross output) is used and the estimate says so.")
     part: str | None = Field(None, description="share: the part.")
     whole: list[str] | None = Field(None, description="share: the parts that make the whole.")
 
