@@ -372,8 +372,8 @@ def departments_html(a: Assessment, lang: str = "vi") -> str:
     """Who answers for each target (the campaign's lead departments, the office's reading):
     each department's targets, their status and the pace still required. Empty without a
     campaign file."""
-    if a.catalog.campaign_path is None:
-        return ""
+    if a.catalog.campaign_path is None or (a.unit and a.unit != a.catalog.default_unit):
+        return ""  # no campaign, or a unit's own report (its catalog is what it reports)
     from ..engine.campaign_review import target_results
     from ..plan.campaign import campaign_for
 
