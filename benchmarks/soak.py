@@ -52,6 +52,13 @@ RUN = ("import sys, pathlib; import kpi_lib.common.paths as p; "
        "sys.exit(main(['run', '--as-of', '2025-09', '--data', sys.argv[2], '--out', sys.argv[3]]))")
 
 
+def _timed(cmd: list[str]) -> float:
+    """How long the command takes when not killed: kills are spread over all of it."""
+    start = time.perf_counter()
+    subprocess.run(cmd, check=False, capture_output=True, cwd=ROOT)
+    return time.perf_counter() - start
+
+
 def _kill_at_random(cmd: list[str], longest: float, rng: random.Random) -> str:
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             cwd=ROOT)
@@ -75,6 +82,11 @@ def soak_ingest(kills: int, work: Path, rng: random.Random, report) -> tuple[int
                     encoding="utf-8")
     subprocess.run([sys.executable, "-m", "kpi_lib.cli", "ingest", str(seed), "--data",
                     str(store.root)], check=True, capture_output=True, cwd=ROOT)
+    calib = work / "calibrate.csv"
+    calib.write_text("indicator_id,period,value,reported_at\nT10,2024-02,1,2024-03-05\n",
+                     encoding="utf-8")
+    longest = 1.2 * _timed([sys.executable, "-m", "kpi_lib.cli", "ingest", str(calib),
+                            "--data", str(store.root)])
     bad = 0
     after_states = 0
     for i in range(kills):
@@ -86,7 +98,7 @@ def soak_ingest(kills: int, work: Path, rng: random.Random, report) -> tuple[int
             for m in range(1, 13)), encoding="utf-8")
         before = store.read(latest=False)
         how = _kill_at_random([sys.executable, "-m", "kpi_lib.cli", "ingest", str(path),
-                               "--data", str(store.root)], 4.0, rng)
+                               "--data", str(store.root)], longest, rng)
         with store.lock:
             store.recover()  # what the next writer does first
         now = store.read(latest=False)
@@ -116,10 +128,12 @@ def soak_run(kills: int, work: Path, rng: random.Random, report) -> tuple[int, i
     rows = (data / "observations.csv").read_text(encoding="utf-8").count("\n") - 1
     expected = f"id,status,label,color\nT{rows},on_track,x,#000\n"
     out.mkdir()
+    longest = 1.2 * _timed([sys.executable, "-c", RUN, str(nbs), str(data),
+                            str(work / "calibrate")])
     bad = 0
     published = 0
     for i in range(kills):
-        how = _kill_at_random([sys.executable, "-c", RUN, str(nbs), str(data), str(out)], 25.0,
+        how = _kill_at_random([sys.executable, "-c", RUN, str(nbs), str(data), str(out)], longest,
                               rng)
         sweep_stale(out)  # what the next run does first
         month = out / "2025-09"
