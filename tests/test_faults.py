@@ -600,3 +600,29 @@ def test_14_as_of_beyond_the_data_is_refused(tmp_path):
     with pytest.raises(KpiError, match="latest month with figures is 2025-09"):
         run_month(as_of="2025-12", out=tmp_path)
     assert not (tmp_path / "2025-12").exists()
+
+
+def test_5_a_swap_cut_in_a_worker_thread_is_finished_at_once(tmp_path, monkeypatch):
+    _report(tmp_path / "2025-09", "old")
+    new = _report(tmp_path / ".tmp-2025-09-1-1", "new")
+    real, calls, seen = os.replace, [], []
+
+    def cut_once(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:  # the second rename: the old folder is already aside
+            raise KeyboardInterrupt
+        return real(src, dst)
+
+    def swap() -> None:
+        try:
+            publish.swap_into_place(new, tmp_path / "2025-09")
+        except KeyboardInterrupt:
+            seen.append("interrupted")
+
+    monkeypatch.setattr(os, "replace", cut_once)
+    worker = threading.Thread(target=swap)
+    worker.start()
+    worker.join()
+    monkeypatch.undo()
+    assert seen == ["interrupted"]
+    assert (tmp_path / "2025-09" / "summary.csv").read_text() == "new"
