@@ -70,7 +70,7 @@ def _kill_at_random(cmd: list[str], longest: float, rng: random.Random) -> str:
     return "finished" if proc.returncode in (0, 1) else sig.name
 
 
-def soak_ingest(kills: int, work: Path, rng: random.Random, report) -> tuple[int, int]:
+def soak_ingest(kills: int, work: Path, rng: random.Random, report) -> tuple[int, int, int]:
     from kpi_lib.inputs.rebuild import check_store
     from kpi_lib.inputs.store import Store, sha256_of
     from kpi_lib.plan.catalog import load_catalog
@@ -89,6 +89,7 @@ def soak_ingest(kills: int, work: Path, rng: random.Random, report) -> tuple[int
                             "--data", str(store.root)])
     bad = 0
     after_states = 0
+    cut = 0
     for i in range(kills):
         # a new file each round: 30 rows of one indicator for one past year
         year, ind = 2011 + i % 14, ("T10", "T19a", "T19b", "T19c")[i // 14 % 4]
@@ -99,6 +100,7 @@ def soak_ingest(kills: int, work: Path, rng: random.Random, report) -> tuple[int
         before = store.read(latest=False)
         how = _kill_at_random([sys.executable, "-m", "kpi_lib.cli", "ingest", str(path),
                                "--data", str(store.root)], longest, rng)
+        cut += how != "finished"
         with store.lock:
             store.recover()  # what the next writer does first
         now = store.read(latest=False)
@@ -114,10 +116,10 @@ def soak_ingest(kills: int, work: Path, rng: random.Random, report) -> tuple[int
             bad += 1
             report(f"  ingest round {i} ({how}): NOT a before/after state "
                    f"({len(before)} -> {len(now)} rows; check: {checked.problems[:2]})")
-    return bad, after_states
+    return bad, after_states, cut
 
 
-def soak_run(kills: int, work: Path, rng: random.Random, report) -> tuple[int, int]:
+def soak_run(kills: int, work: Path, rng: random.Random, report) -> tuple[int, int, int]:
     from kpi_lib.common.paths import SAMPLE_DIR
     from kpi_lib.runner.publish import sweep_stale
 
@@ -132,9 +134,11 @@ def soak_run(kills: int, work: Path, rng: random.Random, report) -> tuple[int, i
                             str(work / "calibrate")])
     bad = 0
     published = 0
+    cut = 0
     for i in range(kills):
         how = _kill_at_random([sys.executable, "-c", RUN, str(nbs), str(data), str(out)], longest,
                               rng)
+        cut += how != "finished"
         sweep_stale(out)  # what the next run does first
         month = out / "2025-09"
         problems = []
@@ -158,7 +162,7 @@ def soak_run(kills: int, work: Path, rng: random.Random, report) -> tuple[int, i
         if problems:
             bad += 1
             report(f"  run round {i} ({how}): {'; '.join(problems)}")
-    return bad, published
+    return bad, published, cut
 
 
 def run(report, kills: int = KILLS) -> None:
@@ -169,14 +173,16 @@ def run(report, kills: int = KILLS) -> None:
         (work / "i").mkdir()
         (work / "r").mkdir()
         start = time.perf_counter()
-        bad_i, after_i = soak_ingest(n_ingest, work / "i", rng, report)
+        bad_i, after_i, cut_i = soak_ingest(n_ingest, work / "i", rng, report)
         mid = time.perf_counter()
-        bad_r, pub = soak_run(kills - n_ingest, work / "r", rng, report)
+        bad_r, pub, cut_r = soak_run(kills - n_ingest, work / "r", rng, report)
         end = time.perf_counter()
-    report(f"soak: {n_ingest} killed ingests ({after_i} ended in the after state), "
-           f"{bad_i} not before/after ({mid - start:.0f} s)")
-    report(f"soak: {kills - n_ingest} killed runs ({pub} with the month published), "
-           f"{bad_r} not before/after ({end - mid:.0f} s)")
+    report(f"soak: {n_ingest} ingests signalled at random, {cut_i} cut before they ended; "
+           f"{after_i} ended in the after state; {bad_i} not before/after "
+           f"({mid - start:.0f} s)")
+    report(f"soak: {kills - n_ingest} runs signalled at random, {cut_r} cut before they ended; "
+           f"month published after {pub} of them; {bad_r} not before/after "
+           f"({end - mid:.0f} s)")
 
 
 if __name__ == "__main__":
