@@ -626,3 +626,19 @@ def test_5_a_swap_cut_in_a_worker_thread_is_finished_at_once(tmp_path, monkeypat
     monkeypatch.undo()
     assert seen == ["interrupted"]
     assert (tmp_path / "2025-09" / "summary.csv").read_text() == "new"
+
+
+def test_4_rebuild_refuses_to_drop_figures_no_log_accounts_for(tmp_path, catalog):
+    import shutil
+
+    from kpi_lib.common.paths import SAMPLE_DIR
+
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE_DIR, data)
+    late = _csv(tmp_path / "late.csv", "T10,2025-09,1,month,2025-10-20\n")
+    assert ingest_files([late], catalog, Store(data))[0].added == 1
+    assert check_store(data, catalog).ok  # the sample's rows are not "missing from the log"
+    before = (data / "observations.csv").read_bytes()
+    with pytest.raises(KpiError, match="came from no logged file"):
+        rebuild_store(data, catalog)
+    assert (data / "observations.csv").read_bytes() == before
