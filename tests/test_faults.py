@@ -642,3 +642,17 @@ def test_4_rebuild_refuses_to_drop_figures_no_log_accounts_for(tmp_path, catalog
     with pytest.raises(KpiError, match="came from no logged file"):
         rebuild_store(data, catalog)
     assert (data / "observations.csv").read_bytes() == before
+
+
+def test_6_a_run_on_the_sample_writes_nothing_into_it(tmp_path, monkeypatch):
+    import shutil
+
+    import kpi_lib.common.paths as paths
+    from kpi_lib.inputs.snapshot import take_snapshot
+    from kpi_lib.inputs.store import DataSource
+
+    sample = tmp_path / "sample"
+    shutil.copytree(paths.SAMPLE_DIR, sample)
+    monkeypatch.setattr(paths, "SAMPLE_DIR", sample)
+    take_snapshot(DataSource(sample, "given"), tmp_path / "snap")  # as with KPI_DATA=sample
+    assert not (sample / ".lock").exists()
