@@ -647,7 +647,7 @@ def test_4_rebuild_refuses_to_drop_figures_no_log_accounts_for(tmp_path, catalog
 def test_6_a_run_on_the_sample_writes_nothing_into_it(tmp_path, monkeypatch):
     import shutil
 
-    import kpi_lib.common.paths as paths
+    from kpi_lib.common import paths
     from kpi_lib.inputs.snapshot import take_snapshot
     from kpi_lib.inputs.store import DataSource
 
