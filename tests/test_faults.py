@@ -574,6 +574,9 @@ def test_14_ingest_never_writes_into_the_shipped_sample(tmp_path):
     a = _csv(tmp_path / "a.csv", "T10,2025-02,1,month,2025-03-05\n")
     result = run_kpi("ingest", a, "--data", SAMPLE_DIR)
     assert result.returncode == 2 and "read-only" in result.stderr
+    result = run_kpi("override", "T08d", "--month", "2025-09", "--status", "on_track",
+                     "--reason", "x", "--by", "y", "--data", SAMPLE_DIR)
+    assert result.returncode == 2 and "read-only" in result.stderr
     assert tree_checksum(SAMPLE_DIR) == before
 
 
