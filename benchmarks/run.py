@@ -10,11 +10,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 SECTIONS = ("national", "realdata", "report", "province")
+OPTIONAL = ("soak",)  # run only when named: `python benchmarks/run.py soak` (SOAK_KILLS=200)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("sections", nargs="*", default=list(SECTIONS), choices=SECTIONS)
+    parser.add_argument("sections", nargs="*", default=list(SECTIONS),
+                        choices=SECTIONS + OPTIONAL)
     args = parser.parse_args()
     out = Path(__file__).resolve().parent / "out"
     out.mkdir(exist_ok=True)

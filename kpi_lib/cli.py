@@ -250,7 +250,9 @@ def cmd_override(args: argparse.Namespace) -> int:
         else:
             print(history.to_string(index=False))
         return 0
-    if source.origin == "sample":
+    from .common.paths import SAMPLE_DIR
+
+    if source.origin == "sample" or source.path.resolve() == SAMPLE_DIR.resolve():
         raise KpiError("the shipped sample is read-only", fix="pass --data DIR (a copy, or your "
                        "store) to record an override there")
     if not args.month:

@@ -574,6 +574,9 @@ def test_14_ingest_never_writes_into_the_shipped_sample(tmp_path):
     a = _csv(tmp_path / "a.csv", "T10,2025-02,1,month,2025-03-05\n")
     result = run_kpi("ingest", a, "--data", SAMPLE_DIR)
     assert result.returncode == 2 and "read-only" in result.stderr
+    result = run_kpi("override", "T08d", "--month", "2025-09", "--status", "on_track",
+                     "--reason", "x", "--by", "y", "--data", SAMPLE_DIR)
+    assert result.returncode == 2 and "read-only" in result.stderr
     assert tree_checksum(SAMPLE_DIR) == before
 
 
@@ -600,3 +603,59 @@ def test_14_as_of_beyond_the_data_is_refused(tmp_path):
     with pytest.raises(KpiError, match="latest month with figures is 2025-09"):
         run_month(as_of="2025-12", out=tmp_path)
     assert not (tmp_path / "2025-12").exists()
+
+
+def test_5_a_swap_cut_in_a_worker_thread_is_finished_at_once(tmp_path, monkeypatch):
+    _report(tmp_path / "2025-09", "old")
+    new = _report(tmp_path / ".tmp-2025-09-1-1", "new")
+    real, calls, seen = os.replace, [], []
+
+    def cut_once(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:  # the second rename: the old folder is already aside
+            raise KeyboardInterrupt
+        return real(src, dst)
+
+    def swap() -> None:
+        try:
+            publish.swap_into_place(new, tmp_path / "2025-09")
+        except KeyboardInterrupt:
+            seen.append("interrupted")
+
+    monkeypatch.setattr(os, "replace", cut_once)
+    worker = threading.Thread(target=swap)
+    worker.start()
+    worker.join()
+    monkeypatch.undo()
+    assert seen == ["interrupted"]
+    assert (tmp_path / "2025-09" / "summary.csv").read_text() == "new"
+
+
+def test_4_rebuild_refuses_to_drop_figures_no_log_accounts_for(tmp_path, catalog):
+    import shutil
+
+    from kpi_lib.common.paths import SAMPLE_DIR
+
+    data = tmp_path / "data"
+    shutil.copytree(SAMPLE_DIR, data)
+    late = _csv(tmp_path / "late.csv", "T10,2025-09,1,month,2025-10-20\n")
+    assert ingest_files([late], catalog, Store(data))[0].added == 1
+    assert check_store(data, catalog).ok  # the sample's rows are not "missing from the log"
+    before = (data / "observations.csv").read_bytes()
+    with pytest.raises(KpiError, match="came from no logged file"):
+        rebuild_store(data, catalog)
+    assert (data / "observations.csv").read_bytes() == before
+
+
+def test_6_a_run_on_the_sample_writes_nothing_into_it(tmp_path, monkeypatch):
+    import shutil
+
+    from kpi_lib.common import paths
+    from kpi_lib.inputs.snapshot import take_snapshot
+    from kpi_lib.inputs.store import DataSource
+
+    sample = tmp_path / "sample"
+    shutil.copytree(paths.SAMPLE_DIR, sample)
+    monkeypatch.setattr(paths, "SAMPLE_DIR", sample)
+    take_snapshot(DataSource(sample, "given"), tmp_path / "snap")  # as with KPI_DATA=sample
+    assert not (sample / ".lock").exists()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _LINE_BREAKS = re.compile(r"[\r\n\t\x0b\x0c\u2028\u2029]+")  # \x0b: Word's soft break
@@ -21,6 +22,7 @@ def nfc(value: object) -> object:
     return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
 
 
+@lru_cache(maxsize=4096)  # sources repeat on every row of a file
 def clean_line(text: str) -> str:
     """One line of text: NFC, line breaks and tabs as spaces, control characters removed."""
     text = unicodedata.normalize("NFC", text)

@@ -8,6 +8,7 @@ The damaged file is kept beside the new one, never deleted.
 
 from __future__ import annotations
 
+import csv
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -67,7 +68,7 @@ def check_store(root: Path, catalog: Catalog | None = None) -> CheckReport:
                                            value=entry.get("raw_copy"), **where))
     if not problems and not frame.empty:
         logged = set(log["file_sha256"])
-        stored = set(frame["file_sha256"]) - {""}
+        stored = {s for s in frame["file_sha256"] if len(s) == 64}  # not the sample's label
         for sha in sorted(stored - logged):
             report.notes.append(f"file {sha[:12]}… is in the store but not in the log (an "
                                 "ingest stopped after its commit); the next ingest adds the "
@@ -90,6 +91,13 @@ def rebuild_store(root: Path, catalog: Catalog) -> tuple[Path | None, int, int]:
     if log.empty:
         raise KpiError(f"no {LOG} in {root}: there is nothing to rebuild from",
                        fix="restore the store folder from a backup")
+    unlogged = _unlogged_sources(root / OBSERVATIONS, set(log["file_sha256"]))
+    if unlogged:
+        raise KpiError(f"the store holds figures that came from no logged file "
+                       f"({', '.join(sorted(unlogged)[:3])}); a rebuild would drop them",
+                       file=str(root / OBSERVATIONS),
+                       fix="restore observations.csv from a backup, or ingest into a fresh "
+                           "store")
     with store.lock:
         frames, problems = [], []
         with tempfile.TemporaryDirectory(prefix="kpi-rebuild-") as work:
@@ -138,3 +146,20 @@ def _when(text: object) -> datetime:
         stamp = stamp.tz_localize("UTC")
     return stamp.to_pydatetime().astimezone(UTC).replace(microsecond=0)
 
+
+def _unlogged_sources(path: Path, logged: set[str]) -> set[str]:
+    """file_sha256 values of well-formed lines that no log line accounts for (such as the
+    sample's rows, written without an ingest)."""
+    if not path.is_file():
+        return set()
+    found: set[str] = set()
+    seen: set[str] = set(logged) | {"", "file_sha256"}
+    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+        for fields in csv.reader(fh):
+            sha = fields[-1] if len(fields) == len(OBS_COLUMNS) else ""
+            if sha in seen:
+                continue
+            seen.add(sha)
+            if not any(s.startswith(sha) for s in logged):  # a prefix: a line cut short
+                found.add(sha[:20])
+    return found

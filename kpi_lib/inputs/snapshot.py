@@ -31,7 +31,10 @@ def take_snapshot(source: DataSource, dest: Path) -> Path:
     """Copy `source`'s data files into `dest` (consistently) and return `dest`."""
     dest.mkdir(parents=True, exist_ok=True)
     lock = contextlib.nullcontext()
-    if source.origin != "sample" and os.access(source.path, os.W_OK):
+    from ..common.paths import SAMPLE_DIR
+
+    shipped = source.path.resolve() == SAMPLE_DIR.resolve()
+    if source.origin != "sample" and not shipped and os.access(source.path, os.W_OK):
         lock = Store(source.path).lock  # never write a lock file into the shipped sample
     try:
         with lock:

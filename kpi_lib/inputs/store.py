@@ -244,11 +244,11 @@ class Store:
             if sha in logged:
                 continue
             copies = sorted((self.root / "raw").glob(f"{sha[:16]}_*"))
-            copy = copies[0] if copies else None
-            name = copy.name.split("_", 1)[1] if copy else "(unknown)"
-            when = (datetime.fromtimestamp(copy.stat().st_mtime, UTC) if copy
-                    else datetime.now(UTC))
-            self._log(sha, name, len(group), copy.name if copy else "", when)
+            if len(sha) != 64 or not copies:
+                continue  # not from an ingest (the sample's rows), or nothing to name
+            copy = copies[0]
+            when = datetime.fromtimestamp(copy.stat().st_mtime, UTC)
+            self._log(sha, copy.name.split("_", 1)[1], len(group), copy.name, when)
             repaired.append(sha)
         return repaired
 

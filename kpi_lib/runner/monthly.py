@@ -156,15 +156,6 @@ def run_month(as_of: str = "latest", data: str | None = None, catalog: str | Non
     cat = load_catalog(catalog)
     if unit == cat.default_unit:
         unit = None  # the plan's area: published as the month itself, not month_unit
-    ds = load_dataset(cat, data, vintage=vintage, unit=unit)
-    month = parse_as_of(as_of, ds, unit)
-    latest = ds.latest_month()
-    if latest is not None and month > latest:  # else a "2025-12" folder holds a 9-month report
-        raise KpiError(f"no figures for {cat.year}-{month:02d} yet: the latest month with "
-                       f"figures is {cat.year}-{latest:02d}", value=as_of,
-                       fix=f"pass --as-of latest or {cat.year}-{latest:02d}, or ingest that "
-                           "month's figures first")
-    period = f"{cat.year}-{month:02d}"
     out = Path(out) if out else REPORTS_DIR
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -174,16 +165,29 @@ def run_month(as_of: str = "latest", data: str | None = None, catalog: str | Non
     except OSError as exc:
         raise KpiError(f"cannot write to the output folder {out} ({exc.strerror})",
                        fix="pass --out with a folder you can write to") from None
-    name = folder_name(period, unit)
     _sweep_stale(out)
-    tmp = work_folder(out, name)
+    # One run reads one snapshot, from choosing the month to the provenance: an ingest
+    # landing mid-run cannot give a report whose numbers come from the old data and its
+    # provenance from the new.
+    source = resolve_data_dir(data)
+    snap = work_folder(out, "snapshot")
     try:
-        # One run reads one snapshot: an ingest landing mid-run cannot give a report whose
-        # numbers come from the old data and its provenance from the new.
-        snapshot = take_snapshot(resolve_data_dir(data), tmp / SNAPSHOT)
-    except BaseException:
-        _keep_failed(tmp, out, name)
-        raise
+        snapshot = take_snapshot(source, snap / SNAPSHOT)
+        ds = load_dataset(cat, str(snapshot), vintage=vintage, unit=unit)
+        month = parse_as_of(as_of, ds, unit)
+        latest = ds.latest_month()
+        if latest is not None and month > latest:  # else "2025-12" holds a 9-month report
+            raise KpiError(f"no figures for {cat.year}-{month:02d} yet: the latest month "
+                           f"with figures is {cat.year}-{latest:02d}", value=as_of,
+                           fix=f"pass --as-of latest or {cat.year}-{latest:02d}, or ingest "
+                               "that month's figures first")
+        period = f"{cat.year}-{month:02d}"
+        name = folder_name(period, unit)
+        tmp = work_folder(out, name)
+        snapshot = tmp / SNAPSHOT
+        os.replace(snap / SNAPSHOT, snapshot)
+    finally:
+        shutil.rmtree(snap, ignore_errors=True)
     params = {"as_of": period, "data_dir": str(snapshot), "catalog": str(cat.path),
               "unit": unit, "lang": lang, "vintage": vintage}
     try:

@@ -101,16 +101,23 @@ def locked(out: Path, what: str) -> Iterator[None]:
 
 @contextmanager
 def signals_held() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM back (main thread only) for the few lines that must not be
-    cut; they are delivered when the block ends."""
-    main = threading.current_thread() is threading.main_thread()
-    if main:
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    """Defer SIGINT and SIGTERM for the few lines that must not be cut: they are recorded
+    and raised again when the block ends. Python runs signal handlers in the main thread
+    whichever thread the signal reaches, so this works only there; elsewhere (backfill
+    threads) `swap_into_place` repairs a cut swap itself."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    sigs = (signal.SIGINT, signal.SIGTERM)
+    old = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in sigs}
     try:
         yield
     finally:
-        if main:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(caught):
+            signal.raise_signal(sig)
 
 
 def keep_failed(tmp: Path, out: Path, name: str) -> Path:
@@ -129,9 +136,14 @@ def swap_into_place(tmp: Path, target: Path) -> None:
         (tmp / COMPLETE).write_text("", encoding="utf-8")
         _repair(out, target.name)
         old = out / f".old-{target.name}-{os.getpid()}-{threading.get_ident()}"
-        if target.exists():
-            os.replace(target, old)
-        os.replace(tmp, target)
+        try:
+            if target.exists():
+                os.replace(target, old)
+            os.replace(tmp, target)
+        except BaseException:  # cut between the renames: finish (after) or undo (before)
+            if not target.exists():
+                os.replace(tmp if tmp.exists() else old, target)
+            raise
         (target / COMPLETE).unlink(missing_ok=True)
         (target / OWNER).unlink(missing_ok=True)
     shutil.rmtree(old, ignore_errors=True)
