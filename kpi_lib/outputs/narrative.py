@@ -138,7 +138,11 @@ def indicator_sentence(r: pd.Series, a, tpl: Templates, lang: str = "vi",
         status += tpl.fill("provisional", lang)
     target = r["target"]
     base = {
-        "name": ind.short_name(lang), "unit": cat.unit_label(unit, lang),
+        # What the estimate rests on, where it is not the plan's own measure (T02 from gross
+        # output while no value-added figures exist): said in the sentence too.
+        "name": ind.short_name(lang) + (f" ({r['basis_en' if lang == 'en' else 'basis']})"
+                                        if r.get("basis") and ind.kind == "derived" else ""),
+        "unit": cat.unit_label(unit, lang),
         "sep": "" if unit.startswith("%") else " ",
         "months": months, "month": months or a.as_of, "year": cat.year,
         "prev_year": cat.year - 1, "ytd": _num(r["ytd"], unit, lang),

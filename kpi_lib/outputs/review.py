@@ -268,21 +268,8 @@ def _signature(d, settings: dict, vi: bool) -> None:
 
 
 def _page_numbers(section) -> None:
-    """A PAGE field centred in the top margin, not on the first page."""
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
+    """A PAGE field centred in the top margin, not on the first page (as the monthly report)."""
+    from .word import page_number_field
 
     section.different_first_page_header_footer = True
-    p = section.header.paragraphs[0]
-    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = p.add_run()
-    for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
-        if kind:
-            el = OxmlElement("w:fldChar")
-            el.set(qn("w:fldCharType"), kind)
-        else:
-            el = OxmlElement("w:instrText")
-            el.set(qn("xml:space"), "preserve")
-            el.text = text
-        run._r.append(el)
+    page_number_field(section.header.paragraphs[0])

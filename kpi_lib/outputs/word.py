@@ -285,15 +285,13 @@ def _page(section, landscape: bool) -> None:
     section.header_distance = section.footer_distance = Cm(1.0)
 
 
-def _header_footer(section, synthetic: bool, lang: str, first_page: bool) -> None:
-    """Page number centred in the top margin, not on page 1; the synthetic banner in every
-    footer (later sections link to these)."""
-    section.different_first_page_header_footer = first_page
-    p = section.header.paragraphs[0]
+def page_number_field(p, size: int = 13) -> None:
+    """A centred PAGE field, one run per field part as Word writes them (the monthly report
+    and the campaign review share it)."""
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
-        run = p.add_run()  # one run per field part, as Word writes them
-        run.font.size = Pt(13)
+        run = p.add_run()
+        run.font.size = Pt(size)
         if kind:
             el = OxmlElement("w:fldChar")
             el.set(qn("w:fldCharType"), kind)
@@ -302,6 +300,13 @@ def _header_footer(section, synthetic: bool, lang: str, first_page: bool) -> Non
             el.set(qn("xml:space"), "preserve")
             el.text = text
         run._r.append(el)
+
+
+def _header_footer(section, synthetic: bool, lang: str, first_page: bool) -> None:
+    """Page number centred in the top margin, not on page 1; the synthetic banner in every
+    footer (later sections link to these)."""
+    section.different_first_page_header_footer = first_page
+    page_number_field(section.header.paragraphs[0])
     if synthetic:
         for footer in (section.footer, section.first_page_footer):
             f = footer.paragraphs[0]
