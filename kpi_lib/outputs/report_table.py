@@ -178,10 +178,21 @@ def styled_html(frame: pd.DataFrame, lang: str = "vi") -> str:
         return [f"background-color: {c}; color: white; font-weight: bold" for c in colors]
 
     styler = frame.style.format(escape="html").hide(axis="index").apply(colour, axis=0)
+    # Text columns (name, unit, plan, status, judgement) wrap and read left to right; numbers
+    # keep to one line, right-aligned. The status never runs off the right edge.
+    text_cols = [1, 2, 3] + [i + 1 for i, c in enumerate(frame.columns)
+                             if c in (status_col, t("judgement", lang))]
     styler = styler.set_table_attributes('class="kpi-table"').set_table_styles([
         {"selector": "td", "props": "text-align: right; white-space: nowrap"},
-        {"selector": "td:first-child, td:nth-child(2), td:nth-child(3)",
+        {"selector": ", ".join(f"td:nth-child({i})" for i in text_cols),
          "props": "text-align: left; white-space: normal"},
+        {"selector": f"td:nth-child({text_cols[3]})" if len(text_cols) > 3 else "td.none",
+         "props": "min-width: 9em"},
+        {"selector": f"td:nth-child({list(frame.columns).index(t('estimate', lang)) + 1})"
+         if t("estimate", lang) in frame.columns else "td.none",
+         "props": "white-space: normal; min-width: 8em"},
+        {"selector": f"td:nth-child({text_cols[4]})" if len(text_cols) > 4 else "td.none",
+         "props": "min-width: 14em; max-width: 24em"},
         {"selector": "th", "props": "text-align: center"},
     ])
     return styler.to_html()
