@@ -28,7 +28,7 @@ CSS = """
  font-weight:bold;color:#6b4e00;border-radius:4px}
 .kpi-cards{display:flex;gap:10px;flex-wrap:wrap;margin:8px 0}
 .kpi-card{min-width:120px;padding:10px 14px;border-radius:6px;color:#fff;font-size:14px}
-.kpi-card b{display:block;font-size:28px}
+.kpi-card b{display:block;font-size:22px}
 .kpi-card.kpi-prov{background:#fff;color:#333;border:2px dashed #777}
 .kpi-scroll{max-width:100%;overflow-x:auto;-webkit-overflow-scrolling:touch;margin:6px 0}
 .kpi-table{border-collapse:collapse;font-size:13px;margin:0}
@@ -42,6 +42,8 @@ CSS = """
 .kpi-table td.kpi-no{min-width:2.5em;text-align:right}
 .kpi-prov-mark{font-style:italic;font-weight:normal;font-size:12px;display:block}
 .kpi-toc a{text-decoration:none}
+.kpi-toc ul{display:flex;flex-wrap:wrap;gap:2px 18px;list-style:none;padding:0;margin:4px 0}
+.kpi-cards .kpi-card{padding:6px 12px}.kpi-card b{font-size:22px}
 @media (max-width:600px){.kpi-card{min-width:90px;padding:6px 8px}.kpi-card b{font-size:20px}
  .kpi-table td:first-child{min-width:11em}}
 </style>
@@ -194,7 +196,7 @@ def focus_table(a: Assessment, numbers: pd.DataFrame, lang: str = "vi") -> str:
         body.append([esc(f"{r['id']}. {r['name'] if lang == 'vi' else r['name_en']}"),
                      status_html(a, r["status"], r["provisional"], lang),
                      "–" if not np.isfinite(r["p_meet"]) else
-                     esc(format_number(100 * r["p_meet"], 0, lang) + "%"),
+                     esc(format_number(100 * r["p_meet"], 1, lang) + "%"),
                      esc(num(r["required_pace"])), esc(num(r["observed_pace"])),
                      esc(num(r["last_year_pace"])), esc(reason_text(r["reason"] or r["note"], lang))])
         colours.append(a.catalog.statuses.color(r["status"]))
