@@ -175,7 +175,7 @@ def write_workbook(a: Assessment, numbers: pd.DataFrame, sections, path: str | P
                    label(r["item_status"], lang), methods.get(r["method"], r["method"]),
                    reason_text(r["reason"] or r["note"] or "", lang),
                    judged.iloc[i] if judged is not None else ""],
-                  [None] * 5 + [fmt] * 3 + [PCT, fmt, PCT] + [fmt] * 5 + ["0%"] + [None] * 5)
+                  [None] * 5 + [fmt] * 3 + [PCT, fmt, PCT] + [fmt] * 5 + [PCT] + [None] * 5)
     sheet.finish()
 
     # 2. The plan's numbered items, each with the worst status of its indicators.
