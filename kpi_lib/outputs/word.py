@@ -27,6 +27,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
+from ..engine.assess import items_table, status_counts
 from ..engine.pipeline import Assessment
 from .analyst_text import read_analyst_text
 from .i18n import t
@@ -199,23 +200,29 @@ def write_docx(a: Assessment, numbers: pd.DataFrame, sections, charts: list[tupl
 
 def overall(a: Assessment, lang: str = "vi") -> list[str]:
     """The overall assessment as sentences: how many items and indicators per status label,
-    in the scale's order (labels as configured; merged labels count once)."""
+    in the scale's order (labels as configured; merged labels count once), trend-based
+    judgements counted apart as everywhere else."""
     w = WORDS["en" if lang == "en" else "vi"]
     scale = a.catalog.statuses
-    table = a.table
-    items = table.drop_duplicates(["item", "unit_code"])
+    items = items_table(a.table, a.catalog)
+    order = [label for label, _c, _s in scale.levels(lang)]
 
-    def parts(statuses: pd.Series, word: str) -> str:
-        counts = Counter(scale.label(s, lang) for s in statuses)
-        order = [label for label, _c, _s in scale.levels(lang)]
-        order += sorted(set(counts) - set(order))
-        return "; ".join(f"{counts[label]} {word} {label.lower()}" for label in order
-                         if counts[label])
+    def parts(frame: pd.DataFrame, word: str) -> str:
+        measured, provisional = Counter(), Counter()
+        for counts, into in zip(status_counts(frame), (measured, provisional), strict=True):
+            for status, n in counts.items():
+                into[scale.label(status, lang)] += n
+        text = "; ".join(f"{measured[label]} {word} {label.lower()}" for label in order
+                         if measured[label])
+        if sum(provisional.values()):
+            text += f"; {t('provisional', lang)}: " + ", ".join(
+                f"{provisional[label]} {label.lower()}" for label in order if provisional[label])
+        return text
 
     return [w["overall_items"].format(month=a.as_of if lang == "en" else month_vi(a.as_of),
-                                      year=a.catalog.year, items=len(items), n=len(table),
-                                      parts=parts(items["item_status"], w["unit_word"])),
-            w["overall_ind"].format(parts=parts(table["status"], w["ind_word"])),
+                                      year=a.catalog.year, items=len(items), n=len(a.table),
+                                      parts=parts(items, w["unit_word"])),
+            w["overall_ind"].format(parts=parts(a.table, w["ind_word"])),
             w["overall_note"]]
 
 
