@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter
 from ..common.numbers import quantity_decimals
 from ..engine.assess import items_table as assess_items
 from ..engine.pipeline import Assessment
-from .i18n import METHOD_LABELS, period_text, reason_text, t
+from .i18n import METHOD_LABELS, period_text, reason_text, status_text, t
 from .report_table import display_table
 
 HEADER_ROW = 4  # 1-based row of every sheet's column headers
@@ -234,8 +234,7 @@ def items_table(a: Assessment, numbers: pd.DataFrame, lang: str = "vi") -> pd.Da
     """One row per numbered item of the plan (engine.assess.items_table: the worst of its
     indicators' statuses), with names, groups and each indicator's status, as text."""
     def status(s: str, provisional: bool) -> str:
-        label = a.catalog.statuses.label(s, lang)
-        return f"{label} ({t('provisional', lang)})" if provisional else label
+        return status_text(a.catalog.statuses, s, provisional, lang)
 
     by_id = numbers.set_index("id")
     rows = []

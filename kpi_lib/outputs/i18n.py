@@ -180,6 +180,13 @@ def period_text(month: int, year: int, lang: str = "vi") -> str:
     return t("period_months", lang, n=month, year=year, month_name=MONTHS_EN[month - 1])
 
 
+def status_text(scale, status: str, provisional: bool, lang: str = "vi") -> str:
+    """A status as every output writes it: the catalog's label, marked when it is only a
+    trend-based (provisional) judgement. `scale` is the catalog's StatusScale."""
+    label = scale.label(status, lang)
+    return f"{label} ({t('provisional', lang)})" if provisional else label
+
+
 def method_label(method: str, lang: str = "vi") -> str:
     if method.startswith("simulated from"):
         return ("mô phỏng từ " if lang != "en" else "simulated from ") + method.split("from ", 1)[1]

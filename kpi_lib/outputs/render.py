@@ -21,6 +21,7 @@ from ..engine.pipeline import Assessment
 from ..inputs.store import sha256_of
 from ..plan.statuses import NEEDS_ACTION
 from .i18n import method_label, period_text, reason_text, t
+from .i18n import status_text as i18n_status_text
 
 CSS = """
 <style>
@@ -97,8 +98,7 @@ def scroll(table_html: str) -> str:
 
 def status_text(a: Assessment, status: str, provisional: bool, lang: str = "vi") -> str:
     """A status as read everywhere: its label, and the provisional mark when it is one."""
-    label = a.catalog.statuses.label(status, lang)
-    return f"{label} ({t('provisional', lang)})" if provisional else label
+    return i18n_status_text(a.catalog.statuses, status, provisional, lang)
 
 
 def _cards(a: Assessment, frame: pd.DataFrame, lang: str) -> str:

@@ -14,7 +14,7 @@ from ..common.numbers import COUNT_UNITS, format_number
 from ..common.numbers import format_quantity as _fmt
 from ..engine.forecast import GROSS_OUTPUT_NOTE
 from ..engine.pipeline import Assessment
-from .i18n import t
+from .i18n import status_text, t
 
 
 def numbers_table(a: Assessment) -> pd.DataFrame:
@@ -146,8 +146,8 @@ def display_table(a: Assessment, lang: str = "vi", numbers: pd.DataFrame | None 
             t("pct_same", lang): pct(r["pct_same"]),
             t("estimate", lang): est,
             t("p_meet", lang): pct(r["p_meet"] * 100) if np.isfinite(r["p_meet"]) else "–",
-            t("status", lang): a.catalog.statuses.label(r["status"], lang)
-            + (f" ({t('provisional', lang)})" if r["provisional"] else ""),
+            t("status", lang): status_text(a.catalog.statuses, r["status"], r["provisional"],
+                                           lang),
             t("judgement", lang): _judgement(a, r["id"], lang),
         })
     frame = pd.DataFrame(out)
