@@ -279,13 +279,15 @@ def to_png(fig, dpi: int = 90) -> bytes:
     try:
         fig.set_dpi(dpi)
         agg.draw()
-        rgba = np.asarray(agg.buffer_rgba())
-        image = Image.fromarray(rgba[..., :3])  # the background is opaque white
+        image = Image.fromarray(np.asarray(agg.buffer_rgba()))
     finally:
         fig.set_dpi(old_dpi)
         fig.set_canvas(canvas)
+    if image.getextrema()[3][0] < 255:  # a see-through background: on white, as a page shows
+        image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image)
     buffer = io.BytesIO()
-    image.quantize(256, method=Image.Quantize.FASTOCTREE).save(buffer, format="png")
+    image.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE).save(
+        buffer, format="png", dpi=(dpi, dpi))
     return buffer.getvalue()
 
 
