@@ -40,12 +40,11 @@ def _figure(size: tuple[float, float], dpi: int = 90, **kw):
 
 def _axes(ax=None, size=(7.5, 4.2)):
     _use_font()
-    import matplotlib.pyplot as plt
+    if ax is not None:
+        return ax.figure, ax
+    import matplotlib.pyplot as plt  # a chart on its own: pyplot's, so a notebook shows it
 
-    if ax is None:
-        fig, ax = plt.subplots(figsize=size, dpi=100, layout="constrained")
-    else:
-        fig = ax.figure
+    fig, ax = plt.subplots(figsize=size, dpi=100, layout="constrained")
     return fig, ax
 
 
@@ -141,6 +140,9 @@ def plot_level(a: Assessment, indicator_id: str, unit: str | None = None, ax=Non
     return fig
 
 
+# Where the automatic title goes when nothing sits above the axes; giving it saves
+# measuring every tick label at each draw.
+TITLE_Y = 1.0
 # Below the axes: tick (3.5 pt) + pad (3.5 pt) + one line of 10-pt tick labels + labelpad
 # (4 pt), as matplotlib's automatic placement puts it for these one-line labels.
 XLABEL_OFFSET_PT = 20.9
@@ -160,9 +162,7 @@ def _status_label(a: Assessment, row: pd.Series, lang: str) -> str:
 
 
 def _finish(ax, title: str, unit: str, lang: str, status: str) -> None:
-    # y=1.0 is where the automatic title goes when nothing sits above the axes; giving it
-    # saves measuring every tick label at each draw.
-    ax.set_title(f"{title}\n({status})", fontsize=11, y=1.0)
+    ax.set_title(f"{title}\n({status})", fontsize=11, y=TITLE_Y)
     ax.set_ylabel(unit)
     ax.set_xlabel(t("month", lang))
     _fixed_xlabel(ax)
@@ -259,7 +259,7 @@ def plot_coverage(cov: pd.DataFrame, ax=None, lang="vi"):
     ax.set_xlabel(t("month", lang))
     ax.set_title("Số liệu đã có theo tháng (xanh: có, đỏ: thiếu, trắng: không theo tháng "
                  "hoặc chưa đến kỳ)" if lang == "vi" else "Figures received by month (green: yes, "
-                 "red: missing, blank: not monthly or not yet due)", fontsize=10, y=1.0)
+                 "red: missing, blank: not monthly or not yet due)", fontsize=10, y=TITLE_Y)
     _fixed_xlabel(ax)
     return fig
 
