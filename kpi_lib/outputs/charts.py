@@ -227,14 +227,10 @@ def plot_group(a: Assessment, group: str, lang: str = "vi"):
     height = 4.1 * nrows
     # Fixed margins: constrained layout would cost more than all the drawing here.
     fig = _figure((7.2 * ncols, height))
-    axes = fig.subplots(nrows, ncols, squeeze=False,
-                        gridspec_kw={"left": 0.07, "right": 0.98, "wspace": 0.22,
-                                     "top": 1 - 0.75 / height, "bottom": 0.55 / height,
-                                     "hspace": 1.6 / 4.1})
-    for ax, iid in zip(axes.ravel(), ids, strict=False):
-        plot_indicator(a, iid, ax=ax, lang=lang)
-    for ax in axes.ravel()[len(ids):]:
-        ax.set_visible(False)
+    grid = fig.add_gridspec(nrows, ncols, left=0.07, right=0.98, wspace=0.22,
+                            top=1 - 0.75 / height, bottom=0.55 / height, hspace=1.6 / 4.1)
+    for n, iid in enumerate(ids):  # no axes made for an empty last cell
+        plot_indicator(a, iid, ax=fig.add_subplot(grid[divmod(n, ncols)]), lang=lang)
     return fig
 
 
