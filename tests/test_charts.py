@@ -41,7 +41,7 @@ def _texts(fig):
 
 
 def test_group_png_is_a_small_palette_image_with_the_charts_colours(economy):
-    fig, png = economy
+    _, png = economy
     image = Image.open(io.BytesIO(png))
     assert image.format == "PNG" and image.mode == "P"
     assert image.size == (1296, 738)  # 2 × 7,2 in by 2 × 4,1 in at 90 dpi

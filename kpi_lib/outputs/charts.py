@@ -61,13 +61,14 @@ def _vi_axis(ax, lang: str) -> None:
     from matplotlib.ticker import Formatter
 
     class NumberFormatter(Formatter):
-        ticks: tuple[float, ...] = ()
+        decimals: int | None = None  # worked out once per set of ticks, not once a label
 
         def set_locs(self, locs):
-            self.ticks = tuple(locs)
+            self.decimals = tick_decimals(locs) if len(locs) else None
 
         def __call__(self, value, pos=None):
-            return format_number(value, tick_decimals(self.ticks or [value]), lang)
+            digits = self.decimals if self.decimals is not None else tick_decimals([value])
+            return format_number(value, digits, lang)
 
     ax.yaxis.set_major_formatter(NumberFormatter())
 
@@ -247,6 +248,7 @@ def plot_coverage(cov: pd.DataFrame, ax=None, lang="vi"):
         fig = _figure((7.5, height))
         ax = fig.add_axes((left, 0.6 / height, 0.99 - left, 1 - 1.0 / height))
     else:
+        _use_font()
         fig = ax.figure
     ax.imshow(cov.to_numpy(dtype=float), cmap=ListedColormap(["#d32f2f", "#4caf50"]), vmin=0,
               vmax=1, aspect="auto", interpolation="nearest")
