@@ -3,7 +3,7 @@
 Charts: what the pages draw for the sample's 2025-09 (one `plot_group` per plan group and the
 data-quality page's `plot_coverage`, each to PNG). Each way runs in a fresh Python process
 (a kernel starts cold: matplotlib's imports and font loading count), then three more times
-warm in that process. The old way is the code before issue #16, copied below and used only
+warm in that process; three such processes per way, alternated, medians printed. The old way is the code before issue #16, copied below and used only
 here: pyplot figures (a throw-away constrained-layout figure per group just to set the font),
 automatic title and x-label placement, constrained layout for the coverage chart, a
 true-colour PNG. Bytes per chart are printed for both.
@@ -27,6 +27,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 MONTH = "2025-09"
+ROUNDS = 3
 
 
 # ------------------------------------------------------------------ the old charts (baseline)
@@ -285,18 +286,22 @@ def _vn(x: float, digits: int = 2) -> str:
 
 def run(report) -> None:
     load = os.getloadavg()[0]
-    runs = {way: _run_child(way) for way in ("old", "new")}
-    report(f"charts: the pages' {len(runs['new']['sizes'])} charts for {MONTH} "
-           f"(load average {_vn(load, 1)} on {os.cpu_count()} cores, shared)")
-    for label, pick in (("cold (fresh process)", lambda t: t[0]),
-                        ("warm (median of 3)", lambda t: statistics.median(t[1:]))):
-        old = [pick([x[i] for x in runs["old"]["times"]]) for i in (0, 1)]
-        new = [pick([x[i] for x in runs["new"]["times"]]) for i in (0, 1)]
-        report(f"  {label:21s} old {_vn(old[0])} s wall / {_vn(old[1])} s CPU; "
+    runs: dict[str, list[dict]] = {"old": [], "new": []}
+    for _ in range(ROUNDS):  # alternated, so a change in the machine's load hits both
+        for way, done in runs.items():
+            done.append(_run_child(way))
+    report(f"charts: the pages' {len(runs['new'][0]['sizes'])} charts for {MONTH}, "
+           f"{ROUNDS} fresh processes each (load average {_vn(load, 1)} on {os.cpu_count()} "
+           "cores, shared: wall times are noisy, CPU times less so)")
+    for label, pick in (("cold (first in process)", lambda r: [r["times"][0]]),
+                        ("warm (3 more each)", lambda r: r["times"][1:])):
+        old = [statistics.median(t[i] for r in runs["old"] for t in pick(r)) for i in (0, 1)]
+        new = [statistics.median(t[i] for r in runs["new"] for t in pick(r)) for i in (0, 1)]
+        report(f"  {label:24s} median old {_vn(old[0])} s wall / {_vn(old[1])} s CPU; "
                f"new {_vn(new[0])} s / {_vn(new[1])} s; new/old {_vn(new[0] / old[0])}× wall, "
                f"{_vn(new[1] / old[1])}× CPU")
-    report(f"  pyplot imported: old {runs['old']['pyplot']}, new {runs['new']['pyplot']}")
-    old_b, new_b = runs["old"]["sizes"], runs["new"]["sizes"]
+    report(f"  pyplot imported: old {runs['old'][0]['pyplot']}, new {runs['new'][0]['pyplot']}")
+    old_b, new_b = runs["old"][0]["sizes"], runs["new"][0]["sizes"]
     for name in new_b:
         report(f"  {name:12s} PNG old {old_b[name] / 1000:6.1f} kB  new {new_b[name] / 1000:6.1f} kB"
                f"  ({_vn(new_b[name] / old_b[name])}×)")
