@@ -73,7 +73,8 @@ def _row(a: Assessment, indicator_id: str, unit: str | None) -> tuple[pd.Series,
     """(forecast row, assessed row) of one indicator and unit, with a clear error if absent."""
     ids = [i.id for i in a.catalog.indicators]
     if indicator_id not in ids:
-        near = difflib.get_close_matches(str(indicator_id), ids, n=3)
+        near = [i for i in ids if i.lower() == str(indicator_id).strip().lower()] or \
+            difflib.get_close_matches(str(indicator_id), ids, n=3)
         raise KpiError(f"unknown indicator {indicator_id!r} in catalog {a.catalog.path.name}",
                        value=indicator_id,
                        fix=(f"did you mean {', '.join(near)}? " if near else "")
