@@ -220,7 +220,7 @@ def scenario(a: Assessment | None, indicator_id: str, *, unit: str | None = None
         need_growth = ((target - actual) / ly_rest - 1) * 100 \
             if ind.kind == "flow" and ly_rest and np.isfinite(ly_rest) else np.nan
     est = float(row["estimate"])
-    comparison, low, high = meet_condition(ind, target)
+    _, low, high = meet_condition(ind, target)
     met = bool(np.isfinite(est) and np.isfinite(target) and low <= est <= high)
     return Scenario(
         indicator_id=ind.id, unit=unit, kind=kind, value=value, data_month=m,
