@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 import threading
 import time
 from collections import OrderedDict
@@ -31,7 +32,7 @@ from .engine.scenario import forecast_path, scenario
 from .outputs.i18n import check_lang, method_label, reason_text, status_text
 
 FLOW_METHODS = ("chosen", "same_period", "seasonal_share", "history", "combined", "run_rate")
-CHART_CACHE = 256  # PNGs of ~30 KB: a district's 32 indicators × 9 months fit
+CHART_CACHE = 1024  # PNGs of ~25 KB: every chart of a district (32 × 12 × methods)
 IDLE_S = 0.25  # the prefetch thread draws only after this long without a request
 WORDS = {
     "vi": {"indicator": "Chỉ tiêu", "month": "Tháng", "method": "Phương pháp",
@@ -40,8 +41,9 @@ WORDS = {
            "monthly": "số mỗi tháng còn lại", "reached": "ngày được công nhận",
            "growth_short": "Tăng (%)", "monthly_short": "Mỗi tháng", "when": "Đạt vào",
            "after_year": "sau năm {year}", "month_of": "tháng {m}/{year}",
-           "preparing": "Đang chuẩn bị số liệu các tháng: {done}/{total}",
-           "ready": "Sẵn sàng ({total} tháng)",
+           "preparing": "Đang tính số liệu các tháng: {done}/{total} (vẫn dùng được)",
+           "drawing": "Đang vẽ trước các biểu đồ: {done}/{total} (vẫn dùng được)",
+           "ready": "Sẵn sàng: {total} tháng, {charts} biểu đồ đã vẽ sẵn",
            "static": "Các điều khiển cần JupyterLab với kernel đang chạy.",
            "p": "xác suất đạt", "need": "Cần đạt mỗi tháng còn lại",
            "need_growth": "tức tăng {g}% so cùng kỳ {prev}",
@@ -61,7 +63,9 @@ WORDS = {
            "monthly": "amount per remaining month", "reached": "recognition date",
            "growth_short": "Growth (%)", "monthly_short": "Per month", "when": "Reached",
            "after_year": "after {year}", "month_of": "{m}/{year}",
-           "preparing": "Preparing the months: {done}/{total}", "ready": "Ready ({total} months)",
+           "preparing": "Assessing the months: {done}/{total} (usable meanwhile)",
+           "drawing": "Drawing charts ahead: {done}/{total} (usable meanwhile)",
+           "ready": "Ready: {total} months, {charts} charts drawn ahead",
            "static": "The controls need JupyterLab with a running kernel.",
            "p": "probability", "need": "Needed per remaining month",
            "need_growth": "i.e. {g}% on the same months of {prev}",
@@ -112,7 +116,7 @@ class Explorer:
             try:
                 future.set_result(run_assessment(self.catalog, self.data_dir,
                                                  f"{self.year}-{month:02d}", use_ets=False))
-            except BaseException as exc:  # the asker sees it; a retry computes again
+            except Exception as exc:  # noqa: BLE001 - the asker sees it; a retry computes again
                 with self._lock:
                     del self._months[month]
                 future.set_exception(exc)
@@ -120,7 +124,8 @@ class Explorer:
 
     def warm(self, progress=None, prefetch: bool = True) -> threading.Thread:
         """Start the background thread: every month's assessment (latest first), then
-        charts near the current view while the analyst is idle. progress(done, total)."""
+        every chart, nearest to the current view first, only while the analyst is idle
+        (IDLE_S without a change). progress(stage, done, total), stage months or charts."""
         if self._worker is None:
             self._worker = threading.Thread(target=self._work, args=(progress, prefetch),
                                             name="explore-warm", daemon=True)
@@ -135,30 +140,44 @@ class Explorer:
             except KpiError:
                 pass  # a month before any figure: the view says so when asked
             if progress:
-                progress(n, len(months))
+                progress("months", n, len(months))
+        total = len(self._wanted) if prefetch else 0
+        if progress and prefetch and not total:
+            progress("charts", len(self._charts), len(self._charts))
         while prefetch:
             with self._wake:
                 while not self._wanted or time.monotonic() - self._last_request < IDLE_S:
                     wait = IDLE_S - (time.monotonic() - self._last_request)
                     self._wake.wait(timeout=max(wait, 0.05) if self._wanted else None)
                 key = self._wanted.pop(0)
+                left = len(self._wanted)
             try:
                 self.chart_png(*key)
             except KpiError:
                 pass
+            if progress and total:
+                total = max(total, left + 1)
+                progress("charts", total - left, total)
+                total = 0 if not left else total  # the first pass is done: say ready once
 
     def _want_neighbours(self, indicator_id: str, month: int, method: str) -> None:
-        """Queue what the analyst is likely to look at next: the same indicator in nearby
-        months, the nearby indicators in this month, this indicator's other methods."""
+        """Queue what the analyst is likely to look at next, nearest first: the next and
+        previous indicators in this month interleaved with this indicator's nearby months,
+        its other methods, then every other chart (a district's few hundred)."""
         i = self.ids.index(indicator_id)
-        near_months = sorted(range(1, self.latest + 1), key=lambda m: abs(m - month))
-        near_ids = sorted(range(len(self.ids)), key=lambda j: (abs(j - i), j < i))
-        keys = [(indicator_id, m, method) for m in near_months]
-        keys += [(self.ids[j], month, "chosen") for j in near_ids]
+        months = sorted(range(1, self.latest + 1), key=lambda m: (abs(m - month), m > month))
+        others = sorted(range(len(self.ids)), key=lambda j: (abs(j - i), j < i))
+        by_id = [(self.ids[j], month, "chosen") for j in others if j != i]
+        by_month = [(indicator_id, m, method) for m in months if m != month]
+        keys = [k for pair in zip(by_id, by_month) for k in pair]
+        keys += by_id[len(by_month):] + by_month[len(by_id):]
         if self.indicators[i].kind == "flow":
             keys += [(indicator_id, month, k) for k in FLOW_METHODS]
+        keys += [(self.ids[j], m, "chosen") for m in months for j in others]
         with self._wake:
-            self._wanted = [self._key(*k) for k in keys if self._key(*k) not in self._charts]
+            seen: set[tuple] = set()
+            self._wanted = [k for k in (self._key(*k) for k in keys)
+                            if k not in self._charts and not (k in seen or seen.add(k))]
             self._wake.notify()
 
     def _key(self, indicator_id: str, month: int, method: str) -> tuple:
@@ -199,7 +218,9 @@ class Explorer:
         if alt is not None:
             ax.plot([12], [alt], "D", color="#6a1b9a", ms=7, label=method_label(method, self.lang))
             ax.legend(fontsize=8, loc="upper left")
-        return charts.to_png(self._figure)
+        buffer = io.BytesIO()  # 80 dpi, light compression: a third of the time of the report's
+        self._figure.savefig(buffer, format="png", dpi=80, pil_kwargs={"compress_level": 1})
+        return buffer.getvalue()
 
     def _alternative(self, a: Assessment, indicator_id: str, method: str) -> float | None:
         """Another method's year-end estimate for a flow (None: the chosen one, or none)."""
@@ -258,10 +279,10 @@ class Explorer:
         status = a.catalog.statuses.label(s.status, self.lang)
         interval = (f" ({w['interval']} {self._num(s.lo80)} – {self._num(s.hi80)})"
                     if np.isfinite(s.lo80) and s.hi80 > s.lo80 else f" ({w['exact']})")
-        out = [f"<b>{w['whatif']}: {esc(what)}</b> → {esc(self._num(s.estimate))} "
-               f"{esc(ind.entry_unit)}{esc(interval)} · {w['p']} "
-               f"{self._num(100 * s.p_meet, 0)}% · {esc(status)} · "
-               f"{w['met'] if s.met_if_exact else w['not_met']}"]
+        out = [(f"<b>{w['whatif']}: {esc(what)}</b> → {esc(self._num(s.estimate))} "
+                f"{esc(ind.entry_unit)}{esc(interval)} · {w['p']} "
+                f"{self._num(100 * s.p_meet, 0)}% · {esc(status)} · "
+                f"{w['met'] if s.met_if_exact else w['not_met']}")]
         if np.isfinite(s.required_growth):
             key = "max_growth" if ind.rule in ("le", "reduce") else "need_growth"
             out.append(f"{w['plain']}: {esc(self._num(s.forecast_estimate))} · "
@@ -354,10 +375,15 @@ class Explorer:
         if warm:
             total = self.latest
 
-            def progress(done: int, _n: int) -> None:
-                self.status.value = w["ready" if done >= total else "preparing"].format(
-                    done=done, total=total)
-            progress(0, total)
+            def progress(stage: str, done: int, n: int) -> None:
+                if stage == "months" or done < n:
+                    self.status.value = w["preparing" if stage == "months" else
+                                          "drawing"].format(done=done, total=n)
+                else:
+                    self.status.value = w["ready"].format(total=self.latest,
+                                                          charts=len(self._charts))
+            progress("months", 0, total)
+            self._want_neighbours(indicator_id, month, "chosen")
             self.warm(progress)
         bundle = root._repr_mimebundle_()
         bundle["text/html"] = self.out.outputs[0]["data"]["text/html"] + \
