@@ -150,13 +150,21 @@ def _measure(page, base: str, name: str, n: int) -> dict[str, list[float]]:
         handle.focus()
         handle.press(key)
 
+    def next_month_key(going: list[str]) -> str:
+        """Down to the first month, then up to the last, and so on: always a change."""
+        now, low, high = (float(handle.get_attribute(a)) for a in
+                          ("aria-valuenow", "aria-valuemin", "aria-valuemax"))
+        if going[0] == "ArrowLeft" and now <= low or going[0] == "ArrowRight" and now >= high:
+            going[0] = "ArrowRight" if going[0] == "ArrowLeft" else "ArrowLeft"
+        return going[0]
+
     out: dict[str, list] = {"indicator": [], "month": [], "method": [], "warming": []}
     if name == "explore.ipynb":  # at once after run-all, while it still warms up
         for label in labels[-1:-4:-1]:
             out["warming"].append(timed(lambda label=label: pick.select_option(label=label)))
         pick.select_option(label=labels[0])
         page.wait_for_timeout(THINK_S * 1000)
-        for key in ("ArrowLeft", "ArrowLeft", "ArrowRight"):
+        for key in ("ArrowLeft", "ArrowRight", "ArrowLeft", "ArrowRight"):
             out["warming"].append(timed(lambda key=key: month(key)))
         out["_warming_kernel"] = list(kernel)
         kernel.clear()
@@ -168,8 +176,9 @@ def _measure(page, base: str, name: str, n: int) -> dict[str, list[float]]:
         out["indicator"].append(timed(lambda label=label: pick.select_option(label=label)))
     pick.select_option(label=labels[0])  # a flow: every method applies
     page.wait_for_timeout(1500)
-    for j in range(n):
-        key = "ArrowLeft" if (j // 8) % 2 == 0 else "ArrowRight"
+    going = ["ArrowLeft"]
+    for _ in range(n):
+        key = next_month_key(going)
         out["month"].append(timed(lambda key=key: month(key)))
     for j in range(n):
         label = methods[1 + j % (len(methods) - 1)] if j % 2 == 0 else methods[0]

@@ -80,3 +80,49 @@ def test_what_is_drawn_ahead_is_nearest_first(vi):
     assert first == [("T02", 9, "chosen"), ("T01", 8, "chosen"), ("T03a", 9, "chosen"),
                      ("T01", 7, "chosen")]
     assert len(vi._wanted) == len(set(vi._wanted)) >= len(vi.ids) * vi.latest
+
+
+@pytest.mark.browser
+def test_a_change_replaces_the_view_in_jupyterlab(tmp_path):
+    """In a real JupyterLab in headless Chromium: run all, change the indicator, one view."""
+    import importlib.util
+    import os
+    import secrets
+    import shutil
+
+    from kpi_lib.common.paths import PROJECT_ROOT
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        chromium = None
+    if not chromium:
+        if os.environ.get("CI", "").lower() in ("1", "true"):
+            raise RuntimeError("CI must have Debian's chromium and the playwright package")
+        pytest.skip("needs Debian's chromium (apt-get install chromium) and playwright")
+    spec = importlib.util.spec_from_file_location(
+        "workbench", PROJECT_ROOT / "benchmarks" / "workbench.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    book = bench._notebooks(tmp_path)["after"]
+    port, token = bench._free_port(), secrets.token_hex(16)
+    lab = bench._start_lab(tmp_path, port, token)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=bench.ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"http://127.0.0.1:{port}/lab/tree/{book.name}?token={token}")
+            page.wait_for_function(bench.IDLE, timeout=90_000)
+            page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            page.wait_for_selector(".kpi-view img", timeout=90_000)
+            pick = page.locator(".widget-dropdown:has(label:text-is('Chỉ tiêu')) select")
+            assert pick.locator("option").first.inner_text() == "T01 – Tổng giá trị sản xuất"
+            pick.select_option(label=pick.locator("option").nth(16).inner_text())
+            page.wait_for_selector(".kpi-view[data-seq='2'] img", timeout=60_000)
+            assert page.locator(".kpi-view").count() == 1
+            assert page.locator(".kpi-view img").count() == 1
+            assert "T10 – " in page.locator(".kpi-view").inner_text()
+            browser.close()
+    finally:
+        bench._stop(lab)
