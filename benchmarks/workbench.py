@@ -90,6 +90,10 @@ def _start_lab(folder: Path, port: int, token: str) -> subprocess.Popen:
            "--ServerApp.port_retries=0", f"--ServerApp.root_dir={folder}",
            "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=None",
            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    # Every cell rendered: windowing (content-visibility) would hide an off-screen output.
+    settings = folder / ".settings" / "@jupyterlab" / "notebook-extension"
+    settings.mkdir(parents=True, exist_ok=True)
+    (settings / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI run as root
         cmd.append("--allow-root")
     log = open(folder / "lab.log", "w")  # noqa: SIM115 - closed with the process
@@ -121,7 +125,7 @@ def _measure(page, base: str, name: str, n: int) -> dict[str, list[float]]:
     page.wait_for_function(IDLE, timeout=120_000)
     start = time.perf_counter()
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    page.wait_for_selector(".widget-dropdown select", timeout=180_000)
+    page.wait_for_selector(".widget-dropdown select", state="attached", timeout=180_000)
     page.wait_for_function("() => document.querySelectorAll('.jp-OutputArea img').length > 0",
                            timeout=180_000)
     first_view = time.perf_counter() - start

@@ -210,7 +210,7 @@ class Explorer:
 
             matplotlib.rcParams["font.family"] = charts.FONT
             self._figure = Figure(figsize=(7.5, 4.2), dpi=100)
-            self._figure.add_axes((0.1, 0.11, 0.88, 0.76))
+            self._figure.add_axes((0.13, 0.11, 0.85, 0.76))  # room for 30.000 and the unit
         ax = self._figure.axes[0]
         ax.clear()
         charts.plot_indicator(a, indicator_id, ax=ax, lang=self.lang)
@@ -353,7 +353,8 @@ class Explorer:
         self.when = widgets.IntSlider(value=month, min=1, max=self.latest,
                                       description=w["month"], continuous_update=False)
         self.how = widgets.Dropdown(options=self.method_options(), value="chosen",
-                                    description=w["method"], style=wide)
+                                    description=w["method"], style=wide,
+                                    layout=widgets.Layout(width="24em"))
         self.assume = widgets.Dropdown(options=self.assume_options(indicator_id),
                                        value="forecast", description=w["assume"], style=wide)
         self.growth = widgets.FloatSlider(value=0.0, min=-50, max=50, step=0.5,
