@@ -84,3 +84,9 @@ def test_bad_input_is_a_clear_error(a, kwargs, words):
     assert err.value.problem.fix
     for w in words:
         assert w in str(err.value)
+
+
+def test_from_data_catalog_and_month(a):
+    """Without an assessment: assessed from the data and month given (as notebooks call it)."""
+    s = scenario(None, "T10", growth=5, as_of=a.period)
+    assert s.estimate == pytest.approx(scenario(a, "T10", growth=5).estimate)
