@@ -46,6 +46,7 @@ WORDS = {
            "ready": "Sẵn sàng: {total} tháng, {charts} biểu đồ đã vẽ sẵn",
            "static": "Các điều khiển cần JupyterLab với kernel đang chạy.",
            "p": "xác suất đạt", "need": "Cần đạt mỗi tháng còn lại",
+           "need_max": "Tối đa mỗi tháng còn lại",
            "need_growth": "tức tăng {g}% so cùng kỳ {prev}",
            "max_growth": "tức tối đa {g}% so với cùng kỳ {prev}",
            "whatif": "Giả định", "g_text": "tháng {a}–12 tăng {g}% so cùng kỳ {prev}",
@@ -68,6 +69,7 @@ WORDS = {
            "ready": "Ready: {total} months, {charts} charts drawn ahead",
            "static": "The controls need JupyterLab with a running kernel.",
            "p": "probability", "need": "Needed per remaining month",
+           "need_max": "At most per remaining month",
            "need_growth": "i.e. {g}% on the same months of {prev}",
            "max_growth": "i.e. at most {g}% on the same months of {prev}",
            "whatif": "Assumption", "g_text": "months {a}–12 grow {g}% on {prev}",
@@ -135,6 +137,8 @@ class Explorer:
     def _work(self, progress, prefetch: bool) -> None:
         months = list(range(self.latest, 0, -1))
         for n, m in enumerate(months, 1):
+            while time.monotonic() - self._last_request < IDLE_S:  # the analyst first
+                time.sleep(IDLE_S)
             try:
                 self.assessment(m)
             except KpiError:
@@ -258,7 +262,8 @@ class Explorer:
             lines[-1] += f" · {esc(reason_text(row['reason'], self.lang))}"
         need = float(row["required_pace"])
         if np.isfinite(need):
-            lines.append(f"{w['need']}: {esc(self._num(need))} {esc(ind.entry_unit)}")
+            key = "need_max" if ind.rule in ("le", "reduce") else "need"
+            lines.append(f"{w[key]}: {esc(self._num(need))} {esc(ind.entry_unit)}")
         if assume != "forecast" and value is not None:
             lines += self._whatif_lines(a, ind, assume, value)
         return "<br>".join(lines)
@@ -275,7 +280,8 @@ class Explorer:
         elif assume == "monthly":
             what = w["m_text"].format(a=m + 1, v=self._num(float(value)), unit=ind.entry_unit)
         else:
-            what = w["r_text"].format(when=value)
+            when = {v: label for label, v in self.reached_options(a.as_of)}
+            what = w["r_text"].format(when=when.get(value, value))
         status = a.catalog.statuses.label(s.status, self.lang)
         interval = (f" ({w['interval']} {self._num(s.lo80)} – {self._num(s.hi80)})"
                     if np.isfinite(s.lo80) and s.hi80 > s.lo80 else f" ({w['exact']})")
