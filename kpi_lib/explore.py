@@ -5,8 +5,8 @@ Why it is built this way (issue #16, "the workbench answers at once"):
 - One view, replaced: the controls and the view are one widget, displayed once, with the
   static view as its text/html fallback (papermill and nbconvert, which have no widget
   state, show that instead); a change replaces the Output widget's single output.
-- Fast: each month's assessment is computed once (a background thread warms all months
-  at start, latest first); charts are drawn on one reused Figure with fixed margins (no
+- Fast: the data is read once and each month's assessment computed once from it (a
+  background thread warms all months at start, latest first); charts are drawn on one reused Figure with fixed margins (no
   constrained layout) and kept, so a chart is drawn once per indicator, month and method;
   while the analyst looks, an idle-time thread draws the neighbours of the current view.
   benchmarks/workbench.py measures it in JupyterLab in headless Chromium.
@@ -27,7 +27,7 @@ import numpy as np
 
 from .common.errors import KpiError
 from .common.numbers import format_number
-from .engine.pipeline import Assessment, run_assessment
+from .engine.pipeline import Assessment, assess_dataset
 from .engine.scenario import forecast_path, scenario
 from .outputs.i18n import check_lang, method_label, reason_text, status_text
 
@@ -98,7 +98,8 @@ class Explorer:
         self._worker: threading.Thread | None = None
         self._figure = None
         self.seq = 0
-        first = run_assessment(catalog, data_dir, "latest", use_ets=False)
+        self._dataset = self._load(catalog, data_dir)
+        first = assess_dataset(self._dataset, "latest", None, None, use_ets=False)
         done: Future = Future()
         done.set_result(first)
         self._months[first.as_of] = done
@@ -107,6 +108,19 @@ class Explorer:
         self.ids = [i.id for i in self.indicators]
 
     # ------------------------------------------------------------ numbers
+    @staticmethod
+    def _load(catalog, data_dir):
+        """The data read once: most of an assessment's time is the load, the same for every
+        month (pipeline.run_assessment's catalog rule: the data's own, else Bình Sơn's)."""
+        from .inputs.data import load_dataset
+        from .inputs.store import remembered_catalog
+        from .plan.catalog import Catalog, load_catalog
+
+        if catalog is None:
+            catalog = remembered_catalog(data_dir)
+        cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
+        return load_dataset(cat, data_dir)
+
     def assessment(self, month: int) -> Assessment:
         """The assessment as of a month, computed once (by whichever thread asks first)."""
         with self._lock:
@@ -116,8 +130,8 @@ class Explorer:
                 future = self._months[month] = Future()
         if mine:
             try:
-                future.set_result(run_assessment(self.catalog, self.data_dir,
-                                                 f"{self.year}-{month:02d}", use_ets=False))
+                future.set_result(assess_dataset(self._dataset, f"{self.year}-{month:02d}",
+                                                 None, None, use_ets=False))
             except Exception as exc:  # noqa: BLE001 - the asker sees it; a retry computes again
                 with self._lock:
                     del self._months[month]
