@@ -188,6 +188,13 @@ def _measure(page, base: str, name: str, n: int) -> dict[str, list[float]]:
         label = methods[1 + j % (len(methods) - 1)] if j % 2 == 0 else methods[0]
         out["method"].append(timed(lambda label=label: how.select_option(label=label)))
     out["_kernel"] = kernel
+    if name == "explore.ipynb":  # what-if on the first indicator (a flow): not in the goal
+        assume = page.locator(".widget-dropdown:has(label:text-is('Giả định')) select")
+        growth = page.locator(".widget-slider:has(label:text-is('Tăng (%)')) .noUi-handle").first
+        out["whatif"] = [timed(lambda: assume.select_option(label="tăng so cùng kỳ (%)"))]
+        for j in range(n - 1):
+            key = "ArrowRight" if (j // 4) % 2 == 0 else "ArrowLeft"
+            out["whatif"].append(timed(lambda key=key: (growth.focus(), growth.press(key))))
     out["_open"] = [first_view * 1000, ready_s * 1000]
     page.evaluate("() => window.jupyterapp.commands.execute('kernelmenu:shutdown')")
     return out
@@ -247,6 +254,10 @@ def run(report) -> None:
                f"already drawn; kernel time p95 {num(_stats([ms for _, ms in kernel])[1])} s"
                + (f"; the {len(drawn)} drawn on demand: p50 {num(float(np.median(drawn)))} s, "
                   f"max {num(max(drawn))} s (kernel side)" if drawn else ""))
+    if results["after"].get("whatif"):
+        w50, w95 = _stats(results["after"]["whatif"])
+        report(f"  what-if (assumption and growth slider, {len(results['after']['whatif'])} "
+               f"changes): p50 {num(w50)} s  p95 {num(w95)} s (no baseline: new)")
     everything = {k: [x for c in ("indicator", "month", "method") for x in results[k][c]]
                   for k in results}
     for control in ("indicator", "month", "method", "all"):
