@@ -187,7 +187,7 @@ def _measure(page, base: str, name: str, n: int) -> dict[str, list[float]]:
     for j in range(n):
         label = methods[1 + j % (len(methods) - 1)] if j % 2 == 0 else methods[0]
         out["method"].append(timed(lambda label=label: how.select_option(label=label)))
-    out["_kernel"] = kernel
+    out["_kernel"] = list(kernel)
     if name == "explore.ipynb":  # what-if on the first indicator (a flow): not in the goal
         assume = page.locator(".widget-dropdown:has(label:text-is('Giả định')) select")
         growth = page.locator(".widget-slider:has(label:text-is('Tăng (%)')) .noUi-handle").first
