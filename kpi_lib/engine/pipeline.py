@@ -80,7 +80,14 @@ def run_assessment(catalog: str | Catalog | None = None, data: str | None = None
 
         catalog = remembered_catalog(data)
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
-    ds = load_dataset(cat, data, vintage=vintage, unit=unit)
+    return assess_dataset(load_dataset(cat, data, vintage=vintage, unit=unit), as_of, unit,
+                          vintage, use_ets)
+
+
+def assess_dataset(ds: Dataset, as_of: str | int | None, unit: str | None,
+                   vintage: str | None, use_ets: bool = True) -> Assessment:
+    """The assessment of a loaded dataset (as read by load_dataset, not changed since)."""
+    cat = ds.catalog
     month = as_of if isinstance(as_of, int) else parse_as_of(as_of, ds, unit)
     ds = targets_in_force(only_reported(ds, unit), month)
     result = forecast_all(ds, month, unit=ds_unit(ds, unit), use_ets=use_ets)
