@@ -171,7 +171,7 @@ def _long_history(folder: Path) -> Path:
             rows.append({"indicator_id": "T01", "unit_code": "BINHSON", "period": f"{year}-{m:02d}",
                          "value": round(float(amounts[m - 1]), 3), "value_type": "month",
                          "reported_at": f"{year}-{m:02d}-28", "source": "benchmark",
-                         "file_sha256": "b"})
+                         "file_sha256": "benchmark"})  # a label, as the sample has
     folder.mkdir(parents=True)
     pd.DataFrame(rows, columns=OBS_COLUMNS).to_csv(folder / "observations.csv", index=False)
     return folder

@@ -24,7 +24,14 @@ import pandas as pd
 
 from ..inputs.data import Dataset
 from ..plan.catalog import Catalog, Indicator
-from .flows import Cube, cached_backtest, cube_from_ytd, forecast_flows, latest_data_month
+from .flows import (
+    Cube,
+    cached_backtest,
+    cube_from_ytd,
+    forecast_flows,
+    latest_data_month,
+    one_blas_thread,
+)
 
 N_SIMULATIONS = 4000
 COLUMNS = ["indicator_id", "unit_code", "kind", "as_of", "data_month", "actual_to_date",
@@ -156,7 +163,11 @@ def _cached_level(ind: Indicator, unit: str, hist: pd.DataFrame, year: int, as_o
 
     digest = hashlib.sha256(pd.util.hash_pandas_object(hist, index=False).to_numpy().tobytes())
     key = f"level-v{CACHE_VERSION}-{year}-{as_of}-{digest.hexdigest()[:24]}.pkl"
-    return _disk_cached(cache_dir, key, lambda: _forecast_level(ind, unit, hist, year, as_of))
+    def compute() -> dict:
+        with one_blas_thread():  # each past year is a Holt fit
+            return _forecast_level(ind, unit, hist, year, as_of)
+
+    return _disk_cached(cache_dir, key, compute)
 
 
 def _forecast_annual(hist: pd.DataFrame, year: int) -> dict:
