@@ -59,9 +59,11 @@ GROWTH_YEARS = 3
 # Past years every method is backtested on: deeper cost time and gained nothing measurable
 # on the GSO series (benchmarks/realdata.py), since errors are pooled per indicator.
 BACKTEST_YEARS = 6
-# Fits spread over processes from this many on (a forked worker starts in milliseconds; one
-# ETS fit takes ~50–100 ms, so a district's few dozen already gain from two cores).
-MIN_PARALLEL_FITS = 12
+# Fits spread over processes from this many origins on. With one BLAS thread an origin
+# (ETS + Theta) takes ~15–25 ms; a pool of forked workers costs 0.2–0.4 s to start and feed
+# on a busy 2-core machine, so below ~40 origins a cold run was no faster with it
+# (the sample's 30: 0.45–0.85 s pooled, 0.52–0.60 s in one process).
+MIN_PARALLEL_FITS = 40
 CACHE_VERSION = 5
 
 
@@ -172,6 +174,8 @@ def one_blas_thread():
     from threadpoolctl import ThreadpoolController
 
     if not _BLAS:
+        import scipy.linalg  # noqa: F401  (loads scipy's own OpenBLAS, so the limit covers it)
+
         _BLAS.append(ThreadpoolController())
     return _BLAS[0].limit(limits=1, user_api="blas")
 
@@ -311,7 +315,7 @@ def model_batch(cube: Cube, tasks: list[tuple[int, int, int]],
                 jobs: int | None = None) -> list[tuple[float, ...]]:
     """Every model's estimate per (series, year index, month), across processes when many.
 
-    The vectorised methods need no help; the model path is the slow one (~80 ms a fit),
+    The vectorised methods need no help; the model path is the slow one (~10–20 ms a fit),
     so a batch of more than MIN_PARALLEL_FITS is spread over the machine's cores.
     """
     from concurrent.futures import ProcessPoolExecutor
@@ -330,8 +334,16 @@ def model_batch(cube: Cube, tasks: list[tuple[int, int, int]],
             importlib.import_module(module)
         with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
                                  initargs=(cube,)) as pool:
-            return list(pool.map(_model_task, tasks,
-                                 chunksize=max(1, len(tasks) // (jobs * 4))))
+            out = list(pool.map(_model_task, tasks,
+                                chunksize=max(1, len(tasks) // (jobs * 4))))
+    # The workers' fits, kept here too: the forecast and the fits file (save_fits) reuse them.
+    for (s, ti, m), fitted in zip(tasks, out, strict=True):
+        series = _monthly_to(cube, s, ti, m) if m < 12 else None
+        if series is not None and len(_MEMO) < _MEMO_LIMIT:
+            key = _series_key(series)
+            for k, v in zip(MODEL_METHODS, fitted, strict=True):
+                _MEMO[(k, key, m)] = v
+    return out
 
 
 def prefit_models(cube: Cube, tasks: list[tuple[int, int, int]], jobs: int | None = None) -> int:
