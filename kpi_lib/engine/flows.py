@@ -36,6 +36,7 @@ with the smallest backtest error among the others used.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -320,30 +321,35 @@ def model_batch(cube: Cube, tasks: list[tuple[int, int, int]],
     """
     from concurrent.futures import ProcessPoolExecutor
 
-    if not tasks:
-        return []
     jobs = jobs or os.cpu_count() or 1
-    with one_blas_thread():  # forked workers inherit the limit
-        if jobs < 2 or len(tasks) < MIN_PARALLEL_FITS:
-            return [tuple(model_estimate(cube, *t, method=k) for k in MODEL_METHODS)
-                    for t in tasks]
-        # Imported once here, before the fork, rather than in every worker.
-        import importlib
+    # Only origins that still need a fit count towards the pool: a too-short series, a
+    # December origin or a fit already in the memo (the fits file) costs nothing.
+    need = []
+    for t in dict.fromkeys(tasks):
+        series = _monthly_to(cube, *t) if t[2] < 12 else None
+        if series is not None and not all((k, _series_key(series), t[2]) in _MEMO
+                                          for k in MODEL_METHODS):
+            need.append(t)
+    pooled: dict[tuple[int, int, int], tuple[float, ...]] = {}
+    with one_blas_thread() if need else contextlib.nullcontext():  # workers inherit it
+        if jobs >= 2 and len(need) >= MIN_PARALLEL_FITS:
+            # Imported once here, before the fork, rather than in every worker.
+            import importlib
 
-        for module in ("statsmodels.tsa.holtwinters", "statsmodels.tsa.forecasting.theta"):
-            importlib.import_module(module)
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                                 initargs=(cube,)) as pool:
-            out = list(pool.map(_model_task, tasks,
-                                chunksize=max(1, len(tasks) // (jobs * 4))))
-    # The workers' fits, kept here too: the forecast and the fits file (save_fits) reuse them.
-    for (s, ti, m), fitted in zip(tasks, out, strict=True):
-        series = _monthly_to(cube, s, ti, m) if m < 12 else None
-        if series is not None and len(_MEMO) < _MEMO_LIMIT:
-            key = _series_key(series)
-            for k, v in zip(MODEL_METHODS, fitted, strict=True):
-                _MEMO[(k, key, m)] = v
-    return out
+            for module in ("statsmodels.tsa.holtwinters", "statsmodels.tsa.forecasting.theta"):
+                importlib.import_module(module)
+            with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
+                                     initargs=(cube,)) as pool:
+                fitted = pool.map(_model_task, need, chunksize=max(1, len(need) // (jobs * 4)))
+                pooled = dict(zip(need, fitted, strict=True))
+            # The workers' fits, kept here too: the forecast and the fits file reuse them.
+            for (s, ti, m), values in pooled.items():
+                key = _series_key(_monthly_to(cube, s, ti, m))
+                if len(_MEMO) < _MEMO_LIMIT:
+                    for k, v in zip(MODEL_METHODS, values, strict=True):
+                        _MEMO[(k, key, m)] = v
+        return [pooled.get(t) or tuple(model_estimate(cube, *t, method=k)
+                                       for k in MODEL_METHODS) for t in tasks]
 
 
 def prefit_models(cube: Cube, tasks: list[tuple[int, int, int]], jobs: int | None = None) -> int:
