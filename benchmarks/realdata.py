@@ -150,8 +150,7 @@ def _timed(args: list[str], env: dict) -> tuple[float, float]:
 
 
 # What a cold `kpi forecast` imports before it computes anything.
-IMPORTS = ("import kpi_lib.cli, kpi_lib.engine.pipeline, statsmodels.tsa.holtwinters, "
-           "statsmodels.tsa.forecasting.theta")
+IMPORTS = "import kpi_lib.cli, kpi_lib.engine.pipeline, statsmodels.tsa.holtwinters"
 
 
 def cold_speed(report) -> None:
