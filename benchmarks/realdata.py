@@ -129,6 +129,32 @@ def accuracy(report) -> None:
            f"{_vn(100 * res['in95'].mean(), 1)}% (goal 92–98)")
     methods = res["method"].value_counts()
     report("    method used: " + ", ".join(f"{k} {v}" for k, v in methods.items()))
+    report("  goals (issue #13): " + "; ".join(_verdicts(res)))
+
+
+RATIO_GOAL = 0.9
+COVERAGE_GOALS = {80: (75.0, 85.0), 95: (92.0, 98.0)}
+
+
+def _verdicts(res: pd.DataFrame) -> list[str]:
+    """Each goal met or missed, and by how much: the ratio at each month, the coverage of
+    both intervals at each month and overall."""
+    out = []
+    for m, g in res.groupby("month"):
+        ratio = g["ours"].mean() / g["hw"].mean()
+        out.append(f"month {m} ratio {_vn(ratio)} " + ("met" if ratio <= RATIO_GOAL else
+                                                     f"missed by {_vn(ratio - RATIO_GOAL)}"))
+    for level, (lo, hi) in COVERAGE_GOALS.items():
+        for label, g in [*((f"month {m}", g) for m, g in res.groupby("month")),
+                         ("overall", res)]:
+            held = 100 * g[f"in{level}"].mean()
+            if lo <= held <= hi:
+                continue
+            gap = lo - held if held < lo else held - hi
+            out.append(f"{level}% coverage {label} {_vn(held, 1)}% missed by {_vn(gap, 1)} pp")
+    if not any("coverage" in v for v in out):
+        out.append("coverage of both intervals within its range at every month")
+    return out
 
 
 def _timed(args: list[str], env: dict) -> tuple[float, float]:
