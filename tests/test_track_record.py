@@ -167,3 +167,20 @@ def test_backtest_table_says_the_combination_is_used(catalog):
                            "T10", use_ets=False)
     assert (table["chosen"] == "combined").all()
     assert {"theta", "ets"}.isdisjoint(table.columns)  # not fitted without the models
+
+
+def test_track_record_status_keeps_the_reports_near_miss_rule():
+    """A past estimate at 97% of the target with a low probability was shown at_risk by the
+    report (off_track_gap 0,95), so the track record must count it as at_risk too."""
+    from types import SimpleNamespace
+
+    from kpi_lib.engine.track_record import _status
+    from kpi_lib.plan.catalog import DEFAULT_THRESHOLDS
+
+    ind = SimpleNamespace(rule="ge", direction="higher", tolerance=0.0,
+                          tolerance_type="absolute")
+    th = DEFAULT_THRESHOLDS
+    assert _status(ind, 0.10, 500.0, 1000.0, th, estimate=970.0) == "at_risk"
+    assert _status(ind, 0.10, 500.0, 1000.0, th, estimate=900.0) == "off_track"
+    reduce = SimpleNamespace(**{**vars(ind), "rule": "reduce"})
+    assert _status(reduce, 0.10, 500.0, 1000.0, th, estimate=1020.0) == "off_track"
