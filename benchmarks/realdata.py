@@ -117,7 +117,9 @@ def accuracy(report) -> None:
         report(f"  {name} ({part['year'].min()}–{part['year'].max()})")
         for m, g in part.groupby("month"):
             report(f"    month {m}: {_vn(g['ours'].mean()):>6} / {_vn(g['hw'].mean()):>6} / "
-                   f"{_vn(g['share'].mean()):>6}   ratio {_vn(g['ours'].mean() / g['hw'].mean())}")
+                   f"{_vn(g['share'].mean()):>6}   ratio {_vn(g['ours'].mean() / g['hw'].mean())}"
+                   f"   intervals held {g['in80'].sum()}/{len(g)} (80%), "
+                   f"{g['in95'].sum()}/{len(g)} (95%)")
     report("  all series")
     for m, g in res.groupby("month"):
         report(f"    month {m}: {_vn(g['ours'].mean()):>6} / {_vn(g['hw'].mean()):>6} / "
