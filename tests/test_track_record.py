@@ -68,7 +68,26 @@ def test_combination_is_used_once_backtested_and_its_errors_give_the_interval(lo
     members = [ff.all_estimates[k][0] for k in COMBINED_OF]
     assert min(members) <= ff.estimate[0] <= max(members)
     rmse, n = bt.rmse("combined")
-    assert ff.scale[0] == pytest.approx(rmse[0, 5] * np.sqrt(1 + 1 / n[0, 5]))
+    # ... never narrower than its members' typical spread (their RMSEs' root mean square)
+    spread = np.sqrt(np.mean([bt.rmse(k)[0][0, 5] ** 2 for k in COMBINED_OF]))
+    assert ff.scale[0] == pytest.approx(max(rmse[0, 5], spread) * np.sqrt(1 + 1 / n[0, 5]))
+
+
+def test_combination_interval_is_floored_by_its_members_spread():
+    """Weights fitted on the same few errors make the combination's backtest spread look
+    smaller than it will be: the interval takes the members' spread when that is larger."""
+    years = np.arange(2016, 2026)
+    ytd = np.cumsum(np.full((1, len(years), 12), 10.0), axis=2)
+    cube = Cube([("T01", U)], years, ytd)
+    rng = np.random.default_rng(3)
+    e = rng.normal(0, 0.05, (1, 6, 1))
+    bt = flows.Backtest({"seasonal_share": e, "ets": -e, "combined": e * 0.1,
+                         "same_period": e, "history": e, "run_rate": e},
+                        years[3:9], np.array([0]), (6,))
+    ff = forecast_flows(cube, 2025, 6, bt)
+    assert ff.method[0] == "combined"
+    member = bt.rmse("seasonal_share")[0][0, 5]
+    assert ff.scale[0] == pytest.approx(member * np.sqrt(1 + 1 / 6))
 
 
 def test_track_record_uses_only_what_was_known_then(catalog, tmp_path):
@@ -148,3 +167,20 @@ def test_backtest_table_says_the_combination_is_used(catalog):
                            "T10", use_ets=False)
     assert (table["chosen"] == "combined").all()
     assert {"theta", "ets"}.isdisjoint(table.columns)  # not fitted without the models
+
+
+def test_track_record_status_keeps_the_reports_near_miss_rule():
+    """A past estimate at 97% of the target with a low probability was shown at_risk by the
+    report (off_track_gap 0,95), so the track record must count it as at_risk too."""
+    from types import SimpleNamespace
+
+    from kpi_lib.engine.track_record import _status
+    from kpi_lib.plan.catalog import DEFAULT_THRESHOLDS
+
+    ind = SimpleNamespace(rule="ge", direction="higher", tolerance=0.0,
+                          tolerance_type="absolute")
+    th = DEFAULT_THRESHOLDS
+    assert _status(ind, 0.10, 500.0, 1000.0, th, estimate=970.0) == "at_risk"
+    assert _status(ind, 0.10, 500.0, 1000.0, th, estimate=900.0) == "off_track"
+    reduce = SimpleNamespace(**{**vars(ind), "rule": "reduce"})
+    assert _status(reduce, 0.10, 500.0, 1000.0, th, estimate=1020.0) == "off_track"

@@ -9,9 +9,9 @@ cube YTD[series, year, month], so 80,000 series cost milliseconds:
 - history        last year's total × recent growth (ignores this year's figures).
 - ets            Holt-Winters (statsmodels, damped trend) on the monthly series: actual
                  Jan..m plus forecast m+1..12. Per series, so only for a district's few.
-- theta          the Theta method (statsmodels ThetaModel, deseasonalised) on the same
-                 monthly series; like ets, per series.
-- combined       the geometric mean of seasonal_share, ets and theta, weighted by 1 / their
+- theta          the Theta method (statsmodels ThetaModel, deseasonalised): available,
+                 not fitted (it cost accuracy on real series; see MODEL_METHODS).
+- combined       the geometric mean of seasonal_share and ets, weighted by 1 / their
                  backtest mean squared error shrunk towards equal weights (see
                  combination_weights): the estimate used whenever it can be backtested.
 - run_rate       YTD × 12 / m, the naive reference (reported, never chosen).
@@ -28,7 +28,7 @@ errors are compared like with like. Errors are pooled across units of the same i
 Why a combination rather than the best method: with a handful of backtest years per
 month, picking the method with the smallest error mostly picks noise (measured on real
 GSO series: the picked method did worse than Holt-Winters alone), while simple
-combinations of ETS, Theta and seasonal methods are hard to beat (M4 competition). The
+combinations of ETS and seasonal methods are hard to beat (M4 competition). The
 combination's own backtest errors give the interval and the probability of meeting the
 target. Only when the combination cannot be backtested (short history) is the method
 with the smallest backtest error among the others used.
@@ -36,6 +36,7 @@ with the smallest backtest error among the others used.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -47,10 +48,17 @@ import numpy as np
 from .lunar import tet_month
 
 BASE_METHODS = ("same_period", "seasonal_share", "history")
-MODEL_METHODS = ("ets", "theta")
-CANDIDATES = ("same_period", "seasonal_share", "history", "ets", "theta", "combined")
-# What the combination averages (M4: ETS, Theta and a seasonal method).
-COMBINED_OF = ("seasonal_share", "ets", "theta")
+# The per-series models fitted at every origin. Theta (_fit_theta) is kept available but not
+# fitted: in the combination it made the year-end estimate worse on the real series at every
+# month (benchmarks/realdata.py, 6 series, 163 origins, equal-weight combinations with the
+# heuristic ETS: error ÷ Holt-Winters 0,95 / 1,12 / 0,92 at months 3 / 6 / 9 with it,
+# 0,94 / 1,07 / 0,91 without; leaving out any one series, the other five still preferred it
+# out), and it doubled the cold fitting time.
+MODEL_METHODS = ("ets",)
+CANDIDATES = ("same_period", "seasonal_share", "history", "ets", "combined")
+# What the combination averages: ETS and a seasonal method (M4: simple combinations of ETS
+# and seasonal methods are hard to beat).
+COMBINED_OF = ("seasonal_share", "ets")
 # Weight of equal weights against 1/MSE weights is SHRINK / (SHRINK + n backtest errors):
 # with 5 errors, half and half; measured on real series, more shrinkage did no worse.
 SHRINK = 5.0
@@ -59,10 +67,12 @@ GROWTH_YEARS = 3
 # Past years every method is backtested on: deeper cost time and gained nothing measurable
 # on the GSO series (benchmarks/realdata.py), since errors are pooled per indicator.
 BACKTEST_YEARS = 6
-# Fits spread over processes from this many on (a forked worker starts in milliseconds; one
-# ETS fit takes ~50–100 ms, so a district's few dozen already gain from two cores).
-MIN_PARALLEL_FITS = 12
-CACHE_VERSION = 5
+# Fits spread over processes from this many origins on. With one BLAS thread an origin
+# (ETS + Theta) takes ~15–25 ms; a pool of forked workers costs 0.2–0.4 s to start and feed
+# on a busy 2-core machine, so below ~40 origins a cold run was no faster with it
+# (the sample's 30: 0.45–0.85 s pooled, 0.52–0.60 s in one process).
+MIN_PARALLEL_FITS = 40
+CACHE_VERSION = 7
 
 
 @dataclass
@@ -159,17 +169,52 @@ def _monthly_to(cube: Cube, s: int, ti: int, m: int) -> np.ndarray | None:
     return series
 
 
+_BLAS: list = []  # the threadpoolctl controller, made once (finding the libraries takes ~15 ms)
+
+
+def one_blas_thread():
+    """A context in which OpenBLAS runs single-threaded, for the model fits.
+
+    scipy ≥ 1.15's L-BFGS-B (which every statsmodels fit here uses) makes tiny BLAS calls;
+    with OpenBLAS' default thread pool each costs a thread hand-off, and a fit took 4–5×
+    longer (scipy issue #22438; measured here: an ETS + Theta pair 110 → 25 ms).
+    """
+    from threadpoolctl import ThreadpoolController
+
+    if not _BLAS:
+        import scipy.linalg  # noqa: F401  (loads scipy's own OpenBLAS, so the limit covers it)
+
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=1, user_api="blas")
+
+
 def _fit_ets(series: np.ndarray, steps: int) -> float:
+    """Holt-Winters (damped additive trend) with its initial states estimated, as
+    statsmodels' default fit does, but started from a quick heuristic fit instead of a
+    brute-force grid.
+
+    Measured on the real series (benchmarks/realdata.py, 165 origins): the heuristic fit
+    alone erred 4,62 / 3,63 / 1,91 % at months 3 / 6 / 9, statsmodels' default fit 4,53 /
+    3,16 / 1,84, this one 4,64 / 3,18 / 1,84, at ~23 ms a fit against ~90–200 ms for the
+    default (cold speed matters: every backtest origin is a fit).
+    """
     from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
-    # Heuristic start values and no brute-force grid: about 2.5× faster than statsmodels'
-    # defaults, year-end totals within a fraction of a percent of them (cold speed matters:
-    # every backtest origin is a fit).
     seasonal = "mul" if (series > 0).all() else "add"
-    fit = ExponentialSmoothing(series, trend="add", damped_trend=True, seasonal=seasonal,
-                               seasonal_periods=12, initialization_method="heuristic"
-                               ).fit(use_brute=False)
-    return float(np.sum(fit.forecast(steps)))
+    form = {"trend": "add", "damped_trend": True, "seasonal": seasonal, "seasonal_periods": 12}
+    quick = ExponentialSmoothing(series, initialization_method="heuristic", **form
+                                 ).fit(use_brute=False)
+    p = quick.params
+    start = np.r_[p["smoothing_level"], p["smoothing_trend"], p["smoothing_seasonal"],
+                  p["initial_level"], p["initial_trend"], p["damping_trend"],
+                  p["initial_seasons"]]
+    try:
+        fit = ExponentialSmoothing(series, initialization_method="estimated", **form
+                                   ).fit(start_params=start, use_brute=False)
+        rest = float(np.sum(fit.forecast(steps)))
+    except (ValueError, np.linalg.LinAlgError):
+        rest = np.nan
+    return rest if np.isfinite(rest) else float(np.sum(quick.forecast(steps)))
 
 
 def _fit_theta(series: np.ndarray, steps: int) -> float:
@@ -268,7 +313,7 @@ def plain_holt_winters(cube: Cube, s: int, ti: int, m: int) -> float:
         return np.nan if series is None else float(cube.ytd[s, ti, 11])
     seasonal = "mul" if (series > 0).all() else "add"
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), one_blas_thread():
             warnings.simplefilter("ignore")
             fit = ExponentialSmoothing(series, trend="add", damped_trend=True,
                                        seasonal=seasonal, seasonal_periods=12).fit()
@@ -294,22 +339,37 @@ def model_batch(cube: Cube, tasks: list[tuple[int, int, int]],
                 jobs: int | None = None) -> list[tuple[float, ...]]:
     """Every model's estimate per (series, year index, month), across processes when many.
 
-    The vectorised methods need no help; the model path is the slow one (~80 ms a fit),
+    The vectorised methods need no help; the model path is the slow one (~10–20 ms a fit),
     so a batch of more than MIN_PARALLEL_FITS is spread over the machine's cores.
     """
     from concurrent.futures import ProcessPoolExecutor
 
     jobs = jobs or os.cpu_count() or 1
-    if jobs < 2 or len(tasks) < MIN_PARALLEL_FITS:
-        return [tuple(model_estimate(cube, *t, method=k) for k in MODEL_METHODS) for t in tasks]
-    # Imported once here, before the fork, rather than in every worker.
-    import importlib
-
-    for module in ("statsmodels.tsa.holtwinters", "statsmodels.tsa.forecasting.theta"):
-        importlib.import_module(module)
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
-                             initargs=(cube,)) as pool:
-        return list(pool.map(_model_task, tasks, chunksize=max(1, len(tasks) // (jobs * 4))))
+    # Only origins that still need a fit count towards the pool: a too-short series, a
+    # December origin or a fit already in the memo (the fits file) costs nothing.
+    need = []
+    for t in dict.fromkeys(tasks):
+        series = _monthly_to(cube, *t) if t[2] < 12 else None
+        if series is not None and not all((k, _series_key(series), t[2]) in _MEMO
+                                          for k in MODEL_METHODS):
+            need.append(t)
+    pooled: dict[tuple[int, int, int], tuple[float, ...]] = {}
+    with one_blas_thread() if need else contextlib.nullcontext():  # workers inherit it
+        if jobs >= 2 and len(need) >= MIN_PARALLEL_FITS:
+            # Imported once here, before the fork, rather than in every worker.
+            import statsmodels.tsa.holtwinters  # noqa: F401
+            with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
+                                     initargs=(cube,)) as pool:
+                fitted = pool.map(_model_task, need, chunksize=max(1, len(need) // (jobs * 4)))
+                pooled = dict(zip(need, fitted, strict=True))
+            # The workers' fits, kept here too: the forecast and the fits file reuse them.
+            for (s, ti, m), values in pooled.items():
+                key = _series_key(_monthly_to(cube, s, ti, m))
+                if len(_MEMO) < _MEMO_LIMIT:
+                    for k, v in zip(MODEL_METHODS, values, strict=True):
+                        _MEMO[(k, key, m)] = v
+        return [pooled.get(t) or tuple(model_estimate(cube, *t, method=k)
+                                       for k in MODEL_METHODS) for t in tasks]
 
 
 def prefit_models(cube: Cube, tasks: list[tuple[int, int, int]], jobs: int | None = None) -> int:
@@ -594,6 +654,15 @@ def forecast_flows(cube: Cube, year: int, as_of: int, bt: Backtest,
     chosen = np.where(has, names[best], "run_rate")
     estimate = np.where(has, np.choose(best, [out[k] for k in CANDIDATES]), out["run_rate"])
     scale = np.where(has, np.choose(best, [rmse[k] for k in CANDIDATES]), np.nan)
+    # The combination's interval is never narrower than its members' typical spread (root
+    # mean square of their backtest RMSEs): its weights come from the same few backtest
+    # errors, so its own backtest spread flatters it. On the real series this took the 80%
+    # interval's coverage at month 6 from 70% to 74% and overall from 75,5% to 79%.
+    members = np.stack([rmse[k] for k in COMBINED_OF if k in bt.errors] or [np.full(n_s, np.nan)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        spread = np.sqrt(np.nanmean(members ** 2, axis=0))
+    scale = np.where(comb & np.isfinite(spread), np.fmax(scale, spread), scale)
     n_bt = np.where(has, np.choose(best, [count[k] for k in CANDIDATES]), 0)
     source = np.where(has, "backtest", "model")
     # Inflate for estimating the spread from n errors (prediction, not fit).

@@ -26,6 +26,7 @@ import pandas as pd
 from scipy import stats
 
 from ..inputs.data import Dataset
+from .assess import meet_condition
 from .flows import (
     CACHE_VERSION,
     Cube,
@@ -113,7 +114,11 @@ def _p_meet(ind, target: float, est: float, scale: float, df: float) -> float:
     return below if ind.rule in ("le", "reduce") else 1.0 - below
 
 
-def _status(ind, p: float, ytd: float, target: float, th: dict[str, float]) -> str:
+def _status(ind, p: float, ytd: float, target: float, th: dict[str, float],
+            estimate: float = np.nan) -> str:
+    """The status the monthly report would have shown (engine/assess.py's rules for a flow):
+    a near miss, the estimate closing at least off_track_gap of the gap (baseline 0 for a
+    flow; not for a reduction, whose target is last year's total), stays at_risk."""
     if not np.isfinite(p):
         return ""
     if ind.rule not in ("le", "reduce") and np.isfinite(target) and ytd >= target:
@@ -121,7 +126,9 @@ def _status(ind, p: float, ytd: float, target: float, th: dict[str, float]) -> s
     if p >= th["on_track_p"]:
         return "on_track"
     if p < th["off_track_p"]:
-        return "off_track"
+        band = meet_condition(ind, target)[0] == "band"
+        gap = estimate / target if ind.rule != "reduce" and not band and target else np.nan
+        return "at_risk" if np.isfinite(gap) and gap >= th["off_track_gap"] else "off_track"
     return "at_risk"
 
 
@@ -206,7 +213,7 @@ def _replay(cube: Cube, flows: list, cat, use_ets: bool, months: tuple[int, ...]
                     "lo95": est * np.exp(-t95 * scale), "hi95": est * np.exp(t95 * scale),
                     "method": str(ff.method[s]), "actual": actual, "target": target,
                     "p_meet": p, "status": _status(ind, p, cube.ytd[s, ti, m - 1], target,
-                                                   cat.thresholds),
+                                                   cat.thresholds, est),
                     "met": float(met) if np.isfinite(target) else np.nan,
                     "in80": abs(np.log(actual / est)) <= t80 * scale,
                     "in95": abs(np.log(actual / est)) <= t95 * scale,
