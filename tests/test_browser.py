@@ -177,6 +177,25 @@ def test_every_page_fits_reads_vietnamese_and_shows_no_raw_bytes(browser, report
         page.close()
 
 
+def test_two_panel_charts_stay_legible_on_a_phone(browser, report):
+    """At 390 px a two-panel chart shrunk to the screen had 150 px panels: it keeps a
+    legible width and scrolls inside its own box instead (the page itself does not)."""
+    for width in WIDTHS:
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto(report.html.as_uri())
+        page.wait_for_load_state("load")
+        sizes = page.evaluate("""() => [...document.querySelectorAll('.kpi-chart img.kpi-wide')]
+            .map(i => [i.getBoundingClientRect().width,
+                       getComputedStyle(i.parentElement).overflowX])""")
+        assert sizes, "the sample report has two-panel charts"
+        for drawn, overflow in sizes:
+            if width < 720:
+                assert drawn >= 700 and overflow == "auto", (width, drawn, overflow)
+            else:
+                assert drawn <= width, (width, drawn)
+        page.close()
+
+
 def test_the_focus_comes_before_the_tables(browser, report):
     page = browser.new_page(viewport={"width": 1366, "height": 900})
     page.goto(report.html.as_uri())

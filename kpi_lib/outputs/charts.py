@@ -289,6 +289,9 @@ def to_png(fig, dpi: int = 90) -> bytes:
     return buffer.getvalue()
 
 
+WIDE_INCHES = 9.0  # wider than one panel: two side by side
+
+
 def show(fig, alt: str | None = None) -> tuple[bytes, str] | None:
     """Display a figure in a notebook as one PNG with alt text, then free it; return both
     (the Word report reuses the PNG instead of drawing again).
@@ -308,8 +311,12 @@ def show(fig, alt: str | None = None) -> tuple[bytes, str] | None:
                          and ax.get_title())
     png = to_png(fig)
     data = base64.b64encode(png).decode("ascii")
-    display(HTML(f'<img alt="{html.escape(alt or "chart")}" style="max-width:100%" '
-                 f'src="data:image/png;base64,{data}"/>'))
+    # A two-panel figure shrunk to a phone's width is unreadable: the published page's
+    # stylesheet lets a wide chart keep a legible width and scroll inside its own box there.
+    wide = fig.get_figwidth() > WIDE_INCHES
+    display(HTML(f'<div class="kpi-chart"><img alt="{html.escape(alt or "chart")}" '
+                 f'class="{"kpi-wide" if wide else "kpi-narrow"}" style="max-width:100%" '
+                 f'src="data:image/png;base64,{data}"/></div>'))
     if getattr(fig.canvas, "manager", None) is not None:  # a pyplot figure: let pyplot go of it
         import matplotlib.pyplot as plt
 
