@@ -40,9 +40,13 @@ class KernelBroken(RuntimeError):
     """A warm kernel could not start, warm up or reset."""
 
 
+VOLATILE = ("PYTEST_CURRENT_TEST",)  # changes with every test; no notebook reads it
+
+
 def _key(kernel_name: str) -> str:
     """What a fresh kernel would inherit from this process: kernels differ when it does."""
-    text = repr((kernel_name, os.getcwd(), sorted(os.environ.items())))
+    env = sorted((k, v) for k, v in os.environ.items() if k not in VOLATILE)
+    text = repr((kernel_name, os.getcwd(), env))
     return hashlib.sha1(text.encode()).hexdigest()
 
 

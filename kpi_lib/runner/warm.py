@@ -4,7 +4,8 @@
 `reset()` puts that state back before the next notebook, so nothing one notebook did is
 seen by the next. What is reset:
 
-- the IPython namespace (`%reset -f`: every name, In/Out history) and the execution count;
+- the IPython namespace (`%reset -f`: every name, In/Out history) and the execution count
+  (a new history session);
 - the working directory, os.environ, sys.argv, sys.path;
 - warnings filters (and the "already warned" registries), the root logger's level and
   handlers;
@@ -148,8 +149,7 @@ def reset() -> None:
     import numpy as np
 
     ip = get_ipython()  # type: ignore[name-defined]  # noqa: F821 - IPython's builtin
-    ip.reset(new_session=False)
-    ip.execution_count = 1
+    ip.reset(new_session=True)  # counts from 1 again, in a new history session
     os.chdir(_SAVED["cwd"])
     os.environ.clear()
     os.environ.update(_SAVED["environ"])
