@@ -160,3 +160,24 @@ def test_the_report_notebooks_share_one_assessment(tmp_path):
     os.utime(obs, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # saved again: an edit
     again = pipeline.shared_assessment(None, str(data), "2025-09", None, None, use_ets=False)
     assert pipeline.ASSESSMENTS.hits == hits + 1 and again.dataset is not report.dataset
+
+
+def test_a_reused_html_exporter_gives_the_same_page(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+    from kpi_lib.runner import html
+
+    nb = new_notebook(cells=[
+        new_code_cell("x = 1", metadata={"tags": ["injected-parameters"]}),
+        new_markdown_cell("# Báo cáo"),
+        new_code_cell("display(HTML(...))", outputs=[new_output(
+            "display_data", data={"text/html": "<b>28.603,61</b>", "text/plain": "x"})]),
+    ])
+    source = tmp_path / "nb.ipynb"
+    nbformat.write(nb, source)
+    fresh, _ = html._new_exporter("vi").from_notebook_node(nb)
+    pages = [html.export_html(source, tmp_path / f"{i}.html", "vi").read_text(encoding="utf-8")
+             for i in range(2)]  # the second one with the exporter the first gave back
+    assert pages[0] == pages[1] == fresh
+    assert "28.603,61" in fresh and "x = 1" not in fresh

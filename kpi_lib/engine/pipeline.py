@@ -80,7 +80,14 @@ def run_assessment(catalog: str | Catalog | None = None, data: str | None = None
 
         catalog = remembered_catalog(data)
     cat = catalog if isinstance(catalog, Catalog) else load_catalog(catalog)
-    ds = load_dataset(cat, data, vintage=vintage, unit=unit)
+    return assess_dataset(load_dataset(cat, data, vintage=vintage, unit=unit), as_of, unit,
+                          vintage, use_ets)
+
+
+def assess_dataset(ds: Dataset, as_of: str | int | None, unit: str | None,
+                   vintage: str | None, use_ets: bool = True) -> Assessment:
+    """The assessment of a loaded dataset (as read by load_dataset, not changed since)."""
+    cat = ds.catalog
     month = as_of if isinstance(as_of, int) else parse_as_of(as_of, ds, unit)
     ds = targets_in_force(only_reported(ds, unit), month)
     result = forecast_all(ds, month, unit=ds_unit(ds, unit), use_ets=use_ets)
@@ -184,6 +191,7 @@ class _Memo:
 
 
 ASSESSMENTS = _Memo()
+DATASETS = _Memo()
 
 
 def _files_key(folder) -> tuple:
@@ -199,33 +207,53 @@ def _files_key(folder) -> tuple:
         return (str(folder),)
 
 
+def _inputs_key(catalog, data) -> tuple[str | None, tuple]:
+    """(catalog path or None, key of the data's and the catalog's files)."""
+    from pathlib import Path
+
+    from ..common.paths import DEFAULT_CATALOG
+    from ..inputs.store import remembered_catalog, resolve_data_dir
+
+    if catalog is None:
+        catalog = remembered_catalog(data)
+    path = (Path(catalog) if catalog else DEFAULT_CATALOG).resolve()
+    return (str(catalog) if catalog else None,
+            (_files_key(resolve_data_dir(data).path), str(path), _files_key(path.parent)))
+
+
+def shared_dataset(catalog: str | None = None, data: str | None = None,
+                   vintage: str | None = None, unit: str | None = None) -> Dataset:
+    """load_dataset, read once per data, catalog, vintage and unit in this process (the
+    report's notebooks share it; treat it as read-only). `catalog`: a path or None (the data
+    directory's own, else Bình Sơn's)."""
+    catalog, inputs = _inputs_key(catalog, data)
+    key = (inputs, vintage, unit)
+    ds = DATASETS.get(key, False)
+    if ds is None:
+        ds = load_dataset(load_catalog(catalog), data, vintage=vintage, unit=unit)
+        DATASETS.put(key, ds)
+    return ds
+
+
 def shared_assessment(catalog: str | Catalog | None = None, data: str | None = None,
                       as_of: str | int | None = "latest", unit: str | None = None,
                       vintage: str | None = None, use_ets: bool = True,
                       any_methods: bool = False) -> Assessment:
     """run_assessment, computed once per data, catalog, month, unit and vintage in this
-    process: the notebooks of one report share it.
+    process: the notebooks of one report share it (and its load, see shared_dataset).
 
     `any_methods`: the caller reads only the dataset and the month (the data-quality page),
     so an assessment made with other forecasting options serves as well. The key is the
     data folder's and the catalog folder's file names, sizes and times: an edited file is a
     new key. Returns a copy whose table the caller may change.
     """
-    from ..inputs.store import remembered_catalog, resolve_data_dir
-
-    if catalog is None:
-        catalog = remembered_catalog(data)
     if isinstance(catalog, Catalog):
         return run_assessment(catalog, data, as_of, unit, vintage, use_ets)
-    from pathlib import Path
-
-    from ..common.paths import DEFAULT_CATALOG
-
-    cat_path = Path(catalog) if catalog else DEFAULT_CATALOG
-    key = (_files_key(resolve_data_dir(data).path), str(cat_path.resolve()),
-           _files_key(cat_path.resolve().parent), str(as_of), unit, vintage, bool(use_ets))
+    _, inputs = _inputs_key(catalog, data)
+    key = (inputs, str(as_of), unit, vintage, bool(use_ets))
     a = ASSESSMENTS.get(key, any_methods)
     if a is None:
-        a = run_assessment(catalog, data, as_of, unit, vintage, use_ets)
+        a = assess_dataset(shared_dataset(catalog, data, vintage, unit), as_of, unit, vintage,
+                           use_ets)
         ASSESSMENTS.put(key, a)
     return replace(a, table=a.table.copy())

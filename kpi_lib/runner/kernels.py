@@ -206,12 +206,11 @@ class KernelPool:
                     self._idle.remove(k)
                     stale.append(k)
             ready = self._idle.pop() if self._idle else None
+            if ready is None:  # a kernel prefetched for this environment
+                ticket = next((f for k, f in self._starting if k == key), None)
+                self._starting = [(k, f) for k, f in self._starting if f is not ticket]
         for k in stale:
             self.discard(k)
-            if ready is None:
-                ticket = next((f for k, f in self._starting if k == key), None)
-                if ticket is not None:
-                    self._starting = [(k, f) for k, f in self._starting if f is not ticket]
         if ready is not None:
             ticket = Future()
             ticket.set_result(ready)

@@ -20,12 +20,12 @@ from pathlib import Path
 from ..common.errors import KpiError
 from ..inputs.snapshot import SNAPSHOT, take_snapshot
 from ..plan.units import SAFE_CODE
+from .html import TEMPLATES, export_html, warm_exporter  # noqa: F401 - TEMPLATES: API
 from .publish import keep_failed, locked, swap_into_place, sweep_stale, work_folder
 
 PUBLISHED = ("monthly_report", "data_quality", "track_record")
 EXECUTION_TIMEOUT = 900  # seconds per cell
 _INDEX_LOCK = threading.Lock()
-TEMPLATES = Path(__file__).parent / "templates"
 
 
 class RunFailed(KpiError):
@@ -65,23 +65,6 @@ def check_unit_code(unit: str | None) -> str | None:
 
 def folder_name(period: str, unit: str | None) -> str:
     return period if not unit else f"{period}_{unit}"
-
-
-def export_html(notebook: Path, target: Path, lang: str) -> Path:
-    """Self-contained HTML with code, prompts and the injected-parameters cell removed."""
-    import nbformat
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
-
-    nb = nbformat.read(notebook, as_version=4)
-    exporter = HTMLExporter(extra_template_basedirs=[str(TEMPLATES)], template_name="kpi",
-                            exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, language_code=lang)
-    exporter.register_preprocessor(TagRemovePreprocessor(
-        remove_cell_tags={"injected-parameters", "parameters", "developer-note", "kpi-check"}, enabled=True), enabled=True)
-    body, _ = exporter.from_notebook_node(nb)
-    target.write_text(body, encoding="utf-8")
-    return target
 
 
 _KERNELS: dict[Path, list] = {}  # work folder -> kernel managers running for it
@@ -274,7 +257,7 @@ def _execute_warm(jobs: dict, tmp: Path, lease, lang: str) -> dict[str, Path]:
     data-quality page reuses its assessment); each one's HTML is exported in a thread of
     this process while the kernel runs the next."""
     exporter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpi-export")
-    executed, exports = {}, []
+    executed, exports = {}, [exporter.submit(warm_exporter, lang)]
     try:
         for nb, p in jobs.items():
             executed[nb] = execute(nb, tmp, p, lease)
