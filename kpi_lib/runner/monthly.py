@@ -255,16 +255,24 @@ def _execute_fresh(jobs: dict, tmp: Path, notebook_jobs: int) -> dict[str, Path]
 def _execute_warm(jobs: dict, tmp: Path, lease, lang: str) -> dict[str, Path]:
     """The notebooks one after another in the lease's kernel (the monthly report first: the
     data-quality page reuses its assessment); each one's HTML is exported in a thread of
-    this process while the kernel runs the next."""
+    this process while the kernel runs the next.
+
+    They run in a worker thread, as the fresh ones do: on Ctrl-C or SIGTERM this thread
+    kills the kernel, and the worker's cell ends at once with the kernel's death."""
+    runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpi-notebook")
     exporter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpi-export")
     executed, exports = {}, [exporter.submit(warm_exporter, lang)]
     try:
         for nb, p in jobs.items():
-            executed[nb] = execute(nb, tmp, p, lease)
+            executed[nb] = runner.submit(execute, nb, tmp, p, lease).result()
             exports.append(exporter.submit(export_html, executed[nb], tmp / f"{nb}.html", lang))
         for f in exports:
             f.result()
+    except BaseException:
+        _stop_kernels(tmp)
+        raise
     finally:
+        runner.shutdown(wait=True, cancel_futures=True)
         exporter.shutdown(wait=True, cancel_futures=True)
     return executed
 
