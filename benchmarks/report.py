@@ -5,11 +5,11 @@ Naive: for each month and notebook, the `papermill` CLI, then
 `jupyter nbconvert --to html --no-input`. Ours: `kpi backfill --jobs 2` (warm kernels, one
 per job, reset between notebooks; one assessment per report; in-process HTML export
 overlapped with the next notebook; cached backtests). Both run the same three published
-notebooks for the same 12 months. Also a single `kpi run`, warm kernels and
+notebooks for the same months (all nine of the sample's year). Also a single `kpi run`, warm kernels and
 `--fresh-kernels` (the way before), against a trivial one-cell notebook under the papermill
 CLI (kernel start-up is the floor).
 
-Goals (issue 16): single run <= 1.5x the floor; 12-month backfill <= 0.3x naive.
+Goals (issue 16): single run <= 1.5x the floor; backfill <= 0.3x naive.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from memory import PeakMemory
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-MONTHS = [f"2025-{m:02d}" for m in range(1, 13)]
+# Every month of the sample year with figures (January to September 2025); the issue's
+# "12-month backfill" cannot be run on it: months after the latest figures are refused.
+MONTHS = [f"2025-{m:02d}" for m in range(1, 10)]
 NOTEBOOKS = ("monthly_report", "data_quality", "track_record")  # what `kpi run` publishes
 TRIVIAL = ROOT / "tests" / "fixtures" / "notebooks" / "trivial.ipynb"
 
@@ -73,12 +75,13 @@ def run(report) -> None:
         ours = time.perf_counter() - start
         if done.returncode:
             raise SystemExit(f"kpi backfill failed:\n{done.stderr[-3000:]}")
-        report(f"report: 12-month backfill, {len(NOTEBOOKS)} notebooks a month "
+        report(f"report: {len(MONTHS)}-month backfill ({MONTHS[0]}..{MONTHS[-1]}), "
+               f"{len(NOTEBOOKS)} notebooks a month "
                f"(load average {os.getloadavg()[0]:.1f}: the machine is shared)")
-        report(f"  ours  kpi backfill --jobs 2: {ours:6.1f} s ({ours / 12:.1f} s/month)")
+        report(f"  ours  kpi backfill --jobs 2: {ours:6.1f} s ({ours / len(MONTHS):.1f} s/month)")
         report(f"  {memory.line()}")
         theirs = naive(tmp / "naive", MONTHS, {**env, "KPI_CACHE": str(tmp / "cache-naive")})
-        report(f"  naive papermill CLI + nbconvert: {theirs:6.1f} s ({theirs / 12:.1f} s/month)")
+        report(f"  naive papermill CLI + nbconvert: {theirs:6.1f} s ({theirs / len(MONTHS):.1f} s/month)")
         report(f"  ratio ours/naive: {ours / theirs:.2f} ({_goal(ours / theirs, 0.3)})")
 
         single = [str(BIN / "kpi"), "run", "--as-of", "2025-09", "--out", str(tmp / "single")]

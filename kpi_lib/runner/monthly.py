@@ -268,8 +268,9 @@ def _execute_warm(jobs: dict, tmp: Path, lease, lang: str) -> dict[str, Path]:
             exports.append(exporter.submit(export_html, executed[nb], tmp / f"{nb}.html", lang))
         for f in exports:
             f.result()
-    except BaseException:
-        _stop_kernels(tmp)
+    except BaseException as exc:
+        if not isinstance(exc, Exception):  # interrupted: stop the cell now (a failed one
+            _stop_kernels(tmp)              # leaves a kernel to reuse, or to replace)
         raise
     finally:
         runner.shutdown(wait=True, cancel_futures=True)
