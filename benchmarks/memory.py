@@ -22,16 +22,19 @@ class PeakMemory:
         self.total = 0  # peak of the sum over the tree
 
     def _sample(self, root: psutil.Process) -> None:
+        """The command and its direct children (its kernels). A kernel's own short-lived
+        forks (a subprocess call) carry the kernel's command line and share its pages:
+        counted, they would look like extra kernels and double the memory."""
         try:
-            procs = [root, *root.children(recursive=True)]
+            procs = [root, *root.children(recursive=False)]
         except psutil.Error:
             return
         total = 0
         for p in procs:
             try:
                 rss = p.memory_info().rss
-                kind = "kernel" if "ipykernel" in " ".join(p.cmdline()) else (
-                    "main" if p.pid == root.pid else "other")
+                kind = "main" if p.pid == root.pid else (
+                    "kernel" if "ipykernel" in " ".join(p.cmdline()) else "other")
             except psutil.Error:
                 continue
             total += rss
