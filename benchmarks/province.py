@@ -44,6 +44,7 @@ def build(folder: Path, n: int) -> tuple[Path, Path]:
     doc = yaml.safe_load((ROOT / "data" / "catalog" / "binh_son_2025.yaml").read_text("utf-8"))
     doc["catalog"].update({"default_unit": "PROVINCE", "units_file": str(folder / "units.csv")})
     doc["catalog"].pop("crosswalk_file")
+    doc["catalog"].pop("campaign_file", None)  # relative to the shipped catalog: not here
     catalog = folder / "catalog.yaml"
     catalog.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
 

@@ -68,6 +68,7 @@ def run(report) -> None:
         # Both start with an empty cache of backtests and model fits (its own each).
         env["KPI_CACHE"] = str(tmp / "cache-ours")
         memory = PeakMemory()
+        load = os.getloadavg()[0]
         start = time.perf_counter()
         done = memory.run([str(BIN / "kpi"), "backfill", "--from", MONTHS[0], "--to",
                            MONTHS[-1], "--jobs", "2", "--quiet", "--out", str(tmp / "ours")],
@@ -76,15 +77,19 @@ def run(report) -> None:
         if done.returncode:
             raise SystemExit(f"kpi backfill failed:\n{done.stderr[-3000:]}")
         report(f"report: {len(MONTHS)}-month backfill ({MONTHS[0]}..{MONTHS[-1]}), "
-               f"{len(NOTEBOOKS)} notebooks a month "
-               f"(load average {os.getloadavg()[0]:.1f}: the machine is shared)")
-        report(f"  ours  kpi backfill --jobs 2: {ours:6.1f} s ({ours / len(MONTHS):.1f} s/month)")
+               f"{len(NOTEBOOKS)} notebooks a month (the machine is shared: load averages "
+               "at the start of each measure)")
+        report(f"  ours  kpi backfill --jobs 2: {ours:6.1f} s ({ours / len(MONTHS):.1f} s/month; "
+               f"load {load:.1f})")
         report(f"  {memory.line()}")
+        load = os.getloadavg()[0]
         theirs = naive(tmp / "naive", MONTHS, {**env, "KPI_CACHE": str(tmp / "cache-naive")})
-        report(f"  naive papermill CLI + nbconvert: {theirs:6.1f} s ({theirs / len(MONTHS):.1f} s/month)")
+        report(f"  naive papermill CLI + nbconvert: {theirs:6.1f} s "
+               f"({theirs / len(MONTHS):.1f} s/month; load {load:.1f})")
         report(f"  ratio ours/naive: {ours / theirs:.2f} ({_goal(ours / theirs, 0.3)})")
 
         single = [str(BIN / "kpi"), "run", "--as-of", "2025-09", "--out", str(tmp / "single")]
+        load = os.getloadavg()[0]
         warm = [_timed(single, env=env) for _ in range(3)]
         fresh = [_timed([*single, "--fresh-kernels"], env=env) for _ in range(2)]
         trivial = [_timed([str(BIN / "papermill"), "-k", "python3", "--no-progress-bar",
@@ -92,7 +97,7 @@ def run(report) -> None:
         one, old, floor = min(warm), min(fresh), min(trivial)
         report(f"  single kpi run (warm cache, best of 3): {one:.1f} s; the old way "
                f"(--fresh-kernels, best of 2): {old:.1f} s; trivial one-cell notebook under "
-               f"the papermill CLI (best of 3): {floor:.1f} s")
+               f"the papermill CLI (best of 3): {floor:.1f} s (load {load:.1f})")
         report(f"  ratio single run / floor: {one / floor:.2f} ({_goal(one / floor, 1.5)}); "
                f"old way / floor: {old / floor:.2f}")
         shutil.rmtree(tmp, ignore_errors=True)
