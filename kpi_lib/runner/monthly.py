@@ -174,7 +174,7 @@ def _run_month(as_of, data, catalog, out, lang, unit, vintage, update_index, not
     out = Path(out) if out else REPORTS_DIR
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / f".write-test-{os.getpid()}"
+        probe = out / f".write-test-{os.getpid()}-{threading.get_ident()}"  # threads: own probe
         probe.write_text("")
         probe.unlink()
     except OSError as exc:
