@@ -12,7 +12,9 @@ killed and replaced, never reused. Kernels are keyed by the parent's environment
 directory (what a fresh kernel would inherit): when they change, new kernels are started.
 
 One pool per process: `kpi run` and `kpi backfill` (one kernel per job) share it, and each
-Dask worker process has its own.
+Dask worker process has its own. Idle kernels stay until the process exits (killed at
+exit; a kernel whose parent dies stops itself), so a long-lived Dask worker keeps one
+kernel per thread that ran a report (~300 MiB each); MAX_RUNS bounds what one accumulates.
 """
 
 from __future__ import annotations
