@@ -187,13 +187,18 @@ def _write_track_record(ds, args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if not args.fresh_kernels:  # the kernel starts and imports while we import and check
+        from .runner.kernels import POOL
+
+        POOL.prefetch()
     from .plan.catalog import load_catalog
     from .runner.monthly import run_month
 
     load_catalog(args.catalog, warn=True)  # say now if the report will not name its place
     print("running the monthly report…", flush=True)
     result = run_month(as_of=args.as_of, data=args.data, catalog=args.catalog, out=args.out,
-                       lang=args.lang, unit=args.unit, vintage=args.vintage)
+                       lang=args.lang, unit=args.unit, vintage=args.vintage,
+                       fresh_kernels=args.fresh_kernels)
     print(f"published {result.period} in {result.seconds:.1f} s")
     print(f"HTML report: {result.html}")
     print(f"all months:  {result.folder.parent / 'index.html'}")
@@ -225,7 +230,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     results = backfill(months, jobs=args.jobs, progress=not args.quiet, data=args.data,
                        catalog=args.catalog, out=args.out, lang=args.lang, unit=args.unit,
-                       units=units, executor=args.executor, scheduler=args.scheduler)
+                       units=units, executor=args.executor, scheduler=args.scheduler,
+                       fresh_kernels=args.fresh_kernels)
     seconds = time.perf_counter() - start
     for r in results:
         print(f"{r.folder.name}: {r.html}")
@@ -406,6 +412,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", default="vi", help="vi (default) or en")
     p.add_argument("--unit", help="unit or area code (default: the plan's area, rolled up)")
     p.add_argument("--vintage", help="use what was known on this date (YYYY-MM-DD)")
+    _add_fresh_kernels(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("example", help="the real example: GSO's 2024 figures, reports as of "
@@ -456,8 +463,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="local threads (default) or a Dask distributed cluster")
     p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_fresh_kernels(p)
     p.set_defaults(func=cmd_backfill)
     return parser
+
+
+def _add_fresh_kernels(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--fresh-kernels", action="store_true",
+                   help="a new kernel per notebook (default: warm kernels, reset between "
+                        "notebooks, one per job)")
 
 
 def _default_catalog(args: argparse.Namespace) -> None:

@@ -158,3 +158,102 @@ def unit_grid(a: Assessment, use_ets: bool = True) -> pd.DataFrame:
     return table[["indicator_id", "unit_code", "actual_to_date", "estimate", "target_value",
                   "provisional",
                   "status", "reason"]].reset_index(drop=True)
+
+
+class _Memo:
+    """The last few assessments of this process, by what they were computed from.
+
+    A report's notebooks run one after another in one warm kernel (runner/kernels.py): the
+    monthly report computes the assessment and the data-quality page reuses it (same
+    snapshot, same month) instead of loading and forecasting again. Not a dict on purpose:
+    a warm kernel's reset restores plain module-level dicts, and this cache is keyed by its
+    inputs, so it cannot carry one notebook's choices into another.
+    """
+
+    def __init__(self, size: int = 2) -> None:
+        import threading
+
+        self.size, self.items, self.lock = size, [], threading.Lock()
+        self.hits = 0
+
+    def get(self, key: tuple, any_methods: bool):
+        with self.lock:
+            for k, value in reversed(self.items):
+                if k == key or (any_methods and k[:-1] == key[:-1]):
+                    self.hits += 1
+                    return value
+        return None
+
+    def put(self, key: tuple, value) -> None:
+        with self.lock:
+            self.items = [(k, v) for k, v in self.items if k != key][-(self.size - 1):]
+            self.items.append((key, value))
+
+
+ASSESSMENTS = _Memo()
+DATASETS = _Memo()
+
+
+def _files_key(folder) -> tuple:
+    """Name, size and modification time of a folder's files (not its subfolders)."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    try:
+        return (str(folder.resolve()),) + tuple(
+            (p.name, s.st_size, s.st_mtime_ns) for p in sorted(folder.iterdir())
+            if p.is_file() and (s := p.stat()))
+    except OSError:
+        return (str(folder),)
+
+
+def _inputs_key(catalog, data) -> tuple[str | None, tuple]:
+    """(catalog path or None, key of the data's and the catalog's files)."""
+    from pathlib import Path
+
+    from ..common.paths import DEFAULT_CATALOG
+    from ..inputs.store import remembered_catalog, resolve_data_dir
+
+    if catalog is None:
+        catalog = remembered_catalog(data)
+    path = (Path(catalog) if catalog else DEFAULT_CATALOG).resolve()
+    return (str(catalog) if catalog else None,
+            (_files_key(resolve_data_dir(data).path), str(path), _files_key(path.parent)))
+
+
+def shared_dataset(catalog: str | None = None, data: str | None = None,
+                   vintage: str | None = None, unit: str | None = None) -> Dataset:
+    """load_dataset, read once per data, catalog, vintage and unit in this process (the
+    report's notebooks share it; treat it as read-only). `catalog`: a path or None (the data
+    directory's own, else Bình Sơn's)."""
+    catalog, inputs = _inputs_key(catalog, data)
+    key = (inputs, vintage, unit)
+    ds = DATASETS.get(key, False)
+    if ds is None:
+        ds = load_dataset(load_catalog(catalog), data, vintage=vintage, unit=unit)
+        DATASETS.put(key, ds)
+    return ds
+
+
+def shared_assessment(catalog: str | Catalog | None = None, data: str | None = None,
+                      as_of: str | int | None = "latest", unit: str | None = None,
+                      vintage: str | None = None, use_ets: bool = True,
+                      any_methods: bool = False) -> Assessment:
+    """run_assessment, computed once per data, catalog, month, unit and vintage in this
+    process: the notebooks of one report share it (and its load, see shared_dataset).
+
+    `any_methods`: the caller reads only the dataset and the month (the data-quality page),
+    so an assessment made with other forecasting options serves as well. The key is the
+    data folder's and the catalog folder's file names, sizes and times: an edited file is a
+    new key. Returns a copy whose table the caller may change.
+    """
+    if isinstance(catalog, Catalog):
+        return run_assessment(catalog, data, as_of, unit, vintage, use_ets)
+    _, inputs = _inputs_key(catalog, data)
+    key = (inputs, str(as_of), unit, vintage, bool(use_ets))
+    a = ASSESSMENTS.get(key, any_methods)
+    if a is None:
+        a = assess_dataset(shared_dataset(catalog, data, vintage, unit), as_of, unit, vintage,
+                           use_ets)
+        ASSESSMENTS.put(key, a)
+    return replace(a, table=a.table.copy())

@@ -20,12 +20,12 @@ from pathlib import Path
 from ..common.errors import KpiError
 from ..inputs.snapshot import SNAPSHOT, take_snapshot
 from ..plan.units import SAFE_CODE
+from .html import TEMPLATES, export_html, warm_exporter  # noqa: F401 - TEMPLATES: API
 from .publish import keep_failed, locked, swap_into_place, sweep_stale, work_folder
 
 PUBLISHED = ("monthly_report", "data_quality", "track_record")
 EXECUTION_TIMEOUT = 900  # seconds per cell
 _INDEX_LOCK = threading.Lock()
-TEMPLATES = Path(__file__).parent / "templates"
 
 
 class RunFailed(KpiError):
@@ -67,23 +67,6 @@ def folder_name(period: str, unit: str | None) -> str:
     return period if not unit else f"{period}_{unit}"
 
 
-def export_html(notebook: Path, target: Path, lang: str) -> Path:
-    """Self-contained HTML with code, prompts and the injected-parameters cell removed."""
-    import nbformat
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import TagRemovePreprocessor
-
-    nb = nbformat.read(notebook, as_version=4)
-    exporter = HTMLExporter(extra_template_basedirs=[str(TEMPLATES)], template_name="kpi",
-                            exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, language_code=lang)
-    exporter.register_preprocessor(TagRemovePreprocessor(
-        remove_cell_tags={"injected-parameters", "parameters", "developer-note", "kpi-check"}, enabled=True), enabled=True)
-    body, _ = exporter.from_notebook_node(nb)
-    target.write_text(body, encoding="utf-8")
-    return target
-
-
 _KERNELS: dict[Path, list] = {}  # work folder -> kernel managers running for it
 
 
@@ -97,19 +80,30 @@ def _stop_kernels(folder: Path) -> None:
             pass
 
 
-def execute(name: str, folder: Path, parameters: dict, kernel: str = "python3") -> Path:
-    """Run one notebook with papermill into `folder`; raises PapermillExecutionError."""
-    import papermill as pm
+def execute(name: str, folder: Path, parameters: dict, kernel="python3") -> Path:
+    """Run one notebook with papermill into `folder`; raises PapermillExecutionError.
 
+    `kernel`: a kernel name (a fresh kernel for this notebook), or a kernels.Lease (the
+    notebook runs in that warm kernel, reset first; see kernels.py).
+    """
     from ..common.paths import NOTEBOOKS_DIR
 
     source = NOTEBOOKS_DIR / f"{name}.ipynb"
     if not source.is_file():
         raise KpiError(f"notebook not found: {source}", fix="restore notebooks/ from the repo")
+    output = folder / f"{name}.ipynb"
+    if not isinstance(kernel, str):
+        from .kernels import execute_warm
+
+        # No cwd=: papermill would chdir the whole process, which breaks parallel runs.
+        execute_warm(str(source), str(output), parameters, kernel, EXECUTION_TIMEOUT,
+                     on_start=lambda k: _KERNELS.setdefault(folder, []).append(k.km),
+                     on_end=lambda k: _KERNELS.get(folder, []).remove(k.km))
+        return output
+    import papermill as pm
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
-    output = folder / f"{name}.ipynb"
     # IPC sockets instead of TCP ports: no port clashes between parallel kernels
     # (papermill #511) and no unencrypted-TCP warning from the kernel.
     sockets = tempfile.mkdtemp(prefix="kpi-kernel-")  # short path: socket names are limited
@@ -121,7 +115,6 @@ def execute(name: str, folder: Path, parameters: dict, kernel: str = "python3") 
         pm.execute_notebook(str(source), str(output), parameters=parameters, kernel_name=kernel,
                             progress_bar=False, log_output=False,
                             execution_timeout=EXECUTION_TIMEOUT, km=km)
-        # No cwd=: papermill would chdir the whole process, which breaks parallel runs.
     finally:
         # papermill shuts down only kernels it started itself; this one is ours.
         _KERNELS.get(folder, []).remove(km)
@@ -134,8 +127,30 @@ def execute(name: str, folder: Path, parameters: dict, kernel: str = "python3") 
 def run_month(as_of: str = "latest", data: str | None = None, catalog: str | None = None,
               out: str | Path | None = None, lang: str = "vi", unit: str | None = None,
               vintage: str | None = None, update_index: bool = True,
-              notebooks: tuple[str, ...] | None = None, notebook_jobs: int = 2) -> Published:
-    """Validate parameters, execute, export, publish. Returns where the report is."""
+              notebooks: tuple[str, ...] | None = None, notebook_jobs: int = 2,
+              fresh_kernels: bool = False) -> Published:
+    """Validate parameters, execute, export, publish. Returns where the report is.
+
+    By default the notebooks run one after another in one warm kernel of this process's
+    pool (started while the parameters are checked, or left by the previous report), so
+    they share the imports and the assessment (pipeline.shared_assessment).
+    `fresh_kernels`: the old way, a new kernel per notebook, `notebook_jobs` at once.
+    """
+    lease = None
+    if not fresh_kernels:
+        from .kernels import POOL
+
+        lease = POOL.lease()
+    try:
+        return _run_month(as_of, data, catalog, out, lang, unit, vintage, update_index,
+                          notebooks, notebook_jobs, lease)
+    finally:
+        if lease is not None:
+            lease.release()
+
+
+def _run_month(as_of, data, catalog, out, lang, unit, vintage, update_index, notebooks,
+               notebook_jobs, lease) -> Published:
     from papermill.exceptions import PapermillExecutionError
 
     from ..common.paths import REPORTS_DIR
@@ -159,7 +174,7 @@ def run_month(as_of: str = "latest", data: str | None = None, catalog: str | Non
     out = Path(out) if out else REPORTS_DIR
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / f".write-test-{os.getpid()}"
+        probe = out / f".write-test-{os.getpid()}-{threading.get_ident()}"  # threads: own probe
         probe.write_text("")
         probe.unlink()
     except OSError as exc:
@@ -196,17 +211,12 @@ def run_month(as_of: str = "latest", data: str | None = None, catalog: str | Non
             jobs["monthly_report"]["export_dir"] = str(tmp)
         if "data_quality" in jobs:
             jobs["data_quality"].pop("vintage")
-        pool = ThreadPoolExecutor(max_workers=max(1, min(notebook_jobs, len(jobs))))
-        try:
-            done = {nb: pool.submit(execute, nb, tmp, p) for nb, p in jobs.items()}
-            executed = {nb: f.result() for nb, f in done.items()}
-        except BaseException:
-            _stop_kernels(tmp)  # the threads then end at once instead of finishing their cells
-            raise
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-        for nb, path in executed.items():
-            export_html(path, tmp / f"{nb}.html", lang)
+        if lease is not None:
+            executed = _execute_warm(jobs, tmp, lease, lang)
+        else:
+            executed = _execute_fresh(jobs, tmp, notebook_jobs)
+            for nb, path in executed.items():
+                export_html(path, tmp / f"{nb}.html", lang)
     except PapermillExecutionError as exc:
         kept = _keep_failed(tmp, out, name)
         raise RunFailed(_failed_notebook(kept), kept, exc.cell_index, exc.ename, exc.evalue,
@@ -227,6 +237,45 @@ def run_month(as_of: str = "latest", data: str | None = None, catalog: str | Non
     if update_index:
         build_index(out, lang)
     return Published(target, period, time.perf_counter() - start)
+
+
+def _execute_fresh(jobs: dict, tmp: Path, notebook_jobs: int) -> dict[str, Path]:
+    """A fresh kernel per notebook, `notebook_jobs` at once (the way before warm kernels)."""
+    pool = ThreadPoolExecutor(max_workers=max(1, min(notebook_jobs, len(jobs))))
+    try:
+        done = {nb: pool.submit(execute, nb, tmp, p) for nb, p in jobs.items()}
+        return {nb: f.result() for nb, f in done.items()}
+    except BaseException:
+        _stop_kernels(tmp)  # the threads then end at once instead of finishing their cells
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _execute_warm(jobs: dict, tmp: Path, lease, lang: str) -> dict[str, Path]:
+    """The notebooks one after another in the lease's kernel (the monthly report first: the
+    data-quality page reuses its assessment); each one's HTML is exported in a thread of
+    this process while the kernel runs the next.
+
+    They run in a worker thread, as the fresh ones do: on Ctrl-C or SIGTERM this thread
+    kills the kernel, and the worker's cell ends at once with the kernel's death."""
+    runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpi-notebook")
+    exporter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kpi-export")
+    executed, exports = {}, [exporter.submit(warm_exporter, lang)]
+    try:
+        for nb, p in jobs.items():
+            executed[nb] = runner.submit(execute, nb, tmp, p, lease).result()
+            exports.append(exporter.submit(export_html, executed[nb], tmp / f"{nb}.html", lang))
+        for f in exports:
+            f.result()
+    except BaseException as exc:
+        if not isinstance(exc, Exception):  # interrupted: stop the cell now (a failed one
+            _stop_kernels(tmp)              # leaves a kernel to reuse, or to replace)
+        raise
+    finally:
+        runner.shutdown(wait=True, cancel_futures=True)
+        exporter.shutdown(wait=True, cancel_futures=True)
+    return executed
 
 
 def _sweep_stale(out: Path) -> None:
@@ -296,6 +345,11 @@ def backfill(months: list[str], jobs: int = 1, progress: bool = True,
     if executor == "dask":
         outcomes = _run_on_dask(tasks, scheduler, kwargs, bar)
     elif executor == "local":
+        if not kwargs.get("fresh_kernels"):  # one warm kernel per job, starting now
+            from .kernels import POOL
+
+            for _ in range(min(max(1, jobs), len(tasks))):
+                POOL.prefetch()
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             outcomes = list(pool.map(lambda task: _report_task(task, kwargs, bar), tasks))
     else:
