@@ -488,9 +488,23 @@ def _on_sigterm(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def skip_slow_iri_checker() -> None:
+    """Keep jsonschema from importing rfc3987_syntax in this process.
+
+    papermill imports nbformat, which imports jsonschema, whose optional IRI format checker
+    (rfc3987-syntax 1.1, pulled in by jupyter-events) compiles ~40 grammars at import: 2 s
+    of every `kpi run` (python-jsonschema #1392 and #1521). Notebooks never use the "iri"
+    formats; jsonschema skips that checker when the module cannot be imported, which a
+    None entry in sys.modules makes so. Only the `kpi` command's own process is touched.
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
 def main(argv: list[str] | None = None) -> int:
     import signal
 
+    skip_slow_iri_checker()
     signal.signal(signal.SIGTERM, _on_sigterm)
     parser = build_parser()
     args = parser.parse_args(argv)

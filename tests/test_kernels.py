@@ -181,3 +181,29 @@ def test_a_reused_html_exporter_gives_the_same_page(tmp_path):
              for i in range(2)]  # the second one with the exporter the first gave back
     assert pages[0] == pages[1] == fresh
     assert "28.603,61" in fresh and "x = 1" not in fresh
+
+
+def test_the_kpi_command_skips_the_slow_iri_checker_and_still_validates_notebooks():
+    """`kpi` keeps jsonschema's rfc3987_syntax (2 s of grammar compiling) out of its own
+    process; nbformat must still validate notebooks there, and bad ones still fail."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+from kpi_lib.cli import skip_slow_iri_checker
+skip_slow_iri_checker()
+import nbformat
+assert sys.modules["rfc3987_syntax"] is None
+nb = nbformat.read("notebooks/monthly_report.ipynb", as_version=4)
+nbformat.validate(nb)
+nb.cells[0]["cell_type"] = "not-a-cell"
+try:
+    nbformat.validate(nb)
+except nbformat.ValidationError:
+    print("still validates")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[1], check=False)
+    assert done.returncode == 0, done.stderr
+    assert "still validates" in done.stdout
