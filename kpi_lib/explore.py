@@ -270,7 +270,7 @@ class Explorer:
         p = float(row["p_meet"])
         lines = [f"<b>{esc(ind.id)} – {esc(ind.name(self.lang))}</b>",
                  f"{esc(label)}: <b>{esc(self._num(estimate))}</b> {esc(ind.entry_unit)} · "
-                 f"{esc(status)}" + (f" · {w['p']} {self._num(100 * p, 0)}%"
+                 f"{esc(status)}" + (f" · {w['p']} {self._num(100 * p, 1)}%"
                                      if np.isfinite(p) else "")]
         if row["reason"]:
             lines[-1] += f" · {esc(reason_text(row['reason'], self.lang))}"
@@ -301,7 +301,7 @@ class Explorer:
                     if np.isfinite(s.lo80) and s.hi80 > s.lo80 else f" ({w['exact']})")
         out = [(f"<b>{w['whatif']}: {esc(what)}</b> → {esc(self._num(s.estimate))} "
                 f"{esc(ind.entry_unit)}{esc(interval)} · {w['p']} "
-                f"{self._num(100 * s.p_meet, 0)}% · {esc(status)} · "
+                f"{self._num(100 * s.p_meet, 1)}% · {esc(status)} · "
                 f"{w['met'] if s.met_if_exact else w['not_met']}")]
         if np.isfinite(s.required_growth):
             key = "max_growth" if ind.rule in ("le", "reduce") else "need_growth"
