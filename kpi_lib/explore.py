@@ -47,8 +47,9 @@ WORDS = {
            "static": "Các điều khiển cần JupyterLab với kernel đang chạy.",
            "p": "xác suất đạt", "need": "Cần đạt mỗi tháng còn lại",
            "need_max": "Tối đa mỗi tháng còn lại",
-           "need_growth": "tức tăng {g}% so cùng kỳ {prev}",
-           "max_growth": "tức tối đa {g}% so với cùng kỳ {prev}",
+           "need_growth": "để đạt kế hoạch, các tháng còn lại cần tăng {g}% so cùng kỳ {prev}",
+           "max_growth": "để đạt kế hoạch, các tháng còn lại tăng tối đa {g}% so cùng kỳ {prev}",
+           "fc_path": "các tháng còn lại tăng {g}% so cùng kỳ {prev}",
            "whatif": "Giả định", "g_text": "tháng {a}–12 tăng {g}% so cùng kỳ {prev}",
            "m_text": "tháng {a}–12 mỗi tháng {v} {unit}",
            "r_text": "được công nhận {when}", "interval": "khoảng tin cậy 80%",
@@ -70,8 +71,9 @@ WORDS = {
            "static": "The controls need JupyterLab with a running kernel.",
            "p": "probability", "need": "Needed per remaining month",
            "need_max": "At most per remaining month",
-           "need_growth": "i.e. {g}% on the same months of {prev}",
-           "max_growth": "i.e. at most {g}% on the same months of {prev}",
+           "need_growth": "meeting the plan needs {g}% on the same months of {prev}",
+           "max_growth": "meeting the plan allows at most {g}% on the same months of {prev}",
+           "fc_path": "remaining months {g}% on the same months of {prev}",
            "whatif": "Assumption", "g_text": "months {a}–12 grow {g}% on {prev}",
            "m_text": "months {a}–12 bring {v} {unit} each",
            "r_text": "recognised on {when}", "interval": "80% interval",
@@ -303,10 +305,15 @@ class Explorer:
                 f"{esc(ind.entry_unit)}{esc(interval)} · {w['p']} "
                 f"{self._num(100 * s.p_meet, 1)}% · {esc(status)} · "
                 f"{w['met'] if s.met_if_exact else w['not_met']}")]
+        # The forecast beside its own path, and apart from it the growth the plan needs:
+        # "Dự báo: X · tăng 8,3%" read as the forecast's growth when 8,3% was the need.
+        plain = f"{w['plain']}: {esc(self._num(s.forecast_estimate))}"
+        if np.isfinite(s.forecast_growth):
+            plain += f" ({w['fc_path'].format(g=self._num(s.forecast_growth, 1), prev=prev)})"
         if np.isfinite(s.required_growth):
             key = "max_growth" if ind.rule in ("le", "reduce") else "need_growth"
-            out.append(f"{w['plain']}: {esc(self._num(s.forecast_estimate))} · "
-                       + w[key].format(g=self._num(s.required_growth, 1), prev=prev))
+            plain += " · " + w[key].format(g=self._num(s.required_growth, 1), prev=prev)
+        out.append(plain)
         if ind.kind == "flow":
             out.append(f"<small>{esc(w['data_part'].format(m=m))}</small>")
         return out
@@ -377,8 +384,13 @@ class Explorer:
                                     layout=widgets.Layout(width="24em"))
         self.assume = widgets.Dropdown(options=self.assume_options(indicator_id),
                                        value="forecast", description=w["assume"], style=wide)
+        # The slider's own readout can only print "10.00" (d3-format has no decimal comma):
+        # a label beside it says the value as the office writes it.
         self.growth = widgets.FloatSlider(value=0.0, min=-50, max=50, step=0.5,
-                                          description=w["growth_short"], continuous_update=False)
+                                          description=w["growth_short"], readout=False,
+                                          continuous_update=False)
+        self.growth_text = widgets.HTML(value="")
+        self.growth.observe(self._say_growth, names="value")
         self.amount = widgets.FloatText(value=0.0, description=w["monthly_short"])
         self.reached = widgets.Dropdown(options=self.reached_options(month),
                                         description=w["when"])
@@ -389,10 +401,11 @@ class Explorer:
                   self.reached):
             c.observe(self._changed, names="value")
         self._sync_whatif()
+        self._say_growth()
         self._set_view(self.view(indicator_id, month))
         root = widgets.VBox([widgets.HBox([self.pick, self.when, self.how]),
-                             widgets.HBox([self.assume, self.growth, self.amount,
-                                           self.reached]), self.status, self.out])
+                             widgets.HBox([self.assume, self.growth, self.growth_text,
+                                           self.amount, self.reached]), self.status, self.out])
         if warm:
             total = self.latest
 
@@ -410,6 +423,9 @@ class Explorer:
         bundle["text/html"] = self.out.outputs[0]["data"]["text/html"] + \
             f"<p><small>{w['static']}</small></p>"
         return bundle
+
+    def _say_growth(self, change=None) -> None:
+        self.growth_text.value = f"{self._num(self.growth.value, 1)}%"
 
     def _set_view(self, text: str) -> None:
         """Replace the Output widget's one output (never append)."""
@@ -442,6 +458,7 @@ class Explorer:
             for c, k in ((self.growth, "growth"), (self.amount, "monthly"),
                          (self.reached, "reached")):
                 c.layout.display = "" if self.assume.value == k else "none"
+            self.growth_text.layout.display = self.growth.layout.display
         finally:
             self._muted = False
 

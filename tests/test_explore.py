@@ -59,6 +59,10 @@ def test_vietnamese_controls_and_options(vi):
     assert all(re.match(r"T\d\d[a-d]? – \S", label) for label in vi.pick._options_labels)
     assert vi.how._options_labels[0] == "phương pháp được chọn (kiểm định)"
     assert vi.how._options_values[0] == "chosen"
+    # The growth is said with a decimal comma (the slider's own readout cannot).
+    assert vi.growth.readout is False
+    vi.growth.value = 12.5
+    assert vi.growth_text.value == "12,5%"
 
 
 def test_english_when_asked():
@@ -132,3 +136,18 @@ def test_a_change_replaces_the_view_in_jupyterlab(tmp_path):
             browser.close()
     finally:
         bench._stop(lab)
+
+
+def test_forecast_line_keeps_its_own_growth_apart_from_the_needed_growth(vi):
+    """The what-if's forecast line once read "Dự báo: X · tức tăng 8,3%" where 8,3% was the
+    growth the plan needs, not the forecast's: each figure now says what it is."""
+    from kpi_lib.common.numbers import format_number
+    from kpi_lib.engine.scenario import scenario
+
+    text = vi.view("T01", vi.latest, assume="growth", value=12.0)
+    s = scenario(vi.assessment(vi.latest), "T01", growth=12.0)
+    own = format_number(s.forecast_growth, 1, "vi")
+    need = format_number(s.required_growth, 1, "vi")
+    assert own != need
+    assert f"(các tháng còn lại tăng {own}% so cùng kỳ {vi.year - 1})" in text
+    assert f"để đạt kế hoạch, các tháng còn lại cần tăng {need}% so cùng kỳ" in text
