@@ -9,8 +9,6 @@ cube YTD[series, year, month], so 80,000 series cost milliseconds:
 - history        last year's total × recent growth (ignores this year's figures).
 - ets            Holt-Winters (statsmodels, damped trend) on the monthly series: actual
                  Jan..m plus forecast m+1..12. Per series, so only for a district's few.
-- theta          the Theta method (statsmodels ThetaModel, deseasonalised): available,
-                 not fitted (it cost accuracy on real series; see MODEL_METHODS).
 - combined       the geometric mean of seasonal_share and ets, weighted by 1 / their
                  backtest mean squared error shrunk towards equal weights (see
                  combination_weights): the estimate used whenever it can be backtested.
@@ -48,9 +46,9 @@ import numpy as np
 from .lunar import tet_month
 
 BASE_METHODS = ("same_period", "seasonal_share", "history")
-# The per-series models fitted at every origin. Theta (_fit_theta) is kept available but not
-# fitted: in the combination it made the year-end estimate worse on the real series at every
-# month (benchmarks/realdata.py, 6 series, 163 origins, equal-weight combinations with the
+# The per-series models fitted at every origin. The Theta method (statsmodels ThetaModel,
+# deseasonalised) was measured beside ETS and dropped: in the combination it made the
+# year-end estimate worse on the real series at every month (benchmarks/realdata.py, 6 series, 163 origins, equal-weight combinations with the
 # heuristic ETS: error ÷ Holt-Winters 0,95 / 1,12 / 0,92 at months 3 / 6 / 9 with it,
 # 0,94 / 1,07 / 0,91 without; leaving out any one series, the other five still preferred it
 # out), and it doubled the cold fitting time.
@@ -217,15 +215,7 @@ def _fit_ets(series: np.ndarray, steps: int) -> float:
     return rest if np.isfinite(rest) else float(np.sum(quick.forecast(steps)))
 
 
-def _fit_theta(series: np.ndarray, steps: int) -> float:
-    from statsmodels.tsa.forecasting.theta import ThetaModel
-
-    method = "multiplicative" if (series > 0).all() else "additive"
-    fit = ThetaModel(series, period=12, deseasonalize=True, method=method).fit()
-    return float(np.sum(fit.forecast(steps)))
-
-
-_MODEL_FITS = {"ets": _fit_ets, "theta": _fit_theta}
+_MODEL_FITS = {"ets": _fit_ets}
 # Fits by (method, series up to the origin): a track record or a benchmark that asks for the
 # same origin again (from a truncated cube, another as-of month) reuses the fit.
 _MEMO: dict[tuple[str, bytes, int], float] = {}
@@ -438,7 +428,7 @@ def run_backtest(cube: Cube, use_ets: bool = False, until: int | None = None,
     before index `until`) at the same months: like with like.
 
     `months` limits the work to the as-of months a forecast needs; the others stay NaN.
-    `use_ets` adds the per-series models (ETS and Theta), one fit per series and origin.
+    `use_ets` adds the per-series model (ETS), one fit per series and origin.
     """
     months = tuple(range(1, 13)) if months is None else tuple(sorted(set(months)))
     until = len(cube.years) - 1 if until is None else until

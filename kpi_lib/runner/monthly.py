@@ -16,12 +16,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..common.errors import KpiError
 from ..inputs.snapshot import SNAPSHOT, take_snapshot
 from ..plan.units import SAFE_CODE
 from .html import TEMPLATES, export_html, warm_exporter  # noqa: F401 - TEMPLATES: API
 from .publish import keep_failed, locked, swap_into_place, sweep_stale, work_folder
+
+if TYPE_CHECKING:
+    from .kernels import Lease
 
 PUBLISHED = ("monthly_report", "data_quality", "track_record")
 EXECUTION_TIMEOUT = 900  # seconds per cell
@@ -80,7 +84,7 @@ def _stop_kernels(folder: Path) -> None:
             pass
 
 
-def execute(name: str, folder: Path, parameters: dict, kernel="python3") -> Path:
+def execute(name: str, folder: Path, parameters: dict, kernel: str | Lease = "python3") -> Path:
     """Run one notebook with papermill into `folder`; raises PapermillExecutionError.
 
     `kernel`: a kernel name (a fresh kernel for this notebook), or a kernels.Lease (the

@@ -40,7 +40,7 @@ import warnings
 WARM_IMPORTS = (
     "numpy", "pandas", "matplotlib", "matplotlib.pyplot", "IPython.display",
     "scipy.stats", "scipy.special",
-    "statsmodels.tsa.holtwinters", "statsmodels.tsa.forecasting.theta",
+    "statsmodels.tsa.holtwinters",
     "kpi_lib.engine.pipeline", "kpi_lib.engine.track_record", "kpi_lib.engine.flows",
     "kpi_lib.inputs.data", "kpi_lib.plan.catalog",
     "kpi_lib.outputs.charts", "kpi_lib.outputs.quality", "kpi_lib.outputs.render",
