@@ -311,6 +311,19 @@ def cmd_example(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_term(args: argparse.Namespace) -> int:
+    from .runner.term import assess_term, write_term
+
+    run = assess_term(catalog=args.catalog, data=str(args.data) if args.data else None,
+                      as_of=args.as_of, vintage=args.vintage)
+    if args.out is None and args.format == "csv":
+        sys.stdout.write(run.frame.to_csv(index=False))
+        return 0
+    for path in write_term(run, args.out or Path("reports") / "term", args.format):
+        print(f"written: {path}")
+    return 0
+
+
 def cmd_store(args: argparse.Namespace) -> int:
     """`kpi store check` (read-only) and `kpi store rebuild` (from raw/ and the log)."""
     from .inputs.rebuild import check_store, rebuild_store
@@ -420,6 +433,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("build/example"),
                    help="folder for its store and reports (default: build/example)")
     p.set_defaults(func=cmd_example)
+
+    p = sub.add_parser("term", help="the five-year plan's term targets as of a month: CSV, or "
+                       "the term review as HTML and Word")
+    _add_common(p)
+    p.add_argument("--as-of", required=True, help="YYYY-MM")
+    p.add_argument("--vintage", help="use what was known on this date (YYYY-MM-DD; default: "
+                   "the end of the as-of month)")
+    p.add_argument("--format", choices=["csv", "html"], default="csv",
+                   help="csv (default; to stdout without --out) or html (page and Word)")
+    p.add_argument("--out", type=Path, help="folder for the files (html default: reports/term)")
+    p.set_defaults(func=cmd_term)
 
     p = sub.add_parser("review", help="the emulation campaign's review: sơ kết (--as-of "
                        "YYYY-06) or tổng kết (--as-of YYYY-12), HTML and Word")

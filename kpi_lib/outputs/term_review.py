@@ -1,0 +1,312 @@
+"""The term review: one assessment of the five-year plan's targets, rendered as CSV rows, the
+monthly report's section "Chỉ tiêu kế hoạch 5 năm", an HTML page and a Word report.
+
+All renderings read the same `TermResult`s (engine/term.py); none computes anything.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pandas as pd
+
+from ..common.numbers import format_number
+from ..engine.term import TermResult
+from ..plan.catalog import Catalog
+from ..plan.term import KIND_VI
+
+CSV_COLUMNS = ["id", "indicator_id", "term", "kind", "rule", "target", "target_low",
+               "target_high", "unit", "achieved_to_date", "estimate", "lo80", "hi80", "lo95",
+               "hi95", "p_meet", "status", "required_pace", "required_years", "years_observed",
+               "years_missing", "previous_term", "final", "example", "as_of", "note"]
+METHOD_VI = ("Tốc độ tăng bình quân tính theo bình quân nhân (trung bình hình học) của tốc độ "
+             "tăng từng năm, nối từ năm gốc: (Π(1 + gᵢ))^(1/n) − 1 — không phải bình quân cộng "
+             "các tốc độ. Khoảng 80%/95% và khả năng đạt: mô phỏng 10.000 lần — năm đang thực "
+             "hiện theo ước và khoảng 80% của báo cáo tháng; mỗi năm còn lại (và năm thiếu số "
+             "liệu) theo mức bình quân và độ dao động của tối đa 10 năm trước đã công bố. "
+             "Chỉ tiêu dạng khoảng (6,5–7%) được coi là đạt khi không thấp hơn cận dưới.")
+
+
+def _r(v: float | None, nd: int = 4) -> float | None:
+    return None if v is None else round(float(v), nd)
+
+
+def term_frame(results: list[TermResult]) -> pd.DataFrame:
+    """The `kpi term` CSV: one row per term target, rates in % as the plan writes them."""
+    rows = []
+    for r in results:
+        t = r.target
+        rows.append({
+            "id": t.id, "indicator_id": t.indicator.id, "term": r.term.id, "kind": t.kind,
+            "rule": t.rule, "target": t.target,
+            "target_low": t.target if t.rule == "range" else None,
+            "target_high": t.target_high, "unit": t.unit,
+            "achieved_to_date": _r(r.achieved_to_date), "estimate": _r(r.estimate),
+            "lo80": _r(r.lo80), "hi80": _r(r.hi80), "lo95": _r(r.lo95), "hi95": _r(r.hi95),
+            "p_meet": _r(r.p_meet, 3), "status": r.status,
+            "required_pace": _r(r.required_pace),
+            "required_years": " ".join(map(str, r.required_years)),
+            "years_observed": r.years_observed,
+            "years_missing": " ".join(str(f.year) for f in r.years if f.source == "missing"),
+            "previous_term": _r(r.previous_value), "final": r.final, "example": t.example,
+            "as_of": r.as_of, "note": "; ".join(r.notes)})
+    return pd.DataFrame(rows, columns=CSV_COLUMNS)
+
+
+def _num(v: float | None, unit: str = "") -> str:
+    if v is None:
+        return "–"
+    nd = 0 if abs(v) >= 1000 and not unit.startswith("%") else 2
+    return format_number(v, nd)
+
+
+def _year_cell(r: TermResult, f) -> str:
+    t = r.target
+    shown_unit = "%" if t.feed_is_rate else t.indicator.unit
+    if f.source == "final":
+        return _num(f.value, shown_unit)
+    if f.source == "estimate":
+        return f"ước {_num(f.value, shown_unit)}"
+    return "thiếu số liệu" if f.source == "missing" else "…"
+
+
+def _pace(r: TermResult) -> str:
+    if r.final or r.required_pace is None:
+        return "–" if r.final or not r.required_years else "chưa tính được (thiếu số liệu)"
+    t = r.target
+    years = r.required_years
+    span = f"năm {years[0]}" if len(years) == 1 else f"các năm {years[0]}–{years[-1]}"
+    verb = "cần đạt" if len(years) == 1 else "cần bình quân"
+    unit = {"average_growth": "%/năm", "reduction_points": " điểm %/năm"}.get(
+        t.kind, f" {t.indicator.unit}/năm")
+    what = {"end_level": "tăng ", "count_by_end": "tăng "}.get(t.kind, "")
+    return f"{span} {verb} {what}{_num(r.required_pace, '%')}{unit}"
+
+
+def section_table(results: list[TermResult], catalog: Catalog) -> pd.DataFrame:
+    """The monthly report's and Excel's table: one row per target, Vietnamese headers."""
+    rows = []
+    for r in results:
+        t = r.target
+        done = _num(r.achieved_to_date, t.unit)
+        rows.append({
+            "Nhiệm kỳ": r.term.label, "Chỉ tiêu": t.name_vi + (" (ví dụ)" if t.example else ""),
+            "Loại": KIND_VI[t.kind], "Kế hoạch": t.plan_text(),
+            "Đã đạt (số năm có số liệu)": f"{done} ({r.years_observed}/{len(r.years)} năm)",
+            "Ước cả kỳ": _num(r.estimate, t.unit),
+            "Khoảng 80%": "–" if r.lo80 is None else f"{_num(r.lo80, t.unit)}–"
+                                                      f"{_num(r.hi80, t.unit)}",
+            "Khả năng đạt": "–" if r.p_meet is None or r.final else
+                            f"{format_number(100 * r.p_meet, 1)}%",
+            "Đánh giá": catalog.statuses.label(r.status),
+            "Các năm còn lại": _pace(r)})
+    return pd.DataFrame(rows)
+
+
+def review_table(results: list[TermResult], catalog: Catalog) -> pd.DataFrame:
+    """The term review's table: target, each year's result, achieved, estimate, status,
+    previous term."""
+    years = sorted({f.year for r in results for f in r.years})
+    rows = []
+    for r in results:
+        t = r.target
+        cells = {f.year: _year_cell(r, f) for f in r.years}
+        row = {"Chỉ tiêu": t.name_vi + (" (ví dụ)" if t.example else ""),
+               "Kế hoạch": t.plan_text()}
+        row.update({str(y): cells.get(y, "") for y in years})
+        row.update({
+            "Bình quân/lũy kế đạt": _num(r.achieved_to_date, t.unit),
+            "Ước cả kỳ (khoảng 80%)": "–" if r.estimate is None else
+            f"{_num(r.estimate, t.unit)} ({_num(r.lo80, t.unit)}–{_num(r.hi80, t.unit)})",
+            "Đánh giá": catalog.statuses.label(r.status)
+            + ("" if r.final or r.p_meet is None else
+               f" ({format_number(100 * r.p_meet, 1)}%)"),
+            "Nhiệm kỳ trước": _num(r.previous_value, t.unit),
+            "Các năm còn lại": _pace(r)})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def notes(results: list[TermResult]) -> list[str]:
+    """What the reader must know beside the table: examples, missing years, sources."""
+    out = []
+    for r in results:
+        t = r.target
+        if t.office_reading_vi:
+            out.append(f"{t.id} – {t.name_vi}: {t.office_reading_vi}")
+        for n in r.notes:
+            out.append(f"{t.id} – {t.name_vi}: {n}.")
+    if any(r.target.example for r in results):
+        out.insert(0, "Các chỉ tiêu ghi “(ví dụ)” là ví dụ về cách văn phòng đọc kế hoạch 5 "
+                      "năm, không phải số kế hoạch đã ban hành.")
+    return out
+
+
+def _terms_intro(results: list[TermResult]) -> list[str]:
+    seen, out = set(), []
+    for r in results:
+        term = r.term
+        if term.id in seen:
+            continue
+        seen.add(term.id)
+        text = f"Nhiệm kỳ {term.label}" + (f", năm gốc {term.base_year}" if term.base_year
+                                           else "")
+        if term.plan_vi:
+            text += f": {term.plan_vi}"
+        if term.source_vi:
+            text += f". Nguồn: {term.source_vi}"
+        out.append(text + ".")
+    return out
+
+
+CSS = ("body{font-family:'Noto Sans','DejaVu Sans',sans-serif;margin:1.2em;max-width:90em;"
+       "line-height:1.4}h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.4em}"
+       ".wrap{overflow-x:auto;-webkit-overflow-scrolling:touch}"
+       "table{border-collapse:collapse;font-size:.92em}"
+       "td,th{border:1px solid #bbb;padding:.3em .45em;vertical-align:top}"
+       "th{background:#f1f1f1}td.n{text-align:right;white-space:nowrap}"
+       ".banner{background:#fff3cd;border:1px solid #e0c060;padding:.5em;font-weight:bold}"
+       ".note{font-size:.92em;color:#333}@media(max-width:600px){body{margin:.5em}"
+       "table{font-size:.85em}}")
+
+
+def _html_table(frame: pd.DataFrame, results: list[TermResult], catalog: Catalog) -> str:
+    esc = html.escape
+    text_cols = {"Nhiệm kỳ", "Chỉ tiêu", "Loại", "Kế hoạch", "Đánh giá", "Các năm còn lại"}
+    head = "".join(f"<th scope='col'>{esc(str(c))}</th>" for c in frame.columns)
+    body = []
+    for r, (_, row) in zip(results, frame.iterrows(), strict=True):
+        cells = []
+        for c, v in row.items():
+            if c == "Đánh giá":
+                colour = catalog.statuses.color(r.status)
+                cells.append(f"<td><span style='border-left:.5em solid {colour};"
+                             f"padding-left:.3em'>{esc(str(v))}</span></td>")
+            else:
+                cells.append(f"<td{'' if c in text_cols else ' class=n'}>{esc(str(v))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (f"<div class='wrap' role='region' aria-label='Bảng chỉ tiêu' tabindex='0'>"
+            f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
+
+
+def term_html(results: list[TermResult], catalog: Catalog, as_of: str, synthetic: bool,
+              source: str) -> str:
+    """The term review page (Vietnamese), one table per term."""
+    esc = html.escape
+    area = catalog.meta.get("area_vi", "")
+    parts = [(f"<!DOCTYPE html><html lang='vi'><head><meta charset='utf-8'>"
+             f"<meta name='viewport' content='width=device-width,initial-scale=1'>"
+             f"<title>Đánh giá chỉ tiêu kế hoạch 5 năm – {esc(area)} – {esc(as_of)}</title>"
+             f"<style>{CSS}</style></head><body><main>")]
+    if synthetic:
+        parts.append("<p class='banner'>SỐ LIỆU MẪU GIẢ LẬP — không phải số liệu thật "
+                     "(synthetic sample data).</p>")
+    parts.append(f"<h1>Đánh giá thực hiện các chỉ tiêu kế hoạch 5 năm – {esc(area)}</h1>"
+                 f"<p>Số liệu đến tháng {esc(as_of[5:])}/{esc(as_of[:4])}; {esc(source)}.</p>")
+    for text in _terms_intro(results):
+        parts.append(f"<p>{esc(text)}</p>")
+    for term_id in dict.fromkeys(r.term.id for r in results):
+        part = [r for r in results if r.term.id == term_id]
+        parts.append(f"<h2>Nhiệm kỳ {esc(part[0].term.label)}</h2>")
+        parts.append(_html_table(review_table(part, catalog), part, catalog))
+    parts.append(f"<h2>Cách tính</h2><p class='note'>{esc(METHOD_VI)}</p>")
+    extra = notes(results)
+    if extra:
+        parts.append("<h2>Ghi chú</h2><ul class='note'>"
+                     + "".join(f"<li>{esc(n)}</li>" for n in extra) + "</ul>")
+    parts.append("</main></body></html>")
+    return "".join(parts)
+
+
+def write_term_docx(results: list[TermResult], catalog: Catalog, as_of: str, synthetic: bool,
+                    path: str | Path) -> Path:
+    """The term review as a Word report in the office's layout (Nghị định 30/2020): title
+    block, căn cứ, results by target, overall assessment, signature, the table as appendix."""
+    from docx.shared import Pt
+
+    from . import word
+    from .report_setup import report_setup, vi_date
+
+    month = int(as_of[5:7])
+    setup = report_setup(catalog, month)
+    w = word.WORDS["vi"]
+    doc = word.Document()
+    word._styles(doc)
+    first = doc.sections[0]
+    word._page(first, landscape=False)
+    word._header_footer(first, synthetic, "vi", first_page=True)
+    word._title_block(doc, setup, w, "vi")
+    terms = list(dict.fromkeys(r.term.label for r in results))
+    subject = "Đánh giá thực hiện các chỉ tiêu kế hoạch phát triển kinh tế - xã hội 5 năm " \
+        + ", ".join(terms)
+    word._centred(doc, w["title"], bold=True, before=12)
+    word._centred(doc, subject, bold=True)
+    if synthetic:
+        p = word._centred(doc, "SỐ LIỆU MẪU GIẢ LẬP", bold=True, size=12, before=6)
+        p.runs[0].italic = True
+    word._body(doc, f"Căn cứ {'; '.join(_terms_intro(results))} {setup.issuer.short} báo cáo "
+               f"đánh giá thực hiện các chỉ tiêu kế hoạch 5 năm (số liệu đến tháng "
+               f"{as_of[5:]}/{as_of[:4]}) như sau:")
+    word._heading(doc, "I. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU KẾ HOẠCH 5 NĂM", 1)
+    for n, r in enumerate(results, start=1):
+        word._body(doc, f"{n}. {sentence(r, catalog)}")
+    word._heading(doc, "II. ĐÁNH GIÁ CHUNG", 1)
+    for text in overall(results, catalog):
+        word._body(doc, text)
+    word._body(doc, METHOD_VI)
+    for text in notes(results):
+        word._body(doc, f"- {text}")
+    word._body(doc, f"Trên đây là báo cáo đánh giá thực hiện các chỉ tiêu kế hoạch 5 năm của "
+               f"{setup.issuer.short}./.").paragraph_format.space_after = Pt(12)
+    word._signature(doc, setup, w)
+    wide = doc.add_section()
+    word._page(wide, landscape=True)
+    wide.different_first_page_header_footer = False
+    attached = w["attached"].format(number=setup.number.removeprefix("Số: ").strip(),
+                                    date=vi_date(setup.report_date), issuer=setup.issuer.short)
+    word._appendix_title(doc, w["appendix"].format(n=1),
+                         "TÌNH HÌNH THỰC HIỆN CÁC CHỈ TIÊU KẾ HOẠCH 5 NĂM", attached)
+    word._table(doc, review_table(results, catalog), wide, "vi")
+    props = doc.core_properties
+    props.title, props.subject = f"Báo cáo {subject}", subject
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    doc.save(str(tmp))
+    tmp.replace(path)
+    return path
+
+
+def sentence(r: TermResult, catalog: Catalog) -> str:
+    """One target in words: plan, what is achieved, estimate, status, what is needed."""
+    t = r.target
+    u = "%" if t.kind == "average_growth" else (" " + t.unit)
+    text = f"{t.name_vi}{' (ví dụ)' if t.example else ''}: kế hoạch {t.plan_text()}"
+    if r.achieved_to_date is not None:
+        text += (f"; {r.years_observed} năm có số liệu đạt {_num(r.achieved_to_date, t.unit)}"
+                 f"{u}")
+    if r.estimate is not None and not r.final:
+        text += (f"; ước cả nhiệm kỳ {_num(r.estimate, t.unit)}{u} (khoảng 80%: "
+                 f"{_num(r.lo80, t.unit)}–{_num(r.hi80, t.unit)}), khả năng đạt "
+                 f"{format_number(100 * r.p_meet, 1)}%")
+    text += f" — {catalog.statuses.label(r.status)}"
+    pace = _pace(r)
+    if pace != "–":
+        text += f"; {pace}"
+    if r.previous_value is not None:
+        text += f"; nhiệm kỳ trước đạt {_num(r.previous_value, t.unit)}{u}"
+    return text + "."
+
+
+def overall(results: list[TermResult], catalog: Catalog) -> list[str]:
+    """Counts by status per term, from the same results."""
+    out = []
+    for term_id in dict.fromkeys(r.term.id for r in results):
+        part = [r for r in results if r.term.id == term_id]
+        counts: dict[str, int] = {}
+        for r in part:
+            label = catalog.statuses.label(r.status)
+            counts[label] = counts.get(label, 0) + 1
+        out.append(f"Nhiệm kỳ {part[0].term.label}: {len(part)} chỉ tiêu — "
+                   + "; ".join(f"{k}: {v}" for k, v in counts.items()) + ".")
+    return out
