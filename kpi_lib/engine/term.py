@@ -175,9 +175,15 @@ def assess_target(target: TermTarget, term: Term, series: pd.Series, as_of_year:
     missing = [f.year for f in years if f.source == "missing"]
     res = TermResult(target, term, as_of, years, base_value, None, len(finals))
     res.previous_value = _previous(target, term, series)
+    # Growth from values, a level, a count, a fall from a rate: only the base and the last
+    # year count, so a missing year before the last figure changes nothing.
+    only_last = target.kind != "cumulative" and not rate
+    last_final = max((f.year for f in finals), default=None)
+    gap = [y for y in missing if not (only_last and last_final and y < last_final)]
     if missing:
         res.notes.append("thiếu số liệu năm " + ", ".join(map(str, missing))
-                         + " (không tự điền; được ước như các năm chưa có)")
+                         + (" (không tự điền; được ước như các năm chưa có)" if gap else
+                            " (không tự điền; không ảnh hưởng kết quả cả kỳ)"))
     needs_base = target.kind in ("reduction_points", "average_growth") and not rate
     if needs_base and base_value is None:
         res.notes.append(f"thiếu số liệu năm gốc {base_year}: không tính được")
@@ -185,7 +191,7 @@ def assess_target(target: TermTarget, term: Term, series: pd.Series, as_of_year:
     res.achieved_to_date = _achieved(target, finals, base_value, base_year)
     # --- the simulation
     steps = _steps(series, target.kind, rate, upto=as_of_year)
-    unknown = [f for f in years if f.source in ("missing", "future")]
+    unknown = [f for f in years if f.source == "future" or f.year in gap]
     if unknown and len(steps) < 2:
         res.notes.append("chưa đủ số liệu các năm trước để ước các năm còn lại")
         return res
@@ -194,6 +200,9 @@ def assess_target(target: TermTarget, term: Term, series: pd.Series, as_of_year:
     draws = np.empty((N_DRAWS, len(years)))
     prev = np.full(N_DRAWS, np.nan if base_value is None else float(base_value))
     for j, f in enumerate(years):
+        if f.source == "missing" and f.year not in gap:
+            draws[:, j] = np.nan  # not used: only the base and the last year count
+            continue
         if f.source == "final":
             col = np.full(N_DRAWS, f.value)
         elif f.source == "estimate":
@@ -204,7 +213,7 @@ def assess_target(target: TermTarget, term: Term, series: pd.Series, as_of_year:
             step = rng.normal(mu, sd, N_DRAWS)
             if rate:
                 col = step
-            elif np.isnan(prev).all():
+            elif np.isnan(prev).all():  # the year before is unknown: nothing to chain from
                 res.notes.append(f"thiếu số liệu năm {f.year - 1} để nối tiếp")
                 return res
             elif target.kind in ("average_growth", "cumulative"):
@@ -218,7 +227,8 @@ def assess_target(target: TermTarget, term: Term, series: pd.Series, as_of_year:
     res.lo80, res.hi80, res.lo95, res.hi95 = (float(v) for v in
                                               np.percentile(q, [10, 90, 2.5, 97.5]))
     res.p_meet = float(meets(target.rule, q, target.target).mean())
-    res.final = not unknown and all(f.source == "final" for f in years)
+    res.final = not unknown and all(f.source == "final" or f.year not in gap for f in years) \
+        and years[-1].source == "final"
     res.status = _status(target, res, thresholds)
     res.required_pace, res.required_years = _required(target, term, years, base_value,
                                                       as_of_year)
@@ -269,14 +279,17 @@ def _required(target: TermTarget, term: Term, years: list[YearFigure], base: flo
     growth, amount per year for a cumulative total, points per year for a reduction, the
     yearly change for a level or count. None when a past year has no figure.
     """
-    later = [f for f in years if f.year > as_of_year]
+    later = [f for f in years if f.year > as_of_year or (f.year == as_of_year
+                                                          and f.value is None)]
     if not later:
         later = [f for f in years if f.year == as_of_year and f.source != "final"]
     if not later:
         return None, []
     known = [f for f in years if f not in later]
     if any(f.value is None for f in known):
-        return None, [f.year for f in later]
+        if target.kind == "cumulative" or target.feed_is_rate:
+            return None, [f.year for f in later]
+        known = [f for f in known if f.value is not None]  # only the last value counts
     m, n, goal = len(later), len(years), target.target
     vals = [f.value for f in known]
     last = vals[-1] if vals else base
