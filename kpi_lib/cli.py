@@ -308,6 +308,11 @@ def cmd_example(args: argparse.Namespace) -> int:
           f"{int(scored['status_right'].sum())}/{len(scored)}, December inside the 80% interval "
           f"{int(t['in_interval'].sum())}/{len(t)}")
     print(f"comparison with the real outcome: {result.comparison}")
+    from .runner.example import run_term_example
+
+    table, files = run_term_example(args.out)
+    print(f"five-year plan 2021–2025, assessed as of each year ({len(table)} rows): "
+          + ", ".join(str(f) for f in files))
     return 0
 
 

@@ -68,7 +68,9 @@ def _year_cell(r: TermResult, f) -> str:
         return _num(f.value, shown_unit)
     if f.source == "estimate":
         return f"ước {_num(f.value, shown_unit)}"
-    return "thiếu số liệu" if f.source == "missing" else "…"
+    if f.source == "missing" or f.year <= int(r.as_of[:4]):
+        return "thiếu số liệu" if f.source == "missing" else "chưa có số liệu"
+    return "…"
 
 
 def _pace(r: TermResult) -> str:
@@ -84,6 +86,16 @@ def _pace(r: TermResult) -> str:
     return f"{span} {verb} {what}{_num(r.required_pace, '%')}{unit}"
 
 
+def _estimate(r: TermResult) -> str:
+    """The term estimate with its 80% interval; a term that is over has its result only."""
+    u = r.target.unit
+    if r.estimate is None:
+        return "–"
+    if r.final:
+        return f"{_num(r.estimate, u)} (kết quả)"
+    return f"{_num(r.estimate, u)} ({_num(r.lo80, u)}–{_num(r.hi80, u)})"
+
+
 def section_table(results: list[TermResult], catalog: Catalog) -> pd.DataFrame:
     """The monthly report's and Excel's table: one row per target, Vietnamese headers."""
     rows = []
@@ -94,9 +106,7 @@ def section_table(results: list[TermResult], catalog: Catalog) -> pd.DataFrame:
             "Nhiệm kỳ": r.term.label, "Chỉ tiêu": t.name_vi + (" (ví dụ)" if t.example else ""),
             "Loại": KIND_VI[t.kind], "Kế hoạch": t.plan_text(),
             "Đã đạt (số năm có số liệu)": f"{done} ({r.years_observed}/{len(r.years)} năm)",
-            "Ước cả kỳ": _num(r.estimate, t.unit),
-            "Khoảng 80%": "–" if r.lo80 is None else f"{_num(r.lo80, t.unit)}–"
-                                                      f"{_num(r.hi80, t.unit)}",
+            "Ước cả kỳ (khoảng 80%)": _estimate(r),
             "Khả năng đạt": "–" if r.p_meet is None or r.final else
                             f"{format_number(100 * r.p_meet, 1)}%",
             "Đánh giá": catalog.statuses.label(r.status),
@@ -117,8 +127,7 @@ def review_table(results: list[TermResult], catalog: Catalog) -> pd.DataFrame:
         row.update({str(y): cells.get(y, "") for y in years})
         row.update({
             "Bình quân/lũy kế đạt": _num(r.achieved_to_date, t.unit),
-            "Ước cả kỳ (khoảng 80%)": "–" if r.estimate is None else
-            f"{_num(r.estimate, t.unit)} ({_num(r.lo80, t.unit)}–{_num(r.hi80, t.unit)})",
+            "Ước cả kỳ (khoảng 80%)": _estimate(r),
             "Đánh giá": catalog.statuses.label(r.status)
             + ("" if r.final or r.p_meet is None else
                f" ({format_number(100 * r.p_meet, 1)}%)"),
@@ -245,7 +254,9 @@ def write_term_docx(results: list[TermResult], catalog: Catalog, as_of: str, syn
     if synthetic:
         p = word._centred(doc, "SỐ LIỆU MẪU GIẢ LẬP", bold=True, size=12, before=6)
         p.runs[0].italic = True
-    word._body(doc, f"Căn cứ {'; '.join(_terms_intro(results))} {setup.issuer.short} báo cáo "
+    plans = "; ".join(dict.fromkeys(r.term.plan_vi or f"kế hoạch 5 năm {r.term.label}"
+                                    for r in results))
+    word._body(doc, f"Căn cứ {plans}; {setup.issuer.short} báo cáo "
                f"đánh giá thực hiện các chỉ tiêu kế hoạch 5 năm (số liệu đến tháng "
                f"{as_of[5:]}/{as_of[:4]}) như sau:")
     word._heading(doc, "I. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU KẾ HOẠCH 5 NĂM", 1)
@@ -255,7 +266,7 @@ def write_term_docx(results: list[TermResult], catalog: Catalog, as_of: str, syn
     for text in overall(results, catalog):
         word._body(doc, text)
     word._body(doc, METHOD_VI)
-    for text in notes(results):
+    for text in _terms_intro(results) + notes(results):
         word._body(doc, f"- {text}")
     word._body(doc, f"Trên đây là báo cáo đánh giá thực hiện các chỉ tiêu kế hoạch 5 năm của "
                f"{setup.issuer.short}./.").paragraph_format.space_after = Pt(12)
@@ -267,7 +278,10 @@ def write_term_docx(results: list[TermResult], catalog: Catalog, as_of: str, syn
                                     date=vi_date(setup.report_date), issuer=setup.issuer.short)
     word._appendix_title(doc, w["appendix"].format(n=1),
                          "TÌNH HÌNH THỰC HIỆN CÁC CHỈ TIÊU KẾ HOẠCH 5 NĂM", attached)
-    word._table(doc, review_table(results, catalog), wide, "vi")
+    for term_id in dict.fromkeys(r.term.id for r in results):
+        part = [r for r in results if r.term.id == term_id]
+        word._centred(doc, f"Nhiệm kỳ {part[0].term.label}", bold=True, size=12, before=6)
+        word._table(doc, review_table(part, catalog), wide, "vi")
     props = doc.core_properties
     props.title, props.subject = f"Báo cáo {subject}", subject
     path = Path(path)
