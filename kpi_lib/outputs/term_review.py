@@ -324,3 +324,51 @@ def overall(results: list[TermResult], catalog: Catalog) -> list[str]:
         out.append(f"Nhiệm kỳ {part[0].term.label}: {len(part)} chỉ tiêu — "
                    + "; ".join(f"{k}: {v}" for k, v in counts.items()) + ".")
     return out
+
+
+# ------------------------------------------------ the monthly report's section and sheet
+def monthly_results(a) -> list[TermResult]:
+    """The term targets judged from the monthly report's own assessment `a` (the year in
+    progress takes its estimate and interval); [] without a term file or for a unit below
+    the area (the term targets are the area's)."""
+    from ..engine.term import assess_terms
+    from ..plan.term import load_terms
+
+    if a.unit not in (None, a.catalog.default_unit):
+        return []
+    terms = load_terms(a.catalog)
+    return assess_terms(terms, a.catalog, a.dataset, a.catalog.year, a.period, a.table,
+                        a.unit) if terms else []
+
+
+def section_html(a, results: list[TermResult] | None = None) -> str:
+    """The monthly report's section "Chỉ tiêu kế hoạch 5 năm" ('' without a term file)."""
+    results = monthly_results(a) if results is None else results
+    if not results:
+        return ""
+    esc = html.escape
+    frame = section_table(results, a.catalog)
+    extra = notes(results)
+    return ("<section aria-labelledby='term'><h2 id='term'>Chỉ tiêu kế hoạch 5 năm</h2>"
+            + _html_table(frame, results, a.catalog).replace("<table>",
+                                                             "<table class='kpi-table'>")
+            + f"<p class='note'><small>{esc(METHOD_VI)}</small></p>"
+            + ("<ul class='note'>" + "".join(f"<li><small>{esc(n)}</small></li>"
+                                              for n in extra) + "</ul>" if extra else "")
+            + "</section>")
+
+
+def add_term_sheet(book, a, title: str, banner: str, subtitle: str, sheet_class) -> None:
+    """The Excel workbook's sheet "KH 5 năm" (nothing without a term file): the same
+    table as the report's section."""
+    results = monthly_results(a)
+    if not results:
+        return
+    frame = section_table(results, a.catalog)
+    widths = {"Chỉ tiêu": 40, "Các năm còn lại": 36, "Kế hoạch": 24}
+    sheet = sheet_class(book, "KH 5 năm", title, banner,
+                        f"Chỉ tiêu kế hoạch 5 năm — {subtitle}",
+                        [(c, widths.get(c, 16)) for c in frame.columns])
+    for row in frame.itertuples(index=False):
+        sheet.add(list(row))
+    sheet.finish()

@@ -16,10 +16,10 @@ from pathlib import Path
 import pandas as pd
 
 from ..common.errors import KpiError
-from ..engine.pipeline import Assessment, assess_dataset
+from ..engine.pipeline import assess_dataset
 from ..engine.term import TermResult, assess_terms
 from ..inputs.data import Dataset, load_dataset
-from ..outputs.term_review import section_table, term_frame, term_html, write_term_docx
+from ..outputs.term_review import term_frame, term_html, write_term_docx
 from ..plan.catalog import Catalog, load_catalog
 from ..plan.term import load_terms
 
@@ -69,17 +69,6 @@ def assess_term(catalog: str | Catalog | None = None, data: str | None = None,
         except KpiError:
             current = None  # no figure of the year yet: the year counts as not yet known
     return TermRun(cat, ds, as_of, assess_terms(terms, cat, ds, year, as_of, current))
-
-
-def term_section(a: Assessment) -> pd.DataFrame:
-    """The monthly report's "Chỉ tiêu kế hoạch 5 năm" table from its own assessment
-    (empty when the catalog names no term file)."""
-    terms = load_terms(a.catalog)
-    if not terms:
-        return pd.DataFrame()
-    results = assess_terms(terms, a.catalog, a.dataset, a.catalog.year, a.period, a.table,
-                           a.unit)
-    return section_table(results, a.catalog)
 
 
 def write_term(run: TermRun, out: str | Path, fmt: str = "csv") -> list[Path]:
