@@ -444,7 +444,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.add_argument("--as-of", required=True, help="YYYY-MM")
     p.add_argument("--vintage", help="use what was known on this date (YYYY-MM-DD; default: "
-                   "the end of the as-of month)")
+                   "everything, as kpi run, for a month of the catalog's year; the end of "
+                   "the month for an earlier month)")
     p.add_argument("--format", choices=["csv", "html"], default="csv",
                    help="csv (default; to stdout without --out) or html (page and Word)")
     p.add_argument("--out", type=Path, help="folder for the files (html default: reports/term)")

@@ -13,8 +13,13 @@ import yaml
 
 from kpi_lib.common.errors import KpiError, ValidationFailed
 from kpi_lib.common.paths import DEFAULT_CATALOG, PROJECT_ROOT
-from kpi_lib.engine.term import (arithmetic_mean, assess_target, geometric_mean_growth, meets,
-                                 term_quantity)
+from kpi_lib.engine.term import (
+    arithmetic_mean,
+    assess_target,
+    geometric_mean_growth,
+    meets,
+    term_quantity,
+)
 from kpi_lib.plan.catalog import load_catalog
 from kpi_lib.plan.term import Term, TermTarget, load_terms
 from kpi_lib.runner.example import term_example_dir, term_example_markdown, term_example_table
@@ -216,4 +221,4 @@ def test_the_readme_table_is_the_commands_output(example_table):
     assert block.strip().splitlines()[1:] == \
         csv[["id", "term", "target", "achieved_to_date", "estimate", "lo80", "hi80", "p_meet",
              "status", "required_pace", "years_observed"]].to_csv(index=False).strip() \
-        .splitlines()[1:]
+        .splitlines()

@@ -83,7 +83,9 @@ def _pace(r: TermResult) -> str:
     unit = {"average_growth": "%/năm", "reduction_points": " điểm %/năm"}.get(
         t.kind, f" {t.indicator.unit}/năm")
     what = {"end_level": "tăng ", "count_by_end": "tăng "}.get(t.kind, "")
-    return f"{span} {verb} {what}{_num(r.required_pace, '%')}{unit}"
+    shown = _num(r.required_pace, "%" if t.kind in ("average_growth", "reduction_points")
+                 else t.unit)
+    return f"{span} {verb} {what}{shown}{unit}"
 
 
 def _estimate(r: TermResult) -> str:

@@ -43,7 +43,8 @@ def _month_end(as_of: str) -> str:
 def assess_term(catalog: str | Catalog | None = None, data: str | None = None,
                 as_of: str = "", vintage: str | None = None) -> TermRun:
     """The term targets as of `as_of` (YYYY-MM), with what was published by `vintage`
-    (default: the end of that month)."""
+    (default: everything for a month of the catalog's year, as `kpi run`; the end of the
+    month for an earlier one)."""
     m = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", str(as_of or "").strip())
     if not m:
         raise KpiError("--as-of must be a month YYYY-MM", value=as_of, fix="e.g. --as-of 2025-09")
@@ -60,7 +61,10 @@ def assess_term(catalog: str | Catalog | None = None, data: str | None = None,
     if year > cat.year:
         raise KpiError(f"--as-of {as_of} is after the catalog's year {cat.year}", value=as_of,
                        fix="pass a month of the catalog's year or earlier")
-    vintage = vintage or _month_end(as_of)
+    # Like `kpi run`: a month of the catalog's year sees the whole store (the monthly report
+    # of that month says the same); an earlier month sees what was published by its end.
+    if vintage is None and year < cat.year:
+        vintage = _month_end(as_of)
     ds = load_dataset(cat, data, vintage=vintage)
     current = None
     if year == cat.year:
