@@ -74,18 +74,27 @@ def _year_cell(r: TermResult, f) -> str:
 
 
 def _pace(r: TermResult) -> str:
+    """'các năm 2027–2030 cần bình quân 10,50%/năm', 'năm 2025 cần đạt 8,63%', …"""
     if r.final or r.required_pace is None:
         return "–" if r.final or not r.required_years else "chưa tính được (thiếu số liệu)"
-    t = r.target
-    years = r.required_years
-    span = f"năm {years[0]}" if len(years) == 1 else f"các năm {years[0]}–{years[-1]}"
-    verb = "cần đạt" if len(years) == 1 else "cần bình quân"
-    unit = {"average_growth": "%/năm", "reduction_points": " điểm %/năm"}.get(
-        t.kind, f" {t.indicator.unit}/năm")
-    what = {"end_level": "tăng ", "count_by_end": "tăng "}.get(t.kind, "")
-    shown = _num(r.required_pace, "%" if t.kind in ("average_growth", "reduction_points")
-                 else t.unit)
-    return f"{span} {verb} {what}{shown}{unit}"
+    t, years, x = r.target, r.required_years, r.required_pace
+    one = len(years) == 1
+    span = f"năm {years[0]}" if one else f"các năm {years[0]}–{years[-1]}"
+    lower = t.rule in ("le", "lt")
+    if t.kind in ("end_level", "count_by_end", "cumulative") and (x >= 0 if lower else x <= 0):
+        return f"{span}: mức đã đạt đủ cho kế hoạch"
+    unit = t.indicator.unit
+    if t.kind == "average_growth":
+        shown = f"{_num(x, '%')}%"
+    elif t.kind == "reduction_points":
+        shown = f"{_num(x, '%')} điểm %"
+    elif t.kind == "cumulative":
+        shown = f"{_num(x, unit)} {unit}"
+    else:
+        change = f"{_num(abs(x), unit)} {'điểm %' if unit.startswith('%') else unit}"
+        verb = "tăng" if x >= 0 else "giảm"
+        return f"{span} cần {verb} {change}" + ("" if one else " mỗi năm")
+    return f"{span} cần đạt {shown}" if one else f"{span} cần bình quân {shown}/năm"
 
 
 def _estimate(r: TermResult) -> str:
