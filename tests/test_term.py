@@ -222,3 +222,31 @@ def test_the_readme_table_is_the_commands_output(example_table):
         csv[["id", "term", "target", "achieved_to_date", "estimate", "lo80", "hi80", "p_meet",
              "status", "required_pace", "years_observed"]].to_csv(index=False).strip() \
         .splitlines()
+
+
+def test_count_by_end_and_end_level_use_the_last_year_only():
+    t, term = _target("count_by_end", "ge", 12, unit="xã")
+    r = _assess(t, term, {2018: 2, 2019: 3, 2020: 4, 2021: 6, 2023: 9, 2024: 11}, 2024)
+    assert r.achieved_to_date == 11 and r.years[1].source == "missing"  # 2022 shown missing
+    assert r.required_pace == pytest.approx(1.0)  # 11 -> 12 in 2025
+    assert "không ảnh hưởng" in r.notes[0]
+    assert r.lo95 >= 11  # a count does not fall
+    t, term = _target("end_level", "lt", 4.0)
+    r = _assess(t, term, {2021: 3.2, 2022: 2.8, 2023: 2.7, 2024: 2.5, 2025: 2.2}, 2025)
+    assert r.final and r.status == "achieved" and r.achieved_to_date == 2.2
+
+
+def test_kpi_term_command_csv_and_a_clear_error(tmp_path):
+    from .conftest import run_kpi
+
+    out = run_kpi("term", "--data", str(term_example_dir()), "--as-of", "2026-12")
+    assert out.returncode == 0, out.stderr
+    head = out.stdout.splitlines()[0].split(",")
+    for col in ("id", "indicator_id", "term", "kind", "target", "achieved_to_date", "estimate",
+                "lo80", "hi80", "p_meet", "status", "required_pace", "years_observed",
+                "target_low", "target_high"):
+        assert col in head
+    bad = run_kpi("term", "--data", str(term_example_dir()), "--as-of", "2026-13")
+    assert bad.returncode != 0 and "YYYY-MM" in bad.stderr and "Traceback" not in bad.stderr
+    later = run_kpi("term", "--data", str(term_example_dir()), "--as-of", "2027-01")
+    assert "after the catalog's year 2026" in later.stderr and "Traceback" not in later.stderr

@@ -62,12 +62,20 @@ def _num(v: float | None, unit: str = "") -> str:
 
 
 def _year_cell(r: TermResult, f) -> str:
+    """A year's figure (its growth beside it when the target is growth of values), the
+    year's own plan figure if the term file gives one, or why there is none."""
     t = r.target
     shown_unit = "%" if t.feed_is_rate else t.indicator.unit
-    if f.source == "final":
-        return _num(f.value, shown_unit)
-    if f.source == "estimate":
-        return f"ước {_num(f.value, shown_unit)}"
+    plan = t.annual_targets.get(f.year)
+    plan_text = "" if plan is None else f" (KH {_num(plan, shown_unit)})"
+    if f.value is not None:
+        text = _num(f.value, shown_unit)
+        if t.kind == "average_growth" and not t.feed_is_rate:
+            before = r.base_value if f.year == r.term.start else next(
+                (g.value for g in r.years if g.year == f.year - 1), None)
+            if before:
+                text += f" (+{_num(100 * (f.value / before - 1), '%')}%)"
+        return ("ước " if f.source == "estimate" else "") + text + plan_text
     if f.source == "missing" or f.year <= int(r.as_of[:4]):
         return "thiếu số liệu" if f.source == "missing" else "chưa có số liệu"
     return "…"
