@@ -193,7 +193,7 @@ CSS = ("body{font-family:'Noto Sans','DejaVu Sans',sans-serif;margin:1.2em;max-w
        ".wrap{overflow-x:auto;-webkit-overflow-scrolling:touch}"
        "table{border-collapse:collapse;font-size:.92em}"
        "td,th{border:1px solid #bbb;padding:.3em .45em;vertical-align:top}"
-       "th{background:#f1f1f1}td.n{text-align:right;white-space:nowrap}"
+       "th{background:#f1f1f1}td.n{text-align:right}td:first-child{min-width:11em}"
        ".banner{background:#fff3cd;border:1px solid #e0c060;padding:.5em;font-weight:bold}"
        ".note{font-size:.92em;color:#333}@media(max-width:600px){body{margin:.5em}"
        "table{font-size:.85em}}")
