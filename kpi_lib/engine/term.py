@@ -331,6 +331,8 @@ def assess_terms(terms: list[Term], catalog: Catalog, ds, as_of_year: int, as_of
             cur = None
             if current is not None and as_of_year not in series.index:
                 rows = current[current["indicator_id"] == iid]
+                if "unit_code" in rows and (rows["unit_code"] == unit).any():
+                    rows = rows[rows["unit_code"] == unit]
                 if len(rows):
                     cur = {k: float(rows.iloc[0][k]) for k in ("estimate", "lo80", "hi80")}
             out.append(assess_target(target, term, series, as_of_year, as_of, cur,
