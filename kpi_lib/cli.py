@@ -276,11 +276,14 @@ def cmd_override(args: argparse.Namespace) -> int:
 
 def cmd_check_catalog(args: argparse.Namespace) -> int:
     from .plan.catalog import load_catalog
+    from .plan.term import load_terms
 
     cat = load_catalog(args.file, warn=True)
+    terms = load_terms(cat)  # the term file it names, checked the same way
     print(f"ok: {cat.path} — {cat.meta.get('area_vi') or cat.meta.get('id')}, year {cat.year}, "
           f"{len(cat.indicators)} target(s), {len(cat.components)} component(s), "
-          f"{'a unit registry' if cat.has_registry else 'no unit registry'}")
+          f"{'a unit registry' if cat.has_registry else 'no unit registry'}"
+          + (f", term(s) {', '.join(t.label for t in terms)}" if terms else ""))
     return 0
 
 
