@@ -10,7 +10,7 @@ AS_OF  ?= latest
 
 help:
 	@echo "make report  - set up .venv and run the monthly job on the shipped sample data"
-	@echo "make example - the real example: GSO 2024 figures, reports as of Mar/Jun/Sep, vs December"
+	@echo "make example - the real examples: GSO 2024 monthly figures (reports as of Mar/Jun/Sep vs December); Viet Nam's five-year plans 2021-2025 and 2026-2030 (term review)"
 	@echo "make test    - set up .venv if needed and run the whole test suite"
 	@echo "make bench   - run the benchmarks (speed and memory, with ratios)"
 	@echo "make sample  - regenerate the synthetic sample data in data/sample/"

@@ -276,11 +276,14 @@ def cmd_override(args: argparse.Namespace) -> int:
 
 def cmd_check_catalog(args: argparse.Namespace) -> int:
     from .plan.catalog import load_catalog
+    from .plan.term import load_terms
 
     cat = load_catalog(args.file, warn=True)
+    terms = load_terms(cat)  # the term file it names, checked the same way
     print(f"ok: {cat.path} — {cat.meta.get('area_vi') or cat.meta.get('id')}, year {cat.year}, "
           f"{len(cat.indicators)} target(s), {len(cat.components)} component(s), "
-          f"{'a unit registry' if cat.has_registry else 'no unit registry'}")
+          f"{'a unit registry' if cat.has_registry else 'no unit registry'}"
+          + (f", term(s) {', '.join(t.label for t in terms)}" if terms else ""))
     return 0
 
 
@@ -308,6 +311,24 @@ def cmd_example(args: argparse.Namespace) -> int:
           f"{int(scored['status_right'].sum())}/{len(scored)}, December inside the 80% interval "
           f"{int(t['in_interval'].sum())}/{len(t)}")
     print(f"comparison with the real outcome: {result.comparison}")
+    from .runner.example import run_term_example
+
+    table, files = run_term_example(args.out)
+    print(f"five-year plan 2021–2025, assessed as of each year ({len(table)} rows): "
+          + ", ".join(str(f) for f in files))
+    return 0
+
+
+def cmd_term(args: argparse.Namespace) -> int:
+    from .runner.term import assess_term, write_term
+
+    run = assess_term(catalog=args.catalog, data=str(args.data) if args.data else None,
+                      as_of=args.as_of, vintage=args.vintage)
+    if args.out is None and args.format == "csv":
+        sys.stdout.write(run.frame.to_csv(index=False))
+        return 0
+    for path in write_term(run, args.out or Path("reports") / "term", args.format):
+        print(f"written: {path}")
     return 0
 
 
@@ -420,6 +441,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("build/example"),
                    help="folder for its store and reports (default: build/example)")
     p.set_defaults(func=cmd_example)
+
+    p = sub.add_parser("term", help="the five-year plan's term targets as of a month: CSV, or "
+                       "the term review as HTML and Word")
+    _add_common(p)
+    p.add_argument("--as-of", required=True, help="YYYY-MM")
+    p.add_argument("--vintage", help="use what was known on this date (YYYY-MM-DD; default: "
+                   "everything, as kpi run, for a month of the catalog's year; the end of "
+                   "the month for an earlier month)")
+    p.add_argument("--format", choices=["csv", "html"], default="csv",
+                   help="csv (default; to stdout without --out) or html (page and Word)")
+    p.add_argument("--out", type=Path, help="folder for the files (html default: reports/term)")
+    p.set_defaults(func=cmd_term)
 
     p = sub.add_parser("review", help="the emulation campaign's review: sơ kết (--as-of "
                        "YYYY-06) or tổng kết (--as-of YYYY-12), HTML and Word")

@@ -44,7 +44,7 @@ def edited_catalog(tmp_path: Path, edit, name: str = "catalog.yaml") -> Path:
     """The shipped catalog changed by `edit(doc)`, written under tmp_path (its registry paths
     made absolute, so the copy loads from anywhere)."""
     doc = yaml.safe_load(DEFAULT_CATALOG.read_text(encoding="utf-8"))
-    for key in ("units_file", "crosswalk_file", "campaign_file"):
+    for key in ("units_file", "crosswalk_file", "campaign_file", "term_file"):
         if doc["catalog"].get(key):
             doc["catalog"][key] = str((DEFAULT_CATALOG.parent / doc["catalog"][key]).resolve())
     edit(doc)

@@ -358,7 +358,7 @@ def book(sample, tmp_path_factory):
 
 def test_excel_every_sheet_has_title_and_banner(book):
     assert book.sheetnames == ["Báo cáo", "22 chỉ tiêu", "Nhận định", "Ý kiến chuyên viên",
-                               "Số liệu"]
+                               "Số liệu", "KH 5 năm"]
     for ws in book.worksheets:
         assert ws["A1"].value.startswith("Báo cáo tình hình thực hiện chỉ tiêu"), ws.title
         assert ws["A1"].font.bold

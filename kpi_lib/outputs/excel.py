@@ -217,6 +217,10 @@ def write_workbook(a: Assessment, numbers: pd.DataFrame, sections, path: str | P
         sheet.add([v if not isinstance(v, (list, dict)) else str(v) for v in row])
     sheet.finish()
 
+    # 6. The five-year plan's term targets (a sheet only when the catalog names a term file).
+    from .term_review import add_term_sheet
+
+    add_term_sheet(book, a, title, banner, subtitle, _Sheet)
     _no_formulas(book)
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")

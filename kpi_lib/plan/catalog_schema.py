@@ -65,6 +65,10 @@ class PlanMeta(_Strict):
     campaign_file: str | None = Field(None, description="Optional path (relative to the "
                                       "catalog) to a separate YAML of departments, clusters "
                                       "and scoring for an emulation campaign.")
+    term_file: str | None = Field(None, description="Optional path (relative to the catalog) "
+                                  "to the five-year plan's term targets (a term file, see "
+                                  "`terms[]`): assessed by `kpi term` and in the monthly "
+                                  "report's section 'Chỉ tiêu kế hoạch 5 năm'.")
 
 
 class StatusLabel(_Strict):
@@ -276,12 +280,77 @@ class CatalogFile(_Strict):
                                                       "to units below the area.")
 
 
+TermKind = Literal["average_growth", "cumulative", "end_level", "reduction_points",
+                   "count_by_end"]
+
+
+class TermTarget(_Strict):
+    """`terms[].targets[]` — one target of a five-year plan, fed by an annual indicator."""
+
+    id: str = Id
+    indicator: str = Field(description="Id of the catalog series whose yearly figure feeds it "
+                           "(a target or a component). A unit starting with '%' is a rate: "
+                           "for average_growth, each year's growth in %; otherwise the "
+                           "year's value (a level, or a flow's year total).")
+    name_vi: str = Field(min_length=1, description="The target as the plan names it.")
+    name_en: str = Field("", description="The same in English.")
+    kind: TermKind = Field(description="average_growth: the term's average annual growth, "
+                           "geometric, chain-linked from the base year; cumulative: the sum "
+                           "of the term's yearly totals; end_level: the value in the term's "
+                           "last year; reduction_points: the average fall per year in "
+                           "points (base year to last year); count_by_end: a count reached "
+                           "by the last year.")
+    rule: Literal["ge", "gt", "le", "lt", "range"] = Field(description="ge (≥, 'trở lên'), "
+                                                           "gt ('trên'), le (≤), lt "
+                                                           "('dưới'), range ('6,5–7%': met "
+                                                           "at or above the lower bound).")
+    target: float = Field(description="The target in the plan's unit (%, points/year, the "
+                          "indicator's unit); for a range, its lower bound.")
+    target_high: float | None = Field(None, description="range: the upper bound.")
+    unit: str = Field("", description="Unit of the target as written (default: % for growth, "
+                      "'điểm %/năm' for reductions, else the indicator's unit).")
+    plan_text_vi: str = Field("", description="The target as the plan writes it ('bình quân "
+                              "6,5–7%/năm').")
+    base_year: int | None = Field(None, description="Overrides the term's base_year.")
+    annual_targets: dict[int, float] | None = Field(None, description="Each year's own plan "
+                                                    "figure, if given: every year of the "
+                                                    "term, shown beside its result.")
+    office_reading_vi: str = Field("", description="Where the term file reads more than the "
+                                   "plan says; shown as the office's reading.")
+    example: bool = Field(False, description="A figure the office has not adopted (an "
+                          "example of its reading): every page says so.")
+
+
+class Term(_Strict):
+    """`terms[]` — a five-year plan (nhiệm kỳ), its base year and targets."""
+
+    id: str = Field(pattern=r"^[0-9A-Za-z_-]+$", description="E.g. '2021-2025'.")
+    start: int = Field(description="First year of the term.")
+    end: int = Field(description="Last year of the term.")
+    base_year: int | None = Field(None, description="The year growth is chain-linked from "
+                                  "(normally start - 1); growth and reduction targets need it.")
+    plan_vi: str = Field("", description="The resolution or plan that set the targets.")
+    source_vi: str = Field("", description="Where the targets come from (shown on the page).")
+    example: bool = Field(False, description="Every target of the term is an example.")
+    targets: list[TermTarget] = Field(min_length=1, description="The term's targets.")
+
+
+class TermFile(_Strict):
+    """A term file (named by `catalog.term_file`): the five-year plans' targets as data."""
+
+    terms: list[Term] = Field(min_length=1, description="The terms: the current one (it "
+                              "holds the catalog's year) and earlier ones, kept for review "
+                              "and comparison.")
+
+
 # ---------------------------------------------------------------- reference page
 SECTIONS = [("catalog", PlanMeta), ("settings", Settings), ("settings.thresholds", Thresholds),
             ("settings.report", ReportHeader), ("settings.report.issuers[]", Issuer), ("settings.status_labels.STATUS", StatusLabel),
             ("groups[]", Group), ("items[]", Item), ("indicators[]", Target), ("indicators[].derive", Derive),
             ("indicators[].revisions[]", Revision), ("rollup (as a mapping)", Rollup),
-            ("components[]", Component), ("top level", CatalogFile)]
+            ("components[]", Component), ("top level", CatalogFile),
+            ("term file: terms[]", Term), ("term file: terms[].targets[]", TermTarget),
+            ("term file: top level", TermFile)]
 
 
 def _type_text(schema: dict[str, Any]) -> str:

@@ -152,3 +152,70 @@ def comparison_html(table: pd.DataFrame, catalog: Catalog) -> str:
             "dùng số liệu đã công bố đến cuối tháng đó. Kế hoạch vốn đầu tư năm suy ra từ tỷ lệ "
             "% kế hoạch GSO công bố; mục tiêu bán lẻ và xuất khẩu của ví dụ là “cao hơn năm "
             "2023”.</p>" + lead + "".join(body) + "</body></html>")
+
+
+# --------------------------------------------------------------------- the five-year plan
+# Each year's assessment of Viet Nam's 2021–2025 plan made with the year's figure as GSO
+# first published it (late December, or early January for 2024 and 2025), then as of 2026.
+TERM_DATES = (("2021-12", "2021-12-31"), ("2022-12", "2022-12-31"), ("2023-12", "2023-12-31"),
+              ("2024-12", "2025-01-06"), ("2025-12", "2026-01-05"), ("2026-12", None))
+
+
+def term_example_dir() -> Path:
+    from ..common.paths import DATA_DIR
+
+    return DATA_DIR / "examples" / "vn_2021_2025"
+
+
+def term_example_table(data: str | Path | None = None) -> pd.DataFrame:
+    """What each year's assessment said of each 2021–2025 target, beside the final outcome
+    (the assessment with everything published, as of 2026)."""
+    from .term import assess_term
+
+    data = str(data or term_example_dir())
+    runs = {as_of: assess_term(data=data, as_of=as_of, vintage=vintage).frame
+            for as_of, vintage in TERM_DATES}
+    final = runs[TERM_DATES[-1][0]].set_index("id")
+    rows = []
+    for as_of, vintage in TERM_DATES[:-1]:
+        for rec in runs[as_of].itertuples(index=False):
+            if rec.term != "2021-2025":
+                continue
+            rows.append({"as_of": as_of, "vintage": vintage, "id": rec.id,
+                         "target": rec.target, "achieved_to_date": rec.achieved_to_date,
+                         "years_observed": rec.years_observed, "estimate": rec.estimate,
+                         "lo80": rec.lo80, "hi80": rec.hi80, "p_meet": rec.p_meet,
+                         "status": rec.status, "required_pace": rec.required_pace,
+                         "outcome": final.loc[rec.id, "achieved_to_date"],
+                         "outcome_status": final.loc[rec.id, "status"]})
+    return pd.DataFrame(rows)
+
+
+def term_example_markdown(table: pd.DataFrame, catalog: Catalog) -> str:
+    """The README's table (Vietnamese number format), made from term_example_table."""
+    def num(v: object) -> str:
+        return "–" if v is None or pd.isna(v) else format_number(float(v), 2)
+
+    lines = [("| số liệu đến | công bố đến | chỉ tiêu | đã đạt (số năm) | ước cả kỳ (khoảng 80%) "
+             "| khả năng đạt | đánh giá khi đó | các năm còn lại cần | kết quả cuối cùng |"),
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in table.itertuples(index=False):
+        est = "–" if pd.isna(r.estimate) else f"{num(r.estimate)} ({num(r.lo80)}–{num(r.hi80)})"
+        p = "–" if pd.isna(r.p_meet) else f"{format_number(100 * r.p_meet, 1)}%"
+        lines.append(f"| {r.as_of} | {r.vintage} | {r.id} | {num(r.achieved_to_date)} "
+                     f"({r.years_observed}) | {est} | {p} | "
+                     f"{catalog.statuses.label(r.status)} | {num(r.required_pace)} | "
+                     f"{num(r.outcome)} ({catalog.statuses.label(r.outcome_status)}) |")
+    return "\n".join(lines) + "\n"
+
+
+def run_term_example(out: str | Path) -> tuple[pd.DataFrame, list[Path]]:
+    """The comparison table (CSV) and the term review as of 2026 (HTML and Word)."""
+    from .term import assess_term, write_term
+
+    out = Path(out) / "term"
+    out.mkdir(parents=True, exist_ok=True)
+    table = term_example_table()
+    table.to_csv(out / "so_sanh_ke_hoach_5_nam.csv", index=False)
+    run = assess_term(data=str(term_example_dir()), as_of=TERM_DATES[-1][0])
+    return table, write_term(run, out, "html") + [out / "so_sanh_ke_hoach_5_nam.csv"]

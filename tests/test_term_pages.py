@@ -1,0 +1,104 @@
+"""The term review as a reader sees it: the HTML in Chromium at 1366 and 390 px, the Word
+through LibreOffice, and the monthly report's section and Excel sheet from one assessment."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from kpi_lib.runner.example import term_example_dir
+from kpi_lib.runner.term import assess_term, write_term
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def review(tmp_path_factory):
+    """The real example's term review as of December 2026 (HTML and Word)."""
+    run = assess_term(data=str(term_example_dir()), as_of="2026-12")
+    html, docx = write_term(run, tmp_path_factory.mktemp("term"), "html")
+    return run, html, docx
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [1366, 390])
+def test_term_review_reads_in_chromium(review, width, tmp_path):
+    if not CHROMIUM:
+        pytest.skip("Debian's chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    _run, html, _docx = review
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(html.as_uri())
+        assert errors == []
+        text = page.inner_text("body")
+        for words in ("Nhiệm kỳ 2021–2025", "Nhiệm kỳ 2026–2030", "Không đạt", "Đã đạt",
+                      "thiếu số liệu", "bình quân nhân", "không phải bình quân cộng",
+                      "các năm 2026–2030 cần bình quân 10,00%/năm", "khoảng 6,5–7%/năm"):
+            assert words in text, words
+        # the page never scrolls sideways: wide tables scroll inside their own region
+        assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+        for box in page.locator("div.wrap").all():
+            assert box.bounding_box()["width"] <= width
+        shot = tmp_path / f"term_{width}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 20_000
+        browser.close()
+
+
+def test_term_review_word_through_libreoffice(review, tmp_path):
+    if not (SOFFICE and shutil.which("pdftotext")):
+        pytest.skip("LibreOffice or pdftotext not installed")
+    _run, _html, docx = review
+    profile = (tmp_path / "profile").as_uri()
+    subprocess.run([SOFFICE, f"-env:UserInstallation={profile}", "--headless", "--convert-to",
+                    "pdf", "--outdir", str(tmp_path), str(docx)], check=True,
+                   capture_output=True, timeout=180)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / (docx.stem + ".pdf")), "-"],
+                          check=True, capture_output=True, text=True).stdout
+    flat = " ".join(text.split())
+    parts = ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "BÁO CÁO",
+             "Căn cứ Nghị quyết số 16/2021/QH15", "I. KẾT QUẢ THỰC HIỆN",
+             "II. ĐÁNH GIÁ CHUNG", "Nơi nhận:", "Phụ lục 01", "Nhiệm kỳ 2021–2025",
+             "Nhiệm kỳ 2026–2030"]
+    at = 0
+    for part in parts:  # every part, in the decree's order
+        at = flat.find(part, at)
+        assert at >= 0, f"{part!r} missing or out of order"
+    assert "6,13% — Không đạt" in flat and "5.026 USD — Đã đạt" in flat
+
+
+def test_one_assessment_many_renderings(review):
+    run, html, docx = review
+    from docx import Document
+
+    page = html.read_text(encoding="utf-8")
+    words = " ".join(p.text for p in Document(str(docx)).paragraphs)
+    for r in run.frame.itertuples(index=False):
+        if r.status in ("missed", "achieved"):
+            continue
+        shown = f"{r.p_meet * 100:.1f}%".replace(".", ",")
+        assert shown in page and shown in words
+
+
+def test_monthly_section_and_excel_sheet_come_from_the_reports_assessment(sample_report):
+    import openpyxl
+
+    page = sample_report.html.read_text(encoding="utf-8")
+    assert "Chỉ tiêu kế hoạch 5 năm" in page and "(ví dụ)" in page
+    book = openpyxl.load_workbook(next(sample_report.folder.glob("*.xlsx")))
+    rows = list(book["KH 5 năm"].iter_rows(values_only=True))
+    head = next(n for n, row in enumerate(rows) if row[0] == "Nhiệm kỳ")
+    col = rows[head].index("Ước cả kỳ (khoảng 80%)")
+    estimates = [row[col] for row in rows[head + 1:]]
+    assert len(estimates) == 5
+    assert all(e in page for e in estimates)  # the sheet's estimates are the page's
