@@ -162,7 +162,7 @@ def test_a_target_revised_mid_year_is_scored_as_revised_and_shown(published, tmp
 
     cat = load_catalog(edited_catalog(tmp_path, revise))
     a = run_assessment(cat, str(SAMPLE_DIR), as_of="2025-12", use_ets=False)
-    review = build_review(a, published.review.campaign, unit_grid(a, use_ets=False))
+    review = build_review(a, published.review.campaign, unit_grid(a))
     board = next(b for b in review.boards if b.cluster.code == "CUM_2025H2").board
     t16 = board.breakdown[board.breakdown["indicator_id"] == "T16"]
     assert (t16["target_value"] == 90).all()

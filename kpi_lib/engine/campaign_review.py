@@ -122,10 +122,11 @@ def department_board(a: Assessment, campaign: Campaign, cluster: Cluster) -> Sco
         for _, r in t[t["indicator_id"].isin(led)].iterrows():
             rows.append({"unit_code": dept, "indicator_id": r["indicator_id"],
                          "status": r["status"], "target_value": r.get("target_value"),
+                         "estimate": r.get("estimate"), "p_meet": r.get("p_meet"),
                          "reason": r.get("reason", ""),
                          "provisional": bool(r.get("provisional", False))})
     frame = pd.DataFrame(rows, columns=["unit_code", "indicator_id", "status", "target_value",
-                                        "reason", "provisional"])
+                                        "estimate", "p_meet", "reason", "provisional"])
     names = {d: campaign.departments[d].name_vi for d in cluster.members}
     return score_cluster(frame, list(cluster.members), applicable, campaign.rule, names,
                          revisions=_revisions(a))
