@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..common.numbers import format_number, format_quantity
+from ..engine.assess import items_table, status_counts
 from ..engine.campaign_review import REBASED_NOTE, Review
 from .i18n import reason_text
 
@@ -31,11 +32,14 @@ WORDS = {
         "s_boards": "Bảng xếp hạng theo khối, cụm thi đua",
         "s_proposals": "Đề xuất khen thưởng và đơn vị cần tập trung chấn chỉnh",
         "s_rule": "Cách tính điểm và xếp hạng (công khai)",
-        "counts": "{n} chỉ tiêu: {parts}.",
-        "final_counts": "Số liệu chính thức cả năm: {met} chỉ tiêu đạt, {missed} chỉ tiêu không "
-                        "đạt. Còn {prov} chỉ tiêu là số ước tính, chưa có số liệu chính thức "
-                        "tháng 12 (số liệu tạm tính): {ids}.",
-        "final_none": "Tất cả chỉ tiêu đã có số liệu chính thức cả năm.",
+        "counts": "{items} chỉ tiêu ({n} chỉ số). Theo chỉ tiêu (chỉ tiêu gồm nhiều chỉ số "
+                  "đánh giá theo chỉ số kém nhất): {item_parts}. Theo chỉ số: {parts}.",
+        "prov_part": "{n} tạm đánh giá theo xu hướng ({parts})",
+        "final_counts": "Kết quả đã chắc chắn: {met} chỉ số đã đạt, {missed} chỉ số không đạt "
+                        "(số liệu chính thức cả năm, hoặc số đã thực hiện đến nay đã vượt kế "
+                        "hoạch hay đã vượt mức tối đa). Còn {prov} chỉ số là số ước tính, chưa "
+                        "có số liệu chính thức tháng 12 (số liệu tạm tính): {ids}.",
+        "final_none": "Tất cả chỉ số đã có kết quả chắc chắn.",
         "col_item": "Chỉ tiêu", "col_measure": "ĐVT", "col_lead": "Phòng, ban chủ trì", "col_units": "Giao cho",
         "col_target": "Kế hoạch", "col_value": "Thực hiện / ước cả năm", "col_status": "Đánh giá",
         "col_kind": "Loại số liệu", "col_required": "Cần đạt mỗi tháng còn lại",
@@ -44,7 +48,8 @@ WORDS = {
         "col_missing": "Chỉ tiêu chưa có số liệu hoặc chỉ tạm đánh giá (không tính điểm)", "col_calc": "Cách tính",
         "col_points": "Điểm theo đánh giá", "col_weight": "Trọng số", "col_revision": "Điều chỉnh chỉ tiêu",
         "col_cluster": "Khối, cụm", "col_proposal": "Đề xuất",
-        "final": "Chính thức", "estimate": "Ước tính", "provisional": "Tạm tính (ước)",
+        "final": "Chính thức", "settled": "Đã chắc chắn (số đến nay)", "estimate": "Ước tính",
+        "provisional": "Tạm tính (ước)",
         "area": "Toàn địa bàn", "communes": "Các xã", "tie": "đồng hạng",
         "not_ranked": "Chưa xếp hạng: chưa đủ chỉ tiêu có số liệu để chấm",
         "rebased": "Thành lập 01/7/2025: chấm trên số liệu quy đổi từ các đơn vị cũ "
@@ -60,7 +65,7 @@ WORDS = {
                 "chưa xếp hạng (không xếp cuối). Điểm bằng nhau thì đồng hạng. Đề nghị khen "
                 "thưởng: đứng đầu khối, cụm với điểm từ {commend}; cần chấn chỉnh: điểm dưới "
                 "{action}.",
-        "dept_line": "{name}: chủ trì {n} chỉ tiêu ({parts}).",
+        "dept_line": "{name}: chủ trì {n} chỉ số ({parts}).",
         "detail": "Chi tiết điểm từng đơn vị (các chỉ tiêu được chấm)",
         "reading": "Lưu ý",
         "synthetic": "DỮ LIỆU MẪU GIẢ LẬP — không phải số liệu thật; chỉ dùng để minh họa.",
@@ -78,11 +83,14 @@ WORDS = {
         "s_boards": "Scoreboards by block and cluster",
         "s_proposals": "Proposed for commendation, and units needing action",
         "s_rule": "How scores and ranks are computed (public)",
-        "counts": "{n} targets: {parts}.",
-        "final_counts": "Final figures for the year: {met} targets met, {missed} not met. {prov} "
-                        "targets are still estimates without a final December figure "
-                        "(provisional): {ids}.",
-        "final_none": "Every target has its final figure for the year.",
+        "counts": "{items} targets ({n} indicators). By target (a target of several "
+                  "indicators takes the worst of them): {item_parts}. By indicator: {parts}.",
+        "prov_part": "{n} provisional, judged from the trend ({parts})",
+        "final_counts": "Settled: {met} indicators achieved, {missed} missed (a final figure "
+                        "for the year, or what is already counted is past the target or the "
+                        "ceiling). {prov} indicators are still estimates without a final "
+                        "December figure (provisional): {ids}.",
+        "final_none": "Every indicator's result is settled.",
         "col_item": "Target", "col_measure": "Unit", "col_lead": "Lead department", "col_units": "Assigned to",
         "col_target": "Plan", "col_value": "Actual / year-end estimate", "col_status": "Status",
         "col_kind": "Figure", "col_required": "Required per remaining month",
@@ -91,7 +99,8 @@ WORDS = {
         "col_missing": "Targets without data or only provisional (not scored)", "col_calc": "Computation",
         "col_points": "Points for the status", "col_weight": "Weight", "col_revision": "Target revision",
         "col_cluster": "Block, cluster", "col_proposal": "Proposal",
-        "final": "Final", "estimate": "Estimate", "provisional": "Provisional (estimate)",
+        "final": "Final", "settled": "Settled (counted so far)", "estimate": "Estimate",
+        "provisional": "Provisional (estimate)",
         "area": "Whole area", "communes": "Communes", "tie": "tie",
         "not_ranked": "Not ranked: too few targets with data to score",
         "rebased": "Created 1 July 2025: scored on the figures re-based from its predecessors",
@@ -106,7 +115,7 @@ WORDS = {
                 "last). Equal scores share a rank. Proposed for commendation: first of its "
                 "block or cluster with a score of at least {commend}; needing action: a score "
                 "below {action}.",
-        "dept_line": "{name}: leads {n} targets ({parts}).",
+        "dept_line": "{name}: leads {n} indicators ({parts}).",
         "detail": "Each unit's score in detail (the targets scored)",
         "reading": "Note",
         "synthetic": "SYNTHETIC SAMPLE DATA — not real figures; for illustration only.",
@@ -186,11 +195,23 @@ def _label(review: Review, status: str, lang: str) -> str:
     return review.assessment.catalog.statuses.label(status, lang)
 
 
-def _counts(review: Review, statuses: pd.Series, lang: str) -> str:
-    order = ["achieved", "on_track", "at_risk", "off_track", "no_data"]
-    counts = statuses.value_counts()
-    return "; ".join(f"{int(counts[s])} {_label(review, s, lang).lower()}" for s in order
-                     if s in counts)
+def count_parts(scale, frame: pd.DataFrame, lang: str) -> str:
+    """Every status with its count, trend-based judgements apart: the parts sum to the rows
+    ("3 đã đạt; …; 2 không đạt; 1 chưa đủ dữ liệu; 4 tạm đánh giá theo xu hướng (…)")."""
+    measured, provisional = status_counts(frame)
+
+    def parts(counts: dict[str, int]) -> list[str]:
+        return [f"{sum(counts[s] for s in group)} {label.lower()}"
+                for label, _c, group in scale.levels(lang) if sum(counts[s] for s in group)]
+    out = parts(measured)
+    if sum(provisional.values()):
+        out.append(w("prov_part", lang, n=sum(provisional.values()),
+                     parts="; ".join(parts(provisional))))
+    return "; ".join(out) or w("none", lang)
+
+
+def _counts(review: Review, frame: pd.DataFrame, lang: str) -> str:
+    return count_parts(review.assessment.catalog.statuses, frame, lang)
 
 
 def _dept_name(review: Review, code: str, lang: str) -> str:
@@ -220,19 +241,22 @@ def _num(value) -> float | None:
 def _targets(review: Review, lang: str) -> Section:
     a, t = review.assessment, review.targets
     cat = a.catalog
-    blocks: list[str | Table] = [w("counts", lang, n=len(t), parts=_counts(review, t["status"],
-                                                                           lang))]
+    items = items_table(review.area_table, cat)
+    blocks: list[str | Table] = [w("counts", lang, items=len(items), n=len(t),
+                                   item_parts=count_parts(cat.statuses, items, lang),
+                                   parts=_counts(review, t.assign(provisional=t["trend"]), lang))]
     if review.year_end:
-        final = t[t["final"]]
+        settled = t[t["settled"]]
         prov = t[t["provisional"]]
-        blocks.append(w("final_counts", lang, met=int((final["status"] == "achieved").sum()),
-                        missed=int((final["status"] == "off_track").sum()), prov=len(prov),
+        blocks.append(w("final_counts", lang, met=int((settled["status"] == "achieved").sum()),
+                        missed=int((settled["status"] == "missed").sum()), prov=len(prov),
                         ids=", ".join(prov["indicator_id"]) or w("none", lang))
                       if len(prov) else w("final_none", lang))
     rows, statuses = [], []
     for _, r in t.iterrows():
         ind = a.catalog.get(r["indicator_id"])
-        kind = "final" if r["final"] else ("provisional" if r["provisional"] else "estimate")
+        kind = ("final" if r["final"] else "settled" if r["settled"] else
+                "provisional" if r["provisional"] else "estimate")
         rows.append([f"{r['indicator_id']}. {ind.name(lang)}", _dept_name(review, r["lead"], lang),
                      _units_text(r["units"], review, lang), cat.unit_label(ind.unit, lang),
                      format_quantity(_num(r["target_value"]), ind.unit, lang),
@@ -255,7 +279,7 @@ def _departments(review: Review, lang: str) -> Section:
             continue
         name = _dept_name(review, code, lang)
         blocks.append(w("dept_line", lang, name=name, n=len(own),
-                        parts=_counts(review, own["status"], lang)))
+                        parts=_counts(review, own.assign(provisional=own["trend"]), lang)))
         rows = []
         for _, r in own.iterrows():
             ind = a.catalog.get(r["indicator_id"])
