@@ -8,12 +8,14 @@ score is shown with what it was computed from, so a unit can check its own posit
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import pandas as pd
 
 from ..common.numbers import format_number, format_quantity
 from ..engine.assess import items_table, status_counts
 from ..engine.campaign_review import REBASED_NOTE, Review
+from .rules import status_rule_lines
 from .i18n import reason_text
 
 WORDS = {
@@ -31,7 +33,19 @@ WORDS = {
         "s_depts": "Kết quả theo phòng, ban chủ trì",
         "s_boards": "Bảng xếp hạng theo khối, cụm thi đua",
         "s_proposals": "Đề xuất khen thưởng và đơn vị cần tập trung chấn chỉnh",
-        "s_rule": "Cách tính điểm và xếp hạng (công khai)",
+        "s_rule": "Cách đánh giá, tính điểm và xếp hạng (công khai)",
+        "s_proposals_draft": "Dự kiến đề xuất khen thưởng và đơn vị cần tập trung chấn chỉnh "
+                             "(tạm thời, chờ số liệu chính thức cả năm)",
+        "draft": "DỰ THẢO — {n} trong {total} chỉ số của toàn địa bàn và {m} trong {judged} "
+                 "đánh giá dùng để chấm điểm còn là số ước tính (chưa có số liệu chính thức cả "
+                 "năm). Báo cáo chỉ hoàn chỉnh khi có số liệu chính thức cả năm; các đề xuất "
+                 "khen thưởng và chấn chỉnh dưới đây là dự kiến.",
+        "draft_mark": "DỰ THẢO",
+        "scope": "Phạm vi số liệu: địa bàn {area} như trong {plan} (trước sắp xếp đơn vị hành "
+                 "chính ngày 01/7/2025); từ 01/7/2025 địa bàn này gồm: {members}.",
+        "by_indicator": "Điểm được tính theo từng chỉ số (không theo chỉ tiêu của kế hoạch), vì "
+                        "mỗi chỉ số có phòng, ban chủ trì, đơn vị được giao và trọng số riêng.",
+        "col_estimate": "Thực hiện / ước cả năm của đơn vị", "col_p": "Xác suất đạt",
         "counts": "{items} chỉ tiêu ({n} chỉ số). Theo chỉ tiêu (chỉ tiêu gồm nhiều chỉ số "
                   "đánh giá theo chỉ số kém nhất): {item_parts}. Theo chỉ số: {parts}.",
         "prov_part": "{n} tạm đánh giá theo xu hướng ({parts})",
@@ -59,9 +73,9 @@ WORDS = {
         "valid": "Hiệu lực {start} – {end}; {n} thành viên.",
         "ended": "Các cụm đã kết thúc trong năm (xem báo cáo sơ kết 6 tháng): {names}.",
         "rule": "Điểm của mỗi đơn vị = Σ (trọng số × điểm theo đánh giá) ÷ Σ trọng số, tính trên "
-                "các chỉ tiêu được giao cho đơn vị và đã có đánh giá. Điểm theo đánh giá: {points}."
-                " Trọng số mặc định {default}; riêng: {weights}. Chỉ tiêu chưa đủ dữ liệu hoặc chỉ "
-                "tạm đánh giá theo xu hướng không tính điểm và được liệt kê. Đơn vị có dưới {min_judged} chỉ tiêu được chấm thì "
+                "các chỉ số được giao cho đơn vị và đã có đánh giá. Điểm theo đánh giá: {points}."
+                " Trọng số mặc định {default}; riêng: {weights}. Chỉ số chưa đủ dữ liệu hoặc chỉ "
+                "tạm đánh giá theo xu hướng không tính điểm và được liệt kê. Đơn vị có dưới {min_judged} chỉ số được chấm thì "
                 "chưa xếp hạng (không xếp cuối). Điểm bằng nhau thì đồng hạng. Đề nghị khen "
                 "thưởng: đứng đầu khối, cụm với điểm từ {commend}; cần chấn chỉnh: điểm dưới "
                 "{action}.",
@@ -82,7 +96,19 @@ WORDS = {
         "s_depts": "Results by lead department",
         "s_boards": "Scoreboards by block and cluster",
         "s_proposals": "Proposed for commendation, and units needing action",
-        "s_rule": "How scores and ranks are computed (public)",
+        "s_rule": "How statuses, scores and ranks are decided (public)",
+        "s_proposals_draft": "Proposed for commendation, and units needing action "
+                             "(provisional, pending the final figures for the year)",
+        "draft": "DRAFT — {n} of the area's {total} indicators and {m} of the {judged} scored "
+                 "judgements are still estimates (no final figure for the year). The review is "
+                 "final only on the final figures for the year; the proposals below are "
+                 "provisional.",
+        "draft_mark": "DRAFT",
+        "scope": "Figures cover {area} as in {plan} (before the reorganisation of 1 July "
+                 "2025); since 1 July 2025 this area comprises: {members}.",
+        "by_indicator": "Scores are computed per indicator (not per target of the plan): each "
+                        "indicator has its own lead department, assigned units and weight.",
+        "col_estimate": "Unit's actual / year-end estimate", "col_p": "Probability",
         "counts": "{items} targets ({n} indicators). By target (a target of several "
                   "indicators takes the worst of them): {item_parts}. By indicator: {parts}.",
         "prov_part": "{n} provisional, judged from the trend ({parts})",
@@ -145,6 +171,8 @@ class Doc:
     basis: str
     sections: list[Section]
     lang: str
+    draft: str = ""  # the draft notice ("DỰ THẢO — …"), empty once every figure is final
+    draft_mark: str = ""  # the short mark for every page's header ("DỰ THẢO")
 
 
 def w(key: str, lang: str, **values: object) -> str:
@@ -161,7 +189,27 @@ def build_doc(review: Review, lang: str = "vi") -> Doc:
     reading = review.campaign.reading(lang)
     if reading:
         sections[0].blocks.insert(0, f"{w('reading', lang)}: {reading}")
-    return Doc(title, _banner(review, lang), _basis(review, lang), sections, lang)
+    draft = draft_notice(review, lang)
+    return Doc(title, _banner(review, lang), _basis(review, lang), sections, lang, draft,
+               w("draft_mark", lang) if draft else "")
+
+
+def estimate_counts(review: Review) -> tuple[int, int, int, int]:
+    """(area indicators resting on an estimate, area indicators, scored judgements resting
+    on an estimate, scored judgements): what is not settled by a final or counted figure."""
+    t = review.targets
+    rows = [cb.board.breakdown[cb.board.breakdown["judged"]] for cb in review.boards]
+    scored = pd.concat(rows) if rows else pd.DataFrame(columns=["status"])
+    open_ = ~scored["status"].isin(["achieved", "missed"])
+    return int((~t["settled"]).sum()), len(t), int(open_.sum()), len(scored)
+
+
+def draft_notice(review: Review, lang: str) -> str:
+    """A year-end review judged partly on estimates is a draft; final on final figures."""
+    if not review.year_end:
+        return ""
+    n, total, m, judged = estimate_counts(review)
+    return w("draft", lang, n=n, total=total, m=m, judged=judged) if n or m else ""
 
 
 def _banner(review: Review, lang: str) -> str:
@@ -176,7 +224,21 @@ def _basis(review: Review, lang: str) -> str:
               month=a.as_of, year=year)
     if latest < a.as_of:
         basis += " " + w("data_to", lang, month=latest, year=year)
-    return basis
+    return basis + _scope(review, lang)
+
+
+def _scope(review: Review, lang: str) -> str:
+    """After 1 July 2025 the plan's area is no longer a unit: say what the figures cover."""
+    a = review.assessment
+    registry, area = a.dataset.registry, a.catalog.default_unit
+    if registry is None or review.day < date(2025, 7, 1):
+        return ""
+    members = registry.members_at(area, a.catalog.year, a.as_of)
+    names = ", ".join(u.name(lang) for u in members) or w("none", lang)
+    return " " + w("scope", lang, area=a.catalog.meta.get("area_en" if lang == "en" else
+                                                          "area_vi", area),
+                   plan=a.catalog.meta.get("plan_en" if lang == "en" else "plan_vi", ""),
+                   members=names)
 
 
 def department_doc(review: Review, lang: str = "vi") -> Doc:
@@ -188,7 +250,9 @@ def department_doc(review: Review, lang: str = "vi") -> Doc:
     section = _departments(review, lang)
     if reading:
         section.blocks.insert(0, f"{w('reading', lang)}: {reading}")
-    return Doc(title, _banner(review, lang), _basis(review, lang), [section], lang)
+    draft = draft_notice(review, lang)
+    return Doc(title, _banner(review, lang), _basis(review, lang), [section], lang, draft,
+               w("draft_mark", lang) if draft else "")
 
 
 def _label(review: Review, status: str, lang: str) -> str:
@@ -302,10 +366,11 @@ def _rule(review: Review, lang: str) -> Section:
     points = ", ".join(f"{_label(review, s, lang)} {fmt(p)}" for s, p in rule.points.items())
     weights = ", ".join(f"{k} × {fmt(v)}" for k, v in rule.weights.items()
                         if v != rule.default_weight) or w("none", lang)
-    return Section(w("s_rule", lang), [w("rule", lang, points=points, default=fmt(
+    return Section(w("s_rule", lang), [*status_rule_lines(review.assessment.catalog, lang),
+                                        w("rule", lang, points=points, default=fmt(
         rule.default_weight), weights=weights, min_judged=rule.min_judged,
         commend=score_text(rule.commend_min_score, lang),
-        action=score_text(rule.action_below, lang))])
+        action=score_text(rule.action_below, lang)), w("by_indicator", lang)])
 
 
 def score_text(score: float | None, lang: str) -> str:
@@ -367,14 +432,19 @@ def _detail_table(review: Review, cb, detail: pd.DataFrame, lang: str) -> Table:
     rows, statuses = [], []
     for _, d in detail[detail["judged"]].iterrows():
         ind = review.assessment.catalog.get(d["indicator_id"])
+        p = _num(d["p_meet"])
         rows.append([names.get(d["unit_code"], d["unit_code"]) if lang != "en"
                      else _unit_en(review, d), f"{d['indicator_id']}. {ind.name(lang)}",
+                     format_quantity(_num(d["target_value"]), ind.unit, lang),
+                     format_quantity(_num(d["estimate"]), ind.unit, lang),
+                     "–" if p is None or pd.isna(p) else format_number(100 * p, 1, lang) + "%",
                      _label(review, d["status"], lang),
                      format_number(d["points"], 1, lang) if d["judged"] else "–",
                      format_number(d["weight"], 1, lang), d["revision"]])
         statuses.append(d["status"])
-    return Table([w(k, lang) for k in ("col_unit", "col_item", "col_status", "col_points",
-                                       "col_weight", "col_revision")], rows, statuses)
+    return Table([w(k, lang) for k in ("col_unit", "col_item", "col_target", "col_estimate",
+                                       "col_p", "col_status", "col_points", "col_weight",
+                                       "col_revision")], rows, statuses)
 
 
 def _proposals(review: Review, lang: str) -> Section:
@@ -387,4 +457,5 @@ def _proposals(review: Review, lang: str) -> Section:
     blocks: list[str | Table] = [Table([w(k, lang) for k in ("col_cluster", "col_unit",
                                                              "col_score", "col_proposal")],
                                        rows, statuses) if rows else w("no_proposal", lang)]
-    return Section(w("s_proposals", lang), blocks)
+    title = "s_proposals_draft" if draft_notice(review, lang) else "s_proposals"
+    return Section(w(title, lang), blocks)

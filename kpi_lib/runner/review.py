@@ -28,6 +28,7 @@ class PublishedReview:
     docx: Path
     seconds: float
     review: object = None  # the engine's Review the files were made from (for checks)
+    draft: str = ""  # the draft notice the review carries ("DỰ THẢO — …"), if it is one
 
 
 def run_review(as_of: str = "latest", data: str | None = None, catalog: str | None = None,
@@ -79,5 +80,5 @@ def run_review(as_of: str = "latest", data: str | None = None, catalog: str | No
     os.replace(tmp, target)
     return PublishedReview(target, target / "review.html", target / "phong-ban.html",
                            target / f"bao-cao-thi-dua-{a.period}.docx",
-                           time.perf_counter() - start, review)
+                           time.perf_counter() - start, review, doc.draft)
 
