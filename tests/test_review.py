@@ -34,7 +34,8 @@ def test_year_end_review_says_which_figures_are_still_provisional(published):
     assert "DỮ LIỆU MẪU GIẢ LẬP" in text
     # The sample stops in September: nothing is final, and the review says so.
     assert "Số liệu mới nhất đến tháng 9/2025" in text
-    assert "Còn 32 chỉ tiêu là số ước tính, chưa có số liệu chính thức tháng 12" in text
+    assert "Còn 28 chỉ số là số ước tính, chưa có số liệu chính thức tháng 12" in text
+    assert "Kết quả đã chắc chắn: 3 chỉ số đã đạt, 1 chỉ số không đạt" in text
     assert "cách hiểu của cơ quan tham mưu" in text  # the office's reading, marked
 
 
@@ -67,7 +68,7 @@ def test_a_final_december_figure_is_met_or_not_met_and_others_stay_provisional(p
 
 def test_department_page_lists_each_department_with_what_is_required(published):
     text = published.departments.read_text(encoding="utf-8")
-    assert "Phòng Tài chính - Kế hoạch: chủ trì 7 chỉ tiêu" in text
+    assert "Phòng Tài chính - Kế hoạch: chủ trì 7 chỉ số" in text
     assert "Cần đạt mỗi tháng còn lại" in text
     assert "Phòng Kinh tế, Hạ tầng và Đô thị" in text
 
@@ -177,7 +178,7 @@ def test_department_view_for_a_monthly_report_is_a_fragment_without_scoreboards(
     html = department_html(published.review.assessment)
     assert not html.lstrip().startswith("<!DOCTYPE") and "<body" not in html
     assert "Chỉ tiêu theo phòng, ban chủ trì – 12/2025" in html
-    assert "Công an huyện: chủ trì 5 chỉ tiêu" in html and "Cụm thi đua" not in html
+    assert "Công an huyện: chủ trì 5 chỉ số" in html and "Cụm thi đua" not in html
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -196,7 +197,7 @@ def test_review_pages_render_in_chromium(published, tmp_path):
 
     pages = ((published.html, ("Tổng kết năm 2025", "Cụm thi đua các xã (từ 01/7/2025)",
                                "đồng hạng", "Đề nghị khen thưởng", "Chưa xếp hạng",
-                               "Cách tính điểm và xếp hạng (công khai)", "DỮ LIỆU MẪU GIẢ LẬP")),
+                               "Cách đánh giá, tính điểm và xếp hạng (công khai)", "DỮ LIỆU MẪU GIẢ LẬP")),
              (published.departments, ("Chỉ tiêu theo phòng, ban chủ trì", "Công an huyện")))
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
