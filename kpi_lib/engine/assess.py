@@ -208,9 +208,9 @@ def assess(result: ForecastResult, ds: Dataset) -> pd.DataFrame:
     t["gap_closure"] = g
     status, reason = _status(t, p, g, comparison, low, high, th, ds)
     t["status"], t["reason"] = status, reason
-    # What cannot change any more has a certain probability.
-    t["p_meet"] = np.select([t["status"] == "achieved", t["status"] == "missed"], [1.0, 0.0],
-                            t["p_meet"])
+    # What cannot change any more has a certain probability; too little to judge has none.
+    t["p_meet"] = np.select([t["status"] == "achieved", t["status"] == "missed",
+                             t["status"] == "no_data"], [1.0, 0.0, np.nan], t["p_meet"])
     t["provisional"] = t["low_confidence"].astype(bool) & (t["status"] != "no_data")
     # A level that cannot fall within the year: nothing below its reading is possible.
     holds = t["indicator_id"].map({i.id: i.holds_once_met for i in cat.indicators}).fillna(False)

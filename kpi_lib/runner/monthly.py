@@ -60,6 +60,31 @@ class Published:
         return self.folder / "monthly_report.html"
 
 
+def report_cutoff(catalog, month: int, unit: str | None, vintage: str | None) -> str:
+    """The vintage a dated report uses: what was received by the report's date.
+
+    One rule for every published document (README "Dates that hold together"): a report is
+    dated settings.report.dates[month], else day `day_of_next_month` of the next month, and
+    uses the figures, corrections and analyst opinions received by that day. `--vintage`
+    may go back further, never past the report's date: a report cannot cite what arrived
+    after it was issued — to use later figures, date the report later.
+    """
+    import pandas as pd
+
+    from ..outputs.report_setup import report_setup
+
+    day = report_setup(catalog, month, unit).report_date
+    if vintage is None:
+        return day.isoformat()
+    if pd.Timestamp(vintage).date() > day:
+        raise KpiError(f"--vintage {vintage} is after the report's date {day:%d/%m/%Y}: a "
+                       "report cannot use figures received after it is issued", value=vintage,
+                       fix=f"date the report later (settings.report.dates: "
+                           f"{{\"{catalog.year}-{month:02d}\": {vintage}}}), or pass an "
+                           "earlier --vintage")
+    return vintage
+
+
 def check_unit_code(unit: str | None) -> str | None:
     if unit is not None and not SAFE_CODE.match(unit):
         raise KpiError("a unit code holds only letters, digits, '-' and '_'", value=unit,
@@ -201,6 +226,7 @@ def _run_month(as_of, data, catalog, out, lang, unit, vintage, update_index, not
                            fix=f"pass --as-of latest or {cat.year}-{latest:02d}, or ingest "
                                "that month's figures first")
         period = f"{cat.year}-{month:02d}"
+        vintage = report_cutoff(cat, month, unit, vintage)
         name = folder_name(period, unit)
         tmp = work_folder(out, name)
         snapshot = tmp / SNAPSHOT
@@ -213,8 +239,6 @@ def _run_month(as_of, data, catalog, out, lang, unit, vintage, update_index, not
         jobs = {nb: dict(params) for nb in notebooks}
         if "monthly_report" in jobs:
             jobs["monthly_report"]["export_dir"] = str(tmp)
-        if "data_quality" in jobs:
-            jobs["data_quality"].pop("vintage")
         if lease is not None:
             executed = _execute_warm(jobs, tmp, lease, lang)
         else:

@@ -50,7 +50,14 @@ def run_review(as_of: str = "latest", data: str | None = None, catalog: str | No
     check_lang(lang)
     cat = load_catalog(catalog)
     campaign = campaign_for(cat, registry_for(cat))  # checked before any forecasting
-    a = run_assessment(cat, data, as_of=as_of, vintage=vintage, use_ets=use_ets)
+    from ..engine.pipeline import parse_as_of
+    from ..inputs.data import load_dataset
+    from .monthly import report_cutoff
+
+    # The figures received by the review's date (as a monthly report's: report_cutoff).
+    month = parse_as_of(as_of, load_dataset(cat, data, vintage=vintage))
+    a = run_assessment(cat, data, as_of=month, use_ets=use_ets,
+                       vintage=report_cutoff(cat, month, None, vintage))
     review = build_review(a, campaign, unit_grid(a))
     out = Path(out) if out else REPORTS_DIR
     name = f"review-{a.period}" + ("-en" if lang == "en" else "")
