@@ -19,8 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi_lib.common.numbers import format_number
-from kpi_lib.common.numbers import quantity_decimals
+from kpi_lib.common.numbers import format_number, quantity_decimals
 from kpi_lib.common.paths import SAMPLE_DIR
 from kpi_lib.engine.assess import assess, shown_bounds
 from kpi_lib.engine.forecast import forecast_all

@@ -15,8 +15,8 @@ import pandas as pd
 from ..common.numbers import format_number, format_quantity
 from ..engine.assess import items_table, status_counts
 from ..engine.campaign_review import REBASED_NOTE, Review
-from .rules import status_rule_lines
 from .i18n import reason_text
+from .rules import status_rule_lines
 
 WORDS = {
     "vi": {
