@@ -33,6 +33,7 @@ from kpi_lib.plan.statuses import NEEDS_ACTION
 from .synth import dataset, flow_rows, reading_rows
 
 U = "BINHSON"
+REPORT_DAY = "2025-10-05"  # the September report's date: it uses what was received by then
 EPS = 1e-6
 
 
@@ -316,7 +317,7 @@ def test_every_published_output_agrees(sample_report):
     from openpyxl import load_workbook
 
     folder = sample_report.folder
-    a = run_assessment(as_of="2025-09")
+    a = run_assessment(as_of="2025-09", vintage=REPORT_DAY)  # what the report knew
     numbers = numbers_table(a)
     by_id = a.table.set_index("indicator_id")
     # summary.csv: statuses, probabilities, provisional flags as the engine's
@@ -357,3 +358,49 @@ def test_every_published_output_agrees(sample_report):
         label = a.catalog.statuses.label(r["status"])
         want = label + (f" ({t('provisional')})" if r["provisional"] else "")
         assert want in cells, (r["id"], want)
+
+
+@pytest.fixture(scope="module")
+def september_review(sample_report, tmp_path_factory):
+    """The review as of the report's month, with the report's settings (ETS included)."""
+    from kpi_lib.runner.review import run_review
+
+    return run_review(as_of="2025-09", data=str(SAMPLE_DIR), out=tmp_path_factory.mktemp("rv"))
+
+
+@pytest.mark.notebook
+def test_the_commune_table_and_the_review_scoreboard_are_one_judgement(sample_report,
+                                                                        september_review):
+    """units.csv (the report's commune table) and scoreboard.csv (the review) agree row for
+    row: same status, estimate and probability for every (unit, indicator) of the month."""
+    units = pd.read_csv(sample_report.folder / "units.csv")
+    board = pd.read_csv(september_review.folder / "scoreboard.csv")
+    assert set(units["vintage"]) == set(board["vintage"]) == {REPORT_DAY}
+    assert set(units["methods"]) == set(board["methods"]) == {"with_ets"}
+    communes = board[board["kind"] == "commune"].merge(
+        units, on=["unit_code", "indicator_id"], how="left", suffixes=("", "_report"))
+    assert len(communes) and communes["status_report"].notna().any()
+    unreported = communes[communes["status_report"].isna()]
+    assert (unreported["status"] == "no_data").all()  # no figures: listed, not judged
+    both = communes[communes["status_report"].notna()]
+    assert (both["status"] == both["status_report"]).all()
+    assert np.allclose(both["estimate"], both["estimate_report"], equal_nan=True)
+    assert np.allclose(both["p_meet"], both["p_meet_report"], equal_nan=True)
+    # departments are scored on the area's statuses: the report's summary.csv
+    summary = pd.read_csv(sample_report.folder / "summary.csv").set_index("id")
+    depts = board[(board["kind"] == "department") & (board["status"] != "no_data")]
+    assert (depts["status"].to_numpy() == summary.loc[depts["indicator_id"], "status"]).all()
+
+
+@pytest.mark.notebook
+def test_counts_add_up_in_the_index_and_the_report(sample_report):
+    from bs4 import BeautifulSoup
+
+    index = BeautifulSoup((sample_report.folder.parent / "index.html").read_text(
+        encoding="utf-8"), "html.parser").get_text(" ")
+    m = re.search(r"(\d+) chỉ tiêu \((\d+) chỉ số\): ((?:\d+ [^\d·]+)+)·", index)
+    assert m, index[:500]
+    assert sum(int(x) for x in re.findall(r"(\d+) ", m.group(3))) == int(m.group(1))
+    page = BeautifulSoup((sample_report.folder / "monthly_report.html").read_text(
+        encoding="utf-8"), "html.parser").get_text(" ")
+    assert "Cách đánh giá" in page and "khoảng" in page
