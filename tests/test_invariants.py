@@ -398,7 +398,7 @@ def test_counts_add_up_in_the_index_and_the_report(sample_report):
 
     index = BeautifulSoup((sample_report.folder.parent / "index.html").read_text(
         encoding="utf-8"), "html.parser").get_text(" ")
-    m = re.search(r"(\d+) chỉ tiêu \((\d+) chỉ số\): ((?:\d+ [^\d·]+)+)·", index)
+    m = re.search(r"(\d+) chỉ tiêu \((\d+) chỉ số\):\s*((?:\d+ [^\d·]+)+)·", index)
     assert m, index[:500]
     assert sum(int(x) for x in re.findall(r"(\d+) ", m.group(3))) == int(m.group(1))
     page = BeautifulSoup((sample_report.folder / "monthly_report.html").read_text(

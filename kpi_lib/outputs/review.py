@@ -30,6 +30,8 @@ body{font-family:'Times New Roman',serif;max-width:1200px;margin:16px auto;paddi
 .kpi-draft-mark{position:fixed;top:0;right:0;background:#8e1b1b;color:#fff;padding:2px 10px;
  font-weight:bold;letter-spacing:2px}
 nav ul{columns:2}
+.kpi-scroll{overflow-x:auto;max-width:100%}
+@media (max-width:600px){nav ul{columns:1}}
 </style>"""
 
 
@@ -101,8 +103,11 @@ def _table_html(table: Table, statuses) -> str:
         cells = "".join(f"<td{colour if i == 0 else ''}>{esc(v)}</td>"
                         for i, v in enumerate(row))
         body.append(f"<tr>{cells}</tr>")
-    return f'<table class="kpi-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}' \
-           f"</tbody></table>"
+    # A wide table scrolls in its own box on a phone (focusable, so the keyboard can too).
+    label = esc(table.columns[0]) if table.columns else ""
+    return f'<div class="kpi-scroll" tabindex="0" role="region" aria-label="{label}">' \
+           f'<table class="kpi-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}' \
+           f"</tbody></table></div>"
 
 
 def write_review_docx(doc: Doc, catalog, path: str | Path, today: date | None = None,
