@@ -189,6 +189,7 @@ def assess(result: ForecastResult, ds: Dataset) -> pd.DataFrame:
     p = np.where(no_target, np.nan, p)
     # A milestone judged on past years' base rate: its estimate is the likelier outcome
     # (met when P ≥ ½), so "on track" never stands beside an estimate that misses.
+    t["scheduled"] = milestone & (est >= low)  # counted plus scheduled meets: not obtained
     base_rate = milestone & np.isfinite(p) & (est < low)
     est = np.where(base_rate & (p >= 0.5), np.maximum(est, target), est)
     t["estimate"] = est
@@ -225,7 +226,7 @@ def assess(result: ForecastResult, ds: Dataset) -> pd.DataFrame:
     t["required_pace"] = np.where(t["status"].isin(["achieved", "missed"]), np.nan,
                                   t["required_pace"])
     t["item_status"] = item_status(t)
-    return t.drop(columns=["target_cat", "comparison"])
+    return t.drop(columns=["target_cat", "comparison", "scheduled"])
 
 
 def item_status(t: pd.DataFrame) -> pd.Series:
@@ -255,7 +256,6 @@ def _status(t: pd.DataFrame, p: np.ndarray, g: np.ndarray, comparison: np.ndarra
     """Ordered rules: the first that applies decides each row's status and its reason."""
     kind = t["kind"].to_numpy()
     actual = t["actual_to_date"].to_numpy(dtype=float)
-    est = t["estimate"].to_numpy(dtype=float)
     month = t["data_month"].to_numpy()
     final = t["final"].to_numpy(dtype=bool) & np.isfinite(actual)
     with np.errstate(invalid="ignore"):
@@ -292,8 +292,7 @@ def _status(t: pd.DataFrame, p: np.ndarray, g: np.ndarray, comparison: np.ndarra
          lambda r: [f"only {int(m)} month(s) of figures this year" for m in month[r]]),
         ((kind == "level") & (readings < MIN_LEVEL_READINGS), "no_data",
          lambda r: [f"only {int(n)} reading(s)" for n in readings[r]]),
-        ((kind == "milestone") & (est >= low) & ~np.isfinite(p), "at_risk",
-         "scheduled, not yet obtained"),
+        (t["scheduled"].to_numpy(dtype=bool), "at_risk", "scheduled, not yet obtained"),
         (~np.isfinite(p), "no_data", "no estimate, or too few past years to judge"),
         (p >= th["on_track_p"], "on_track", provisional_why),
         ((p < th["off_track_p"]) & (np.nan_to_num(g, nan=-np.inf) >= th["off_track_gap"]),
