@@ -13,10 +13,10 @@ from datetime import date
 import pandas as pd
 
 from ..common.numbers import format_number, format_quantity
-from ..engine.assess import items_table, meet_condition, status_counts
+from ..engine.assess import items_table, status_counts
 from ..engine.campaign_review import REBASED_NOTE, Review
 from .i18n import reason_text
-from .rules import status_rule_lines
+from .rules import pace_text, status_rule_lines
 
 WORDS = {
     "vi": {
@@ -353,21 +353,11 @@ def _departments(review: Review, lang: str) -> Section:
             ind = a.catalog.get(r["indicator_id"])
             required = _num(r["required_pace"])
             rows.append([f"{r['indicator_id']}. {ind.name(lang)}",
-                         _label(review, r["status"], lang), _pace(ind, required, lang),
+                         _label(review, r["status"], lang), pace_text(ind, required, lang),
                          reason_text(str(r["reason"] or ""), lang)])
         blocks.append(Table([w(k, lang) for k in ("col_item", "col_status", "col_required",
                                                   "col_note")], rows, list(own["status"])))
     return Section(w("s_depts", lang), blocks)
-
-
-def _pace(ind, required: float | None, lang: str) -> str:
-    """The pace still required; for a ceiling or a reduction, a maximum ("tối đa")."""
-    if required is None or pd.isna(required):
-        return "–"
-    text = format_quantity(required, ind.unit, lang)
-    if meet_condition(ind, 1.0)[0] == "le":
-        return ("tối đa " if lang != "en" else "at most ") + text
-    return text
 
 
 def _rule(review: Review, lang: str) -> Section:

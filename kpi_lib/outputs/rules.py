@@ -8,9 +8,10 @@ any status against the figures beside it.
 from __future__ import annotations
 
 import html
+import math
 
 from ..common.numbers import format_number, format_quantity
-from ..engine.assess import shown_bounds
+from ..engine.assess import meet_condition, shown_bounds
 from ..plan.catalog import Catalog
 
 RULES = {
@@ -99,3 +100,16 @@ def status_rules_html(catalog: Catalog, lang: str = "vi") -> str:
     items = "".join(f"<li>{html.escape(x)}</li>" for x in status_rule_lines(catalog, lang))
     return (f'<section class="kpi-rules"><p><b>{html.escape(words["title"])}</b></p>'
             f"<ul>{items}</ul></section>")
+
+
+def pace_text(ind, required: float | None, lang: str = "vi", unit: str = "",
+              measure: str | None = None) -> str:
+    """The monthly pace still required; for a ceiling or a reduction it is a maximum
+    ("tối đa 2 người"): keeping it meets the target (engine.assess._paces). `unit`: the
+    label shown after it; `measure`: the unit whose precision it takes (the indicator's)."""
+    if required is None or not math.isfinite(required):
+        return "–"
+    text = format_quantity(required, measure or ind.unit, lang) + (f" {unit}" if unit else "")
+    if meet_condition(ind, 1.0)[0] == "le":
+        return ("tối đa " if lang != "en" else "at most ") + text
+    return text
