@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import math
 
-from ..common.numbers import format_number, format_quantity
+from ..common.numbers import format_number, format_quantity, quantity_decimals
 from ..engine.assess import meet_condition, shown_bounds
 from ..plan.catalog import Catalog
 
@@ -109,7 +109,11 @@ def pace_text(ind, required: float | None, lang: str = "vi", unit: str = "",
     label shown after it; `measure`: the unit whose precision it takes (the indicator's)."""
     if required is None or not math.isfinite(required):
         return "–"
-    text = format_quantity(required, measure or ind.unit, lang) + (f" {unit}" if unit else "")
-    if meet_condition(ind, 1.0)[0] == "le":
-        return ("tối đa " if lang != "en" else "at most ") + text
-    return text
+    measure = measure or ind.unit
+    step = 10.0 ** quantity_decimals(measure, required)
+    ceiling = meet_condition(ind, 1.0)[0] == "le"
+    # Rounded the safe way: a maximum down, a minimum up, so the shown pace still meets it.
+    shown = (math.floor(required * step + 1e-9) if ceiling else
+             math.ceil(required * step - 1e-9)) / step
+    text = format_quantity(shown, measure, lang) + (f" {unit}" if unit else "")
+    return ("tối đa " if lang != "en" else "at most ") + text if ceiling else text
