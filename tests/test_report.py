@@ -183,3 +183,35 @@ def test_backfill_runs_months_in_parallel_and_builds_the_index(tmp_path):
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
     assert index.index("2025-05/monthly_report.html") < index.index("2025-03/monthly_report.html")
     assert os.path.exists(tmp_path / "2025-04" / "summary.csv")
+
+
+# ---------------------------------------------------------------- dates that hold together
+def test_a_report_uses_what_was_received_by_its_date(catalog):
+    """June's report is dated 05/07/2025: the correction received 20/08/2025, the Q2 figures
+    of 15/07 and the figures sent on 06–08/07 are not in it; a later --vintage is refused."""
+    from kpi_lib.common.paths import SAMPLE_DIR
+    from kpi_lib.engine.pipeline import run_assessment
+    from kpi_lib.inputs.data import load_dataset
+    from kpi_lib.outputs.quality import revisions
+    from kpi_lib.runner.monthly import report_cutoff
+
+    day = report_cutoff(catalog, 6, None, None)
+    assert day == "2025-07-05"
+    assert report_cutoff(catalog, 6, None, "2025-06-30") == "2025-06-30"
+    with pytest.raises(KpiError, match="after the report's date 05/07/2025"):
+        report_cutoff(catalog, 6, None, "2025-08-25")
+    a = run_assessment(catalog, str(SAMPLE_DIR), "2025-06", vintage=day, use_ets=False)
+    assert (pd.to_datetime(a.dataset.obs["reported_at"]) <= pd.Timestamp(day)).all()
+    assert (a.overrides.empty or (pd.to_datetime(a.overrides["date"], dayfirst=True)
+                                  <= pd.Timestamp(day)).all())
+    # the data-quality page of a report with a vintage lists no later correction
+    july = load_dataset(catalog, str(SAMPLE_DIR), vintage="2025-07-10")
+    assert (pd.to_datetime(revisions(july)["reported_at"]) <= pd.Timestamp("2025-07-10")).all()
+    assert (pd.to_datetime(revisions(load_dataset(catalog, str(SAMPLE_DIR)))["reported_at"])
+            > pd.Timestamp("2025-07-10")).any()  # the check can fail: later ones exist
+
+
+def test_the_published_report_and_its_commune_table_use_the_report_date(published):
+    page = (published.folder / "monthly_report.html").read_text(encoding="utf-8")
+    units = pd.read_csv(published.folder / "units.csv")
+    assert set(units["vintage"]) == {"2025-10-05"} and "2025-10-05" in page
