@@ -59,7 +59,7 @@ def shown_bounds(ind: Indicator, target: float) -> tuple[str, float, float]:
 
     "khoảng" (`about`) reads the catalog's tolerance around the figure; "trên" (`gt`) needs
     at least one shown step above it; "giảm" (`reduce`) one shown step below (strictly
-    less than last year: equal is not a reduction)."""
+    less than last year: equal is not a reduction; from none last year, none meets)."""
     tol = ind.tolerance * abs(target) if ind.tolerance_type == "relative" else ind.tolerance
     step = shown_step(ind.unit, target)
     if ind.rule == "about":
@@ -70,8 +70,8 @@ def shown_bounds(ind: Indicator, target: float) -> tuple[str, float, float]:
         return "ge", target - tol, np.inf
     if ind.rule == "le":
         return "le", -np.inf, target
-    if ind.rule == "reduce":
-        return "le", -np.inf, target - step
+    if ind.rule == "reduce":  # nothing last year: nothing to reduce, staying at none meets
+        return "le", -np.inf, target - step if target >= step else target
     if ind.rule == "gt":
         return "ge", target + step, np.inf
     return "ge", target, np.inf  # ge, yes
@@ -154,6 +154,9 @@ def assess(result: ForecastResult, ds: Dataset) -> pd.DataFrame:
     # A flow cannot end the year below what is already counted: its distribution is
     # taken conditional on X ≥ actual (intervals as quantiles of that, P likewise).
     actual = t["actual_to_date"].to_numpy(dtype=float)
+    # Nor can its estimate: one below what is counted (a series forecast at 0) is raised to it.
+    est = np.where((t["kind"] == "flow").to_numpy() & np.isfinite(actual),
+                   np.maximum(est, actual), est)
     floor = (t["kind"] == "flow").to_numpy() & np.isfinite(actual) & parametric & ~final
     with np.errstate(invalid="ignore"):
         f_floor = np.where(floor, _cdf(actual, est, scale, df, log), 0.0)
