@@ -27,7 +27,8 @@ RULES = {
              "hoạch); {off_track} khi dưới {off}%. {no_data}: dưới 3 tháng số liệu, dưới 2 lần "
              "đo, hoặc chưa có kế hoạch để so sánh.",
         "shown": "Một số được coi là đạt khi số hiển thị (đã làm tròn) đạt kế hoạch; chỉ tiêu "
-                 "\u201cgiảm\u201d phải thấp hơn năm trước ít nhất một đơn vị hiển thị; mức "
+                 "\u201cgiảm\u201d phải thấp hơn năm trước ít nhất một đơn vị hiển thị (năm trước "
+                 "bằng 0 thì giữ ở 0 là đạt); mức "
                  "\u201ccần đạt mỗi tháng\u201d của chỉ tiêu giảm hoặc mức trần là mức tối đa.",
         "about": "Chỉ tiêu ghi \u201ckhoảng\u201d được coi là đạt trong phạm vi: {items}.",
         "trend": "\u201cTạm đánh giá theo xu hướng\u201d: chưa có số liệu trong năm, đánh giá "
@@ -46,7 +47,8 @@ RULES = {
              "{off_track} below {off}%. {no_data}: fewer than 3 months of figures, fewer than "
              "2 readings, or no target to compare with.",
         "shown": "A figure meets its target when its shown (rounded) value does; a "
-                 "\u201creduce\u201d target needs at least one shown unit below last year; the "
+                 "\u201creduce\u201d target needs at least one shown unit below last year (from "
+                 "none, staying at none meets); the "
                  "required monthly pace of a reduction or a ceiling is a maximum.",
         "about": "Targets written \u201cabout\u201d count as met within: {items}.",
         "trend": "\u201cProvisional, judged from the trend\u201d: no figure this year yet, "
