@@ -16,7 +16,7 @@ from ..common.numbers import format_number, format_quantity
 from ..engine.assess import items_table, status_counts
 from ..engine.campaign_review import REBASED_NOTE, Review
 from .i18n import reason_text
-from .rules import pace_text, status_rule_lines
+from .rules import data_received_by, pace_text, status_rule_lines
 
 WORDS = {
     "vi": {
@@ -29,7 +29,7 @@ WORDS = {
         "basis": "Căn cứ {plan}; căn cứ số liệu các phòng, ban và UBND các xã gửi đến tháng "
                  "{month}/{year}.",
         "data_to": "Số liệu mới nhất đến tháng {month}/{year}: các tháng sau là số ước tính.",
-        "received": "Số liệu cập nhật đến ngày {day} (ngày của báo cáo).",
+        "received": "Số liệu cập nhật đến ngày {day}.",
         "s_targets": "Kết quả thực hiện các chỉ tiêu thi đua",
         "s_depts": "Kết quả theo phòng, ban chủ trì",
         "s_boards": "Bảng xếp hạng theo khối, cụm thi đua",
@@ -93,7 +93,7 @@ WORDS = {
         "basis": "Based on {plan} and the figures sent by the departments and communes up to "
                  "{month}/{year}.",
         "data_to": "The latest figures are for {month}/{year}: later months are estimates.",
-        "received": "Figures as received by {day} (the review's date).",
+        "received": "Figures as received by {day}.",
         "s_targets": "Results by target",
         "s_depts": "Results by lead department",
         "s_boards": "Scoreboards by block and cluster",
@@ -226,8 +226,7 @@ def _basis(review: Review, lang: str) -> str:
               month=a.as_of, year=year)
     if latest < a.as_of:
         basis += " " + w("data_to", lang, month=latest, year=year)
-    if a.dataset.vintage:  # what the review could know on its date (runner.monthly.report_cutoff)
-        basis += " " + w("received", lang, day=f"{pd.Timestamp(a.dataset.vintage):%d/%m/%Y}")
+    basis += " " + w("received", lang, day=data_received_by(a))
     return basis + _scope(review, lang)
 
 

@@ -119,3 +119,24 @@ def pace_text(ind, required: float | None, lang: str = "vi", unit: str = "",
              math.ceil(required * step - 1e-9)) / step
     text = format_quantity(shown, measure, lang) + (f" {unit}" if unit else "")
     return ("tối đa " if lang != "en" else "at most ") + text if ceiling else text
+
+
+def data_received_by(a) -> str:
+    """The day the figures and opinions an assessment uses were received by (dd/mm/yyyy):
+    its vintage, else the latest day anything it uses was received."""
+    import pandas as pd
+
+    if a.dataset.vintage:
+        return f"{pd.Timestamp(a.dataset.vintage):%d/%m/%Y}"
+    days = pd.to_datetime(a.dataset.obs["reported_at"], errors="coerce").dropna()
+    if len(a.overrides):
+        days = pd.concat([days, pd.to_datetime(a.overrides["date"], dayfirst=True)])
+    return f"{days.max():%d/%m/%Y}" if len(days) else "–"
+
+
+def data_date_html(a, lang: str = "vi") -> str:
+    """'Số liệu cập nhật đến ngày 08/10/2025': the page says what it could know."""
+    text = ("Số liệu (kể cả số điều chỉnh và ý kiến chuyên viên) cập nhật đến ngày "
+            if lang != "en" else "Figures (corrections and analyst opinions included) as "
+            "received by ") + data_received_by(a) + "."
+    return f"<p><small>{html.escape(text)}</small></p>"

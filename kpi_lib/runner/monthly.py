@@ -60,29 +60,21 @@ class Published:
         return self.folder / "monthly_report.html"
 
 
-def report_cutoff(catalog, month: int, unit: str | None, vintage: str | None) -> str:
-    """The vintage a dated report uses: what was received by the report's date.
+def report_cutoff(catalog, month: int, unit: str | None, vintage: str | None,
+                  latest: int | None) -> str | None:
+    """The vintage a report uses (README "Dates that hold together").
 
-    One rule for every published document (README "Dates that hold together"): a report is
-    dated settings.report.dates[month], else day `day_of_next_month` of the next month, and
-    uses the figures, corrections and analyst opinions received by that day. `--vintage`
-    may go back further, never past the report's date: a report cannot cite what arrived
-    after it was issued — to use later figures, date the report later.
+    A report for a past month (later months have figures) uses what was received by its
+    date — settings.report.dates[month], else day `day_of_next_month` of the next month —
+    so a June report made in December neither uses the correction received in August nor
+    quotes an opinion recorded after its date. The current month's report uses everything
+    received so far, and says up to which day. `--vintage` is the user's choice and wins.
     """
-    import pandas as pd
-
+    if vintage is not None or latest is None or month >= latest:
+        return vintage
     from ..outputs.report_setup import report_setup
 
-    day = report_setup(catalog, month, unit).report_date
-    if vintage is None:
-        return day.isoformat()
-    if pd.Timestamp(vintage).date() > day:
-        raise KpiError(f"--vintage {vintage} is after the report's date {day:%d/%m/%Y}: a "
-                       "report cannot use figures received after it is issued", value=vintage,
-                       fix=f"date the report later (settings.report.dates: "
-                           f"{{\"{catalog.year}-{month:02d}\": {vintage}}}), or pass an "
-                           "earlier --vintage")
-    return vintage
+    return report_setup(catalog, month, unit).report_date.isoformat()
 
 
 def check_unit_code(unit: str | None) -> str | None:
@@ -226,7 +218,7 @@ def _run_month(as_of, data, catalog, out, lang, unit, vintage, update_index, not
                            fix=f"pass --as-of latest or {cat.year}-{latest:02d}, or ingest "
                                "that month's figures first")
         period = f"{cat.year}-{month:02d}"
-        vintage = report_cutoff(cat, month, unit, vintage)
+        vintage = report_cutoff(cat, month, unit, vintage, ds.latest_month(unit))
         name = folder_name(period, unit)
         tmp = work_folder(out, name)
         snapshot = tmp / SNAPSHOT

@@ -54,10 +54,11 @@ def run_review(as_of: str = "latest", data: str | None = None, catalog: str | No
     from ..inputs.data import load_dataset
     from .monthly import report_cutoff
 
-    # The figures received by the review's date (as a monthly report's: report_cutoff).
-    month = parse_as_of(as_of, load_dataset(cat, data, vintage=vintage))
+    # A review of a past month: what was received by its date (as a report's: report_cutoff).
+    ds = load_dataset(cat, data, vintage=vintage)
+    month = parse_as_of(as_of, ds)
     a = run_assessment(cat, data, as_of=month, use_ets=use_ets,
-                       vintage=report_cutoff(cat, month, None, vintage))
+                       vintage=report_cutoff(cat, month, None, vintage, ds.latest_month()))
     review = build_review(a, campaign, unit_grid(a))
     out = Path(out) if out else REPORTS_DIR
     name = f"review-{a.period}" + ("-en" if lang == "en" else "")
