@@ -266,7 +266,7 @@ def grid_child(way: str) -> None:
     times = []
     for _ in range(6):
         wall, cpu = time.perf_counter(), time.process_time()
-        unit_grid(a, use_ets=False)
+        unit_grid(a)
         times.append((time.perf_counter() - wall, time.process_time() - cpu))
     print(json.dumps({"times": times}))
 

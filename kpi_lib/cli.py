@@ -215,6 +215,9 @@ def cmd_review(args: argparse.Namespace) -> int:
     print(f"HTML review:     {result.html}")
     print(f"departments:     {result.departments}")
     print(f"Word report:     {result.docx}")
+    print(f"scores (CSV):    {result.folder / 'scoreboard.csv'}")
+    if result.draft:  # a year-end review on estimates is a draft: say so where it is run
+        print(result.draft)
     return 0
 
 

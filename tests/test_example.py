@@ -56,3 +56,45 @@ def test_public_investment_status_is_checked_against_what_happened(example):
         assert t.loc[(month, "VDT"), "status_right"]
     # September's estimate is within 5% of December's real figure for every series.
     assert (t.xs("2024-09", level="month")["error_pct"].abs() < 5).all()
+
+
+def _readme_rows(table) -> list[str]:
+    """The README's real-example table as the comparison table gives it, row by row."""
+    from kpi_lib.common.numbers import format_number
+    from kpi_lib.plan.statuses import StatusScale
+
+    def n(x: float) -> str:
+        return format_number(x, 0, "vi")
+    right = {True: "đúng", False: "sai", None: "–"}
+    return [f"| {r.month} | {r.id} | {n(r.estimate)} ({n(r.lo80)}–{n(r.hi80)}) | "
+            f"{StatusScale().label(r.status)} | {n(r.actual)} | "
+            f"{'có' if r.in_interval else 'không'} | {right[r.status_right]} |"
+            for r in table.itertuples(index=False)]
+
+
+@pytest.mark.notebook
+def test_the_readme_quotes_what_the_example_published(example):
+    """Claims are generated, not copied: the README's table and counts are the outputs'."""
+    import re
+
+    from kpi_lib.common.numbers import format_number
+
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Real example", 1)[1].split("\n## ", 1)[0]
+    rows = _readme_rows(example.table)
+    assert [line for line in section.splitlines() if line.startswith("| 2024-")] == rows, \
+        "README 'Real example' is stale; paste:\n" + "\n".join(rows)
+    t = example.table
+    scored = t[t["status_right"].notna()]
+    right = re.search(r"Statuses were right (\d+) times out of (\d+)", section)
+    inside = re.search(r"inside the 80%\s+interval (\d+) times out of (\d+)", section)
+    assert right and (int(right.group(1)), int(right.group(2))) == (
+        int(scored["status_right"].sum()), len(scored))
+    assert inside and (int(inside.group(1)), int(inside.group(2))) == (
+        int(t["in_interval"].sum()), len(t))
+    banle = t[t["id"] == "BANLE"].iloc[0]
+    above = format_number(100 * (banle["actual"] / banle["target"] - 1), 1, "vi")
+    assert f"ended {above}% above 2023" in section
+    # the comparison page says the same
+    page = example.comparison.read_text(encoding="utf-8")
+    assert f"{len(scored)} đánh giá, đúng {int(scored['status_right'].sum())}" in page

@@ -1,4 +1,7 @@
-"""A status never contradicts the numbers shown beside it (issue #12).
+"""A status never contradicts the numbers shown beside it (issues #12, #21).
+
+Checked at every month 1–12 of the sample, for the area and every member unit (in memory,
+without ETS, to stay cheap), and over the published files of one full run.
 
 The rules are written once, as functions over a row, and checked over every row of every
 output: the engine's table, the display table (HTML and Word), the narrative, summary.csv,
@@ -16,10 +19,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kpi_lib.common.numbers import format_number
-from kpi_lib.engine.assess import assess
+from kpi_lib.common.numbers import format_number, quantity_decimals
+from kpi_lib.common.paths import SAMPLE_DIR
+from kpi_lib.engine.assess import assess, shown_bounds
 from kpi_lib.engine.forecast import forecast_all
-from kpi_lib.engine.pipeline import run_assessment
+from kpi_lib.engine.pipeline import assess_dataset, run_assessment, unit_grid
+from kpi_lib.inputs.data import load_dataset
 from kpi_lib.outputs.i18n import t
 from kpi_lib.outputs.narrative import narrative
 from kpi_lib.outputs.report_table import display_table, numbers_table
@@ -71,6 +76,32 @@ def engine_violations(table: pd.DataFrame, th: dict) -> list[str]:
         if r["kind"] == "flow" and r["rule"] == "reduce" and act > r["target_value"] + EPS \
                 and s != "missed":
             fail("a ceiling already passed is missed")
+    return bad
+
+
+def shown_violations(table: pd.DataFrame, catalog) -> list[str]:
+    """A status agrees with the estimate as the page shows it (rounded), and the required
+    pace, if kept, meets the target (a maximum for a ceiling or a reduction)."""
+    bad = []
+    for _, r in table.iterrows():
+        ind, target, est = catalog.get(r["indicator_id"]), r["target_value"], r["estimate"]
+        if not (np.isfinite(target) and np.isfinite(est)) or r["status"] == "no_data":
+            continue
+        comparison, low, high = shown_bounds(ind, target)
+        shown = round(est, quantity_decimals(ind.unit, est))
+        meets = {"ge": shown >= low, "le": shown <= high}.get(comparison, low <= shown <= high)
+        where = f"{r['unit_code']} {r['indicator_id']}: {r['status']}, shown {shown} vs {low}–{high}"
+        if r["status"] in ("achieved", "on_track") and not meets:
+            bad.append(f"{where}: met or on track beside an estimate that misses")
+        if r["status"] in ("missed", "off_track") and meets:
+            bad.append(f"{where}: missed or off track beside an estimate that meets")
+        if ind.rule == "reduce" and target > 0 and not high < target:
+            bad.append(f"{where}: a reduction must end below last year ({target})")
+        pace, m = r.get("required_pace", np.nan), r["data_month"]
+        if np.isfinite(pace) and 0 < m < 12:
+            end = r["actual_to_date"] + pace * (12 - m)
+            if (comparison == "le" and end > high + EPS) or (comparison == "ge" and end < low - EPS):
+                bad.append(f"{where}: the required pace ends the year at {end}, not meeting it")
     return bad
 
 
@@ -147,6 +178,50 @@ def narrative_violations(a, numbers: pd.DataFrame, lang: str) -> list[str]:
 def sample():
     a = run_assessment(as_of="2025-09", use_ets=False)
     return a, numbers_table(a)
+
+
+@pytest.fixture(scope="module")
+def every_month(catalog):
+    """The area's assessment at every month 1–12 of the sample (one load, no ETS)."""
+    ds = load_dataset(catalog, str(SAMPLE_DIR))
+    return {m: assess_dataset(ds, m, None, None, use_ets=False) for m in range(1, 13)}
+
+
+@pytest.mark.parametrize("month", range(1, 13))
+def test_rules_hold_at_every_month_for_the_area_and_every_unit(every_month, month):
+    a = every_month[month]
+    numbers = numbers_table(a)
+    assert engine_violations(a.table, a.catalog.thresholds) == []
+    assert shown_violations(a.table, a.catalog) == []
+    assert display_violations(a, display_table(a, "vi", numbers), numbers, "vi") == []
+    assert narrative_violations(a, numbers, "vi") == []
+    grid = unit_grid(a)  # every member unit, judged with the area's settings
+    assert len(grid) and grid["unit_code"].nunique() >= 5
+    assert shown_violations(grid.assign(data_month=np.nan), a.catalog) == []
+    th = a.catalog.thresholds
+    for _, r in grid.iterrows():
+        p = r["p_meet"]
+        assert not (r["status"] == "on_track" and p < th["on_track_p"]), r.to_dict()
+        assert not (r["status"] == "off_track" and p >= th["off_track_p"]), r.to_dict()
+        assert not (r["status"] == "no_data" and np.isfinite(p)), r.to_dict()
+        if a.catalog.get(r["indicator_id"]).kind == "flow" and np.isfinite(r["actual_to_date"]):
+            assert r["estimate"] >= r["actual_to_date"] - EPS, r.to_dict()  # never below counted
+
+
+def test_the_cases_the_issue_found_are_right(every_month):
+    june = every_month[6].table.set_index("indicator_id")
+    # T08b: nothing yet, but every past year it came after June: the estimate says so.
+    assert june.loc["T08b", "status"] != "on_track" or june.loc["T08b", "estimate"] >= 1
+    # A commune with none last year and none this year has nothing to reduce: not missed.
+    grid = unit_grid(every_month[9])
+    none = grid[grid["indicator_id"].isin(["T19a", "T19b", "T19c"])
+                & (grid["target_value"] == 0) & (grid["actual_to_date"] == 0)]
+    assert not (none["status"] == "missed").any(), none
+    # Road accidents ("giảm" vs 2024): the pace, if kept, ends the year below 2024.
+    for iid in ("T19a", "T19b", "T19c"):
+        r = june.loc[iid]
+        if np.isfinite(r["required_pace"]):
+            assert r["actual_to_date"] + 6 * r["required_pace"] < r["last_year"]
 
 
 def test_engine_rules_hold_on_every_sample_row(sample):
@@ -289,3 +364,49 @@ def test_every_published_output_agrees(sample_report):
         label = a.catalog.statuses.label(r["status"])
         want = label + (f" ({t('provisional')})" if r["provisional"] else "")
         assert want in cells, (r["id"], want)
+
+
+@pytest.fixture(scope="module")
+def september_review(sample_report, tmp_path_factory):
+    """The review as of the report's month, with the report's settings (ETS included)."""
+    from kpi_lib.runner.review import run_review
+
+    return run_review(as_of="2025-09", data=str(SAMPLE_DIR), out=tmp_path_factory.mktemp("rv"))
+
+
+@pytest.mark.notebook
+def test_the_commune_table_and_the_review_scoreboard_are_one_judgement(sample_report,
+                                                                        september_review):
+    """units.csv (the report's commune table) and scoreboard.csv (the review) agree row for
+    row: same status, estimate and probability for every (unit, indicator) of the month."""
+    units = pd.read_csv(sample_report.folder / "units.csv")
+    board = pd.read_csv(september_review.folder / "scoreboard.csv")
+    assert units["vintage"].isna().all() and board["vintage"].isna().all()  # both: all figures
+    assert set(units["methods"]) == set(board["methods"]) == {"with_ets"}
+    communes = board[board["kind"] == "commune"].merge(
+        units, on=["unit_code", "indicator_id"], how="left", suffixes=("", "_report"))
+    assert len(communes) and communes["status_report"].notna().any()
+    unreported = communes[communes["status_report"].isna()]
+    assert (unreported["status"] == "no_data").all()  # no figures: listed, not judged
+    both = communes[communes["status_report"].notna()]
+    assert (both["status"] == both["status_report"]).all()
+    assert np.allclose(both["estimate"], both["estimate_report"], equal_nan=True)
+    assert np.allclose(both["p_meet"], both["p_meet_report"], equal_nan=True)
+    # departments are scored on the area's statuses: the report's summary.csv
+    summary = pd.read_csv(sample_report.folder / "summary.csv").set_index("id")
+    depts = board[(board["kind"] == "department") & (board["status"] != "no_data")]
+    assert (depts["status"].to_numpy() == summary.loc[depts["indicator_id"], "status"]).all()
+
+
+@pytest.mark.notebook
+def test_counts_add_up_in_the_index_and_the_report(sample_report):
+    from bs4 import BeautifulSoup
+
+    index = BeautifulSoup((sample_report.folder.parent / "index.html").read_text(
+        encoding="utf-8"), "html.parser").get_text(" ")
+    m = re.search(r"(\d+) chỉ tiêu \((\d+) chỉ số\):\s*((?:\d+ [^\d·]+)+)·", index)
+    assert m, index[:500]
+    assert sum(int(x) for x in re.findall(r"(\d+) ", m.group(3))) == int(m.group(1))
+    page = BeautifulSoup((sample_report.folder / "monthly_report.html").read_text(
+        encoding="utf-8"), "html.parser").get_text(" ")
+    assert "Cách đánh giá" in page and "khoảng" in page

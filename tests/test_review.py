@@ -8,6 +8,7 @@ test_review_browser.py.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import replace
@@ -34,7 +35,8 @@ def test_year_end_review_says_which_figures_are_still_provisional(published):
     assert "DỮ LIỆU MẪU GIẢ LẬP" in text
     # The sample stops in September: nothing is final, and the review says so.
     assert "Số liệu mới nhất đến tháng 9/2025" in text
-    assert "Còn 32 chỉ tiêu là số ước tính, chưa có số liệu chính thức tháng 12" in text
+    assert "Còn 28 chỉ số là số ước tính, chưa có số liệu chính thức tháng 12" in text
+    assert "Kết quả đã chắc chắn: 3 chỉ số đã đạt, 1 chỉ số không đạt" in text
     assert "cách hiểu của cơ quan tham mưu" in text  # the office's reading, marked
 
 
@@ -67,7 +69,7 @@ def test_a_final_december_figure_is_met_or_not_met_and_others_stay_provisional(p
 
 def test_department_page_lists_each_department_with_what_is_required(published):
     text = published.departments.read_text(encoding="utf-8")
-    assert "Phòng Tài chính - Kế hoạch: chủ trì 7 chỉ tiêu" in text
+    assert "Phòng Tài chính - Kế hoạch: chủ trì 7 chỉ số" in text
     assert "Cần đạt mỗi tháng còn lại" in text
     assert "Phòng Kinh tế, Hạ tầng và Đô thị" in text
 
@@ -162,7 +164,7 @@ def test_a_target_revised_mid_year_is_scored_as_revised_and_shown(published, tmp
 
     cat = load_catalog(edited_catalog(tmp_path, revise))
     a = run_assessment(cat, str(SAMPLE_DIR), as_of="2025-12", use_ets=False)
-    review = build_review(a, published.review.campaign, unit_grid(a, use_ets=False))
+    review = build_review(a, published.review.campaign, unit_grid(a))
     board = next(b for b in review.boards if b.cluster.code == "CUM_2025H2").board
     t16 = board.breakdown[board.breakdown["indicator_id"] == "T16"]
     assert (t16["target_value"] == 90).all()
@@ -177,7 +179,7 @@ def test_department_view_for_a_monthly_report_is_a_fragment_without_scoreboards(
     html = department_html(published.review.assessment)
     assert not html.lstrip().startswith("<!DOCTYPE") and "<body" not in html
     assert "Chỉ tiêu theo phòng, ban chủ trì – 12/2025" in html
-    assert "Công an huyện: chủ trì 5 chỉ tiêu" in html and "Cụm thi đua" not in html
+    assert "Công an huyện: chủ trì 5 chỉ số" in html and "Cụm thi đua" not in html
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -196,7 +198,7 @@ def test_review_pages_render_in_chromium(published, tmp_path):
 
     pages = ((published.html, ("Tổng kết năm 2025", "Cụm thi đua các xã (từ 01/7/2025)",
                                "đồng hạng", "Đề nghị khen thưởng", "Chưa xếp hạng",
-                               "Cách tính điểm và xếp hạng (công khai)", "DỮ LIỆU MẪU GIẢ LẬP")),
+                               "Cách đánh giá, tính điểm và xếp hạng (công khai)", "DỮ LIỆU MẪU GIẢ LẬP")),
              (published.departments, ("Chỉ tiêu theo phòng, ban chủ trì", "Công an huyện")))
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -223,3 +225,69 @@ def test_review_pages_render_in_chromium(published, tmp_path):
         page.click("nav a[href='#s3']")  # the contents work
         assert page.evaluate("() => location.hash") == "#s3"
         browser.close()
+
+
+def _parts_sum(parts: str) -> int:
+    """'3 đã đạt; 9 có khả năng đạt; 12 tạm đánh giá theo xu hướng (6 …; 4 …)' -> 24: the
+    top-level counts (what is in brackets details one of them)."""
+    top = re.sub(r"\([^()]*\)", "", parts)
+    return sum(int(x) for x in re.findall(r"(?:^|; )(\d+) ", top))
+
+
+def _detail_sum(parts: str) -> int:
+    return sum(int(x) for x in re.findall(r"(?:^|; )(\d+) ", parts))
+
+
+def test_every_count_sentence_adds_up_and_names_every_status(published):
+    from bs4 import BeautifulSoup
+
+    text = BeautifulSoup(published.html.read_text(encoding="utf-8"), "html.parser").get_text("\n")
+    head = re.search(r"(\d+) chỉ tiêu \((\d+) chỉ số\)\. Theo chỉ tiêu \([^)]*\): (.+?)\. "
+                     r"Theo chỉ số: (.+?)\.\n", text)
+    assert head, "the review counts items and indicators as the monthly report does"
+    items, indicators = int(head.group(1)), int(head.group(2))
+    assert (items, indicators) == (22, 32)
+    assert _parts_sum(head.group(3)) == items and _parts_sum(head.group(4)) == indicators
+    assert "không đạt" in head.group(4)  # the ceiling already passed is counted
+    for prov in re.finditer(r"(\d+) tạm đánh giá theo xu hướng \(([^)]*)\)", text):
+        assert _detail_sum(prov.group(2)) == int(prov.group(1))
+    depts = re.findall(r": chủ trì (\d+) chỉ số \((.+)\)\.\n", text)
+    assert len(depts) >= 8
+    for n, parts in depts:
+        assert _parts_sum(parts) == int(n), (n, parts)
+    assert sum(int(n) for n, _ in depts) == indicators
+    settled = re.search(r"Kết quả đã chắc chắn: (\d+) chỉ số đã đạt, (\d+) chỉ số không đạt.*?"
+                        r"Còn (\d+) chỉ số là số ước tính", text)
+    assert settled and sum(map(int, settled.groups())) == indicators
+    rows = published.review.targets
+    assert int(settled.group(1)) == (rows["status"] == "achieved").sum()
+    assert int(settled.group(2)) == (rows["status"] == "missed").sum()
+
+
+def test_a_year_end_review_on_estimates_is_a_draft_everywhere(published, tmp_path):
+    """DỰ THẢO on the page, in every Word page's header, in the command's output; the
+    proposals titled provisional; how many judgements are estimates."""
+    from docx import Document
+
+    text = published.html.read_text(encoding="utf-8")
+    assert "DỰ THẢO — 28 trong 32 chỉ số của toàn địa bàn" in text
+    assert "Dự kiến đề xuất khen thưởng và đơn vị cần tập trung chấn chỉnh (tạm thời" in text
+    assert "DỰ THẢO" in published.departments.read_text(encoding="utf-8")
+    doc = Document(str(published.docx))
+    for section in doc.sections:
+        for header in (section.header, section.first_page_header):
+            assert "DỰ THẢO" in "\n".join(p.text for p in header.paragraphs)
+    assert published.draft.startswith("DỰ THẢO")
+    # the area the figures cover, after 1 July 2025
+    assert "Phạm vi số liệu: địa bàn Huyện Bình Sơn" in text
+    # the rule is on the page: thresholds, the "khoảng" tolerance, what "theo xu hướng" means
+    assert "từ 75% trở lên" in text and "T02 từ 9,18 % trở lên" in text
+    assert "Tạm đánh giá theo xu hướng" in text
+
+
+def test_a_unit_breakdown_shows_its_own_figures(published):
+    board = next(b for b in published.review.boards if b.cluster.code == "CUM_2025H2").board
+    judged = board.breakdown[board.breakdown["judged"]]
+    assert judged["estimate"].notna().all() and judged["target_value"].notna().all()
+    text = published.html.read_text(encoding="utf-8")
+    assert "Thực hiện / ước cả năm của đơn vị" in text and "Xác suất đạt" in text

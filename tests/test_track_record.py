@@ -178,7 +178,7 @@ def test_track_record_status_keeps_the_reports_near_miss_rule():
     from kpi_lib.plan.catalog import DEFAULT_THRESHOLDS
 
     ind = SimpleNamespace(rule="ge", direction="higher", tolerance=0.0,
-                          tolerance_type="absolute")
+                          tolerance_type="absolute", unit="tỷ đồng")
     th = DEFAULT_THRESHOLDS
     assert _status(ind, 0.10, 500.0, 1000.0, th, estimate=970.0) == "at_risk"
     assert _status(ind, 0.10, 500.0, 1000.0, th, estimate=900.0) == "off_track"

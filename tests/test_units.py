@@ -236,14 +236,13 @@ def test_outside_part_unknown_leaves_months_out_and_says_why(tmp_path, catalog):
 
 def test_unit_grid_judges_units_only_against_targets_that_apply(catalog):
     a = run_assessment(catalog, str(SAMPLE_DIR), "2025-09", use_ets=False)
-    grid = unit_grid(a, use_ets=False)
+    grid = unit_grid(a)
     assert sorted(set(grid["unit_code"])) == sorted(NEW)
     t21 = grid[grid["indicator_id"] == "T21"]
     assert (t21["status"] == "no_data").all() and t21["estimate"].notna().all()
     t16 = grid[grid["indicator_id"] == "T16"]
     assert (t16["target_value"] == 96).all() and t16["status"].ne("no_data").all()
-    june = unit_grid(run_assessment(catalog, str(SAMPLE_DIR), "2025-06", use_ets=False),
-                     use_ets=False)
+    june = unit_grid(run_assessment(catalog, str(SAMPLE_DIR), "2025-06", use_ets=False))
     assert sorted(set(june["unit_code"])) == sorted(OLD)
 
 

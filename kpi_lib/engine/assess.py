@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from ..common.numbers import quantity_decimals
 from ..inputs.data import Dataset
 from ..plan.catalog import Catalog, Indicator
 from ..plan.statuses import STATUSES, WORST_FIRST
@@ -46,18 +47,42 @@ MIN_FLOW_MONTHS = 3
 MIN_LEVEL_READINGS = 2
 
 
-def meet_condition(ind: Indicator, target: float) -> tuple[str, float, float]:
-    """(comparison, low, high): 'ge' X ≥ low, 'le' X ≤ high, 'band' low ≤ X ≤ high."""
+def shown_step(unit: str, target: float) -> float:
+    """The smallest difference the page shows in a figure of this unit (1 for counts,
+    0,01 for a rate): a status is never decided by a difference the page rounds away."""
+    return 10.0 ** -quantity_decimals(unit, target if np.isfinite(target) else 0.0)
+
+
+def shown_bounds(ind: Indicator, target: float) -> tuple[str, float, float]:
+    """(comparison, low, high) as the page shows figures: a shown value meets the target
+    when 'ge' value ≥ low, 'le' value ≤ high, 'band' low ≤ value ≤ high.
+
+    "khoảng" (`about`) reads the catalog's tolerance around the figure; "trên" (`gt`) needs
+    at least one shown step above it; "giảm" (`reduce`) one shown step below (strictly
+    less than last year: equal is not a reduction; from none last year, none meets)."""
     tol = ind.tolerance * abs(target) if ind.tolerance_type == "relative" else ind.tolerance
+    step = shown_step(ind.unit, target)
     if ind.rule == "about":
         if ind.direction == "band":
             return "band", target - tol, target + tol
         if ind.direction == "lower":
             return "le", -np.inf, target + tol
         return "ge", target - tol, np.inf
-    if ind.rule in ("le", "reduce"):
+    if ind.rule == "le":
         return "le", -np.inf, target
-    return "ge", target, np.inf  # ge, gt, yes (a continuous outcome makes > and ≥ alike)
+    if ind.rule == "reduce":  # nothing last year: nothing to reduce, staying at none meets
+        return "le", -np.inf, target - step if target >= step else target
+    if ind.rule == "gt":
+        return "ge", target + step, np.inf
+    return "ge", target, np.inf  # ge, yes
+
+
+def meet_condition(ind: Indicator, target: float) -> tuple[str, float, float]:
+    """(comparison, low, high) for an unrounded outcome X: 'ge' X ≥ low, 'le' X ≤ high,
+    'band' low ≤ X ≤ high — X meets when its shown (rounded) value meets shown_bounds."""
+    comparison, low, high = shown_bounds(ind, target)
+    half = shown_step(ind.unit, target) / 2
+    return comparison, low - half, high + half
 
 
 def _cdf(x: np.ndarray, est: np.ndarray, scale: np.ndarray, df: np.ndarray,
@@ -97,9 +122,7 @@ def assess(result: ForecastResult, ds: Dataset) -> pd.DataFrame:
     info = pd.DataFrame([{
         "indicator_id": i.id, "item": i.item, "group": i.group, "rule": i.rule,
         "setting": i.target_of_setting or "", "is_percent": i.is_percent,
-        "strict": i.rule == "gt",
         "comparison": meet_condition(i, 1.0)[0],
-        "tol": i.tolerance, "tol_rel": i.tolerance_type == "relative",
     } for i in cat.indicators])
     t = t.merge(info, on="indicator_id", how="left")
     by_id = {i.id: i for i in cat.indicators}
@@ -111,13 +134,16 @@ def assess(result: ForecastResult, ds: Dataset) -> pd.DataFrame:
     last_year = _last_year(ds, ids, units)
     reduce = (t["rule"] == "reduce").to_numpy()
     target = np.where(reduce, last_year, t["target_cat"].to_numpy(dtype=float))
-    tol = np.where(t["tol_rel"], t["tol"] * np.abs(target), t["tol"])
     comparison = t["comparison"].to_numpy()
-    about = (t["rule"] == "about").to_numpy()
-    low = np.where(comparison == "ge", target - np.where(about, tol, 0.0),
-                   np.where(comparison == "band", target - tol, -np.inf))
-    high = np.where(comparison == "le", target + np.where(about, tol, 0.0),
-                    np.where(comparison == "band", target + tol, np.inf))
+    # The bounds as the page shows them (the required pace aims at these), and for the
+    # unrounded outcome (probability, status): the same function as every other caller.
+    bounds = [(shown_bounds(by_id[iid], x), meet_condition(by_id[iid], x)) if np.isfinite(x)
+              else (("", np.nan, np.nan), ("", np.nan, np.nan))
+              for iid, x in zip(ids, target, strict=True)]
+    shown_low = np.array([b[0][1] for b in bounds], dtype=float)
+    shown_high = np.array([b[0][2] for b in bounds], dtype=float)
+    low = np.array([b[1][1] for b in bounds], dtype=float)
+    high = np.array([b[1][2] for b in bounds], dtype=float)
     est = t["estimate"].to_numpy(dtype=float)
     scale = t["scale"].to_numpy(dtype=float)
     df = t["df"].to_numpy(dtype=float)
@@ -128,6 +154,9 @@ def assess(result: ForecastResult, ds: Dataset) -> pd.DataFrame:
     # A flow cannot end the year below what is already counted: its distribution is
     # taken conditional on X ≥ actual (intervals as quantiles of that, P likewise).
     actual = t["actual_to_date"].to_numpy(dtype=float)
+    # Nor can its estimate: one below what is counted (a series forecast at 0) is raised to it.
+    est = np.where((t["kind"] == "flow").to_numpy() & np.isfinite(actual),
+                   np.maximum(est, actual), est)
     floor = (t["kind"] == "flow").to_numpy() & np.isfinite(actual) & parametric & ~final
     with np.errstate(invalid="ignore"):
         f_floor = np.where(floor, _cdf(actual, est, scale, df, log), 0.0)
@@ -161,6 +190,12 @@ def assess(result: ForecastResult, ds: Dataset) -> pd.DataFrame:
     p = np.where(milestone | ((dist == "none") & ~final), t["p_hint"].to_numpy(dtype=float), p)
     no_target = ~np.isfinite(target)
     p = np.where(no_target, np.nan, p)
+    # A milestone judged on past years' base rate: its estimate is the likelier outcome
+    # (met when P ≥ ½), so "on track" never stands beside an estimate that misses.
+    t["scheduled"] = milestone & (est >= low)  # counted plus scheduled meets: not obtained
+    base_rate = milestone & np.isfinite(p) & (est < low)
+    est = np.where(base_rate & (p >= 0.5), np.maximum(est, target), est)
+    t["estimate"] = est
     # Gap closure
     base = np.where(np.isin(t["kind"], ("flow", "milestone")), 0.0, last_year)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -177,22 +212,24 @@ def assess(result: ForecastResult, ds: Dataset) -> pd.DataFrame:
     t["gap_closure"] = g
     status, reason = _status(t, p, g, comparison, low, high, th, ds)
     t["status"], t["reason"] = status, reason
-    # What cannot change any more has a certain probability.
-    t["p_meet"] = np.select([t["status"] == "achieved", t["status"] == "missed"], [1.0, 0.0],
-                            t["p_meet"])
+    # What cannot change any more has a certain probability; too little to judge has none.
+    t["p_meet"] = np.select([t["status"] == "achieved", t["status"] == "missed",
+                             t["status"] == "no_data"], [1.0, 0.0, np.nan], t["p_meet"])
     t["provisional"] = t["low_confidence"].astype(bool) & (t["status"] != "no_data")
     # A level that cannot fall within the year: nothing below its reading is possible.
     holds = t["indicator_id"].map({i.id: i.holds_once_met for i in cat.indicators}).fillna(False)
     floor_rows = holds.to_numpy(dtype=bool) & np.isfinite(actual)
     for k in ("estimate", "lo80", "hi80", "lo95", "hi95"):
         t[k] = np.where(floor_rows, np.maximum(t[k], actual), t[k])
-    for k, v in _paces(t, target, ds).items():
+    aim = np.where(comparison == "le", shown_high, np.where(comparison == "ge", shown_low,
+                                                             target))
+    for k, v in _paces(t, aim, ds).items():
         t[k] = v
     # Nothing is required of a target already met or already missed.
     t["required_pace"] = np.where(t["status"].isin(["achieved", "missed"]), np.nan,
                                   t["required_pace"])
     t["item_status"] = item_status(t)
-    return t.drop(columns=["target_cat", "tol", "tol_rel", "comparison"])
+    return t.drop(columns=["target_cat", "comparison", "scheduled"])
 
 
 def item_status(t: pd.DataFrame) -> pd.Series:
@@ -222,14 +259,12 @@ def _status(t: pd.DataFrame, p: np.ndarray, g: np.ndarray, comparison: np.ndarra
     """Ordered rules: the first that applies decides each row's status and its reason."""
     kind = t["kind"].to_numpy()
     actual = t["actual_to_date"].to_numpy(dtype=float)
-    est = t["estimate"].to_numpy(dtype=float)
     month = t["data_month"].to_numpy()
-    strict = t["strict"].to_numpy(dtype=bool)
     final = t["final"].to_numpy(dtype=bool) & np.isfinite(actual)
     with np.errstate(invalid="ignore"):
         met_final = np.select(
             [comparison == "ge", comparison == "le"],
-            [np.where(strict, actual > low, actual >= low), actual <= high],
+            [actual >= low, actual <= high],
             (actual >= low) & (actual <= high))
     cumulative = np.isin(kind, ("flow", "milestone"))
     no_target = ~np.isfinite(np.where(comparison == "le", high, low)) & (comparison != "band")
@@ -260,7 +295,7 @@ def _status(t: pd.DataFrame, p: np.ndarray, g: np.ndarray, comparison: np.ndarra
          lambda r: [f"only {int(m)} month(s) of figures this year" for m in month[r]]),
         ((kind == "level") & (readings < MIN_LEVEL_READINGS), "no_data",
          lambda r: [f"only {int(n)} reading(s)" for n in readings[r]]),
-        ((kind == "milestone") & (est >= low), "at_risk", "scheduled, not yet obtained"),
+        (t["scheduled"].to_numpy(dtype=bool), "at_risk", "scheduled, not yet obtained"),
         (~np.isfinite(p), "no_data", "no estimate, or too few past years to judge"),
         (p >= th["on_track_p"], "on_track", provisional_why),
         ((p < th["off_track_p"]) & (np.nan_to_num(g, nan=-np.inf) >= th["off_track_gap"]),
@@ -280,10 +315,14 @@ def _status(t: pd.DataFrame, p: np.ndarray, g: np.ndarray, comparison: np.ndarra
     return list(status), list(reason)
 
 
-def _paces(t: pd.DataFrame, target: np.ndarray, ds: Dataset) -> dict[str, np.ndarray]:
-    """Monthly pace still required vs the pace so far and last year's in the same months."""
+def _paces(t: pd.DataFrame, aim: np.ndarray, ds: Dataset) -> dict[str, np.ndarray]:
+    """Monthly pace still required vs the pace so far and last year's in the same months.
+
+    `aim` is the shown figure that just meets the target (shown_bounds), so the required
+    pace, if kept, meets it: a minimum for a target to reach, a maximum for a ceiling or a
+    reduction (one count below last year, not equal to it)."""
     m = t["data_month"].to_numpy()
-    flow = (t["kind"] == "flow").to_numpy() & (m > 0) & np.isfinite(target)
+    flow = (t["kind"] == "flow").to_numpy() & (m > 0) & np.isfinite(aim)
     ytd = t["actual_to_date"].to_numpy(dtype=float)
     left = np.where(m < 12, 12 - m, np.nan)
     index = pd.MultiIndex.from_arrays([t["indicator_id"], t["unit_code"],
@@ -295,7 +334,7 @@ def _paces(t: pd.DataFrame, target: np.ndarray, ds: Dataset) -> dict[str, np.nda
         last_at_m = np.where(m > 0, last_at_m, np.nan)
         last_total = last[:, 11] if len(t) else np.array([])
         return {
-            "required_pace": np.where(flow, (target - ytd) / left, np.nan),
+            "required_pace": np.where(flow, (aim - ytd) / left, np.nan),
             "observed_pace": np.where(flow, ytd / np.where(m > 0, m, np.nan), np.nan),
             "last_year_pace": np.where(flow, (last_total - last_at_m) / left, np.nan),
         }

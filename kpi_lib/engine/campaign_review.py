@@ -39,6 +39,11 @@ class Review:
     ended: list[Cluster]
 
     @property
+    def area_table(self) -> pd.DataFrame:
+        """The assessment's rows of the area (the targets the review reports on)."""
+        return area_rows(self.assessment)
+
+    @property
     def year_end(self) -> bool:
         return self.assessment.as_of == 12
 
@@ -71,24 +76,35 @@ def department_review(a: Assessment, campaign: Campaign) -> Review:
     return Review(a, campaign, targets, department_view(targets, campaign), [], [])
 
 
-def target_results(a: Assessment, campaign: Campaign) -> pd.DataFrame:
-    """One row per target of the area: status, lead department, final or provisional."""
+def area_rows(a: Assessment) -> pd.DataFrame:
     area = ds_unit(a.dataset, a.unit)
-    t = a.table[a.table["unit_code"] == area] if area else a.table
-    t = t.set_index("indicator_id")
+    return a.table[a.table["unit_code"] == area] if area else a.table
+
+
+def target_results(a: Assessment, campaign: Campaign) -> pd.DataFrame:
+    """One row per target of the area: status, lead department, and how sure it is.
+
+    `final`: an official figure for the whole year; `settled`: achieved or missed, which
+    nothing can change (a final figure, or what is counted already past the target or the
+    ceiling); `provisional`: at year-end, a status still resting on an estimate; `trend`:
+    judged from the trend, without a figure this year (the assessment's provisional mark).
+    """
+    t = area_rows(a).set_index("indicator_id")
     rows = []
     for ind in a.catalog.indicators:
         if ind.id not in t.index:
             continue
         r = t.loc[ind.id]
         assignment = campaign.assignments.get(ind.id)
-        final = bool(r.get("final", False)) and r["status"] in ("achieved", "off_track", "missed")
+        final = bool(r.get("final", False)) and r["status"] in ("achieved", "missed")
+        settled = r["status"] in ("achieved", "missed")
         rows.append({
             "indicator_id": ind.id, "item": ind.item, "group": ind.group,
             "lead": assignment.lead if assignment else "",
             "units": assignment.units if assignment else "",
-            "status": r["status"], "final": final,
-            "provisional": a.as_of == 12 and not final,
+            "status": r["status"], "final": final, "settled": settled,
+            "provisional": a.as_of == 12 and not settled,
+            "trend": bool(r.get("provisional", False)),
             "target_value": r.get("target_value"), "estimate": r.get("estimate"),
             "actual_to_date": r.get("actual_to_date"), "data_month": r.get("data_month"),
             "required_pace": r.get("required_pace"), "observed_pace": r.get("observed_pace"),
@@ -112,8 +128,7 @@ def department_view(targets: pd.DataFrame, campaign: Campaign) -> pd.DataFrame:
 
 def department_board(a: Assessment, campaign: Campaign, cluster: Cluster) -> Scoreboard:
     """A block of departments, each scored on the area's statuses of the targets it leads."""
-    area = ds_unit(a.dataset, a.unit)
-    t = a.table[a.table["unit_code"] == area] if area else a.table
+    t = area_rows(a)
     rows = []
     applicable = {}
     for dept in cluster.members:
@@ -122,10 +137,11 @@ def department_board(a: Assessment, campaign: Campaign, cluster: Cluster) -> Sco
         for _, r in t[t["indicator_id"].isin(led)].iterrows():
             rows.append({"unit_code": dept, "indicator_id": r["indicator_id"],
                          "status": r["status"], "target_value": r.get("target_value"),
+                         "estimate": r.get("estimate"), "p_meet": r.get("p_meet"),
                          "reason": r.get("reason", ""),
                          "provisional": bool(r.get("provisional", False))})
     frame = pd.DataFrame(rows, columns=["unit_code", "indicator_id", "status", "target_value",
-                                        "reason", "provisional"])
+                                        "estimate", "p_meet", "reason", "provisional"])
     names = {d: campaign.departments[d].name_vi for d in cluster.members}
     return score_cluster(frame, list(cluster.members), applicable, campaign.rule, names,
                          revisions=_revisions(a))

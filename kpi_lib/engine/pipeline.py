@@ -31,6 +31,10 @@ class Assessment:
     forecast: ForecastResult
     table: pd.DataFrame
     overrides: pd.DataFrame = field(default_factory=pd.DataFrame)
+    use_ets: bool = True  # the forecasting settings: the unit grid is judged with the same
+    # The member units' judgements, computed once (unit_grid) and shared by every copy of
+    # this assessment, so the report's commune table and the review's scoreboard agree.
+    units_memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def period(self) -> str:
@@ -93,7 +97,8 @@ def assess_dataset(ds: Dataset, as_of: str | int | None, unit: str | None,
     result = forecast_all(ds, month, unit=ds_unit(ds, unit), use_ets=use_ets)
     judged = in_force(read_overrides(ds.source.path, cat), f"{cat.year}-{month:02d}",
                       "" if unit in (None, cat.default_unit) else unit, vintage)
-    return Assessment(ds.catalog, ds, month, unit, result, assess(result, ds), judged)
+    return Assessment(ds.catalog, ds, month, unit, result, assess(result, ds), judged,
+                      use_ets=use_ets)
 
 
 def only_reported(ds: Dataset, unit: str | None) -> Dataset:
@@ -137,27 +142,37 @@ def forecast_table(a: Assessment) -> pd.DataFrame:
     return t[FORECAST_COLUMNS].reset_index(drop=True)
 
 
-def unit_grid(a: Assessment, use_ets: bool = True) -> pd.DataFrame:
-    """Status of every unit of the area at the as-of month: indicator × unit.
+UNIT_COLUMNS = ["unit_code", "indicator_id", "actual_to_date", "estimate", "lo80", "hi80",
+                "p_meet", "target_value", "status", "provisional", "reason", "method"]
 
-    Only indicators some unit has figures for; a cell is the unit's status (a unit is
-    judged only against targets that apply to it, see Catalog.unit_target).
-    Empty when the report's unit has no member units.
+
+def unit_grid(a: Assessment) -> pd.DataFrame:
+    """The judgement of every member unit of the area at the as-of month: unit × indicator.
+
+    Computed once per assessment, with the assessment's own data, vintage and forecasting
+    settings: the monthly report's commune table (units.csv) and the review's scoreboard
+    read this same frame, so a commune never has two statuses for one month.
+    Only indicators some unit has figures for; a unit is judged only against targets that
+    apply to it (Catalog.unit_target). Empty when the report's unit has no member units.
     """
+    if "grid" not in a.units_memo:
+        a.units_memo["grid"] = _unit_grid(a)
+    return a.units_memo["grid"].copy()
+
+
+def _unit_grid(a: Assessment) -> pd.DataFrame:
     registry = a.dataset.registry
     area = ds_unit(a.dataset, a.unit)
     if registry is None or area is None or not registry.is_area(area):
-        return pd.DataFrame()
+        return pd.DataFrame(columns=UNIT_COLUMNS)
     members = [u.code for u in registry.members_at(area, a.catalog.year, a.as_of)]
     if not members:
-        return pd.DataFrame()
+        return pd.DataFrame(columns=UNIT_COLUMNS)
     ds = load_units(a.catalog, members, str(a.dataset.source.path), a.dataset.vintage)
     # Only what the units report: forecasting the rest would only say "no data" 30 times.
     ds = targets_in_force(only_reported(ds, members[0]), a.as_of)
-    table = assess(forecast_all(ds, a.as_of, use_ets=use_ets), ds)
-    return table[["indicator_id", "unit_code", "actual_to_date", "estimate", "target_value",
-                  "provisional",
-                  "status", "reason"]].reset_index(drop=True)
+    table = assess(forecast_all(ds, a.as_of, use_ets=a.use_ets), ds)
+    return table[UNIT_COLUMNS].reset_index(drop=True)
 
 
 class _Memo:

@@ -20,8 +20,8 @@ import pandas as pd
 from ..plan.campaign import ScoringRule
 
 SCORE_DECIMALS = 4  # scores equal to 4 decimals are a tie (no float noise deciding a rank)
-BREAKDOWN_COLUMNS = ["unit_code", "indicator_id", "status", "points", "weight", "judged",
-                     "target_value", "revision", "reason"]
+BREAKDOWN_COLUMNS = ["unit_code", "indicator_id", "status", "provisional", "points", "weight",
+                     "judged", "estimate", "p_meet", "target_value", "revision", "reason"]
 RANKING_COLUMNS = ["unit_code", "name", "score", "rank", "tie", "ranked", "judged",
                    "applicable", "no_data", "weighted_points", "weighted_total", "proposal",
                    "note"]
@@ -41,7 +41,8 @@ def score_cluster(statuses: pd.DataFrame, members: list[str], applicable: dict[s
                   revisions: dict[str, str] | None = None) -> Scoreboard:
     """Rank `members` on their `applicable` targets' statuses.
 
-    statuses: rows with unit_code, indicator_id, status (and target_value, reason if known);
+    statuses: rows with unit_code, indicator_id, status (and provisional, estimate, p_meet,
+    target_value, reason if known: the judgement of record, carried into the breakdown);
     a target that applies but has no row counts as "no_data" ("no figures").
     applicable: unit -> the targets that apply to it. names: unit -> display name.
     notes: unit -> a note shown beside it (e.g. "created 1/7/2025, scored on re-based
@@ -59,8 +60,11 @@ def score_cluster(statuses: pd.DataFrame, members: list[str], applicable: dict[s
             judged = status in rule.points and not provisional
             rows.append({
                 "unit_code": unit, "indicator_id": iid, "status": status,
+                "provisional": provisional,
                 "points": rule.points[status] if judged else np.nan,
                 "weight": rule.weight(iid), "judged": judged,
+                "estimate": getattr(r, "estimate", np.nan) if r is not None else np.nan,
+                "p_meet": getattr(r, "p_meet", np.nan) if r is not None else np.nan,
                 "target_value": getattr(r, "target_value", np.nan) if r is not None else np.nan,
                 "revision": revisions.get(iid, ""),
                 "reason": ("provisional, judged from the trend: not scored" if provisional

@@ -236,7 +236,7 @@ def write_sample(out_dir: Path, seed: int = SEED) -> Path:
         "indicator_id,month,unit_code,status,reason,by,recorded_at\n"
         "T08d,2025-09,,on_track,\"Hồ sơ đề nghị công nhận huyện đạt chuẩn nông thôn mới đã được "
         "tỉnh thẩm định, dự kiến có quyết định công nhận trong tháng 12 (ví dụ giả lập)\","
-        "Chuyên viên Phòng Tài chính - Kế hoạch (ví dụ),2025-10-06T09:00:00+00:00\n",
+        "Chuyên viên Phòng Tài chính - Kế hoạch (ví dụ),2025-10-03T09:00:00+00:00\n",
         encoding="utf-8")
     (out_dir / "dataset.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True,
                                                          sort_keys=False), encoding="utf-8")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..common.dates import now_vn
+from ..engine.assess import status_counts
 from ..plan.statuses import STATUSES, StatusScale
 
 
@@ -37,14 +38,18 @@ def index_html(folders: list[Path], lang: str = "vi") -> str:
         summary = pd.read_csv(folder / "summary.csv", dtype={"id": str})
         name = folder.name
         # Lead with the plan's numbered items when the report recorded them.
+        # Counted as the report counts (status_counts): trend-based judgements apart.
         if {"item", "item_status"} <= set(summary.columns):
             by_item = summary.dropna(subset=["item"]).drop_duplicates("item")
-            counts = by_item["item_status"].value_counts()
+            frame = pd.DataFrame({"status": by_item["item_status"],
+                                  "provisional": by_item.get("item_provisional", False)})
             count_text = (f"{len(by_item)} chỉ tiêu ({len(summary)} chỉ số): " if vi else
                           f"{len(by_item)} targets ({len(summary)} indicators): ")
         else:
-            counts = summary["status"].value_counts()
+            frame = summary[["status"] + (["provisional"] if "provisional" in summary else [])]
             count_text = ""
+        counts, provisional = status_counts(frame)
+        n_prov = sum(provisional.values())
         if {"label", "color"} <= set(summary.columns):  # as the report showed them
             style.update({s: (lab, col) for s, lab, col in zip(
                 summary["status"], summary["label"], summary["color"], strict=True)})
@@ -52,6 +57,9 @@ def index_html(folders: list[Path], lang: str = "vi") -> str:
             f'<span style="background:{esc(style[s][1])};color:#fff;padding:1px 6px;'
             f'border-radius:3px">{int(counts.get(s, 0))} {esc(style[s][0])}</span>'
             for s in STATUSES if counts.get(s, 0))
+        if n_prov:
+            badges += (f' <span style="border:1px solid #555;padding:0 6px;border-radius:3px">'
+                       f'{n_prov} {"tạm đánh giá theo xu hướng" if vi else "provisional"}</span>')
         synthetic = (folder / "SYNTHETIC").exists()
         flag = (' <b style="color:#b8860b">[số liệu mẫu giả lập]</b>' if vi else
                 ' <b style="color:#b8860b">[synthetic sample]</b>') if synthetic else ""

@@ -79,10 +79,14 @@ def late_figures(ds: Dataset, unit: str | None = None, days: int = LATE_AFTER_DA
 
 
 def revisions(ds: Dataset, unit: str | None = None) -> pd.DataFrame:
-    """Figures reported more than once, with every vintage's value (what changed, when)."""
+    """Figures reported more than once, with every vintage's value (what changed, when),
+    as known at the dataset's vintage."""
     if not (ds.source.path / "observations.csv").is_file():
         return pd.DataFrame(columns=["id", "period", "reported_at", "value", "source"])
     allrows = Store(ds.source.path).read(latest=False)
+    if ds.vintage:  # what was known on the report's date: no later correction listed
+        cutoff = pd.Timestamp(ds.vintage) + pd.Timedelta(days=1)
+        allrows = allrows[pd.to_datetime(allrows["reported_at"]) < cutoff]
     if unit:
         allrows = allrows[allrows["unit_code"] == unit]
     keys = ["indicator_id", "unit_code", "period", "value_type"]

@@ -22,6 +22,7 @@ from ..inputs.store import sha256_of
 from ..plan.statuses import NEEDS_ACTION
 from .i18n import method_label, period_text, reason_text, t
 from .i18n import status_text as i18n_status_text
+from .rules import pace_text
 
 CSS = """
 <style>
@@ -197,7 +198,8 @@ def focus_table(a: Assessment, numbers: pd.DataFrame, lang: str = "vi") -> str:
                      status_html(a, r["status"], r["provisional"], lang),
                      "–" if not np.isfinite(r["p_meet"]) else
                      esc(format_number(100 * r["p_meet"], 1, lang) + "%"),
-                     esc(num(r["required_pace"])), esc(num(r["observed_pace"])),
+                     esc(pace_text(a.catalog.get(r["id"]), r["required_pace"], lang,
+                                   shown_unit, r["unit"])), esc(num(r["observed_pace"])),
                      esc(num(r["last_year_pace"])), esc(reason_text(r["reason"] or r["note"], lang))])
         colours.append(a.catalog.statuses.color(r["status"]))
     return _table(head, body, ["", "status", "num", "num", "num", "num", ""], colours)
@@ -392,9 +394,7 @@ def departments_html(a: Assessment, lang: str = "vi") -> str:
             pace = row["required_pace"]
             rows.append([esc(name), esc(f"{ind.id}. {ind.short_name(lang)}"),
                          status_html(a, row["status"], bool(row["provisional"]), lang),
-                         "–" if not np.isfinite(pace) else
-                         esc(format_quantity(pace, ind.unit, lang) + " "
-                             + a.catalog.unit_label(ind.unit, lang))])
+                         esc(pace_text(ind, pace, lang, a.catalog.unit_label(ind.unit, lang)))])
             colours.append(a.catalog.statuses.color(row["status"]))
     note = t("departments_note", lang)
     return (f"<h3>{esc(t('departments', lang))}</h3><p><small>{esc(note)}</small></p>"

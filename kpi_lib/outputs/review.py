@@ -26,7 +26,12 @@ body{font-family:'Times New Roman',serif;max-width:1200px;margin:16px auto;paddi
 .kpi-table th,.kpi-table td{border:1px solid #bbb;padding:4px 6px;vertical-align:top}
 .kpi-table th{background:#eef3f8}
 .kpi-table td.st{border-left:6px solid var(--c)}
+.kpi-draft{border:3px double #8e1b1b;color:#8e1b1b;padding:10px 14px;margin:8px 0;font-weight:bold}
+.kpi-draft-mark{position:fixed;top:0;right:0;background:#8e1b1b;color:#fff;padding:2px 10px;
+ font-weight:bold;letter-spacing:2px}
 nav ul{columns:2}
+.kpi-scroll{overflow-x:auto;max-width:100%}
+@media (max-width:600px){nav ul{columns:1}}
 </style>"""
 
 
@@ -56,6 +61,10 @@ def review_html(doc: Doc, statuses, fragment: bool = False) -> str:
     parts = [CSS, f"<h2>{esc(doc.title)}</h2>"] if fragment else [
         f"<!DOCTYPE html><html lang='{esc(doc.lang)}'><head><meta charset='utf-8'>",
         f"<title>{esc(doc.title)}</title>{CSS}</head><body>", f"<h1>{esc(doc.title)}</h1>"]
+    if doc.draft_mark and not fragment:
+        parts.append(f'<div class="kpi-draft-mark" aria-hidden="true">{esc(doc.draft_mark)}</div>')
+    if doc.draft:
+        parts.append(f'<div class="kpi-draft" role="note">{esc(doc.draft)}</div>')
     if doc.banner:
         parts.append(f'<div class="kpi-banner">{esc(doc.banner)}</div>')
     parts.append(f"<p>{esc(doc.basis)}</p><nav><ul>")
@@ -94,8 +103,11 @@ def _table_html(table: Table, statuses) -> str:
         cells = "".join(f"<td{colour if i == 0 else ''}>{esc(v)}</td>"
                         for i, v in enumerate(row))
         body.append(f"<tr>{cells}</tr>")
-    return f'<table class="kpi-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}' \
-           f"</tbody></table>"
+    # A wide table scrolls in its own box on a phone (focusable, so the keyboard can too).
+    label = esc(table.columns[0]) if table.columns else ""
+    return f'<div class="kpi-scroll" tabindex="0" role="region" aria-label="{label}">' \
+           f'<table class="kpi-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}' \
+           f"</tbody></table></div>"
 
 
 def write_review_docx(doc: Doc, catalog, path: str | Path, today: date | None = None,
@@ -125,6 +137,8 @@ def write_review_docx(doc: Doc, catalog, path: str | Path, today: date | None = 
     sec.left_margin, sec.right_margin = Cm(3.0), Cm(2.0)
     sec.top_margin = sec.bottom_margin = Cm(2.0)
     _page_numbers(sec)
+    if doc.draft_mark:
+        _draft_header(sec, doc.draft_mark)
 
     head = d.add_table(rows=1, cols=2)
     left, right = head.rows[0].cells
@@ -158,6 +172,9 @@ def write_review_docx(doc: Doc, catalog, path: str | Path, today: date | None = 
     centred("BÁO CÁO" if vi else "REPORT", space=18)
     centred(doc.title, space=0)
     centred("―――――", size=10, space=0, bold=False)
+    if doc.draft:
+        run = d.add_paragraph().add_run(doc.draft)
+        run.bold = True
     if doc.banner:
         run = d.add_paragraph().add_run(doc.banner)
         run.bold, run.italic = True, True
@@ -265,6 +282,18 @@ def _signature(d, settings: dict, vi: bool) -> None:
         p.alignment = 1  # centre
         run = p.add_run(text)
         run.bold, run.font.size = bold, Pt(13)
+
+
+def _draft_header(section, mark: str) -> None:
+    """The draft mark in the header of every page, the first one included (the later
+    sections, the appendix's landscape pages, inherit these headers)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    for header in (section.first_page_header, section.header):
+        p = header.add_paragraph()
+        p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        run = p.add_run(mark)
+        run.bold = True
 
 
 def _page_numbers(section) -> None:

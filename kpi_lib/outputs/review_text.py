@@ -8,12 +8,15 @@ score is shown with what it was computed from, so a unit can check its own posit
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 import pandas as pd
 
 from ..common.numbers import format_number, format_quantity
+from ..engine.assess import items_table, status_counts
 from ..engine.campaign_review import REBASED_NOTE, Review
 from .i18n import reason_text
+from .rules import data_received_by, pace_text, status_rule_lines
 
 WORDS = {
     "vi": {
@@ -26,16 +29,32 @@ WORDS = {
         "basis": "Căn cứ {plan}; căn cứ số liệu các phòng, ban và UBND các xã gửi đến tháng "
                  "{month}/{year}.",
         "data_to": "Số liệu mới nhất đến tháng {month}/{year}: các tháng sau là số ước tính.",
+        "received": "Số liệu cập nhật đến ngày {day}.",
         "s_targets": "Kết quả thực hiện các chỉ tiêu thi đua",
         "s_depts": "Kết quả theo phòng, ban chủ trì",
         "s_boards": "Bảng xếp hạng theo khối, cụm thi đua",
         "s_proposals": "Đề xuất khen thưởng và đơn vị cần tập trung chấn chỉnh",
-        "s_rule": "Cách tính điểm và xếp hạng (công khai)",
-        "counts": "{n} chỉ tiêu: {parts}.",
-        "final_counts": "Số liệu chính thức cả năm: {met} chỉ tiêu đạt, {missed} chỉ tiêu không "
-                        "đạt. Còn {prov} chỉ tiêu là số ước tính, chưa có số liệu chính thức "
-                        "tháng 12 (số liệu tạm tính): {ids}.",
-        "final_none": "Tất cả chỉ tiêu đã có số liệu chính thức cả năm.",
+        "s_rule": "Cách đánh giá, tính điểm và xếp hạng (công khai)",
+        "s_proposals_draft": "Dự kiến đề xuất khen thưởng và đơn vị cần tập trung chấn chỉnh "
+                             "(tạm thời, chờ số liệu chính thức cả năm)",
+        "draft": "DỰ THẢO — {n} trong {total} chỉ số của toàn địa bàn và {m} trong {judged} "
+                 "đánh giá dùng để chấm điểm còn là số ước tính (chưa có số liệu chính thức cả "
+                 "năm). Báo cáo chỉ hoàn chỉnh khi có số liệu chính thức cả năm; các đề xuất "
+                 "khen thưởng và chấn chỉnh dưới đây là dự kiến.",
+        "draft_mark": "DỰ THẢO",
+        "scope": "Phạm vi số liệu: địa bàn {area} như trong {plan} (trước sắp xếp đơn vị hành "
+                 "chính ngày 01/7/2025); từ 01/7/2025 địa bàn này gồm: {members}.",
+        "by_indicator": "Điểm được tính theo từng chỉ số (không theo chỉ tiêu của kế hoạch), vì "
+                        "mỗi chỉ số có phòng, ban chủ trì, đơn vị được giao và trọng số riêng.",
+        "col_estimate": "Thực hiện / ước cả năm của đơn vị", "col_p": "Xác suất đạt",
+        "counts": "{items} chỉ tiêu ({n} chỉ số). Theo chỉ tiêu (chỉ tiêu gồm nhiều chỉ số "
+                  "đánh giá theo chỉ số kém nhất): {item_parts}. Theo chỉ số: {parts}.",
+        "prov_part": "{n} tạm đánh giá theo xu hướng ({parts})",
+        "final_counts": "Kết quả đã chắc chắn: {met} chỉ số đã đạt, {missed} chỉ số không đạt "
+                        "(số liệu chính thức cả năm, hoặc số đã thực hiện đến nay đã vượt kế "
+                        "hoạch hay đã vượt mức tối đa). Còn {prov} chỉ số là số ước tính, chưa "
+                        "có số liệu chính thức tháng 12 (số liệu tạm tính): {ids}.",
+        "final_none": "Tất cả chỉ số đã có kết quả chắc chắn.",
         "col_item": "Chỉ tiêu", "col_measure": "ĐVT", "col_lead": "Phòng, ban chủ trì", "col_units": "Giao cho",
         "col_target": "Kế hoạch", "col_value": "Thực hiện / ước cả năm", "col_status": "Đánh giá",
         "col_kind": "Loại số liệu", "col_required": "Cần đạt mỗi tháng còn lại",
@@ -44,7 +63,8 @@ WORDS = {
         "col_missing": "Chỉ tiêu chưa có số liệu hoặc chỉ tạm đánh giá (không tính điểm)", "col_calc": "Cách tính",
         "col_points": "Điểm theo đánh giá", "col_weight": "Trọng số", "col_revision": "Điều chỉnh chỉ tiêu",
         "col_cluster": "Khối, cụm", "col_proposal": "Đề xuất",
-        "final": "Chính thức", "estimate": "Ước tính", "provisional": "Tạm tính (ước)",
+        "final": "Chính thức", "settled": "Đã chắc chắn (số đến nay)", "estimate": "Ước tính",
+        "provisional": "Tạm tính (ước)",
         "area": "Toàn địa bàn", "communes": "Các xã", "tie": "đồng hạng",
         "not_ranked": "Chưa xếp hạng: chưa đủ chỉ tiêu có số liệu để chấm",
         "rebased": "Thành lập 01/7/2025: chấm trên số liệu quy đổi từ các đơn vị cũ "
@@ -54,13 +74,13 @@ WORDS = {
         "valid": "Hiệu lực {start} – {end}; {n} thành viên.",
         "ended": "Các cụm đã kết thúc trong năm (xem báo cáo sơ kết 6 tháng): {names}.",
         "rule": "Điểm của mỗi đơn vị = Σ (trọng số × điểm theo đánh giá) ÷ Σ trọng số, tính trên "
-                "các chỉ tiêu được giao cho đơn vị và đã có đánh giá. Điểm theo đánh giá: {points}."
-                " Trọng số mặc định {default}; riêng: {weights}. Chỉ tiêu chưa đủ dữ liệu hoặc chỉ "
-                "tạm đánh giá theo xu hướng không tính điểm và được liệt kê. Đơn vị có dưới {min_judged} chỉ tiêu được chấm thì "
+                "các chỉ số được giao cho đơn vị và đã có đánh giá. Điểm theo đánh giá: {points}."
+                " Trọng số mặc định {default}; riêng: {weights}. Chỉ số chưa đủ dữ liệu hoặc chỉ "
+                "tạm đánh giá theo xu hướng không tính điểm và được liệt kê. Đơn vị có dưới {min_judged} chỉ số được chấm thì "
                 "chưa xếp hạng (không xếp cuối). Điểm bằng nhau thì đồng hạng. Đề nghị khen "
                 "thưởng: đứng đầu khối, cụm với điểm từ {commend}; cần chấn chỉnh: điểm dưới "
                 "{action}.",
-        "dept_line": "{name}: chủ trì {n} chỉ tiêu ({parts}).",
+        "dept_line": "{name}: chủ trì {n} chỉ số ({parts}).",
         "detail": "Chi tiết điểm từng đơn vị (các chỉ tiêu được chấm)",
         "reading": "Lưu ý",
         "synthetic": "DỮ LIỆU MẪU GIẢ LẬP — không phải số liệu thật; chỉ dùng để minh họa.",
@@ -73,16 +93,32 @@ WORDS = {
         "basis": "Based on {plan} and the figures sent by the departments and communes up to "
                  "{month}/{year}.",
         "data_to": "The latest figures are for {month}/{year}: later months are estimates.",
+        "received": "Figures as received by {day}.",
         "s_targets": "Results by target",
         "s_depts": "Results by lead department",
         "s_boards": "Scoreboards by block and cluster",
         "s_proposals": "Proposed for commendation, and units needing action",
-        "s_rule": "How scores and ranks are computed (public)",
-        "counts": "{n} targets: {parts}.",
-        "final_counts": "Final figures for the year: {met} targets met, {missed} not met. {prov} "
-                        "targets are still estimates without a final December figure "
-                        "(provisional): {ids}.",
-        "final_none": "Every target has its final figure for the year.",
+        "s_rule": "How statuses, scores and ranks are decided (public)",
+        "s_proposals_draft": "Proposed for commendation, and units needing action "
+                             "(provisional, pending the final figures for the year)",
+        "draft": "DRAFT — {n} of the area's {total} indicators and {m} of the {judged} scored "
+                 "judgements are still estimates (no final figure for the year). The review is "
+                 "final only on the final figures for the year; the proposals below are "
+                 "provisional.",
+        "draft_mark": "DRAFT",
+        "scope": "Figures cover {area} as in {plan} (before the reorganisation of 1 July "
+                 "2025); since 1 July 2025 this area comprises: {members}.",
+        "by_indicator": "Scores are computed per indicator (not per target of the plan): each "
+                        "indicator has its own lead department, assigned units and weight.",
+        "col_estimate": "Unit's actual / year-end estimate", "col_p": "Probability",
+        "counts": "{items} targets ({n} indicators). By target (a target of several "
+                  "indicators takes the worst of them): {item_parts}. By indicator: {parts}.",
+        "prov_part": "{n} provisional, judged from the trend ({parts})",
+        "final_counts": "Settled: {met} indicators achieved, {missed} missed (a final figure "
+                        "for the year, or what is already counted is past the target or the "
+                        "ceiling). {prov} indicators are still estimates without a final "
+                        "December figure (provisional): {ids}.",
+        "final_none": "Every indicator's result is settled.",
         "col_item": "Target", "col_measure": "Unit", "col_lead": "Lead department", "col_units": "Assigned to",
         "col_target": "Plan", "col_value": "Actual / year-end estimate", "col_status": "Status",
         "col_kind": "Figure", "col_required": "Required per remaining month",
@@ -91,7 +127,8 @@ WORDS = {
         "col_missing": "Targets without data or only provisional (not scored)", "col_calc": "Computation",
         "col_points": "Points for the status", "col_weight": "Weight", "col_revision": "Target revision",
         "col_cluster": "Block, cluster", "col_proposal": "Proposal",
-        "final": "Final", "estimate": "Estimate", "provisional": "Provisional (estimate)",
+        "final": "Final", "settled": "Settled (counted so far)", "estimate": "Estimate",
+        "provisional": "Provisional (estimate)",
         "area": "Whole area", "communes": "Communes", "tie": "tie",
         "not_ranked": "Not ranked: too few targets with data to score",
         "rebased": "Created 1 July 2025: scored on the figures re-based from its predecessors",
@@ -106,7 +143,7 @@ WORDS = {
                 "last). Equal scores share a rank. Proposed for commendation: first of its "
                 "block or cluster with a score of at least {commend}; needing action: a score "
                 "below {action}.",
-        "dept_line": "{name}: leads {n} targets ({parts}).",
+        "dept_line": "{name}: leads {n} indicators ({parts}).",
         "detail": "Each unit's score in detail (the targets scored)",
         "reading": "Note",
         "synthetic": "SYNTHETIC SAMPLE DATA — not real figures; for illustration only.",
@@ -136,6 +173,8 @@ class Doc:
     basis: str
     sections: list[Section]
     lang: str
+    draft: str = ""  # the draft notice ("DỰ THẢO — …"), empty once every figure is final
+    draft_mark: str = ""  # the short mark for every page's header ("DỰ THẢO")
 
 
 def w(key: str, lang: str, **values: object) -> str:
@@ -152,7 +191,27 @@ def build_doc(review: Review, lang: str = "vi") -> Doc:
     reading = review.campaign.reading(lang)
     if reading:
         sections[0].blocks.insert(0, f"{w('reading', lang)}: {reading}")
-    return Doc(title, _banner(review, lang), _basis(review, lang), sections, lang)
+    draft = draft_notice(review, lang)
+    return Doc(title, _banner(review, lang), _basis(review, lang), sections, lang, draft,
+               w("draft_mark", lang) if draft else "")
+
+
+def estimate_counts(review: Review) -> tuple[int, int, int, int]:
+    """(area indicators resting on an estimate, area indicators, scored judgements resting
+    on an estimate, scored judgements): what is not settled by a final or counted figure."""
+    t = review.targets
+    rows = [cb.board.breakdown[cb.board.breakdown["judged"]] for cb in review.boards]
+    scored = pd.concat(rows) if rows else pd.DataFrame(columns=["status"])
+    open_ = ~scored["status"].isin(["achieved", "missed"])
+    return int((~t["settled"]).sum()), len(t), int(open_.sum()), len(scored)
+
+
+def draft_notice(review: Review, lang: str) -> str:
+    """A year-end review judged partly on estimates is a draft; final on final figures."""
+    if not review.year_end:
+        return ""
+    n, total, m, judged = estimate_counts(review)
+    return w("draft", lang, n=n, total=total, m=m, judged=judged) if n or m else ""
 
 
 def _banner(review: Review, lang: str) -> str:
@@ -167,7 +226,22 @@ def _basis(review: Review, lang: str) -> str:
               month=a.as_of, year=year)
     if latest < a.as_of:
         basis += " " + w("data_to", lang, month=latest, year=year)
-    return basis
+    basis += " " + w("received", lang, day=data_received_by(a))
+    return basis + _scope(review, lang)
+
+
+def _scope(review: Review, lang: str) -> str:
+    """After 1 July 2025 the plan's area is no longer a unit: say what the figures cover."""
+    a = review.assessment
+    registry, area = a.dataset.registry, a.catalog.default_unit
+    if registry is None or review.day < date(2025, 7, 1):
+        return ""
+    members = registry.members_at(area, a.catalog.year, a.as_of)
+    names = ", ".join(u.name(lang) for u in members) or w("none", lang)
+    return " " + w("scope", lang, area=a.catalog.meta.get("area_en" if lang == "en" else
+                                                          "area_vi", area),
+                   plan=a.catalog.meta.get("plan_en" if lang == "en" else "plan_vi", ""),
+                   members=names)
 
 
 def department_doc(review: Review, lang: str = "vi") -> Doc:
@@ -179,18 +253,32 @@ def department_doc(review: Review, lang: str = "vi") -> Doc:
     section = _departments(review, lang)
     if reading:
         section.blocks.insert(0, f"{w('reading', lang)}: {reading}")
-    return Doc(title, _banner(review, lang), _basis(review, lang), [section], lang)
+    draft = draft_notice(review, lang)
+    return Doc(title, _banner(review, lang), _basis(review, lang), [section], lang, draft,
+               w("draft_mark", lang) if draft else "")
 
 
 def _label(review: Review, status: str, lang: str) -> str:
     return review.assessment.catalog.statuses.label(status, lang)
 
 
-def _counts(review: Review, statuses: pd.Series, lang: str) -> str:
-    order = ["achieved", "on_track", "at_risk", "off_track", "no_data"]
-    counts = statuses.value_counts()
-    return "; ".join(f"{int(counts[s])} {_label(review, s, lang).lower()}" for s in order
-                     if s in counts)
+def count_parts(scale, frame: pd.DataFrame, lang: str) -> str:
+    """Every status with its count, trend-based judgements apart: the parts sum to the rows
+    ("3 đã đạt; …; 2 không đạt; 1 chưa đủ dữ liệu; 4 tạm đánh giá theo xu hướng (…)")."""
+    measured, provisional = status_counts(frame)
+
+    def parts(counts: dict[str, int]) -> list[str]:
+        return [f"{sum(counts[s] for s in group)} {label.lower()}"
+                for label, _c, group in scale.levels(lang) if sum(counts[s] for s in group)]
+    out = parts(measured)
+    if sum(provisional.values()):
+        out.append(w("prov_part", lang, n=sum(provisional.values()),
+                     parts="; ".join(parts(provisional))))
+    return "; ".join(out) or w("none", lang)
+
+
+def _counts(review: Review, frame: pd.DataFrame, lang: str) -> str:
+    return count_parts(review.assessment.catalog.statuses, frame, lang)
 
 
 def _dept_name(review: Review, code: str, lang: str) -> str:
@@ -220,19 +308,22 @@ def _num(value) -> float | None:
 def _targets(review: Review, lang: str) -> Section:
     a, t = review.assessment, review.targets
     cat = a.catalog
-    blocks: list[str | Table] = [w("counts", lang, n=len(t), parts=_counts(review, t["status"],
-                                                                           lang))]
+    items = items_table(review.area_table, cat)
+    blocks: list[str | Table] = [w("counts", lang, items=len(items), n=len(t),
+                                   item_parts=count_parts(cat.statuses, items, lang),
+                                   parts=_counts(review, t.assign(provisional=t["trend"]), lang))]
     if review.year_end:
-        final = t[t["final"]]
+        settled = t[t["settled"]]
         prov = t[t["provisional"]]
-        blocks.append(w("final_counts", lang, met=int((final["status"] == "achieved").sum()),
-                        missed=int((final["status"] == "off_track").sum()), prov=len(prov),
+        blocks.append(w("final_counts", lang, met=int((settled["status"] == "achieved").sum()),
+                        missed=int((settled["status"] == "missed").sum()), prov=len(prov),
                         ids=", ".join(prov["indicator_id"]) or w("none", lang))
                       if len(prov) else w("final_none", lang))
     rows, statuses = [], []
     for _, r in t.iterrows():
         ind = a.catalog.get(r["indicator_id"])
-        kind = "final" if r["final"] else ("provisional" if r["provisional"] else "estimate")
+        kind = ("final" if r["final"] else "settled" if r["settled"] else
+                "provisional" if r["provisional"] else "estimate")
         rows.append([f"{r['indicator_id']}. {ind.name(lang)}", _dept_name(review, r["lead"], lang),
                      _units_text(r["units"], review, lang), cat.unit_label(ind.unit, lang),
                      format_quantity(_num(r["target_value"]), ind.unit, lang),
@@ -255,15 +346,14 @@ def _departments(review: Review, lang: str) -> Section:
             continue
         name = _dept_name(review, code, lang)
         blocks.append(w("dept_line", lang, name=name, n=len(own),
-                        parts=_counts(review, own["status"], lang)))
+                        parts=_counts(review, own.assign(provisional=own["trend"]), lang)))
         rows = []
         for _, r in own.iterrows():
             ind = a.catalog.get(r["indicator_id"])
             required = _num(r["required_pace"])
             rows.append([f"{r['indicator_id']}. {ind.name(lang)}",
-                         _label(review, r["status"], lang),
-                         format_quantity(required, ind.unit, lang) if required is not None
-                         else "–", reason_text(str(r["reason"] or ""), lang)])
+                         _label(review, r["status"], lang), pace_text(ind, required, lang),
+                         reason_text(str(r["reason"] or ""), lang)])
         blocks.append(Table([w(k, lang) for k in ("col_item", "col_status", "col_required",
                                                   "col_note")], rows, list(own["status"])))
     return Section(w("s_depts", lang), blocks)
@@ -278,10 +368,11 @@ def _rule(review: Review, lang: str) -> Section:
     points = ", ".join(f"{_label(review, s, lang)} {fmt(p)}" for s, p in rule.points.items())
     weights = ", ".join(f"{k} × {fmt(v)}" for k, v in rule.weights.items()
                         if v != rule.default_weight) or w("none", lang)
-    return Section(w("s_rule", lang), [w("rule", lang, points=points, default=fmt(
+    return Section(w("s_rule", lang), [*status_rule_lines(review.assessment.catalog, lang),
+                                        w("rule", lang, points=points, default=fmt(
         rule.default_weight), weights=weights, min_judged=rule.min_judged,
         commend=score_text(rule.commend_min_score, lang),
-        action=score_text(rule.action_below, lang))])
+        action=score_text(rule.action_below, lang)), w("by_indicator", lang)])
 
 
 def score_text(score: float | None, lang: str) -> str:
@@ -343,14 +434,19 @@ def _detail_table(review: Review, cb, detail: pd.DataFrame, lang: str) -> Table:
     rows, statuses = [], []
     for _, d in detail[detail["judged"]].iterrows():
         ind = review.assessment.catalog.get(d["indicator_id"])
+        p = _num(d["p_meet"])
         rows.append([names.get(d["unit_code"], d["unit_code"]) if lang != "en"
                      else _unit_en(review, d), f"{d['indicator_id']}. {ind.name(lang)}",
+                     format_quantity(_num(d["target_value"]), ind.unit, lang),
+                     format_quantity(_num(d["estimate"]), ind.unit, lang),
+                     "–" if p is None or pd.isna(p) else format_number(100 * p, 1, lang) + "%",
                      _label(review, d["status"], lang),
                      format_number(d["points"], 1, lang) if d["judged"] else "–",
                      format_number(d["weight"], 1, lang), d["revision"]])
         statuses.append(d["status"])
-    return Table([w(k, lang) for k in ("col_unit", "col_item", "col_status", "col_points",
-                                       "col_weight", "col_revision")], rows, statuses)
+    return Table([w(k, lang) for k in ("col_unit", "col_item", "col_target", "col_estimate",
+                                       "col_p", "col_status", "col_points", "col_weight",
+                                       "col_revision")], rows, statuses)
 
 
 def _proposals(review: Review, lang: str) -> Section:
@@ -363,4 +459,5 @@ def _proposals(review: Review, lang: str) -> Section:
     blocks: list[str | Table] = [Table([w(k, lang) for k in ("col_cluster", "col_unit",
                                                              "col_score", "col_proposal")],
                                        rows, statuses) if rows else w("no_proposal", lang)]
-    return Section(w("s_proposals", lang), blocks)
+    title = "s_proposals_draft" if draft_notice(review, lang) else "s_proposals"
+    return Section(w(title, lang), blocks)

@@ -1,4 +1,5 @@
-"""The files published beside a month's HTML: summary.csv, the Excel workbook and the Word report.
+"""The files published beside a month's HTML: summary.csv, units.csv (the member units'
+judgements), the Excel workbook and the Word report; and the review's scoreboard.csv.
 
 Writing them is part of the run (into the run's work folder, published atomically with the
 pages), so it lives here rather than with the table it draws from.
@@ -10,7 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..engine.pipeline import Assessment
+from ..engine.assess import items_table
+from ..engine.pipeline import Assessment, unit_grid
 from ..outputs.analyst_text import read_analyst_text
 from ..outputs.excel import write_workbook
 from ..outputs.narrative import narrative
@@ -18,6 +20,43 @@ from ..outputs.report_setup import analyst_text_path, report_setup
 from ..outputs.word import write_docx
 
 SUMMARY_COLUMNS = ["id", "status", "estimate", "lo80", "hi80", "p_meet"]
+# The judgement of record, as data: the commune table of the report (units.csv) and the
+# review's scoreboard (scoreboard.csv) share these columns, so they can be compared row by row.
+JUDGEMENT_COLUMNS = ["unit_code", "indicator_id", "estimate", "lo80", "hi80", "p_meet", "status",
+                     "provisional"]
+SCOREBOARD_COLUMNS = ["cluster", "kind", "unit_code", "indicator_id", "status", "provisional",
+                      "points", "weight", "judged", "estimate", "p_meet", "target_value",
+                      "as_of", "vintage", "methods", "reason"]
+
+
+def settings_used(a: Assessment) -> dict[str, str]:
+    """What a judgement was computed with: the month, the data's vintage, the methods."""
+    return {"as_of": a.period, "vintage": a.dataset.vintage or "",
+            "methods": "with_ets" if a.use_ets else "without_ets"}
+
+
+def write_units_csv(a: Assessment, folder: Path) -> Path | None:
+    """units.csv: every member unit's judgement at the month (the report's commune table)."""
+    grid = unit_grid(a)
+    if grid.empty:
+        return None
+    frame = grid.assign(**settings_used(a))
+    path = folder / "units.csv"
+    frame[[*JUDGEMENT_COLUMNS, "target_value", "actual_to_date", "as_of", "vintage",
+           "methods"]].to_csv(path, index=False, lineterminator="\n", float_format="%.6g")
+    return path
+
+
+def write_scoreboard_csv(review, folder: Path) -> Path:
+    """scoreboard.csv: every scored row of every cluster, with the judgement it used."""
+    used = settings_used(review.assessment)
+    frames = [cb.board.breakdown.assign(cluster=cb.cluster.code, kind=cb.cluster.kind, **used)
+              for cb in review.boards]
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=SCOREBOARD_COLUMNS)
+    path = folder / "scoreboard.csv"
+    frame[SCOREBOARD_COLUMNS].to_csv(path, index=False, lineterminator="\n", float_format="%.6g")
+    return path
 
 
 def export_month(a: Assessment, numbers: pd.DataFrame, folder: str | Path, lang: str = "vi",
@@ -38,9 +77,13 @@ def export_month(a: Assessment, numbers: pd.DataFrame, folder: str | Path, lang:
     summary["override_status"] = [judged.get(i, "") for i in summary["id"]]
     summary["name"] = [a.catalog.get(i).name(lang) for i in summary["id"]]
     summary["area"] = a.catalog.meta.get("area_en" if lang == "en" else "area_vi", "")
+    # The item's own provisional mark (items_table), so the index counts items as the report.
+    items = items_table(a.table, a.catalog).set_index("item")["provisional"]
+    summary["item_provisional"] = summary["item"].map(items).fillna(False).astype(bool)
     summary[[*SUMMARY_COLUMNS, "unit_code", "method", "label", "color", "override_status",
-             "provisional", "item", "item_status", "name", "area"]].to_csv(
+             "provisional", "item", "item_status", "item_provisional", "name", "area"]].to_csv(
         folder / "summary.csv", index=False, lineterminator="\n", float_format="%.6g")
+    write_units_csv(a, folder)
     write_workbook(a, numbers, sections, folder / f"bao-cao-{a.period}.xlsx", lang)
     write_docx(a, numbers, sections, charts or [], folder / f"bao-cao-{a.period}.docx", lang)
     if a.dataset.source.synthetic:

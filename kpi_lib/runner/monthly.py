@@ -60,6 +60,23 @@ class Published:
         return self.folder / "monthly_report.html"
 
 
+def report_cutoff(catalog, month: int, unit: str | None, vintage: str | None,
+                  latest: int | None) -> str | None:
+    """The vintage a report uses (README "Dates that hold together").
+
+    A report for a past month (later months have figures) uses what was received by its
+    date — settings.report.dates[month], else day `day_of_next_month` of the next month —
+    so a June report made in December neither uses the correction received in August nor
+    quotes an opinion recorded after its date. The current month's report uses everything
+    received so far, and says up to which day. `--vintage` is the user's choice and wins.
+    """
+    if vintage is not None or latest is None or month >= latest:
+        return vintage
+    from ..outputs.report_setup import report_setup
+
+    return report_setup(catalog, month, unit).report_date.isoformat()
+
+
 def check_unit_code(unit: str | None) -> str | None:
     if unit is not None and not SAFE_CODE.match(unit):
         raise KpiError("a unit code holds only letters, digits, '-' and '_'", value=unit,
@@ -201,6 +218,7 @@ def _run_month(as_of, data, catalog, out, lang, unit, vintage, update_index, not
                            fix=f"pass --as-of latest or {cat.year}-{latest:02d}, or ingest "
                                "that month's figures first")
         period = f"{cat.year}-{month:02d}"
+        vintage = report_cutoff(cat, month, unit, vintage, ds.latest_month(unit))
         name = folder_name(period, unit)
         tmp = work_folder(out, name)
         snapshot = tmp / SNAPSHOT
@@ -213,8 +231,6 @@ def _run_month(as_of, data, catalog, out, lang, unit, vintage, update_index, not
         jobs = {nb: dict(params) for nb in notebooks}
         if "monthly_report" in jobs:
             jobs["monthly_report"]["export_dir"] = str(tmp)
-        if "data_quality" in jobs:
-            jobs["data_quality"].pop("vintage")
         if lease is not None:
             executed = _execute_warm(jobs, tmp, lease, lang)
         else:

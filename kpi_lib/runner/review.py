@@ -1,7 +1,9 @@
 """`kpi review`: the campaign's mid-year (sơ kết) or year-end (tổng kết) review, published.
 
 Writes `reports/review-YYYY-MM[-en]/`: `review.html` (the whole review), `phong-ban.html`
-(the department view on its own page) and `bao-cao-thi-dua-YYYY-MM.docx` (the Word report).
+(the department view on its own page), `bao-cao-thi-dua-YYYY-MM.docx` (the Word report) and
+`scoreboard.csv` (every scored row, with the judgement it used: the same as the monthly
+report's units.csv for the same month).
 Everything is built in a temporary folder and moved into place at the end, so a failed run
 leaves the previous review untouched.
 """
@@ -26,6 +28,7 @@ class PublishedReview:
     docx: Path
     seconds: float
     review: object = None  # the engine's Review the files were made from (for checks)
+    draft: str = ""  # the draft notice the review carries ("DỰ THẢO — …"), if it is one
 
 
 def run_review(as_of: str = "latest", data: str | None = None, catalog: str | None = None,
@@ -41,13 +44,22 @@ def run_review(as_of: str = "latest", data: str | None = None, catalog: str | No
     from ..plan.campaign import campaign_for
     from ..plan.catalog import load_catalog
     from ..plan.units import registry_for
+    from .export import write_scoreboard_csv
 
     start = time.perf_counter()
     check_lang(lang)
     cat = load_catalog(catalog)
     campaign = campaign_for(cat, registry_for(cat))  # checked before any forecasting
-    a = run_assessment(cat, data, as_of=as_of, vintage=vintage, use_ets=use_ets)
-    review = build_review(a, campaign, unit_grid(a, use_ets=use_ets))
+    from ..engine.pipeline import parse_as_of
+    from ..inputs.data import load_dataset
+    from .monthly import report_cutoff
+
+    # A review of a past month: what was received by its date (as a report's: report_cutoff).
+    ds = load_dataset(cat, data, vintage=vintage)
+    month = parse_as_of(as_of, ds)
+    a = run_assessment(cat, data, as_of=month, use_ets=use_ets,
+                       vintage=report_cutoff(cat, month, None, vintage, ds.latest_month()))
+    review = build_review(a, campaign, unit_grid(a))
     out = Path(out) if out else REPORTS_DIR
     name = f"review-{a.period}" + ("-en" if lang == "en" else "")
     try:
@@ -64,6 +76,7 @@ def run_review(as_of: str = "latest", data: str | None = None, catalog: str | No
         (tmp / "phong-ban.html").write_text(review_html(department_doc(review, lang),
                                                         cat.statuses), encoding="utf-8")
         write_review_docx(doc, cat, tmp / f"bao-cao-thi-dua-{a.period}.docx", today, a.as_of)
+        write_scoreboard_csv(review, tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -75,5 +88,5 @@ def run_review(as_of: str = "latest", data: str | None = None, catalog: str | No
     os.replace(tmp, target)
     return PublishedReview(target, target / "review.html", target / "phong-ban.html",
                            target / f"bao-cao-thi-dua-{a.period}.docx",
-                           time.perf_counter() - start, review)
+                           time.perf_counter() - start, review, doc.draft)
 

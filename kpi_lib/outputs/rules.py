@@ -1,0 +1,142 @@
+"""How a status is decided, said on the page: the thresholds, the tolerance read into
+"khoảng", what "tạm đánh giá theo xu hướng" means — from the catalog, never copied by hand.
+
+The monthly report and the review print the same lines, so a reader of either can check
+any status against the figures beside it.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+from ..common.numbers import format_number, format_quantity, quantity_decimals
+from ..engine.assess import meet_condition, shown_bounds
+from ..plan.catalog import Catalog
+
+RULES = {
+    "vi": {
+        "title": "Cách đánh giá",
+        "achieved": "{achieved}: kết quả đã chắc chắn đạt (số chính thức cả năm, hoặc số đã "
+                    "thực hiện đến nay đã vượt kế hoạch và không thể giảm).",
+        "missed": "{missed}: đã chắc chắn không đạt (số chính thức không đạt, hoặc số đã xảy "
+                  "ra đến nay đã vượt mức tối đa).",
+        "p": "Các chỉ tiêu còn lại được ước tính cả năm kèm khoảng tin cậy và xác suất đạt kế "
+             "hoạch: {on_track} khi xác suất từ {on}% trở lên; {at_risk} khi từ {off}% đến "
+             "dưới {on}% (hoặc dưới {off}% nhưng ước tính đã đạt từ {gap}% khoảng cách tới kế "
+             "hoạch); {off_track} khi dưới {off}%. {no_data}: dưới 3 tháng số liệu, dưới 2 lần "
+             "đo, hoặc chưa có kế hoạch để so sánh.",
+        "shown": "Một số được coi là đạt khi số hiển thị (đã làm tròn) đạt kế hoạch; chỉ tiêu "
+                 "\u201cgiảm\u201d phải thấp hơn năm trước ít nhất một đơn vị hiển thị (năm trước "
+                 "bằng 0 thì giữ ở 0 là đạt); mức "
+                 "\u201ccần đạt mỗi tháng\u201d của chỉ tiêu giảm hoặc mức trần là mức tối đa.",
+        "about": "Chỉ tiêu ghi \u201ckhoảng\u201d được coi là đạt trong phạm vi: {items}.",
+        "trend": "\u201cTạm đánh giá theo xu hướng\u201d: chưa có số liệu trong năm, đánh giá "
+                 "theo xu hướng các năm trước; được đếm riêng và không tính điểm thi đua.",
+        "item": "Một chỉ tiêu gồm nhiều chỉ số được đánh giá theo chỉ số kém nhất.",
+    },
+    "en": {
+        "title": "How a status is decided",
+        "achieved": "{achieved}: settled as met (a final figure for the year, or what is "
+                    "already counted is past the target and cannot fall).",
+        "missed": "{missed}: settled as not met (a final figure that misses, or what is "
+                  "already counted is past the ceiling).",
+        "p": "The others are estimated for the year with intervals and the probability of "
+             "meeting the target: {on_track} at {on}% or more; {at_risk} from {off}% to below "
+             "{on}% (or below {off}% with the estimate closing at least {gap}% of the gap); "
+             "{off_track} below {off}%. {no_data}: fewer than 3 months of figures, fewer than "
+             "2 readings, or no target to compare with.",
+        "shown": "A figure meets its target when its shown (rounded) value does; a "
+                 "\u201creduce\u201d target needs at least one shown unit below last year (from "
+                 "none, staying at none meets); the "
+                 "required monthly pace of a reduction or a ceiling is a maximum.",
+        "about": "Targets written \u201cabout\u201d count as met within: {items}.",
+        "trend": "\u201cProvisional, judged from the trend\u201d: no figure this year yet, "
+                 "judged from past years' trend; counted apart and not scored.",
+        "item": "A target of several indicators takes the worst of their statuses.",
+    },
+}
+
+
+def status_rule_lines(catalog: Catalog, lang: str = "vi") -> list[str]:
+    """The rule as sentences, with this catalog's thresholds, labels and tolerances."""
+    words = RULES["en" if lang == "en" else "vi"]
+    th, scale = catalog.thresholds, catalog.statuses
+    labels = {s: scale.label(s, lang) for s in ("achieved", "missed", "on_track", "at_risk",
+                                                 "off_track", "no_data")}
+
+    def pct(x: float) -> str:
+        return format_number(100 * x, 1, lang).rstrip("0").rstrip(",.")
+    lines = [words["achieved"].format(**labels), words["missed"].format(**labels),
+             words["p"].format(**labels, on=pct(th["on_track_p"]), off=pct(th["off_track_p"]),
+                               gap=pct(th["off_track_gap"])),
+             words["shown"]]
+    about = [_tolerance(catalog, i, lang) for i in catalog.indicators if i.rule == "about"]
+    if about:
+        lines.append(words["about"].format(items="; ".join(about)))
+    lines += [words["trend"], words["item"]]
+    return lines
+
+
+def _tolerance(catalog: Catalog, ind, lang: str) -> str:
+    """'T02 từ 9,18 % trở lên': the shown figure that meets an "about" target."""
+    target = catalog.effective_target(ind)
+    if target is None:
+        return f"{ind.id} –"
+    comparison, low, high = shown_bounds(ind, target)
+    unit = catalog.unit_label(ind.unit, lang)
+
+    def q(x: float) -> str:
+        return f"{format_quantity(x, ind.unit, lang)} {unit}".strip()
+    vi = lang != "en"
+    if comparison == "ge":
+        return f"{ind.id} {'từ' if vi else 'at least'} {q(low)}" + (" trở lên" if vi else "")
+    if comparison == "le":
+        return f"{ind.id} {'đến' if vi else 'at most'} {q(high)}"
+    return f"{ind.id} {q(low)}–{q(high)}"
+
+
+def status_rules_html(catalog: Catalog, lang: str = "vi") -> str:
+    """The rule as a short block of the page."""
+    words = RULES["en" if lang == "en" else "vi"]
+    items = "".join(f"<li>{html.escape(x)}</li>" for x in status_rule_lines(catalog, lang))
+    return (f'<section class="kpi-rules"><p><b>{html.escape(words["title"])}</b></p>'
+            f"<ul>{items}</ul></section>")
+
+
+def pace_text(ind, required: float | None, lang: str = "vi", unit: str = "",
+              measure: str | None = None) -> str:
+    """The monthly pace still required; for a ceiling or a reduction it is a maximum
+    ("tối đa 2 người"): keeping it meets the target (engine.assess._paces). `unit`: the
+    label shown after it; `measure`: the unit whose precision it takes (the indicator's)."""
+    if required is None or not math.isfinite(required):
+        return "–"
+    measure = measure or ind.unit
+    step = 10.0 ** quantity_decimals(measure, required)
+    ceiling = meet_condition(ind, 1.0)[0] == "le"
+    # Rounded the safe way: a maximum down, a minimum up, so the shown pace still meets it.
+    shown = (math.floor(required * step + 1e-9) if ceiling else
+             math.ceil(required * step - 1e-9)) / step
+    text = format_quantity(shown, measure, lang) + (f" {unit}" if unit else "")
+    return ("tối đa " if lang != "en" else "at most ") + text if ceiling else text
+
+
+def data_received_by(a) -> str:
+    """The day the figures and opinions an assessment uses were received by (dd/mm/yyyy):
+    its vintage, else the latest day anything it uses was received."""
+    import pandas as pd
+
+    if a.dataset.vintage:
+        return f"{pd.Timestamp(a.dataset.vintage):%d/%m/%Y}"
+    days = pd.to_datetime(a.dataset.obs["reported_at"], errors="coerce").dropna()
+    if len(a.overrides):
+        days = pd.concat([days, pd.to_datetime(a.overrides["date"], dayfirst=True)])
+    return f"{days.max():%d/%m/%Y}" if len(days) else "–"
+
+
+def data_date_html(a, lang: str = "vi") -> str:
+    """'Số liệu cập nhật đến ngày 08/10/2025': the page says what it could know."""
+    text = ("Số liệu (kể cả số điều chỉnh và ý kiến chuyên viên) cập nhật đến ngày "
+            if lang != "en" else "Figures (corrections and analyst opinions included) as "
+            "received by ") + data_received_by(a) + "."
+    return f"<p><small>{html.escape(text)}</small></p>"
