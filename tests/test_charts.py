@@ -47,7 +47,7 @@ def test_group_png_is_a_small_palette_image_with_the_charts_colours(economy):
     assert image.size == (1296, 738)  # 2 × 7,2 in by 2 × 4,1 in at 90 dpi
     assert len(png) < 60_000  # the true-colour PNG was 118 kB
     colours = {c for _, c in image.convert("RGB").getcolors(256 * 256)}
-    for hex_colour in ("#1f4e79", "#4caf50"):  # actual, forecast of a target on track
+    for hex_colour in ("#1f4e79", "#00796b"):  # actual, forecast of a target on track
         want = np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)])
         assert min(np.abs(np.array(c) - want).sum() for c in colours) <= 12, hex_colour
 

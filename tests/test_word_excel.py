@@ -257,7 +257,11 @@ def test_word_appendix_table_and_charts(word):
     table = doc.tables[2]
     assert len(table.rows) == 33  # header + 32 indicators
     assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None  # repeats on each page
-    assert [c.text for c in table.rows[1].cells][2:5] == ["khoảng 28.603,61 tỷ đồng", "2.455,2", "20.760,4"]
+    # A number never parts from its unit at a line break (no-break spaces).
+    assert [c.text for c in table.rows[1].cells][2:5] == ["khoảng 28.603,61\u00a0tỷ\u00a0đồng",
+                                                          "2.455,2", "20.760,4"]
+    split = [c.text for row in table.rows[1:] for c in row.cells if re.search(r"\d [^\d\s–(]", c.text)]
+    assert split == []
     assert len(doc.inline_shapes) == 1 and "Biểu đồ 1. Kinh tế" in text
 
 
@@ -271,6 +275,57 @@ def test_word_without_analyst_text_shows_a_placeholder(sample, tmp_path):
     assert placeholders[0].runs[0].font.highlight_color is not None
     assert "GIẢ LẬP" not in _text(doc.sections[0].footer)  # not the sample: no banner
     assert not [p for p in doc.paragraphs if p.style.name == "Heading 1" and "KIẾN NGHỊ" in p.text]
+
+
+def test_a_runs_snapshot_carries_the_analyst_text_and_names_the_real_folder(tmp_path):
+    """A run reads a snapshot of the data folder (deleted after the run): report_text/ goes
+    into it, and a path shown to a reader is the file in the folder the user gave."""
+    from kpi_lib.inputs.snapshot import original_path, take_snapshot
+
+    data = tmp_path / "data"
+    (data / "report_text").mkdir(parents=True)
+    shutil.copyfile(SAMPLE_DIR / "observations.csv", data / "observations.csv")
+    (data / "report_text" / "2025-09.md").write_text("## Khó khăn\nmột\n", encoding="utf-8")
+    snap = take_snapshot(DataSource(data, "given"), tmp_path / "run" / "_data")
+    copied = snap / "report_text" / "2025-09.md"
+    assert copied.read_text(encoding="utf-8") == "## Khó khăn\nmột\n"
+    seen = DataSource(snap, "given")
+    assert original_path(seen, copied) == data / "report_text" / "2025-09.md"
+    assert original_path(seen, tmp_path / "x.md") == tmp_path / "x.md"  # not in the snapshot
+    assert original_path(DataSource(data, "given"), copied) == copied  # not a snapshot
+
+
+def test_word_placeholder_names_the_file_in_the_users_folder_not_the_runs_copy(sample,
+                                                                                  tmp_path):
+    from kpi_lib.inputs.snapshot import take_snapshot
+
+    a, numbers, sections = sample
+    data = tmp_path / "mine"
+    data.mkdir()
+    shutil.copyfile(SAMPLE_DIR / "observations.csv", data / "observations.csv")
+    snap = take_snapshot(DataSource(data, "given"), tmp_path / ".tmp-run" / "_data")
+    run = replace(a, dataset=replace(a.dataset, source=DataSource(snap, "given")))
+    doc = Document(str(write_docx(run, numbers, sections, [], tmp_path / "r.docx")))
+    placeholders = [p.text for p in doc.paragraphs if "CHƯA CÓ NỘI DUNG" in p.text]
+    assert placeholders and all(str(data / "report_text" / "2025-09.md") in p
+                                and ".tmp-run" not in p for p in placeholders)
+
+
+def test_published_september_report_carries_the_analysts_words(sample_report):
+    """The published Word report has sections III–V from data/sample/report_text/2025-09.md
+    (the run's snapshot once left it out), and the HTML report shows them too."""
+    doc = Document(str(sample_report.folder / "bao-cao-2025-09.docx"))
+    text = _text(doc)
+    assert "CHƯA CÓ NỘI DUNG" not in text and "_data" not in text
+    headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    assert headings[2:5] == ["III. KHÓ KHĂN, VƯỚNG MẮC VÀ NGUYÊN NHÂN",
+                             "IV. NHIỆM VỤ, GIẢI PHÁP NHỮNG THÁNG CUỐI NĂM", "V. KIẾN NGHỊ"]
+    for words in ("Tiến độ giải ngân vốn đầu tư công còn chậm", "Tập trung tháo gỡ khó khăn",
+                  "Đề nghị UBND tỉnh sớm giao dự toán"):
+        assert words in text, words
+    page = sample_report.html.read_text(encoding="utf-8")
+    assert "Tiến độ giải ngân vốn đầu tư công còn chậm" in page and "Kiến nghị" in page
+    assert "_data" not in page.split("Nguồn số liệu")[0]
 
 
 def test_word_in_english(sample, tmp_path):

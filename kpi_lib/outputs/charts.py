@@ -250,7 +250,7 @@ def plot_coverage(cov: pd.DataFrame, ax=None, lang="vi"):
     else:
         _use_font()
         fig = ax.figure
-    ax.imshow(cov.to_numpy(dtype=float), cmap=ListedColormap(["#d32f2f", "#4caf50"]), vmin=0,
+    ax.imshow(cov.to_numpy(dtype=float), cmap=ListedColormap(["#c62828", "#1b5e20"]), vmin=0,
               vmax=1, aspect="auto", interpolation="nearest")
     ax.set_xticks(range(12), range(1, 13))
     ax.set_yticks(range(len(cov)), cov.index, fontsize=8)

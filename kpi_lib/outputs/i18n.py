@@ -63,6 +63,10 @@ TEXT = {
         "vintage": "Số liệu tính đến ngày", "latest": "mới nhất (tất cả số liệu đã nhận)",
         "judgement": "Ý kiến chuyên viên (đánh giá chuyên môn)",
         "narrative": "Đánh giá chung",
+        "analyst": "Khó khăn, nhiệm vụ và kiến nghị (chuyên viên viết)",
+        "analyst_difficulties": "Khó khăn, vướng mắc và nguyên nhân",
+        "analyst_tasks": "Nhiệm vụ, giải pháp thời gian tới", "analyst_proposals": "Kiến nghị",
+        "analyst_missing": "Chuyên viên chưa viết phần này; viết vào tệp {file} (xem README).",
         "units": "Tình hình theo đơn vị cấp xã", "unit_word": "Đơn vị",
         "no_unit_target": "Không giao chỉ tiêu riêng",
         "units_intro": "Đánh giá từng xã đối với các chỉ tiêu xã có số liệu; chỉ tiêu giao cho "
@@ -131,6 +135,10 @@ TEXT = {
         "vintage": "Data as known on", "latest": "latest (all figures received)",
         "judgement": "Analyst's judgement",
         "narrative": "Overview",
+        "analyst": "Difficulties, tasks and proposals (written by the analyst)",
+        "analyst_difficulties": "Difficulties and causes",
+        "analyst_tasks": "Tasks ahead", "analyst_proposals": "Proposals",
+        "analyst_missing": "Not written yet; the analyst writes it in {file} (see README).",
         "units": "Communes at a glance", "unit_word": "Unit",
         "no_unit_target": "No target for the unit",
         "units_intro": "Each commune judged on the indicators it reports; targets set for the "
