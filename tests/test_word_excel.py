@@ -514,3 +514,58 @@ def test_missing_libreoffice_skips_outside_ci_and_fails_in_ci(monkeypatch):
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI must have LibreOffice"):
         _soffice()
+
+
+# ---------------------------------------------------------------- the review's Word
+@pytest.fixture(scope="module")
+def review_pdf(tmp_path_factory):
+    """The year-end review's Word (kpi review) and the same file as LibreOffice prints it."""
+    from kpi_lib.runner.review import run_review
+
+    soffice = _soffice()
+    out = tmp_path_factory.mktemp("review")
+    docx = run_review(as_of="2025-12", data=str(SAMPLE_DIR), out=out).docx
+    profile = (out / "profile").as_uri()
+    subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to",
+                    "pdf", "--outdir", str(out), str(docx)], check=True, capture_output=True,
+                   timeout=180)
+    text = subprocess.run(["pdftotext", "-layout", str(out / (docx.stem + ".pdf")), "-"],
+                          check=True, capture_output=True, text=True).stdout
+    return docx, [p for p in text.split("\f") if p.strip()]
+
+
+def test_review_word_meets_the_decree_as_the_monthly_report_does(review_pdf):
+    """Nghị định 30/2020 for the review too: the example issuer says so, the căn cứ has
+    number, date and issuer, the appendices carry the report's date, no "…" for a name."""
+    docx, _pages = review_pdf
+    doc = Document(str(docx))
+    left, right = doc.tables[0].rows[0].cells
+    assert "ỦY BAN NHÂN DÂN\nXÃ BÌNH SƠN" in _text(left) and "ví dụ" in _text(left)
+    assert "Bình Sơn, ngày 05 tháng 01 năm 2026" in _text(right)
+    text = _text(doc)
+    assert "Căn cứ Kế hoạch số 21/KH-UBND ngày 03/02/2025 của UBND huyện Bình Sơn" in text
+    attached = re.findall(r"\(Kèm theo Báo cáo số .*?\)", text)
+    assert attached and set(attached) == {
+        "(Kèm theo Báo cáo số /BC-UBND ngày 05 tháng 01 năm 2026 của UBND xã Bình Sơn)"}
+    everything = text + "\n".join(_text(c) for t in doc.tables for r in t.rows for c in r.cells)
+    assert "…" not in everything and "ngày … tháng" not in everything
+    signer = [p.text for p in doc.tables[-len(attached) - 1].rows[0].cells[1].paragraphs if p.text]
+    assert signer == ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH",
+                      "Nguyễn Văn A (ví dụ)"]
+    for table in doc.tables[1:]:  # every row whole on a page; headers repeat
+        assert all(r._tr.trPr.find(qn("w:cantSplit")) is not None for r in table.rows)
+
+
+def test_review_pdf_banner_page_numbers_and_signature_on_one_page(review_pdf):
+    _docx, pages = review_pdf
+    assert len(pages) >= 4
+    for n, page in enumerate(pages, start=1):
+        assert "GIẢ LẬP" in page.strip().splitlines()[-1], f"page {n}: no banner at its foot"
+        first_line = page.strip().splitlines()[0].strip()
+        assert (first_line != "1") if n == 1 else first_line == str(n), (n, first_line)
+    signed = [p for p in pages if "Nơi nhận:" in p]
+    assert len(signed) == 1
+    for words in ("Trên đây là báo cáo", "TM. ỦY BAN NHÂN DÂN", "Nguyễn Văn A (ví dụ)",
+                  "Lưu: VT, TĐKT."):
+        assert words in signed[0], words
+    assert pages.index(signed[0]) < next(i for i, p in enumerate(pages) if "Kèm theo" in p)
