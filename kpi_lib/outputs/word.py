@@ -283,14 +283,14 @@ def styles(doc) -> None:
 
 
 def page(section, landscape: bool) -> None:
-    """A4; margins within the decree's ranges (top/bottom 20 mm, left 30 mm, right 15 mm)."""
+    """A4; margins within the decree's ranges (top/bottom 20 mm, left 30 mm, right 20 mm)."""
     if landscape:
         section.orientation = WD_ORIENT.LANDSCAPE
         section.page_width, section.page_height = Cm(29.7), Cm(21.0)
         section.left_margin = section.right_margin = Cm(2.0)
     else:
         section.page_width, section.page_height = Cm(21.0), Cm(29.7)
-        section.left_margin, section.right_margin = Cm(3.0), Cm(1.5)
+        section.left_margin, section.right_margin = Cm(3.0), Cm(2.0)
     section.top_margin = section.bottom_margin = Cm(2.0)
     section.header_distance = section.footer_distance = Cm(1.0)
 
@@ -366,7 +366,7 @@ def title_block(doc, setup: ReportSetup, w: dict, lang: str) -> None:
     head = doc.add_table(rows=1, cols=2)
     head.alignment = WD_TABLE_ALIGNMENT.CENTER
     head.autofit = False
-    set_widths(head, [Cm(6.3), Cm(10.2)])
+    set_widths(head, [Cm(6.0), Cm(10.0)])  # the text width: 21 - 3 - 2 cm
     left, right = head.rows[0].cells
     issuer = setup.issuer
     if issuer.parent:
@@ -420,7 +420,7 @@ def signature(doc, setup: ReportSetup, w: dict) -> None:
     doc.paragraphs[-1].paragraph_format.keep_with_next = True
     table = doc.add_table(rows=1, cols=2)
     table.autofit = False
-    set_widths(table, [Cm(8.0), Cm(8.5)])
+    set_widths(table, [Cm(7.5), Cm(8.5)])
     row_flags(table.rows[0], header=False)
     left, right = table.rows[0].cells
     p = left.paragraphs[0]
