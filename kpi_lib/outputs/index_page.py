@@ -53,8 +53,8 @@ def index_html(folders: list[Path], lang: str = "vi") -> str:
             f'border-radius:3px">{int(counts.get(s, 0))} {esc(style[s][0])}</span>'
             for s in STATUSES if counts.get(s, 0))
         synthetic = (folder / "SYNTHETIC").exists()
-        flag = (' <b style="color:#b8860b">[số liệu mẫu giả lập]</b>' if vi else
-                ' <b style="color:#b8860b">[synthetic sample]</b>') if synthetic else ""
+        flag = (' <b style="color:#8a5300">[số liệu mẫu giả lập]</b>' if vi else
+                ' <b style="color:#8a5300">[synthetic sample]</b>') if synthetic else ""
         units = sorted(by_month.get(name, [])) if "_" not in name else []
         unit_links = "".join(f'<a href="{esc(name)}_{esc(u)}/monthly_report.html">{esc(u)}</a> '
                              for u in units)
