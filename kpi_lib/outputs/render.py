@@ -35,11 +35,11 @@ CSS = """
 .kpi-table{border-collapse:collapse;font-size:13px;margin:0}
 .jp-RenderedHTMLCommon .kpi-table th,.jp-RenderedHTMLCommon .kpi-table td,.kpi-table th,
 .kpi-table td{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left;
- min-width:5.5em}
+ min-width:4.5em}
 .kpi-table th{background:#eef3f8}
 .jp-RenderedHTMLCommon .kpi-table td.num,.kpi-table td.num{text-align:right;white-space:nowrap}
 .kpi-table td.kpi-status{min-width:9em;font-weight:bold}
-.kpi-table td:first-child{min-width:14em;max-width:26em;white-space:normal}
+.kpi-table td:first-child{min-width:12em;max-width:26em;white-space:normal}
 .kpi-table td.kpi-no{min-width:2.5em;text-align:right}
 .kpi-prov-mark{font-style:italic;font-weight:normal;font-size:12px;display:block}
 .kpi-toc a{text-decoration:none}

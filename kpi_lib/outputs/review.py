@@ -22,7 +22,8 @@ CSS = """<style>
 body{font-family:'Times New Roman',serif;max-width:1200px;margin:16px auto;padding:0 12px}
 .kpi-banner{background:#fff3cd;border:2px solid #d39e00;padding:10px 14px;margin:8px 0;
  font-weight:bold;color:#6b4e00;border-radius:4px}
-.kpi-table{border-collapse:collapse;font-size:14px;margin:6px 0 14px}
+.kpi-scroll{max-width:100%;overflow-x:auto;margin:6px 0 14px}
+.kpi-table{border-collapse:collapse;font-size:14px}
 .kpi-table th,.kpi-table td{border:1px solid #bbb;padding:4px 6px;vertical-align:top}
 .kpi-table th{background:#eef3f8}
 .kpi-table td.st{border-left:6px solid var(--c)}
@@ -94,8 +95,10 @@ def _table_html(table: Table, statuses) -> str:
         cells = "".join(f"<td{colour if i == 0 else ''}>{esc(v)}</td>"
                         for i, v in enumerate(row))
         body.append(f"<tr>{cells}</tr>")
-    return f'<table class="kpi-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}' \
-           f"</tbody></table>"
+    # On a phone the table scrolls in its own box, a named region the keyboard can reach.
+    return f'<div class="kpi-scroll" tabindex="0" role="region" aria-label="{esc(table.columns[0])}">' \
+           f'<table class="kpi-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}' \
+           f"</tbody></table></div>"
 
 
 def write_review_docx(doc: Doc, catalog, path: str | Path, today: date | None = None,
