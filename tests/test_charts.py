@@ -138,14 +138,16 @@ def test_report_charts_leave_pyplot_alone(assessment):
         plt.close(mine)
 
 
-def test_a_yearly_figure_sits_under_its_own_years_label(assessment):
-    """T05a (forest cover) is announced once a year: each value is drawn in the middle of its
-    year, where that year's label is, not at 31 December beside the next year's label."""
+@pytest.mark.parametrize("indicator", ["T05a", "T08a"])
+def test_a_yearly_figure_sits_under_its_own_years_label(assessment, indicator):
+    """T05a (forest cover, frequency annual) and T08a (communes meeting the standard, one
+    reading a year) are drawn in the middle of each year, where that year's label is, not at
+    31 December beside the next year's label."""
     import matplotlib.dates as mdates
     from matplotlib.figure import Figure
 
     ax = Figure(figsize=(7.2, 4.1)).add_subplot()
-    charts.plot_level(assessment, "T05a", ax=ax)
+    charts.plot_level(assessment, indicator, ax=ax)
     line = ax.get_lines()[0]
     when = [mdates.num2date(x) for x in line.get_xdata(orig=False)]
     assert when and all((d.month, d.day) == (7, 1) for d in when)

@@ -121,7 +121,7 @@ def plot_level(a: Assessment, indicator_id: str, unit: str | None = None, ax=Non
     read = read[(read["indicator_id"] == indicator_id) & (read["unit_code"] == unit)]
     # Each reading at its own date; a yearly figure in the middle of its year, under that
     # year's label (at the year's end it sat beside the next year's label and read as it).
-    annual = ind.frequency == "annual"
+    annual = ind.frequency == "annual" or bool(read["year"].is_unique)  # one value a year
     if annual:
         when = pd.to_datetime(read["year"].astype(int).astype(str) + "-07-01")
     else:
