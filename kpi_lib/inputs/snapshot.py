@@ -18,12 +18,12 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
 from filelock import Timeout
 
+from ..common.dates import now_vn
 from .overrides import FILE as OVERRIDES
 from .store import LOG, OBSERVATIONS, DataSource, Store
 
@@ -47,7 +47,8 @@ def take_snapshot(source: DataSource, dest: Path) -> Path:
     except Timeout:
         _copy(source.path, dest)  # a stuck writer: the files are replaced atomically anyway
     meta = {**source.meta, "snapshot_of": str(source.path), "snapshot_origin": source.origin,
-            "snapshot_at": datetime.now(UTC).isoformat(timespec="seconds")}
+            # shown as is in the report's provenance: as a Vietnamese reader writes a time
+            "snapshot_at": now_vn().strftime("%d/%m/%Y %H:%M:%S (UTC+7)")}
     (dest / META).write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
     return dest
 

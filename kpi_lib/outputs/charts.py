@@ -179,7 +179,7 @@ def _finish(ax, title: str, unit: str, lang: str, status: str) -> None:
     _fixed_xlabel(ax)
     _vi_axis(ax, lang)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=9, loc="upper left")  # "best" costs a search over the data
+    ax.legend(fontsize=10, loc="upper left")  # "best" costs a search over the data
 
 
 def plot_indicator(a: Assessment, indicator_id: str, ax=None, lang="vi"):

@@ -39,14 +39,14 @@ CSS = """
 .kpi-table th{background:#eef3f8}
 .jp-RenderedHTMLCommon .kpi-table td.num,.kpi-table td.num{text-align:right;white-space:nowrap}
 .kpi-table td.kpi-status{min-width:9em;font-weight:bold}
-.kpi-table td:first-child{min-width:12em;max-width:26em;white-space:normal}
+.kpi-table td:first-child:not(.kpi-no){min-width:12em;max-width:26em;white-space:normal}
 .kpi-table td.kpi-no{min-width:2.5em;text-align:right}
 .kpi-prov-mark{font-style:italic;font-weight:normal;font-size:12px;display:block}
 .kpi-toc a{text-decoration:none}
 .kpi-toc ul{display:flex;flex-wrap:wrap;gap:2px 18px;list-style:none;padding:0;margin:4px 0}
 .kpi-cards .kpi-card{padding:6px 12px}.kpi-card b{font-size:22px}
 @media (max-width:600px){.kpi-card{min-width:90px;padding:6px 8px}.kpi-card b{font-size:20px}
- .kpi-table td:first-child{min-width:11em}}
+ .kpi-table td:first-child:not(.kpi-no){min-width:11em}}
 </style>
 """
 
