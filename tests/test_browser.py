@@ -196,6 +196,7 @@ def test_every_page_fits_reads_vietnamese_and_shows_no_raw_bytes(browser, pages,
         page.goto(path.as_uri())
         page.wait_for_load_state("load")
         assert page.evaluate("() => document.documentElement.lang") == "vi", path.name
+        assert page.locator("meta[name=viewport]").count() == 1, path.name  # phones: no zoom-out
         fit = page.evaluate(OVERFLOW_JS)
         assert fit["bad"] == [], (path.name, width, fit)
         assert fit["pageScroll"] <= 1, (path.name, width, fit)

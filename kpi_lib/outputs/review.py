@@ -26,6 +26,7 @@ body{font-family:'Times New Roman',serif;max-width:1200px;margin:16px auto;paddi
 .kpi-table{border-collapse:collapse;font-size:14px}
 .kpi-table th,.kpi-table td{border:1px solid #bbb;padding:4px 6px;vertical-align:top}
 .kpi-table th{background:#eef3f8}
+.kpi-table td.num{text-align:right;white-space:nowrap}
 .kpi-table td.st{border-left:6px solid var(--c)}
 nav ul{columns:2}
 </style>"""
@@ -55,7 +56,8 @@ def review_html(doc: Doc, statuses, fragment: bool = False) -> str:
     """
     numbered = _numbered(doc)
     parts = [CSS, f"<h2>{esc(doc.title)}</h2>"] if fragment else [
-        f"<!DOCTYPE html><html lang='{esc(doc.lang)}'><head><meta charset='utf-8'>",
+        f"<!DOCTYPE html><html lang='{esc(doc.lang)}'><head><meta charset='utf-8'>"
+        + "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>{esc(doc.title)}</title>{CSS}</head><body>", f"<h1>{esc(doc.title)}</h1>"]
     if doc.banner:
         parts.append(f'<div class="kpi-banner">{esc(doc.banner)}</div>')
@@ -88,11 +90,13 @@ def department_html(a, lang: str = "vi") -> str:
 
 def _table_html(table: Table, statuses) -> str:
     head = "".join(f"<th>{esc(c)}</th>" for c in table.columns)
+    words = _text_columns(table)  # the others are figures: right-aligned, kept on one line
+    num = ' class="num"'
     body = []
     for n, row in enumerate(table.rows):
         status = table.status[n] if n < len(table.status) else ""
         colour = f' class="st" style="--c:{esc(statuses.color(status))}"' if status else ""
-        cells = "".join(f"<td{colour if i == 0 else ''}>{esc(v)}</td>"
+        cells = "".join(f"<td{colour if i == 0 else ''}{'' if i in words else num}>{esc(v)}</td>"
                         for i, v in enumerate(row))
         body.append(f"<tr>{cells}</tr>")
     # On a phone the table scrolls in its own box, a named region the keyboard can reach.

@@ -139,6 +139,7 @@ def comparison_html(table: pd.DataFrame, catalog: Catalog) -> str:
     lead = (f"<p>{len(scored)} đánh giá, đúng {int(scored['status_right'].sum())}; thực tế nằm "
             f"trong khoảng 80% ở {inside}/{len(table)} lần ước.</p>")
     return ("<!DOCTYPE html><html lang='vi'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             "<title>So sánh với thực tế năm 2024</title><style>"
             "body{font-family:sans-serif;margin:2em;max-width:80em}"
             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .5em}"
