@@ -174,7 +174,7 @@ def write_docx(a: Assessment, numbers: pd.DataFrame, sections, charts: list[tupl
     wide.different_first_page_header_footer = False  # add_section copied page 1's setting
     appendix_title(doc, w["appendix"].format(n=1),
                     w["table_title"].format(year=a.catalog.year), attached)
-    _table(doc, display_table(a, lang, numbers), wide, lang)
+    _table(doc, display_table(a, lang, numbers), wide, lang, a.catalog.year)
     note = body(doc, w["table_note"], indent=False)
     note.runs[0].italic, note.runs[0].font.size = True, Pt(11)
     if charts:
@@ -451,11 +451,14 @@ def appendix_title(doc, label: str, title: str, attached: str) -> None:
     p.paragraph_format.space_after = Pt(6)
 
 
-def _table(doc, frame: pd.DataFrame, section, lang: str) -> None:
+def _table(doc, frame: pd.DataFrame, section, lang: str, year: int) -> None:
     """The report table, names and judgement given room, figures sharing the rest (a narrow
     judgement column made rows so tall that pages were left half empty)."""
-    weight = {t("item", lang): 2.8, t("unit", lang): 0.9, t("estimate", lang): 1.3,
-              t("status", lang): 1.2, t("p_meet", lang): 0.8, t("judgement", lang): 3.0}
+    # The plan column holds "01 trường", "1.600 người": with the unit bound to its number
+    # it needs room for both, or the unit itself would be cut mid-word.
+    weight = {t("item", lang): 2.5, t("unit", lang): 0.9, t("estimate", lang): 1.3,
+              t("status", lang): 1.2, t("p_meet", lang): 1.0, t("judgement", lang): 2.1,
+              t("plan", lang, year=year): 1.9}
     words = {t(k, lang) for k in ("item", "unit", "status", "judgement")}
     grid(doc, list(frame.columns), frame.astype(str).to_numpy().tolist(), section,
          [weight.get(str(name), 1.0) for name in frame.columns],
