@@ -148,6 +148,7 @@ def write_review_docx(doc: Doc, catalog, path: str | Path, today: date | None = 
                     ("Chi tiết: ", ".") if lang == "vi" else ("Details: ", ".")))
             else:
                 word.grid(d, block.columns, block.rows, first, _weights(block), _text_columns(block))
+                d.add_paragraph().paragraph_format.space_after = Pt(0)  # air below the table
     issuer = setup.issuer.short
     closing = word.body(d, (f"Trên đây là báo cáo {doc.title[:1].lower()}{doc.title[1:]} của "
                             f"{issuer}./.") if lang == "vi" else
@@ -190,8 +191,10 @@ def _text_columns(table: Table) -> set[int]:
 
 
 def _weights(table: Table) -> list[float]:
-    """Column widths by the longest word-run each column holds (names get room, scores do
-    not), clipped so no column is starved or takes the page."""
-    longest = [max([len(str(name)) / 2, *(len(str(row[c])) for row in table.rows)])
+    """Column widths by the longest text each column holds (names get room), never narrower
+    than its header's longest word or a short figure ("62,5" must not wrap), and clipped so
+    no column takes the page."""
+    longest = [max([max(len(w) for w in str(name).split() or [""]) + 3,
+                    *(len(str(row[c])) for row in table.rows)])
                for c, name in enumerate(table.columns)]
-    return [min(max(n, 4.0), 40.0) for n in longest]
+    return [min(max(n, 8.0), 30.0) for n in longest]
