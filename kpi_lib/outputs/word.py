@@ -542,9 +542,18 @@ def row_flags(row, header: bool) -> None:
         trpr.append(el)
 
 
+# Charts are drawn at 90 dpi; this many pixels fill the landscape page's 24 cm. A one-panel
+# chart (648 px) is printed at the same scale as a two-panel one, not blown up to the page.
+_FULL_WIDTH_PX = 1000
+
+
 def _picture(doc, png: bytes, section) -> None:
-    """A chart as wide as the page allows, but never taller than the page."""
-    doc.add_picture(io.BytesIO(png), width=Cm(24))
+    """A chart at one scale for all (its text the same size in every chart), at most as wide
+    as the page, never taller than the page."""
+    from PIL import Image
+
+    pixels = Image.open(io.BytesIO(png)).width
+    doc.add_picture(io.BytesIO(png), width=int(Cm(24) * min(1.0, pixels / _FULL_WIDTH_PX)))
     shape = doc.inline_shapes[-1]
     tallest = section.page_height - section.top_margin - section.bottom_margin - Cm(3)
     if shape.height > tallest:
