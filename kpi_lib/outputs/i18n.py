@@ -221,7 +221,10 @@ REASONS_VI = [
      r"\1 \2: chưa tổng hợp, thiếu số liệu của \3"),
     (r"the plan sets this target for the whole area, not for this unit",
      "kế hoạch giao chỉ tiêu này cho toàn địa bàn, không giao riêng cho đơn vị"),
-    (r"setting '(.+)' is missing in the catalog", r"chưa nhập '\1' trong danh mục chỉ tiêu"),
+    # A reader is told what is missing, not the setting's English key (the analyst sees it
+    # in the catalog check): "chưa có số được giao", as an official text says it.
+    (r"setting '(.+)' is missing in the catalog",
+     "chưa có số được giao làm căn cứ đánh giá (chưa nhập vào danh mục chỉ tiêu)"),
     (r"no (\d{4}) total to compare with", r"chưa có số cả năm \1 để so sánh"),
     (r"final figure misses", "số chính thức không đạt"),
     (r"final figure", "số chính thức"),

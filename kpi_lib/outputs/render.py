@@ -208,18 +208,27 @@ def focus_table(a: Assessment, numbers: pd.DataFrame, lang: str = "vi") -> str:
                   t("focus", lang))
 
 
+def figure_name(a: Assessment, indicator_id: str, lang: str = "vi") -> str:
+    """How a figure is named on the page: a plan indicator by its code and name ("T01 –
+    Tổng giá trị sản xuất"), a component the plan does not number by its name alone (its
+    data code, e.g. S_IND, means nothing to a reader)."""
+    name = a.catalog.get(indicator_id).name(lang)
+    numbered = any(i.id == indicator_id for i in a.catalog.indicators)
+    return f"{indicator_id} – {name}" if numbered else name
+
+
 def gaps_html(missing: pd.DataFrame, late: pd.DataFrame, a: Assessment, lang: str = "vi") -> str:
     parts = []
     if missing.empty:
         parts.append(f"<p>{esc(t('no_gaps', lang))}</p>")
     else:
-        rows = "".join(f"<tr><td>{esc(r['id'])} – {esc(a.catalog.get(r['id']).name(lang))}</td>"
+        rows = "".join(f"<tr><td>{esc(figure_name(a, r['id'], lang))}</td>"
                        f"<td>{esc(', '.join(map(str, r['months'])))}</td></tr>"
                        for _, r in missing.iterrows())
         parts.append(f'<table class="kpi-table"><tr><th>{esc(t("indicator", lang))}</th>'
                      f'<th>{esc(t("missing_months", lang))}</th></tr>{rows}</table>')
     if not late.empty:
-        rows = "".join(f"<tr><td>{esc(r['id'])}</td><td>{esc(r['period'])}</td>"
+        rows = "".join(f"<tr><td>{esc(figure_name(a, r['id'], lang))}</td><td>{esc(r['period'])}</td>"
                        f"<td>{int(r['days_late'])}</td></tr>" for _, r in late.iterrows())
         days = "ngày chậm" if lang == "vi" else "days late"
         parts.append(f'<p><b>{esc(t("late", lang))}</b></p><table class="kpi-table"><tr><th>'
@@ -377,7 +386,7 @@ def revised_figures_html(revised: pd.DataFrame, a: Assessment, lang: str = "vi")
     if revised.empty:
         return head + f"<p>{esc(t('no_revised', lang))}</p>"
     frame = revised.assign(
-        id=[f"{i} – {a.catalog.get(i).name(lang)}" for i in revised["id"]],
+        id=[figure_name(a, i, lang) for i in revised["id"]],
         reported_at=[pd.Timestamp(str(x)[:10]).strftime("%d/%m/%Y") for x in revised["reported_at"]],
         period=[f"{p[5:]}/{p[:4]}" if len(str(p)) == 7 else p for p in revised["period"]])
     frame = frame.rename(columns={"id": t("indicator", lang), "period": t("period_col", lang),
