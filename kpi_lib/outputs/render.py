@@ -31,6 +31,7 @@ CSS = """
 .kpi-card{min-width:120px;padding:10px 14px;border-radius:6px;color:#fff;font-size:14px}
 .kpi-card b{display:block;font-size:22px}
 .kpi-card.kpi-prov{background:#fff;color:#333;border:2px dashed #777}
+/* A phone scrolls a table sideways in its box rather than squeeze it to a word a line. */
 .kpi-scroll{max-width:100%;overflow-x:auto;-webkit-overflow-scrolling:touch;margin:6px 0}
 .kpi-table{border-collapse:collapse;font-size:13px;margin:0}
 .jp-RenderedHTMLCommon .kpi-table th,.jp-RenderedHTMLCommon .kpi-table td,.kpi-table th,
@@ -46,7 +47,8 @@ CSS = """
 .kpi-toc ul{display:flex;flex-wrap:wrap;gap:2px 18px;list-style:none;padding:0;margin:4px 0}
 .kpi-cards .kpi-card{padding:6px 12px}.kpi-card b{font-size:22px}
 @media (max-width:600px){.kpi-card{min-width:90px;padding:6px 8px}.kpi-card b{font-size:20px}
- .kpi-table td:first-child:not(.kpi-no){min-width:11em}}
+ .kpi-table td:first-child:not(.kpi-no){min-width:11em}
+ .kpi-scroll>.kpi-table{min-width:640px}}
 </style>
 """
 

@@ -29,6 +29,7 @@ body{font-family:'Times New Roman',serif;max-width:1200px;margin:16px auto;paddi
 .kpi-table td.num{text-align:right;white-space:nowrap}
 .kpi-table td.st{border-left:6px solid var(--c)}
 nav ul{columns:2}
+@media (max-width:600px){.kpi-scroll>.kpi-table{min-width:640px}nav ul{columns:1}}
 </style>"""
 
 
