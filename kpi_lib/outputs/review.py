@@ -92,14 +92,18 @@ def department_html(a, lang: str = "vi") -> str:
 def _table_html(table: Table, statuses) -> str:
     head = "".join(f"<th>{esc(c)}</th>" for c in table.columns)
     words = _text_columns(table)  # the others are figures: right-aligned, kept on one line
-    num = ' class="num"'
     body = []
     for n, row in enumerate(table.rows):
         status = table.status[n] if n < len(table.status) else ""
-        colour = f' class="st" style="--c:{esc(statuses.color(status))}"' if status else ""
-        cells = "".join(f"<td{colour if i == 0 else ''}{'' if i in words else num}>{esc(v)}</td>"
-                        for i, v in enumerate(row))
-        body.append(f"<tr>{cells}</tr>")
+        cells = []
+        for i, v in enumerate(row):
+            classes = " ".join(c for c, on in (("st", status and i == 0), ("num", i not in words))
+                               if on)
+            attrs = f' class="{classes}"' if classes else ""
+            if status and i == 0:
+                attrs += f' style="--c:{esc(statuses.color(status))}"'
+            cells.append(f"<td{attrs}>{esc(v)}</td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
     # On a phone the table scrolls in its own box, a named region the keyboard can reach.
     return f'<div class="kpi-scroll" tabindex="0" role="region" aria-label="{esc(table.columns[0])}">' \
            f'<table class="kpi-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}' \
