@@ -309,6 +309,10 @@ def test_word_placeholder_names_the_file_in_the_users_folder_not_the_runs_copy(s
     placeholders = [p.text for p in doc.paragraphs if "CHƯA CÓ NỘI DUNG" in p.text]
     assert placeholders and all(str(data / "report_text" / "2025-09.md") in p
                                 and ".tmp-run" not in p for p in placeholders)
+    from kpi_lib.outputs.render import analyst_html
+
+    page = analyst_html(run)  # the HTML report says the same
+    assert str(data / "report_text" / "2025-09.md") in page and ".tmp-run" not in page
 
 
 def test_published_september_report_carries_the_analysts_words(sample_report):
