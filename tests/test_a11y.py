@@ -8,6 +8,7 @@ import itertools
 
 import pytest
 
+from kpi_lib.outputs.i18n import method_label
 from kpi_lib.outputs.render import scroll
 from kpi_lib.outputs.word import keep_units
 from kpi_lib.plan.statuses import DEFAULTS
@@ -57,3 +58,10 @@ def test_a_scroll_box_is_a_named_region_the_keyboard_reaches():
     box = scroll("<table></table>", 'Kinh tế <"x">')
     assert box.startswith('<div class="kpi-scroll" tabindex="0" role="region" '
                           'aria-label="Kinh tế &lt;&quot;x&quot;&gt;">')
+
+
+def test_method_names_read_in_vietnamese_without_data_codes():
+    assert method_label("simulated from S_AGR, S_IND, S_SVC") == "mô phỏng từ số liệu thành phần"
+    assert method_label("simulated from T01") == "mô phỏng từ T01"
+    assert method_label("simulated from T01", "en") == "simulated from T01"
+    assert method_label("damped_trend") == "xu hướng tắt dần"

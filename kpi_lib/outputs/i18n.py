@@ -196,8 +196,18 @@ def status_text(scale, status: str, provisional: bool, lang: str = "vi") -> str:
 
 
 def method_label(method: str, lang: str = "vi") -> str:
+    """A method as a reader names it. "simulated from S_AGR, S_IND" names data codes a
+    Vietnamese reader never meets: a plan's own code (T01) is kept, the rest are called
+    "số liệu thành phần"."""
+    import re
+
     if method.startswith("simulated from"):
-        return ("mô phỏng từ " if lang != "en" else "simulated from ") + method.split("from ", 1)[1]
+        sources = [x.strip() for x in method.split("from ", 1)[1].split(",") if x.strip()]
+        if lang == "en":
+            return "simulated from " + ", ".join(sources)
+        plan = [x for x in sources if re.fullmatch(r"T\d+[a-z]?", x)]
+        return "mô phỏng từ " + ", ".join(
+            plan + (["số liệu thành phần"] if len(plan) < len(sources) else []))
     return METHOD_LABELS["en" if lang == "en" else "vi"].get(method, method)
 
 
