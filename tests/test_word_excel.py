@@ -467,6 +467,8 @@ def test_excel_statuses_in_vietnamese_and_items_take_the_worst(book, sample):
     item8 = next(r for r in items if r["STT"].value == 8)
     assert item8["Số chỉ số"].value > 1 and "T08d" in item8["Các chỉ số"].value
     assert len(items_table(a, numbers)) == 22
+    methods = {r["Phương pháp ước tính"].value for r in rows}
+    assert not {m for m in methods if "simulated" in m or "_" in m}, methods  # Vietnamese only
 
 
 def test_excel_overrides_and_prose(book):
