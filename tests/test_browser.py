@@ -127,7 +127,14 @@ ENGLISH = {"the", "and", "data", "directory", "chosen", "estimate", "target", "t
            "judged", "trend", "from", "with", "track", "risk", "achieved", "missed", "interval",
            "probability", "range", "same", "period", "ceiling", "final", "scheduled",
            "obtained", "history", "backtest", "share", "seasonal", "ratio", "combined",
-           "synthetic", "sample", "unit", "units", "year", "use_ets", "data_dir", "as_of"}
+           "synthetic", "sample", "unit", "units", "year", "use_ets", "data_dir", "as_of",
+           # method names and what the engine writes in English (#21)
+           "simulated", "same_period", "seasonal_share", "run_rate", "damped_trend",
+           "last_value", "annual_trend", "theta", "damped", "holdout", "naive", "drift",
+           "as", "of", "what", "happened", "reports", "said", "statuses", "right",
+           "outcome", "fell", "inside", "times", "out"}
+# An ISO date or timestamp (2025-10-05, 2025-10-05T08:00) where a reader expects 05/10/2025.
+ISO_DATE = r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2})?\b"
 ALLOWED = {"sha256", "python", "utc", "kpi_lib", "csv", "yaml", "xlsx", "docx", "holt", "winters"}
 
 OVERFLOW_JS = """() => {
@@ -148,21 +155,70 @@ OVERFLOW_JS = """() => {
 }"""
 
 
-def _pages(report):
-    folder = report.folder
-    return [folder / "monthly_report.html", folder / "data_quality.html",
-            folder / "track_record.html", folder.parent / "index.html"]
+@pytest.fixture(scope="module")
+def pages(report, tmp_path_factory):
+    """Every page a run publishes (whatever .html the month's run wrote, so a page added
+    later is checked too), the year-end review and its department page, and the real
+    example's comparison page (built from a small table, not three runs)."""
+    import pandas as pd
+
+    from kpi_lib.plan.catalog import load_catalog
+    from kpi_lib.runner.example import comparison_html, example_dir
+    from kpi_lib.runner.review import run_review
+
+    out = tmp_path_factory.mktemp("pages")
+    review = run_review(as_of="2025-12", data=str(PROJECT_ROOT / "data" / "sample"), out=out)
+    example = load_catalog(example_dir() / "catalog.yaml")
+    ind = example.indicators[0]
+    table = pd.DataFrame([{"month": "2024-09", "id": ind.id, "name": ind.name_vi,
+                           "unit": ind.unit, "status": "on_track", "estimate": 105.0,
+                           "lo80": 100.0, "hi80": 110.0, "actual": 104.0, "target": 103.0,
+                           "met": True, "error_pct": 1.0, "in_interval": True,
+                           "status_right": True}])
+    comparison = out / "so-sanh-voi-thuc-te.html"
+    comparison.write_text(comparison_html(table, example), encoding="utf-8")
+    published = sorted(p for p in report.folder.parent.rglob("*.html")
+                       if not any(part.startswith(("_", ".")) for part in
+                                  p.relative_to(report.folder.parent).parts))
+    found = [*published, *sorted(review.folder.glob("*.html")), comparison]
+    names = {p.name for p in found}
+    assert {"monthly_report.html", "data_quality.html", "track_record.html", "index.html",
+            "review.html", "phong-ban.html"} <= names, names
+    return found
+
+
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def _axe_violations(axe, page, width: int) -> list:
+    """axe-core's serious and critical WCAG 2.1 A/AA violations on the page. Colour
+    contrast, most of axe's time on a long page, is checked at the desktop width only: the
+    pages' phone styles change sizes and overflow, never a colour."""
+    options = {"runOnly": {"type": "tag", "values": WCAG}, "resultTypes": ["violations"]}
+    if width < 1366:
+        options["rules"] = {"color-contrast": {"enabled": False}}
+    result = axe.run(page, options=options)
+    return [(v["id"], v["impact"], len(v["nodes"]), v["nodes"][0]["target"])
+            for v in result.response["violations"] if v["impact"] in ("serious", "critical")]
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_every_page_fits_reads_vietnamese_and_shows_no_raw_bytes(browser, report, width):
+def test_every_page_fits_reads_vietnamese_and_passes_axe_core(browser, pages, width):
+    """Every published page at a desktop's and a phone's width: tables fit or scroll in
+    their own box, Vietnamese only (no English, no ISO dates), and axe-core (WCAG 2.1 A/AA)
+    finds no serious or critical violation: status colours of at least 4,5:1, scroll boxes
+    reachable by keyboard, named images, a language, a title."""
     import re
 
-    for path in _pages(report):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe, found = Axe(), {}
+    for path in pages:
         page = browser.new_page(viewport={"width": width, "height": 900})
         page.goto(path.as_uri())
         page.wait_for_load_state("load")
         assert page.evaluate("() => document.documentElement.lang") == "vi", path.name
+        assert page.locator("meta[name=viewport]").count() == 1, path.name  # phones: no zoom-out
         fit = page.evaluate(OVERFLOW_JS)
         assert fit["bad"] == [], (path.name, width, fit)
         assert fit["pageScroll"] <= 1, (path.name, width, fit)
@@ -174,7 +230,38 @@ def test_every_page_fits_reads_vietnamese_and_shows_no_raw_bytes(browser, report
         words = {w.lower() for w in re.findall(r"[A-Za-z_]+", text)}
         leaked = (words & ENGLISH) - ALLOWED
         assert not leaked, (path.name, sorted(leaked))
+        keys = sorted(w for w in words - ALLOWED if "_" in w.strip("_"))  # setting keys, codes
+        assert not keys, (path.name, keys)
+        shown = page.inner_text("body")  # with <code>: a time there is read too
+        assert not re.findall(ISO_DATE, shown), (path.name, re.findall(ISO_DATE, shown)[:3])
+        if width >= 1366:  # on a desktop every table fits the page, none needs scrolling
+            wide = page.evaluate("""() => [...document.querySelectorAll('table')]
+                .filter(t => t.getBoundingClientRect().right >
+                             document.documentElement.clientWidth + 1)
+                .map(t => t.className + ' ' + Math.round(t.getBoundingClientRect().width))""")
+            assert wide == [], (path.name, wide)
+        bad = _axe_violations(axe, page, width)
+        if bad:
+            found[path.name] = bad
         page.close()
+    assert found == {}, (width, found)
+
+
+def test_on_a_phone_the_summary_comes_before_any_table(browser, report):
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    page.goto(report.html.as_uri())
+    page.wait_for_load_state("load")
+    top = page.evaluate("""() => ({
+        summary: document.getElementById('summary').getBoundingClientRect().top,
+        cards: document.querySelector('.kpi-cards').getBoundingClientRect().top,
+        table: Math.min(...[...document.querySelectorAll('table')]
+                        .map(t => t.getBoundingClientRect().top)),
+        boxes: [...document.querySelectorAll('.kpi-scroll')].map(b => [
+            getComputedStyle(b).overflowX, b.tabIndex, b.getAttribute('role'),
+            !!b.getAttribute('aria-label')])})""")
+    assert top["summary"] < top["cards"] < top["table"], top
+    assert top["boxes"] and all(b == ["auto", 0, "region", True] for b in top["boxes"])
+    page.close()
 
 
 def test_two_panel_charts_stay_legible_on_a_phone(browser, report):
@@ -184,13 +271,15 @@ def test_two_panel_charts_stay_legible_on_a_phone(browser, report):
         page = browser.new_page(viewport={"width": width, "height": 900})
         page.goto(report.html.as_uri())
         page.wait_for_load_state("load")
-        sizes = page.evaluate("""() => [...document.querySelectorAll('.kpi-chart img.kpi-wide')]
+        sizes = page.evaluate("""() => [...document.querySelectorAll('.kpi-chart img')]
             .map(i => [i.getBoundingClientRect().width,
-                       getComputedStyle(i.parentElement).overflowX])""")
-        assert sizes, "the sample report has two-panel charts"
-        for drawn, overflow in sizes:
-            if width < 720:
-                assert drawn >= 700 and overflow == "auto", (width, drawn, overflow)
+                       getComputedStyle(i.parentElement).overflowX, i.naturalWidth,
+                       i.classList.contains('kpi-wide')])""")
+        assert any(wide for *_, wide in sizes), "the sample report has two-panel charts"
+        for drawn, overflow, natural, wide in sizes:
+            if width < 720:  # legend and ticks (10 pt at 90 dpi) keep 3/4 of their size
+                assert drawn >= 0.75 * natural and overflow == "auto", (width, drawn, overflow)
+                assert not wide or drawn >= 700
             else:
                 assert drawn <= width, (width, drawn)
         page.close()

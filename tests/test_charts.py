@@ -47,7 +47,7 @@ def test_group_png_is_a_small_palette_image_with_the_charts_colours(economy):
     assert image.size == (1296, 738)  # 2 × 7,2 in by 2 × 4,1 in at 90 dpi
     assert len(png) < 60_000  # the true-colour PNG was 118 kB
     colours = {c for _, c in image.convert("RGB").getcolors(256 * 256)}
-    for hex_colour in ("#1f4e79", "#4caf50"):  # actual, forecast of a target on track
+    for hex_colour in ("#1f4e79", "#00796b"):  # actual, forecast of a target on track
         want = np.array([int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)])
         assert min(np.abs(np.array(c) - want).sum() for c in colours) <= 12, hex_colour
 
@@ -136,3 +136,22 @@ def test_report_charts_leave_pyplot_alone(assessment):
         assert mine.canvas is canvas
     finally:
         plt.close(mine)
+
+
+@pytest.mark.parametrize("indicator", ["T05a", "T08a"])
+def test_a_yearly_figure_sits_under_its_own_years_label(assessment, indicator):
+    """T05a (forest cover, frequency annual) and T08a (communes meeting the standard, one
+    reading a year) are drawn in the middle of each year, where that year's label is, not at
+    31 December beside the next year's label."""
+    import matplotlib.dates as mdates
+    from matplotlib.figure import Figure
+
+    ax = Figure(figsize=(7.2, 4.1)).add_subplot()
+    charts.plot_level(assessment, indicator, ax=ax)
+    line = ax.get_lines()[0]
+    when = [mdates.num2date(x) for x in line.get_xdata(orig=False)]
+    assert when and all((d.month, d.day) == (7, 1) for d in when)
+    labels = {round(tick): label.get_text() for tick, label in
+              zip(ax.get_xticks(), ax.get_xticklabels(), strict=True)}
+    for d, x in zip(when, line.get_xdata(orig=False), strict=True):
+        assert labels.get(round(x)) == str(d.year)

@@ -94,7 +94,7 @@ def test_word_review_follows_the_administrative_form(published):
     body = "\n".join(p.text for p in doc.paragraphs)
     assert "BÁO CÁO" in body and "Tổng kết năm 2025" in body
     assert "I. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU THI ĐUA" in body
-    assert "Phụ lục 1" in body
+    assert "Phụ lục 01" in body  # numbered as in the monthly Word report
     assert doc.styles["Normal"].font.name == "Times New Roman"
     from docx.oxml.ns import qn
 

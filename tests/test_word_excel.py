@@ -223,7 +223,7 @@ def test_word_styles_black_times_and_page_setup(word):
         assert str(style.font.color.rgb) == "000000" and style.font.color.theme_color is None
     first, wide = doc.sections[0], doc.sections[-1]
     assert round(first.page_width.cm, 1) == 21.0 and round(first.left_margin.cm) == 3
-    assert 1.49 <= first.right_margin.cm <= 2.0 and 2.0 <= first.top_margin.cm <= 2.5
+    assert 1.49 <= first.right_margin.cm <= 2.01 and 1.99 <= first.top_margin.cm <= 2.51
     assert first.different_first_page_header_footer  # no number on page 1
     assert "PAGE" in first.header._element.xml and "PAGE" not in first.first_page_header._element.xml
     for footer in (first.footer, first.first_page_footer):
@@ -257,7 +257,11 @@ def test_word_appendix_table_and_charts(word):
     table = doc.tables[2]
     assert len(table.rows) == 33  # header + 32 indicators
     assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None  # repeats on each page
-    assert [c.text for c in table.rows[1].cells][2:5] == ["khoảng 28.603,61 tỷ đồng", "2.455,2", "20.760,4"]
+    # A number never parts from its unit at a line break (no-break spaces).
+    assert [c.text for c in table.rows[1].cells][2:5] == ["khoảng 28.603,61\u00a0tỷ\u00a0đồng",
+                                                          "2.455,2", "20.760,4"]
+    split = [c.text for row in table.rows[1:] for c in row.cells if re.search(r"\d [^\d\s–(]", c.text)]
+    assert split == []
     assert len(doc.inline_shapes) == 1 and "Biểu đồ 1. Kinh tế" in text
 
 
@@ -271,6 +275,61 @@ def test_word_without_analyst_text_shows_a_placeholder(sample, tmp_path):
     assert placeholders[0].runs[0].font.highlight_color is not None
     assert "GIẢ LẬP" not in _text(doc.sections[0].footer)  # not the sample: no banner
     assert not [p for p in doc.paragraphs if p.style.name == "Heading 1" and "KIẾN NGHỊ" in p.text]
+
+
+def test_a_runs_snapshot_carries_the_analyst_text_and_names_the_real_folder(tmp_path):
+    """A run reads a snapshot of the data folder (deleted after the run): report_text/ goes
+    into it, and a path shown to a reader is the file in the folder the user gave."""
+    from kpi_lib.inputs.snapshot import original_path, take_snapshot
+
+    data = tmp_path / "data"
+    (data / "report_text").mkdir(parents=True)
+    shutil.copyfile(SAMPLE_DIR / "observations.csv", data / "observations.csv")
+    (data / "report_text" / "2025-09.md").write_text("## Khó khăn\nmột\n", encoding="utf-8")
+    snap = take_snapshot(DataSource(data, "given"), tmp_path / "run" / "_data")
+    copied = snap / "report_text" / "2025-09.md"
+    assert copied.read_text(encoding="utf-8") == "## Khó khăn\nmột\n"
+    seen = DataSource(snap, "given")
+    assert original_path(seen, copied) == data / "report_text" / "2025-09.md"
+    assert original_path(seen, tmp_path / "x.md") == tmp_path / "x.md"  # not in the snapshot
+    assert original_path(DataSource(data, "given"), copied) == copied  # not a snapshot
+
+
+def test_word_placeholder_names_the_file_in_the_users_folder_not_the_runs_copy(sample,
+                                                                                  tmp_path):
+    from kpi_lib.inputs.snapshot import take_snapshot
+
+    a, numbers, sections = sample
+    data = tmp_path / "mine"
+    data.mkdir()
+    shutil.copyfile(SAMPLE_DIR / "observations.csv", data / "observations.csv")
+    snap = take_snapshot(DataSource(data, "given"), tmp_path / ".tmp-run" / "_data")
+    run = replace(a, dataset=replace(a.dataset, source=DataSource(snap, "given")))
+    doc = Document(str(write_docx(run, numbers, sections, [], tmp_path / "r.docx")))
+    placeholders = [p.text for p in doc.paragraphs if "CHƯA CÓ NỘI DUNG" in p.text]
+    assert placeholders and all(str(data / "report_text" / "2025-09.md") in p
+                                and ".tmp-run" not in p for p in placeholders)
+    from kpi_lib.outputs.render import analyst_html
+
+    page = analyst_html(run)  # the HTML report says the same
+    assert str(data / "report_text" / "2025-09.md") in page and ".tmp-run" not in page
+
+
+def test_published_september_report_carries_the_analysts_words(sample_report):
+    """The published Word report has sections III–V from data/sample/report_text/2025-09.md
+    (the run's snapshot once left it out), and the HTML report shows them too."""
+    doc = Document(str(sample_report.folder / "bao-cao-2025-09.docx"))
+    text = _text(doc)
+    assert "CHƯA CÓ NỘI DUNG" not in text and "_data" not in text
+    headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    assert headings[2:5] == ["III. KHÓ KHĂN, VƯỚNG MẮC VÀ NGUYÊN NHÂN",
+                             "IV. NHIỆM VỤ, GIẢI PHÁP NHỮNG THÁNG CUỐI NĂM", "V. KIẾN NGHỊ"]
+    for words in ("Tiến độ giải ngân vốn đầu tư công còn chậm", "Tập trung tháo gỡ khó khăn",
+                  "Đề nghị UBND tỉnh sớm giao dự toán"):
+        assert words in text, words
+    page = sample_report.html.read_text(encoding="utf-8")
+    assert "Tiến độ giải ngân vốn đầu tư công còn chậm" in page and "Kiến nghị" in page
+    assert "_data" not in page.split("Nguồn số liệu")[0]
 
 
 def test_word_in_english(sample, tmp_path):
@@ -408,6 +467,8 @@ def test_excel_statuses_in_vietnamese_and_items_take_the_worst(book, sample):
     item8 = next(r for r in items if r["STT"].value == 8)
     assert item8["Số chỉ số"].value > 1 and "T08d" in item8["Các chỉ số"].value
     assert len(items_table(a, numbers)) == 22
+    methods = {r["Phương pháp ước tính"].value for r in rows}
+    assert not {m for m in methods if "simulated" in m or "_" in m}, methods  # Vietnamese only
 
 
 def test_excel_overrides_and_prose(book):
@@ -459,3 +520,58 @@ def test_missing_libreoffice_skips_outside_ci_and_fails_in_ci(monkeypatch):
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI must have LibreOffice"):
         _soffice()
+
+
+# ---------------------------------------------------------------- the review's Word
+@pytest.fixture(scope="module")
+def review_pdf(tmp_path_factory):
+    """The year-end review's Word (kpi review) and the same file as LibreOffice prints it."""
+    from kpi_lib.runner.review import run_review
+
+    soffice = _soffice()
+    out = tmp_path_factory.mktemp("review")
+    docx = run_review(as_of="2025-12", data=str(SAMPLE_DIR), out=out).docx
+    profile = (out / "profile").as_uri()
+    subprocess.run([soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to",
+                    "pdf", "--outdir", str(out), str(docx)], check=True, capture_output=True,
+                   timeout=180)
+    text = subprocess.run(["pdftotext", "-layout", str(out / (docx.stem + ".pdf")), "-"],
+                          check=True, capture_output=True, text=True).stdout
+    return docx, [p for p in text.split("\f") if p.strip()]
+
+
+def test_review_word_meets_the_decree_as_the_monthly_report_does(review_pdf):
+    """Nghị định 30/2020 for the review too: the example issuer says so, the căn cứ has
+    number, date and issuer, the appendices carry the report's date, no "…" for a name."""
+    docx, _pages = review_pdf
+    doc = Document(str(docx))
+    left, right = doc.tables[0].rows[0].cells
+    assert "ỦY BAN NHÂN DÂN\nXÃ BÌNH SƠN" in _text(left) and "ví dụ" in _text(left)
+    assert "Bình Sơn, ngày 05 tháng 01 năm 2026" in _text(right)
+    text = _text(doc)
+    assert "Căn cứ Kế hoạch số 21/KH-UBND ngày 03/02/2025 của UBND huyện Bình Sơn" in text
+    attached = re.findall(r"\(Kèm theo Báo cáo số .*?\)", text)
+    assert attached and set(attached) == {
+        "(Kèm theo Báo cáo số /BC-UBND ngày 05 tháng 01 năm 2026 của UBND xã Bình Sơn)"}
+    everything = text + "\n".join(_text(c) for t in doc.tables for r in t.rows for c in r.cells)
+    assert "…" not in everything and "ngày … tháng" not in everything
+    signer = [p.text for p in doc.tables[-len(attached) - 1].rows[0].cells[1].paragraphs if p.text]
+    assert signer == ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH",
+                      "Nguyễn Văn A (ví dụ)"]
+    for table in doc.tables[1:]:  # every row whole on a page; headers repeat
+        assert all(r._tr.trPr.find(qn("w:cantSplit")) is not None for r in table.rows)
+
+
+def test_review_pdf_banner_page_numbers_and_signature_on_one_page(review_pdf):
+    _docx, pages = review_pdf
+    assert len(pages) >= 4
+    for n, page in enumerate(pages, start=1):
+        assert "GIẢ LẬP" in page.strip().splitlines()[-1], f"page {n}: no banner at its foot"
+        first_line = page.strip().splitlines()[0].strip()
+        assert (first_line != "1") if n == 1 else first_line == str(n), (n, first_line)
+    signed = [p for p in pages if "Nơi nhận:" in p]
+    assert len(signed) == 1
+    for words in ("Trên đây là báo cáo", "TM. ỦY BAN NHÂN DÂN", "Nguyễn Văn A (ví dụ)",
+                  "Lưu: VT, TĐKT."):
+        assert words in signed[0], words
+    assert pages.index(signed[0]) < next(i for i, p in enumerate(pages) if "Kèm theo" in p)

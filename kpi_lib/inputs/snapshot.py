@@ -6,7 +6,11 @@ report's numbers would come from the old data while its provenance named the new
 So a run first copies the data directory's small text files, under the store's lock, into
 its work folder and reads only that copy. observations.csv is replaced, never edited in
 place, so a hard link to it is already a frozen copy (and costs nothing); the files that
-are appended to (the log, overrides) are copied.
+are appended to (the log, overrides) and the analyst's own prose (report_text/*.md, which
+the Word and HTML reports quote) are copied.
+
+The copy is deleted after the run, so a path inside it must never reach a reader:
+`original_path` names the file in the data folder the user gave instead.
 """
 
 from __future__ import annotations
@@ -14,17 +18,18 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
 from filelock import Timeout
 
+from ..common.dates import now_vn
 from .overrides import FILE as OVERRIDES
 from .store import LOG, OBSERVATIONS, DataSource, Store
 
 SNAPSHOT = "_data"
 META = "dataset.yaml"
+REPORT_TEXT = "report_text"  # the analyst's <YYYY-MM>.md files (outputs/analyst_text.py)
 
 
 def take_snapshot(source: DataSource, dest: Path) -> Path:
@@ -42,7 +47,8 @@ def take_snapshot(source: DataSource, dest: Path) -> Path:
     except Timeout:
         _copy(source.path, dest)  # a stuck writer: the files are replaced atomically anyway
     meta = {**source.meta, "snapshot_of": str(source.path), "snapshot_origin": source.origin,
-            "snapshot_at": datetime.now(UTC).isoformat(timespec="seconds")}
+            # shown as is in the report's provenance: as a Vietnamese reader writes a time
+            "snapshot_at": now_vn().strftime("%d/%m/%Y %H:%M:%S (UTC+7)")}
     (dest / META).write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
     return dest
 
@@ -57,3 +63,20 @@ def _copy(src: Path, dest: Path) -> None:
     for name in (LOG, OVERRIDES):
         if (src / name).is_file():
             shutil.copyfile(src / name, dest / name)
+    texts = sorted((src / REPORT_TEXT).glob("*.md")) if (src / REPORT_TEXT).is_dir() else []
+    if texts:
+        (dest / REPORT_TEXT).mkdir(exist_ok=True)
+        for text in texts:
+            shutil.copyfile(text, dest / REPORT_TEXT / text.name)
+
+
+def original_path(source: DataSource, path: Path) -> Path:
+    """`path` inside a run's snapshot of `source` -> the same file in the data folder it is
+    a copy of (what a reader is told to edit); any other path unchanged."""
+    origin = source.meta.get("snapshot_of")
+    if not origin:
+        return Path(path)
+    try:
+        return Path(origin) / Path(path).relative_to(source.path)
+    except ValueError:
+        return Path(path)

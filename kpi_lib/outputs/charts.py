@@ -119,14 +119,19 @@ def plot_level(a: Assessment, indicator_id: str, unit: str | None = None, ax=Non
     row = a.table[(a.table["indicator_id"] == indicator_id) & (a.table["unit_code"] == unit)].iloc[0]
     read = ds.readings
     read = read[(read["indicator_id"] == indicator_id) & (read["unit_code"] == unit)]
-    # Each reading at its own date (an annual value at the end of its year).
-    when = pd.to_datetime({"year": read["year"], "month": read["month"], "day": 1}) \
-        + pd.offsets.MonthEnd(0)
+    # Each reading at its own date; a yearly figure in the middle of its year, under that
+    # year's label (at the year's end it sat beside the next year's label and read as it).
+    annual = ind.frequency == "annual" or bool(read["year"].is_unique)  # one value a year
+    if annual:
+        when = pd.to_datetime(read["year"].astype(int).astype(str) + "-07-01")
+    else:
+        when = pd.to_datetime({"year": read["year"], "month": read["month"], "day": 1}) \
+            + pd.offsets.MonthEnd(0)
     ax.plot(when, read["value"], "o-", color="#1f4e79", ms=3, lw=1.5, label=t("readings", lang))
     if np.isfinite(row["target_value"]):
         ax.axhline(row["target_value"], color="#d32f2f", lw=1.2, label=t("target_line", lang))
     if np.isfinite(row["estimate"]):
-        xe = pd.Timestamp(year=cat.year, month=12, day=31)
+        xe = pd.Timestamp(year=cat.year, month=7 if annual else 12, day=1 if annual else 31)
         err = None
         if np.isfinite(row["lo80"]):
             err = [[row["estimate"] - row["lo80"]], [row["hi80"] - row["estimate"]]]
@@ -135,8 +140,13 @@ def plot_level(a: Assessment, indicator_id: str, unit: str | None = None, ax=Non
     _finish(ax, ind.name(lang), a.catalog.unit_label(ind.unit, lang), lang,
             _status_label(a, row, lang))
     import matplotlib.dates as mdates
-    ax.xaxis.set_major_locator(mdates.YearLocator())
+    # Each year's label in the middle of its year, a grid line where it begins: the label
+    # names the span, not the instant of 1 January.
+    ax.xaxis.set_major_locator(mdates.YearLocator(month=7, day=1))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    ax.xaxis.set_minor_locator(mdates.YearLocator())
+    ax.grid(False, axis="x", which="major")
+    ax.grid(True, axis="x", which="minor", alpha=0.3)
     ax.set_xlabel(t("year_word", lang))
     return fig
 
@@ -169,7 +179,7 @@ def _finish(ax, title: str, unit: str, lang: str, status: str) -> None:
     _fixed_xlabel(ax)
     _vi_axis(ax, lang)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")  # "best" costs a search over the data
+    ax.legend(fontsize=10, loc="upper left")  # "best" costs a search over the data
 
 
 def plot_indicator(a: Assessment, indicator_id: str, ax=None, lang="vi"):
@@ -250,7 +260,7 @@ def plot_coverage(cov: pd.DataFrame, ax=None, lang="vi"):
     else:
         _use_font()
         fig = ax.figure
-    ax.imshow(cov.to_numpy(dtype=float), cmap=ListedColormap(["#d32f2f", "#4caf50"]), vmin=0,
+    ax.imshow(cov.to_numpy(dtype=float), cmap=ListedColormap(["#c62828", "#1b5e20"]), vmin=0,
               vmax=1, aspect="auto", interpolation="nearest")
     ax.set_xticks(range(12), range(1, 13))
     ax.set_yticks(range(len(cov)), cov.index, fontsize=8)
@@ -314,7 +324,10 @@ def show(fig, alt: str | None = None) -> tuple[bytes, str] | None:
     # A two-panel figure shrunk to a phone's width is unreadable: the published page's
     # stylesheet lets a wide chart keep a legible width and scroll inside its own box there.
     wide = fig.get_figwidth() > WIDE_INCHES
-    display(HTML(f'<div class="kpi-chart"><img alt="{html.escape(alt or "chart")}" '
+    # On a phone the box scrolls: it is a named region that takes the keyboard focus.
+    name = html.escape(alt or "Biểu đồ")
+    display(HTML(f'<div class="kpi-chart" tabindex="0" role="region" aria-label="{name}">'
+                 f'<img alt="{name}" '
                  f'class="{"kpi-wide" if wide else "kpi-narrow"}" style="max-width:100%" '
                  f'src="data:image/png;base64,{data}"/></div>'))
     if getattr(fig.canvas, "manager", None) is not None:  # a pyplot figure: let pyplot go of it

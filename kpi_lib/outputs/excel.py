@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter
 from ..common.numbers import quantity_decimals
 from ..engine.assess import items_table as assess_items
 from ..engine.pipeline import Assessment
-from .i18n import METHOD_LABELS, period_text, reason_text, status_text, t
+from .i18n import method_label, period_text, reason_text, status_text, t
 from .report_table import display_table
 
 HEADER_ROW = 4  # 1-based row of every sheet's column headers
@@ -150,7 +150,6 @@ def write_workbook(a: Assessment, numbers: pd.DataFrame, sections, path: str | P
     label = cat.statuses.label
     shown = display_table(a, lang, numbers)
     judged = shown.get(t("judgement", lang))  # the column exists only when overridden
-    methods = METHOD_LABELS[lang]
 
     # 1. One row per indicator, figures as numbers.
     cols = [(w["id"], 7), (t("item", lang), 48), (t("group", lang), 18), (t("unit", lang), 12),
@@ -172,7 +171,7 @@ def write_workbook(a: Assessment, numbers: pd.DataFrame, sections, path: str | P
                    r["target"], r["month_value"], r["ytd"], _pct(r["pct_plan"]),
                    r["same_period"], _pct(r["pct_same"]), r["estimate"], r["lo80"], r["hi80"],
                    r["lo95"], r["hi95"], r["p_meet"], shown.iloc[i][t("status", lang)],
-                   label(r["item_status"], lang), methods.get(r["method"], r["method"]),
+                   label(r["item_status"], lang), method_label(r["method"], lang),
                    reason_text(r["reason"] or r["note"] or "", lang),
                    judged.iloc[i] if judged is not None else ""],
                   [None] * 5 + [fmt] * 3 + [PCT, fmt, PCT] + [fmt] * 5 + [PCT] + [None] * 5)

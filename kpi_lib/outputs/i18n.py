@@ -63,6 +63,10 @@ TEXT = {
         "vintage": "Số liệu tính đến ngày", "latest": "mới nhất (tất cả số liệu đã nhận)",
         "judgement": "Ý kiến chuyên viên (đánh giá chuyên môn)",
         "narrative": "Đánh giá chung",
+        "analyst": "Khó khăn, nhiệm vụ và kiến nghị (chuyên viên viết)",
+        "analyst_difficulties": "Khó khăn, vướng mắc và nguyên nhân",
+        "analyst_tasks": "Nhiệm vụ, giải pháp thời gian tới", "analyst_proposals": "Kiến nghị",
+        "analyst_missing": "Chuyên viên chưa viết phần này; viết vào tệp {file} (xem README).",
         "units": "Tình hình theo đơn vị cấp xã", "unit_word": "Đơn vị",
         "no_unit_target": "Không giao chỉ tiêu riêng",
         "units_intro": "Đánh giá từng xã đối với các chỉ tiêu xã có số liệu; chỉ tiêu giao cho "
@@ -131,6 +135,10 @@ TEXT = {
         "vintage": "Data as known on", "latest": "latest (all figures received)",
         "judgement": "Analyst's judgement",
         "narrative": "Overview",
+        "analyst": "Difficulties, tasks and proposals (written by the analyst)",
+        "analyst_difficulties": "Difficulties and causes",
+        "analyst_tasks": "Tasks ahead", "analyst_proposals": "Proposals",
+        "analyst_missing": "Not written yet; the analyst writes it in {file} (see README).",
         "units": "Communes at a glance", "unit_word": "Unit",
         "no_unit_target": "No target for the unit",
         "units_intro": "Each commune judged on the indicators it reports; targets set for the "
@@ -188,8 +196,18 @@ def status_text(scale, status: str, provisional: bool, lang: str = "vi") -> str:
 
 
 def method_label(method: str, lang: str = "vi") -> str:
+    """A method as a reader names it. "simulated from S_AGR, S_IND" names data codes a
+    Vietnamese reader never meets: a plan's own code (T01) is kept, the rest are called
+    "số liệu thành phần"."""
+    import re
+
     if method.startswith("simulated from"):
-        return ("mô phỏng từ " if lang != "en" else "simulated from ") + method.split("from ", 1)[1]
+        sources = [x.strip() for x in method.split("from ", 1)[1].split(",") if x.strip()]
+        if lang == "en":
+            return "simulated from " + ", ".join(sources)
+        plan = [x for x in sources if re.fullmatch(r"T\d+[a-z]?", x)]
+        return "mô phỏng từ " + ", ".join(
+            plan + (["số liệu thành phần"] if len(plan) < len(sources) else []))
     return METHOD_LABELS["en" if lang == "en" else "vi"].get(method, method)
 
 
@@ -213,7 +231,10 @@ REASONS_VI = [
      r"\1 \2: chưa tổng hợp, thiếu số liệu của \3"),
     (r"the plan sets this target for the whole area, not for this unit",
      "kế hoạch giao chỉ tiêu này cho toàn địa bàn, không giao riêng cho đơn vị"),
-    (r"setting '(.+)' is missing in the catalog", r"chưa nhập '\1' trong danh mục chỉ tiêu"),
+    # A reader is told what is missing, not the setting's English key (the analyst sees it
+    # in the catalog check): "chưa có số được giao", as an official text says it.
+    (r"setting '(.+)' is missing in the catalog",
+     "chưa có số được giao làm căn cứ đánh giá (chưa nhập vào danh mục chỉ tiêu)"),
     (r"no (\d{4}) total to compare with", r"chưa có số cả năm \1 để so sánh"),
     (r"final figure misses", "số chính thức không đạt"),
     (r"final figure", "số chính thức"),

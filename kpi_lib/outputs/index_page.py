@@ -61,8 +61,8 @@ def index_html(folders: list[Path], lang: str = "vi") -> str:
             badges += (f' <span style="border:1px solid #555;padding:0 6px;border-radius:3px">'
                        f'{n_prov} {"tạm đánh giá theo xu hướng" if vi else "provisional"}</span>')
         synthetic = (folder / "SYNTHETIC").exists()
-        flag = (' <b style="color:#b8860b">[số liệu mẫu giả lập]</b>' if vi else
-                ' <b style="color:#b8860b">[synthetic sample]</b>') if synthetic else ""
+        flag = (' <b style="color:#8a5300">[số liệu mẫu giả lập]</b>' if vi else
+                ' <b style="color:#8a5300">[synthetic sample]</b>') if synthetic else ""
         units = sorted(by_month.get(name, [])) if "_" not in name else []
         unit_links = "".join(f'<a href="{esc(name)}_{esc(u)}/monthly_report.html">{esc(u)}</a> '
                              for u in units)
@@ -107,7 +107,8 @@ def index_html(folders: list[Path], lang: str = "vi") -> str:
 <style>body{{font-family:"DejaVu Sans",Arial,sans-serif;max-width:1200px;margin:20px auto;padding:0 12px}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ddd;padding:3px 6px;font-size:12px}}
 td{{min-width:28px;font-size:11px}}th{{text-align:left;font-weight:normal;min-width:12em}}
-.scroll{{max-width:100%;overflow-x:auto}}</style></head><body>
+.scroll{{max-width:100%;overflow-x:auto}}
+li>span,p>span{{display:inline-block;white-space:nowrap;margin:1px 0}}</style></head><body>
 <h1>{esc(title)}</h1>
 <p><b>{esc(area)}</b></p>
 <ul>{''.join(items) or ('<li>chưa có báo cáo</li>' if vi else '<li>none yet</li>')}</ul>

@@ -32,22 +32,24 @@ CSS = """
 .kpi-card{min-width:120px;padding:10px 14px;border-radius:6px;color:#fff;font-size:14px}
 .kpi-card b{display:block;font-size:22px}
 .kpi-card.kpi-prov{background:#fff;color:#333;border:2px dashed #777}
+/* A phone scrolls a table sideways in its box rather than squeeze it to a word a line. */
 .kpi-scroll{max-width:100%;overflow-x:auto;-webkit-overflow-scrolling:touch;margin:6px 0}
 .kpi-table{border-collapse:collapse;font-size:13px;margin:0}
 .jp-RenderedHTMLCommon .kpi-table th,.jp-RenderedHTMLCommon .kpi-table td,.kpi-table th,
 .kpi-table td{border:1px solid #ccc;padding:4px 6px;vertical-align:top;text-align:left;
- min-width:5.5em}
+ min-width:4.5em}
 .kpi-table th{background:#eef3f8}
 .jp-RenderedHTMLCommon .kpi-table td.num,.kpi-table td.num{text-align:right;white-space:nowrap}
 .kpi-table td.kpi-status{min-width:9em;font-weight:bold}
-.kpi-table td:first-child{min-width:14em;max-width:26em;white-space:normal}
+.kpi-table td:first-child:not(.kpi-no){min-width:12em;max-width:26em;white-space:normal}
 .kpi-table td.kpi-no{min-width:2.5em;text-align:right}
 .kpi-prov-mark{font-style:italic;font-weight:normal;font-size:12px;display:block}
 .kpi-toc a{text-decoration:none}
 .kpi-toc ul{display:flex;flex-wrap:wrap;gap:2px 18px;list-style:none;padding:0;margin:4px 0}
 .kpi-cards .kpi-card{padding:6px 12px}.kpi-card b{font-size:22px}
 @media (max-width:600px){.kpi-card{min-width:90px;padding:6px 8px}.kpi-card b{font-size:20px}
- .kpi-table td:first-child{min-width:11em}}
+ .kpi-table td:first-child:not(.kpi-no){min-width:11em}
+ .kpi-scroll>.kpi-table{min-width:640px}}
 </style>
 """
 
@@ -92,9 +94,12 @@ def banner(text: str) -> str:
     return f'<div class="kpi-banner" role="alert">{esc(text)}</div>'
 
 
-def scroll(table_html: str) -> str:
-    """A wide table scrolls inside its own box instead of running off a phone's screen."""
-    return f'<div class="kpi-scroll">{table_html}</div>'
+def scroll(table_html: str, label: str) -> str:
+    """A wide table scrolls inside its own box instead of running off a phone's screen. The
+    box is a named region that takes the keyboard focus, so it can be scrolled without a
+    mouse (WCAG 2.1.1; axe-core "scrollable-region-focusable")."""
+    return (f'<div class="kpi-scroll" tabindex="0" role="region" aria-label="{esc(label)}">'
+            f"{table_html}</div>")
 
 
 def status_text(a: Assessment, status: str, provisional: bool, lang: str = "vi") -> str:
@@ -142,7 +147,7 @@ def summary_line(a: Assessment, lang: str = "vi") -> str:
 
 
 def _table(head: list[str], rows: list[list[str]], kinds: list[str],
-           colours: list[str] | None = None) -> str:
+           colours: list[str] | None = None, label: str = "") -> str:
     """Rows of already-escaped cells; `kinds` gives each column's class ("num", "status",
     "no" or "") so numbers align right and a status column keeps its width on a phone."""
     body = []
@@ -154,7 +159,7 @@ def _table(head: list[str], rows: list[list[str]], kinds: list[str],
             tds.append(f"<td{cls}{style}>{c}</td>")
         body.append("<tr>" + "".join(tds) + "</tr>")
     return scroll('<table class="kpi-table"><thead><tr>' + "".join(f"<th>{esc(h)}</th>" for h in head)
-                  + "</tr></thead><tbody>" + "".join(body) + "</tbody></table>")
+                  + "</tr></thead><tbody>" + "".join(body) + "</tbody></table>", label or head[0])
 
 
 def status_html(a: Assessment, status: str, provisional: bool, lang: str = "vi") -> str:
@@ -177,7 +182,8 @@ def items_html(a: Assessment, lang: str = "vi") -> str:
                      status_html(a, it["status"], it["provisional"], lang), members])
         colours.append(a.catalog.statuses.color(it["status"]))
     return _table([t("item_no", lang), t("item_name", lang), t("status", lang),
-                   t("item_indicators", lang)], rows, ["no", "", "status", ""], colours)
+                   t("item_indicators", lang)], rows, ["no", "", "status", ""], colours,
+                  t("items", lang))
 
 
 def focus_table(a: Assessment, numbers: pd.DataFrame, lang: str = "vi") -> str:
@@ -202,7 +208,17 @@ def focus_table(a: Assessment, numbers: pd.DataFrame, lang: str = "vi") -> str:
                                    shown_unit, r["unit"])), esc(num(r["observed_pace"])),
                      esc(num(r["last_year_pace"])), esc(reason_text(r["reason"] or r["note"], lang))])
         colours.append(a.catalog.statuses.color(r["status"]))
-    return _table(head, body, ["", "status", "num", "num", "num", "num", ""], colours)
+    return _table(head, body, ["", "status", "num", "num", "num", "num", ""], colours,
+                  t("focus", lang))
+
+
+def figure_name(a: Assessment, indicator_id: str, lang: str = "vi") -> str:
+    """How a figure is named on the page: a plan indicator by its code and name ("T01 –
+    Tổng giá trị sản xuất"), a component the plan does not number by its name alone (its
+    data code, e.g. S_IND, means nothing to a reader)."""
+    name = a.catalog.get(indicator_id).name(lang)
+    numbered = any(i.id == indicator_id for i in a.catalog.indicators)
+    return f"{indicator_id} – {name}" if numbered else name
 
 
 def gaps_html(missing: pd.DataFrame, late: pd.DataFrame, a: Assessment, lang: str = "vi") -> str:
@@ -210,13 +226,13 @@ def gaps_html(missing: pd.DataFrame, late: pd.DataFrame, a: Assessment, lang: st
     if missing.empty:
         parts.append(f"<p>{esc(t('no_gaps', lang))}</p>")
     else:
-        rows = "".join(f"<tr><td>{esc(r['id'])} – {esc(a.catalog.get(r['id']).name(lang))}</td>"
+        rows = "".join(f"<tr><td>{esc(figure_name(a, r['id'], lang))}</td>"
                        f"<td>{esc(', '.join(map(str, r['months'])))}</td></tr>"
                        for _, r in missing.iterrows())
         parts.append(f'<table class="kpi-table"><tr><th>{esc(t("indicator", lang))}</th>'
                      f'<th>{esc(t("missing_months", lang))}</th></tr>{rows}</table>')
     if not late.empty:
-        rows = "".join(f"<tr><td>{esc(r['id'])}</td><td>{esc(r['period'])}</td>"
+        rows = "".join(f"<tr><td>{esc(figure_name(a, r['id'], lang))}</td><td>{esc(r['period'])}</td>"
                        f"<td>{int(r['days_late'])}</td></tr>" for _, r in late.iterrows())
         days = "ngày chậm" if lang == "vi" else "days late"
         parts.append(f'<p><b>{esc(t("late", lang))}</b></p><table class="kpi-table"><tr><th>'
@@ -319,7 +335,8 @@ def unit_grid_html(grid: pd.DataFrame, a: Assessment, lang: str = "vi") -> str:
         rows.append(f"<tr><td>{esc(name(unit))}</td>{''.join(tds)}</tr>")
     return (f"<h3>{esc(t('units', lang))}</h3><p>{esc(t('units_intro', lang))}</p>"
             + scroll(f"<table class=\"kpi-table\"><thead><tr><th>{esc(t('unit_word', lang))}"
-                     f"</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"))
+                     f"</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>",
+                     t("units", lang)))
 
 
 def narrative_html(sections, lang: str = "vi") -> str:
@@ -331,11 +348,31 @@ def narrative_html(sections, lang: str = "vi") -> str:
     return '<div class="kpi-narrative">' + "".join(parts) + "</div>"
 
 
+def analyst_html(a: Assessment, lang: str = "vi") -> str:
+    """The analyst's own prose (report_text/<month>.md, the Word report's sections III–V)
+    under the generated overview; when there is none, the file to write it in."""
+    from ..inputs.snapshot import original_path
+    from .analyst_text import SECTIONS, read_analyst_text
+    from .report_setup import analyst_text_path
+
+    path = analyst_text_path(a.dataset.source.path, a.period, a.unit, a.catalog.default_unit)
+    text = read_analyst_text(path)
+    parts = [f"<h3>{esc(t('analyst', lang))}</h3>"]
+    if not text:
+        where = original_path(a.dataset.source, path)
+        return parts[0] + f"<p><i>{esc(t('analyst_missing', lang, file=where))}</i></p>"
+    for key in SECTIONS:
+        if text.get(key):
+            parts.append(f"<h4>{esc(t('analyst_' + key, lang))}</h4>"
+                         + "".join(f"<p>{esc(line)}</p>" for line in text[key]))
+    return '<div class="kpi-narrative">' + "".join(parts) + "</div>"
+
+
 def indicator_heading(ind, lang: str = "vi") -> str:
     return f"<h2>{esc(ind.id)} – {esc(ind.name(lang))}</h2>"
 
 
-def _frame_html(frame: pd.DataFrame, lang: str) -> str:
+def _frame_html(frame: pd.DataFrame, lang: str, label: str) -> str:
     """A plain table of numbers in the reader's number format, escaped."""
     def cell(v: object) -> str:
         if isinstance(v, (float, np.floating)):
@@ -343,7 +380,8 @@ def _frame_html(frame: pd.DataFrame, lang: str) -> str:
         return esc(v)
     kinds = ["num" if pd.api.types.is_numeric_dtype(frame[c]) else "" for c in frame.columns]
     return _table(list(map(str, frame.columns)),
-                  [[cell(v) for v in r] for r in frame.itertuples(index=False)], kinds)
+                  [[cell(v) for v in r] for r in frame.itertuples(index=False)], kinds,
+                  label=label)
 
 
 def revised_figures_html(revised: pd.DataFrame, a: Assessment, lang: str = "vi") -> str:
@@ -352,13 +390,13 @@ def revised_figures_html(revised: pd.DataFrame, a: Assessment, lang: str = "vi")
     if revised.empty:
         return head + f"<p>{esc(t('no_revised', lang))}</p>"
     frame = revised.assign(
-        id=[f"{i} – {a.catalog.get(i).name(lang)}" for i in revised["id"]],
+        id=[figure_name(a, i, lang) for i in revised["id"]],
         reported_at=[pd.Timestamp(str(x)[:10]).strftime("%d/%m/%Y") for x in revised["reported_at"]],
         period=[f"{p[5:]}/{p[:4]}" if len(str(p)) == 7 else p for p in revised["period"]])
     frame = frame.rename(columns={"id": t("indicator", lang), "period": t("period_col", lang),
                                   "reported_at": t("reported_at", lang),
                                   "value": t("value_col", lang), "source": t("source_col", lang)})
-    return head + _frame_html(frame, lang)
+    return head + _frame_html(frame, lang, t("revised_figures", lang))
 
 
 def backtest_html(bt: pd.DataFrame, lang: str = "vi") -> str:
@@ -369,7 +407,8 @@ def backtest_html(bt: pd.DataFrame, lang: str = "vi") -> str:
     names = {c: method_label(c, lang) for c in frame.columns if c not in ("id", "month", "years", "chosen")}
     names.update({"id": t("indicator", lang), "month": t("month", lang),
                   "years": t("years_tested", lang), "chosen": t("method_used", lang)})
-    return f"<p>{esc(t('backtest_intro', lang))}</p>" + _frame_html(frame.rename(columns=names), lang)
+    return f"<p>{esc(t('backtest_intro', lang))}</p>" + _frame_html(frame.rename(columns=names),
+                                                                     lang, t("backtest_intro", lang))
 
 
 def departments_html(a: Assessment, lang: str = "vi") -> str:
@@ -399,4 +438,5 @@ def departments_html(a: Assessment, lang: str = "vi") -> str:
     note = t("departments_note", lang)
     return (f"<h3>{esc(t('departments', lang))}</h3><p><small>{esc(note)}</small></p>"
             + _table([t("department", lang), t("item", lang), t("status", lang),
-                      t("required_pace", lang)], rows, ["", "", "status", "num"], colours))
+                      t("required_pace", lang)], rows, ["", "", "status", "num"], colours,
+                     t("departments", lang)))

@@ -202,6 +202,8 @@ def grouped_html(a: Assessment, numbers: pd.DataFrame, lang: str = "vi") -> str:
     """The report table, one block per plan group, rows in plan order."""
     import html
 
+    from .render import scroll
+
     parts = []
     for g in a.catalog.groups:
         part = numbers[numbers["group"] == g["id"]]
@@ -209,9 +211,8 @@ def grouped_html(a: Assessment, numbers: pd.DataFrame, lang: str = "vi") -> str:
             continue
         name = g["name_en" if lang == "en" else "name_vi"]
         parts.append(f"<h3>{html.escape(name)}</h3>")
-        parts.append('<div class="kpi-scroll">'
-                     + styled_html(display_table(a, lang, part.reset_index(drop=True)), lang)
-                     + "</div>")
+        parts.append(scroll(styled_html(display_table(a, lang, part.reset_index(drop=True)),
+                                        lang), name))  # a focusable region, as every table
     note = t("low_conf", lang)
     parts.append(f"<p><small>* {html.escape(note)}</small></p>")
     return "".join(parts)

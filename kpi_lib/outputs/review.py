@@ -10,28 +10,29 @@ wide detail tables go in an appendix on landscape pages.
 from __future__ import annotations
 
 import html
+import re
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 from .review_text import Doc, Section, Table
-
-FONT = "Times New Roman"
 
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
 CSS = """<style>
 body{font-family:'Times New Roman',serif;max-width:1200px;margin:16px auto;padding:0 12px}
 .kpi-banner{background:#fff3cd;border:2px solid #d39e00;padding:10px 14px;margin:8px 0;
  font-weight:bold;color:#6b4e00;border-radius:4px}
-.kpi-table{border-collapse:collapse;font-size:14px;margin:6px 0 14px}
+.kpi-scroll{max-width:100%;overflow-x:auto;margin:6px 0 14px}
+.kpi-table{border-collapse:collapse;font-size:14px}
 .kpi-table th,.kpi-table td{border:1px solid #bbb;padding:4px 6px;vertical-align:top}
 .kpi-table th{background:#eef3f8}
+.kpi-table td.num{text-align:right;white-space:nowrap}
 .kpi-table td.st{border-left:6px solid var(--c)}
 .kpi-draft{border:3px double #8e1b1b;color:#8e1b1b;padding:10px 14px;margin:8px 0;font-weight:bold}
 .kpi-draft-mark{position:fixed;top:0;right:0;background:#8e1b1b;color:#fff;padding:2px 10px;
  font-weight:bold;letter-spacing:2px}
 nav ul{columns:2}
-.kpi-scroll{overflow-x:auto;max-width:100%}
-@media (max-width:600px){nav ul{columns:1}}
+@media (max-width:600px){.kpi-scroll>.kpi-table{min-width:640px}nav ul{columns:1}}
 </style>"""
 
 
@@ -59,7 +60,8 @@ def review_html(doc: Doc, statuses, fragment: bool = False) -> str:
     """
     numbered = _numbered(doc)
     parts = [CSS, f"<h2>{esc(doc.title)}</h2>"] if fragment else [
-        f"<!DOCTYPE html><html lang='{esc(doc.lang)}'><head><meta charset='utf-8'>",
+        f"<!DOCTYPE html><html lang='{esc(doc.lang)}'><head><meta charset='utf-8'>"
+        + "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>{esc(doc.title)}</title>{CSS}</head><body>", f"<h1>{esc(doc.title)}</h1>"]
     if doc.draft_mark and not fragment:
         parts.append(f'<div class="kpi-draft-mark" aria-hidden="true">{esc(doc.draft_mark)}</div>')
@@ -96,16 +98,21 @@ def department_html(a, lang: str = "vi") -> str:
 
 def _table_html(table: Table, statuses) -> str:
     head = "".join(f"<th>{esc(c)}</th>" for c in table.columns)
+    words = _text_columns(table)  # the others are figures: right-aligned, kept on one line
     body = []
     for n, row in enumerate(table.rows):
         status = table.status[n] if n < len(table.status) else ""
-        colour = f' class="st" style="--c:{esc(statuses.color(status))}"' if status else ""
-        cells = "".join(f"<td{colour if i == 0 else ''}>{esc(v)}</td>"
-                        for i, v in enumerate(row))
-        body.append(f"<tr>{cells}</tr>")
-    # A wide table scrolls in its own box on a phone (focusable, so the keyboard can too).
-    label = esc(table.columns[0]) if table.columns else ""
-    return f'<div class="kpi-scroll" tabindex="0" role="region" aria-label="{label}">' \
+        cells = []
+        for i, v in enumerate(row):
+            classes = " ".join(c for c, on in (("st", status and i == 0), ("num", i not in words))
+                               if on)
+            attrs = f' class="{classes}"' if classes else ""
+            if status and i == 0:
+                attrs += f' style="--c:{esc(statuses.color(status))}"'
+            cells.append(f"<td{attrs}>{esc(v)}</td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
+    # On a phone the table scrolls in its own box, a named region the keyboard can reach.
+    return f'<div class="kpi-scroll" tabindex="0" role="region" aria-label="{esc(table.columns[0])}">' \
            f'<table class="kpi-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}' \
            f"</tbody></table></div>"
 
@@ -113,97 +120,67 @@ def _table_html(table: Table, statuses) -> str:
 def write_review_docx(doc: Doc, catalog, path: str | Path, today: date | None = None,
                       month: int = 12) -> Path:
     """The Word report; saved under a temporary name first, so it is never half-written.
-    Issuer, number, place, date and recipients come from settings.report as for the monthly
-    Word report (report_setup): the issuer is the one valid on the report's date."""
+    Issuer, number, place, date, căn cứ, recipients and signer come from settings.report as
+    for the monthly Word report (report_setup), and the page is laid out by the same
+    functions (outputs.word): an example issuer says so, the signature block stays on one
+    page, the appendices carry the report's own date, the synthetic banner is in every
+    page's footer."""
     from docx import Document
-    from docx.enum.section import WD_ORIENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt
 
-    vi = doc.lang != "en"
-    settings = _settings(catalog, month)
-    today = today or settings["date"]
+    from . import word
+    from .report_setup import report_setup, vi_date
+
+    lang = "en" if doc.lang == "en" else "vi"
+    w = word.WORDS[lang]
+    setup = report_setup(catalog, month)
+    if today is not None:
+        setup = replace(setup, report_date=today)
     d = Document()
-    normal = d.styles["Normal"]
-    normal.font.name, normal.font.size = FONT, Pt(13)
-    normal.paragraph_format.space_after = Pt(6)
-    for name in ("Heading 1", "Heading 2"):
-        style = d.styles[name]
-        style.font.name, style.font.size, style.font.bold = FONT, Pt(13), True
-        style.font.color.rgb = None
-        _no_theme_font(style)
-    sec = d.sections[0]
-    sec.page_height, sec.page_width = Cm(29.7), Cm(21.0)
-    sec.left_margin, sec.right_margin = Cm(3.0), Cm(2.0)
-    sec.top_margin = sec.bottom_margin = Cm(2.0)
-    _page_numbers(sec)
+    word.styles(d)
+    first = d.sections[0]
+    word.page(first, landscape=False)
+    word.header_footer(first, bool(doc.banner), lang, first_page=True)
     if doc.draft_mark:
-        _draft_header(sec, doc.draft_mark)
-
-    head = d.add_table(rows=1, cols=2)
-    left, right = head.rows[0].cells
-    head.autofit = False
-    for column, cell, width in ((head.columns[0], left, Cm(6.5)), (head.columns[1], right,
-                                                                   Cm(9.5))):
-        column.width = cell.width = width  # the national motto on one line
-
-    def line(cell, text: str, bold=False, italic=False, underline=False, first=False, size=13):
-        p = cell.paragraphs[0] if first else cell.add_paragraph()
-        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        run = p.add_run(text)
-        run.bold, run.italic, run.underline, run.font.size = bold, italic, underline, Pt(size)
-
-    line(left, settings["issuer_parent"], first=True, size=12)
-    line(left, settings["issuer"], bold=True, underline=True, size=12)
-    line(left, settings["number"])
-    line(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, first=True, size=12)
-    line(right, "Độc lập - Tự do - Hạnh phúc", bold=True, underline=True, size=13)
-    month = f"{today.month:02d}" if today.month < 3 else str(today.month)
-    line(right, f"{settings['place']}, ngày {today.day:02d} tháng {month} năm {today.year}"
-         if vi else f"{settings['place']}, {today:%d/%m/%Y}", italic=True)
-
-    def centred(text: str, size=14, space=6, bold=True):
-        p = d.add_paragraph()
-        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        p.paragraph_format.space_before = Pt(space)
-        run = p.add_run(text)
-        run.bold, run.font.size = bold, Pt(size)
-
-    centred("BÁO CÁO" if vi else "REPORT", space=18)
-    centred(doc.title, space=0)
-    centred("―――――", size=10, space=0, bold=False)
-    if doc.draft:
-        run = d.add_paragraph().add_run(doc.draft)
-        run.bold = True
+        _draft_header(first, doc.draft_mark)
+    word.title_block(d, setup, w, lang)
+    word.centred(d, w["title"], bold=True, before=12)
+    word.centred(d, doc.title, bold=True)
+    word.rule(d.add_paragraph(), Cm(6.5), Cm(6.5))
     if doc.banner:
-        run = d.add_paragraph().add_run(doc.banner)
-        run.bold, run.italic = True, True
-    _body(d, doc.basis)
+        word.centred(d, doc.banner, bold=True, size=12, before=6).runs[0].italic = True
+    word.body(d, doc.basis)
     appendix: list[tuple[str, Table]] = []
     for num, s in _numbered(doc):
-        d.add_heading(num + (s.title.upper() if s.level == 1 else s.title), level=s.level)
+        word.heading(d, num + (s.title.upper() if s.level == 1 else s.title), s.level)
         for block in s.blocks:
-            if isinstance(block, Table):
-                if len(block.columns) > 5:  # wide: in the appendix, on a landscape page
-                    appendix.append((num + s.title, block))
-                    _body(d, ("Chi tiết: Phụ lục " if vi else "Details: Appendix ")
-                          + str(len(appendix)) + ".")
-                else:
-                    _table_docx(d, block, 11)
+            if not isinstance(block, Table):
+                word.body(d, block)
+            elif len(block.columns) > 5:  # wide: in the appendix, on a landscape page
+                appendix.append((num + s.title, block))
+                word.body(d, w["appendix"].format(n=len(appendix)).join(
+                    ("Chi tiết: ", ".") if lang == "vi" else ("Details: ", ".")))
             else:
-                _body(d, block)
-    _signature(d, settings, vi)
+                word.grid(d, block.columns, block.rows, first, _weights(block), _text_columns(block))
+                d.add_paragraph().paragraph_format.space_after = Pt(0)  # air below the table
+    issuer = setup.issuer.short
+    closing = word.body(d, (f"Trên đây là báo cáo {doc.title[:1].lower()}{doc.title[1:]} của "
+                            f"{issuer}./.") if lang == "vi" else
+                        f"This concludes the report of {issuer}: {doc.title}.")
+    closing.paragraph_format.space_after = Pt(12)
+    word.signature(d, replace(setup, recipients=_recipients(setup.recipients, lang)), w)
+    number = setup.number.removeprefix("Số: ").removeprefix("Số:").strip()
+    when = vi_date(setup.report_date) if lang == "vi" else f"{setup.report_date:%d/%m/%Y}"
+    attached = w["attached"].format(number=number, date=when, issuer=issuer)
     for n, (title, table) in enumerate(appendix, start=1):
         wide = d.add_section()
-        wide.orientation = WD_ORIENT.LANDSCAPE
-        wide.page_width, wide.page_height = Cm(29.7), Cm(21.0)
-        wide.left_margin = wide.right_margin = Cm(2.0)
-        centred(f"{'Phụ lục' if vi else 'Appendix'} {n}", size=13)
-        centred(title.upper(), size=13, space=0)
-        note = (f"(Kèm theo Báo cáo {settings['number'].replace('Số: ', 'số ')} ngày … "
-                f"tháng … năm {today.year})" if vi else "(Attached to the report above)")
-        centred(note, size=12, space=0, bold=False)
-        _table_docx(d, table, 10)
+        word.page(wide, landscape=True)
+        wide.different_first_page_header_footer = False  # add_section copied page 1's
+        word.appendix_title(d, w["appendix"].format(n=n), title.upper(), attached)
+        word.grid(d, table.columns, table.rows, wide, _weights(table), _text_columns(table))
+    props = d.core_properties
+    props.author = props.last_modified_by = issuer
+    props.title = props.subject = doc.title
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     d.save(str(tmp))
@@ -211,77 +188,20 @@ def write_review_docx(doc: Doc, catalog, path: str | Path, today: date | None = 
     return path
 
 
-def _settings(catalog, month: int) -> dict:
-    """The title block from the catalog's settings.report, resolved as for the monthly Word
-    report (outputs.report_setup): never a guessed issuer."""
-    from .report_setup import report_setup
-
-    setup = report_setup(catalog, month)
-    return {"issuer_parent": setup.issuer.parent.upper(), "issuer": setup.issuer.name.upper(),
-            "number": setup.number, "place": setup.place, "date": setup.report_date,
-            "recipients": "; ".join(setup.recipients) or "Như trên; Lưu: VT."}
+def _recipients(given: list[str], lang: str) -> list[str]:
+    """settings.report's recipients with the emulation council added and the file copy
+    ("Lưu") kept last, marked for the council's office (TĐKT)."""
+    kept = [r for r in given if not r.lower().startswith(("lưu", "file"))]
+    if lang == "en":
+        return [*kept, "Emulation and Awards Council", "File"]
+    return [*kept, "Hội đồng Thi đua - Khen thưởng", "Lưu: VT, TĐKT"]
 
 
-def _no_theme_font(style) -> None:
-    """Headings use the theme's sans font unless told otherwise: Times New Roman throughout."""
-    from docx.oxml.ns import qn
-
-    fonts = style.element.rPr.rFonts
-    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
-        fonts.attrib.pop(qn(attr), None)
-    for attr in ("w:ascii", "w:hAnsi", "w:cs"):
-        fonts.set(qn(attr), FONT)
-
-
-def _body(d, text: str) -> None:
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm
-
-    p = d.add_paragraph(text)
-    p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
-    p.paragraph_format.first_line_indent = Cm(1)
-
-
-def _table_docx(d, table: Table, size: int) -> None:
-    from docx.shared import Pt
-
-    out = d.add_table(rows=1, cols=len(table.columns))
-    out.style = "Table Grid"
-    for cell, name in zip(out.rows[0].cells, table.columns, strict=True):
-        cell.text = name
-        for run in cell.paragraphs[0].runs:
-            run.bold, run.font.size = True, Pt(size)
-    for row in table.rows:
-        for cell, value in zip(out.add_row().cells, row, strict=True):
-            cell.text = str(value)
-            for run in cell.paragraphs[0].runs:
-                run.font.size = Pt(size)
-
-
-def _signature(d, settings: dict, vi: bool) -> None:
-    from docx.shared import Pt
-
-    t = d.add_table(rows=1, cols=2)
-    left, right = t.rows[0].cells
-    p = left.paragraphs[0]
-    run = p.add_run("Nơi nhận:" if vi else "To:")
-    run.bold, run.italic, run.font.size = True, True, Pt(12)
-    recipients = [r.strip(" ;.") for r in settings["recipients"].split(";") if r.strip(" ;.")]
-    recipients = [r for r in recipients if not r.lower().startswith("lưu")]
-    lines = [*recipients, "Hội đồng Thi đua - Khen thưởng" if vi else "Emulation and Awards "
-             "Council"]
-    for text in lines:
-        left.add_paragraph().add_run(f"- {text};").font.size = Pt(11)
-    left.add_paragraph().add_run("- Lưu: VT, TĐKT." if vi else "- File.").font.size = Pt(11)
-    for n, (text, bold) in enumerate(((("TM. ỦY BAN NHÂN DÂN" if vi else "FOR THE PEOPLE'S "
-                                       "COMMITTEE"), True),
-                                      ("KT. CHỦ TỊCH" if vi else "P.P. CHAIRMAN", True),
-                                      ("PHÓ CHỦ TỊCH" if vi else "VICE-CHAIRMAN", True),
-                                      ("", False), ("", False), ("…", True))):
-        p = right.paragraphs[0] if n == 0 else right.add_paragraph()
-        p.alignment = 1  # centre
-        run = p.add_run(text)
-        run.bold, run.font.size = bold, Pt(13)
+def _text_columns(table: Table) -> set[int]:
+    """Columns of words (left-aligned): those where some cell is not a figure."""
+    figure = re.compile(r"^[\s\d.,%–+\-/()×÷=]*$")
+    return {c for c in range(len(table.columns))
+            if any(not figure.match(str(row[c])) for row in table.rows)}
 
 
 def _draft_header(section, mark: str) -> None:
@@ -296,9 +216,11 @@ def _draft_header(section, mark: str) -> None:
         run.bold = True
 
 
-def _page_numbers(section) -> None:
-    """A PAGE field centred in the top margin, not on the first page (as the monthly report)."""
-    from .word import page_number_field
-
-    section.different_first_page_header_footer = True
-    page_number_field(section.header.paragraphs[0])
+def _weights(table: Table) -> list[float]:
+    """Column widths by the longest text each column holds (names get room), never narrower
+    than its header's longest word or a short figure ("62,5" must not wrap), and clipped so
+    no column takes the page."""
+    longest = [max([max(len(w) for w in str(name).split() or [""]) + 3,
+                    *(len(str(row[c])) for row in table.rows)])
+               for c, name in enumerate(table.columns)]
+    return [min(max(n, 8.0), 30.0) for n in longest]

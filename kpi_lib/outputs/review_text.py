@@ -222,8 +222,13 @@ def _basis(review: Review, lang: str) -> str:
     a = review.assessment
     cat, year = a.catalog, a.catalog.year
     latest = a.dataset.latest_month(a.unit) or a.as_of
-    basis = w("basis", lang, plan=cat.meta.get("plan_en" if lang == "en" else "plan_vi", ""),
-              month=a.as_of, year=year)
+    # The căn cứ names the plan by number, date and issuer (settings.report.basis, as the
+    # monthly Word report does), not by its short title.
+    from .report_setup import report_setup
+
+    plan = (cat.meta.get("plan_en", "") if lang == "en"
+            else report_setup(cat, a.as_of).basis)
+    basis = w("basis", lang, plan=plan, month=a.as_of, year=year)
     if latest < a.as_of:
         basis += " " + w("data_to", lang, month=latest, year=year)
     basis += " " + w("received", lang, day=data_received_by(a))

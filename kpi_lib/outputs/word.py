@@ -15,6 +15,7 @@ never from the run: a report re-run later must be the same document.
 from __future__ import annotations
 
 import io
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from docx.shared import Cm, Pt, RGBColor
 
 from ..engine.assess import items_table, status_counts
 from ..engine.pipeline import Assessment
+from ..inputs.snapshot import original_path
 from .analyst_text import read_analyst_text
 from .i18n import t
 from .report_setup import ReportSetup, analyst_text_path, month_vi, report_setup, vi_date
@@ -114,74 +116,75 @@ def write_docx(a: Assessment, numbers: pd.DataFrame, sections, charts: list[tupl
     w = WORDS["en" if lang == "en" else "vi"]
     synthetic = bool(a.dataset.source.synthetic)
     doc = Document()
-    _styles(doc)
+    styles(doc)
     first = doc.sections[0]
-    _page(first, landscape=False)
-    _header_footer(first, synthetic, lang, first_page=True)
+    page(first, landscape=False)
+    header_footer(first, synthetic, lang, first_page=True)
 
-    _title_block(doc, setup, w, lang)
+    title_block(doc, setup, w, lang)
     subject = _subject(a, lang)
-    _centred(doc, w["title"], bold=True, before=12)
-    _centred(doc, subject, bold=True)
-    _rule(doc.add_paragraph(), Cm(6.5), Cm(6.5))
+    centred(doc, w["title"], bold=True, before=12)
+    centred(doc, subject, bold=True)
+    rule(doc.add_paragraph(), Cm(6.5), Cm(6.5))
     doc.paragraphs[-1].paragraph_format.space_after = Pt(6)
     if a.unit and a.unit != a.catalog.default_unit:
         registry = a.dataset.registry
-        _centred(doc, registry.name(a.unit, lang) if registry else a.unit, bold=False)
+        centred(doc, registry.name(a.unit, lang) if registry else a.unit, bold=False)
     if synthetic:
-        p = _centred(doc, t("synthetic", lang), bold=True, size=12, before=6)
+        p = centred(doc, t("synthetic", lang), bold=True, size=12, before=6)
         p.runs[0].italic = True
     period = period_words(a.as_of, a.catalog.year, lang)
-    _body(doc, w["basis"].format(basis=setup.basis, issuer=setup.issuer.short, period=period))
+    body(doc, w["basis"].format(basis=setup.basis, issuer=setup.issuer.short, period=period))
 
     numerals = iter(["I", "II", "III", "IV", "V", "VI"])
-    _heading(doc, f"{next(numerals)}. {w['results']}", 1)
+    heading(doc, f"{next(numerals)}. {w['results']}", 1)
     for n, section in enumerate(sections, start=1):
-        _heading(doc, f"{n}. {section.title}", 2)
-        _body(doc, section.opening)
+        heading(doc, f"{n}. {section.title}", 2)
+        body(doc, section.opening)
         for sentence in section.sentences:
-            _body(doc, f"- {sentence}")
-    _heading(doc, f"{next(numerals)}. {w['overall']}", 1)
+            body(doc, f"- {sentence}")
+    heading(doc, f"{next(numerals)}. {w['overall']}", 1)
     for text in overall(a, lang):
-        _body(doc, text)
+        body(doc, text)
     tasks = "tasks" if a.as_of < 12 else "tasks_dec"
     for key, title in (("difficulties", w["difficulties"]), ("tasks", w[tasks]),
                        ("proposals", w["proposals"])):
         if key == "proposals" and key not in analyst:
             continue  # proposals are optional; difficulties and tasks are not
-        _heading(doc, f"{next(numerals)}. {title}", 1)
+        heading(doc, f"{next(numerals)}. {title}", 1)
         paragraphs = analyst.get(key) or []
         if not paragraphs:
-            p = _body(doc, w["placeholder"].format(file=_shown(text_file),
+            p = body(doc, w["placeholder"].format(file=_shown(original_path(a.dataset.source,
+                                                                             text_file)),
                                                    heading=HEADINGS_VI[key]))
             p.runs[0].bold = True
             p.runs[0].font.highlight_color = 7  # yellow: impossible to miss when proofreading
         for text in paragraphs:
-            _body(doc, text)
-    closing = _body(doc, w["closing"].format(period=period, issuer=setup.issuer.short))
+            body(doc, text)
+    closing = body(doc, w["closing"].format(period=period, issuer=setup.issuer.short))
     closing.paragraph_format.space_after = Pt(12)
-    _signature(doc, setup, w)
+    signature(doc, setup, w)
 
     attached = w["attached"].format(number=setup.number.removeprefix("Số: ").strip(),
                                     date=vi_date(setup.report_date) if lang != "en"
                                     else f"{setup.report_date:%d/%m/%Y}",
                                     issuer=setup.issuer.short)
     wide = doc.add_section()
-    _page(wide, landscape=True)
+    page(wide, landscape=True)
     wide.different_first_page_header_footer = False  # add_section copied page 1's setting
-    _appendix_title(doc, w["appendix"].format(n=1),
+    appendix_title(doc, w["appendix"].format(n=1),
                     w["table_title"].format(year=a.catalog.year), attached)
-    _table(doc, display_table(a, lang, numbers), wide, lang)
-    note = _body(doc, w["table_note"], indent=False)
+    _table(doc, display_table(a, lang, numbers), wide, lang, a.catalog.year)
+    note = body(doc, w["table_note"], indent=False)
     note.runs[0].italic, note.runs[0].font.size = True, Pt(11)
     if charts:
         doc.add_page_break()
-        _appendix_title(doc, w["appendix"].format(n=2),
+        appendix_title(doc, w["appendix"].format(n=2),
                         w["charts_title"].format(year=a.catalog.year), attached)
         for png, alt in charts:
             _picture(doc, png, wide)
             if alt:
-                cap = _centred(doc, alt, bold=False, size=11)
+                cap = centred(doc, alt, bold=False, size=11)
                 cap.runs[0].italic = True
 
     props = doc.core_properties
@@ -265,7 +268,7 @@ def _fonts(rpr_parent, size: int | None = None, bold: bool | None = None) -> Non
         fonts.set(qn(attr), FONT)
 
 
-def _styles(doc) -> None:
+def styles(doc) -> None:
     normal = doc.styles["Normal"]
     _fonts(normal, BODY_PT)
     normal.paragraph_format.space_after = Pt(6)
@@ -279,15 +282,15 @@ def _styles(doc) -> None:
         style.paragraph_format.keep_with_next = True
 
 
-def _page(section, landscape: bool) -> None:
-    """A4; margins within the decree's ranges (top/bottom 20 mm, left 30 mm, right 15 mm)."""
+def page(section, landscape: bool) -> None:
+    """A4; margins within the decree's ranges (top/bottom 20 mm, left 30 mm, right 20 mm)."""
     if landscape:
         section.orientation = WD_ORIENT.LANDSCAPE
         section.page_width, section.page_height = Cm(29.7), Cm(21.0)
         section.left_margin = section.right_margin = Cm(2.0)
     else:
         section.page_width, section.page_height = Cm(21.0), Cm(29.7)
-        section.left_margin, section.right_margin = Cm(3.0), Cm(1.5)
+        section.left_margin, section.right_margin = Cm(3.0), Cm(2.0)
     section.top_margin = section.bottom_margin = Cm(2.0)
     section.header_distance = section.footer_distance = Cm(1.0)
 
@@ -309,7 +312,7 @@ def page_number_field(p, size: int = 13) -> None:
         run._r.append(el)
 
 
-def _header_footer(section, synthetic: bool, lang: str, first_page: bool) -> None:
+def header_footer(section, synthetic: bool, lang: str, first_page: bool) -> None:
     """Page number centred in the top margin, not on page 1; the synthetic banner in every
     footer (later sections link to these)."""
     section.different_first_page_header_footer = first_page
@@ -331,7 +334,7 @@ _AFTER_PBDR = ("w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordW
                "w:rPr", "w:sectPr", "w:pPrChange")
 
 
-def _rule(paragraph, left, right) -> None:
+def rule(paragraph, left, right) -> None:
     """A horizontal line (bottom border of an empty 2 pt paragraph) indented to `left` and
     `right`, so it is centred and as long as asked."""
     fmt = paragraph.paragraph_format
@@ -357,13 +360,13 @@ def _cell_line(cell, text: str, size: int, bold=False, italic=False, first=False
     return p
 
 
-def _title_block(doc, setup: ReportSetup, w: dict, lang: str) -> None:
+def title_block(doc, setup: ReportSetup, w: dict, lang: str) -> None:
     """Issuer (superior body, issuing body, short rule, number) left; motto (rule as long as
     the line) and place, date right."""
     head = doc.add_table(rows=1, cols=2)
     head.alignment = WD_TABLE_ALIGNMENT.CENTER
     head.autofit = False
-    _widths(head, [Cm(6.3), Cm(10.2)])
+    set_widths(head, [Cm(6.0), Cm(10.0)])  # the text width: 21 - 3 - 2 cm
     left, right = head.rows[0].cells
     issuer = setup.issuer
     if issuer.parent:
@@ -371,19 +374,19 @@ def _title_block(doc, setup: ReportSetup, w: dict, lang: str) -> None:
         _cell_line(left, issuer.name, 13, bold=True)
     else:
         _cell_line(left, issuer.name, 13, bold=True, first=True)
-    _rule(left.add_paragraph(), Cm(2.0), Cm(2.0))
+    rule(left.add_paragraph(), Cm(2.0), Cm(2.0))
     if issuer.example:
         _cell_line(left, w["example"], 9, italic=True)
     _cell_line(left, setup.number, 13).paragraph_format.space_before = Pt(6)
     _cell_line(right, w["motto1"], 13, bold=True, first=True)
     _cell_line(right, w["motto2"], 14, bold=True)
-    _rule(right.add_paragraph(), Cm(1.75), Cm(1.75))
+    rule(right.add_paragraph(), Cm(1.75), Cm(1.75))
     when = vi_date(setup.report_date) if lang != "en" else f"{setup.report_date:%d/%m/%Y}"
     _cell_line(right, f"{setup.place}, {when}", 14, italic=True).paragraph_format.space_before \
         = Pt(6)
 
 
-def _centred(doc, text: str, bold=True, size=BODY_PT, before=0):
+def centred(doc, text: str, bold=True, size=BODY_PT, before=0):
     p = doc.add_paragraph()
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     p.paragraph_format.space_before = Pt(before)
@@ -393,7 +396,7 @@ def _centred(doc, text: str, bold=True, size=BODY_PT, before=0):
     return p
 
 
-def _body(doc, text: str, indent: bool = True):
+def body(doc, text: str, indent: bool = True):
     p = doc.add_paragraph(text)
     p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
     if indent:
@@ -401,7 +404,7 @@ def _body(doc, text: str, indent: bool = True):
     return p
 
 
-def _heading(doc, text: str, level: int):
+def heading(doc, text: str, level: int):
     p = doc.add_heading(text, level=level)
     p.alignment = WD_ALIGN_PARAGRAPH.LEFT
     if level > 1:
@@ -409,12 +412,16 @@ def _heading(doc, text: str, level: int):
     return p
 
 
-def _signature(doc, setup: ReportSetup, w: dict) -> None:
+def signature(doc, setup: ReportSetup, w: dict) -> None:
     """Nơi nhận left (one recipient a line, '- …;', the last ending with '.'); the signature
-    right: on behalf of, deputy, title, room for signature and seal, name."""
+    right: on behalf of, deputy, title, room for signature and seal, name. One row that
+    cannot split, kept with the closing paragraph before it: the block is never cut by a
+    page break, and never left alone on a page without the report's last words."""
+    doc.paragraphs[-1].paragraph_format.keep_with_next = True
     table = doc.add_table(rows=1, cols=2)
     table.autofit = False
-    _widths(table, [Cm(8.0), Cm(8.5)])
+    set_widths(table, [Cm(7.5), Cm(8.5)])
+    row_flags(table.rows[0], header=False)
     left, right = table.rows[0].cells
     p = left.paragraphs[0]
     p.paragraph_format.space_after = Pt(0)
@@ -436,40 +443,60 @@ def _signature(doc, setup: ReportSetup, w: dict) -> None:
         _cell_line(right, issuer.signer, 14, bold=True)
 
 
-def _appendix_title(doc, label: str, title: str, attached: str) -> None:
-    _centred(doc, label, bold=True)
-    _centred(doc, title, bold=True)
-    p = _centred(doc, attached, bold=False, size=13)
+def appendix_title(doc, label: str, title: str, attached: str) -> None:
+    centred(doc, label, bold=True)
+    centred(doc, title, bold=True)
+    p = centred(doc, attached, bold=False, size=13)
     p.runs[0].italic = True
     p.paragraph_format.space_after = Pt(6)
 
 
-def _table(doc, frame: pd.DataFrame, section, lang: str) -> None:
-    """The report table; its header row repeats on every page and rows never split. Built in
-    one go (all rows at once, a paragraph style for the 9 pt text): row by row with run-level
-    fonts took over a second."""
-    style_id = _table_style(doc).style_id
-    ncols = len(frame.columns)
-    table = doc.add_table(rows=len(frame) + 1, cols=ncols)
+def _table(doc, frame: pd.DataFrame, section, lang: str, year: int) -> None:
+    """The report table, names and judgement given room, figures sharing the rest (a narrow
+    judgement column made rows so tall that pages were left half empty)."""
+    # The plan column holds "01 trường", "1.600 người": with the unit bound to its number
+    # it needs room for both, or the unit itself would be cut mid-word.
+    weight = {t("item", lang): 2.5, t("unit", lang): 0.9, t("estimate", lang): 1.3,
+              t("status", lang): 1.2, t("p_meet", lang): 1.0, t("judgement", lang): 2.1,
+              t("plan", lang, year=year): 1.9}
+    words = {t(k, lang) for k in ("item", "unit", "status", "judgement")}
+    grid(doc, list(frame.columns), frame.astype(str).to_numpy().tolist(), section,
+         [weight.get(str(name), 1.0) for name in frame.columns],
+         {c for c, name in enumerate(frame.columns) if name in words})
+
+
+# A number and the word after it ("28.603,61 tỷ đồng", "12 xã", "95,5 %") stay on one line,
+# and so do the words of a money unit ("tỷ đồng").
+_NUMBER_UNIT = re.compile(r"(?<=\d) (?=[^\s\d–(])|(?:(?<=tỷ)|(?<=triệu)|(?<=nghìn)) (?=đồng|USD)")
+
+
+def keep_units(text: str) -> str:
+    """`text` with a no-break space between each number and its unit, so a narrow table
+    cell never leaves "28.603,61" on one line and "tỷ đồng" on the next."""
+    return _NUMBER_UNIT.sub("\u00a0", text)
+
+
+def grid(doc, head: list[str], rows: list[list[str]], section, weights: list[float],
+         left: set[int]) -> None:
+    """A table as wide as `section`'s text, column widths by `weights`; the header row repeats
+    on every page, rows never split, numbers keep their units, text columns (`left`) align
+    left and figures right. Built in one go (all rows at once, a paragraph style for the 9 pt
+    text): row by row with run-level fonts took over a second."""
+    style_id = table_style(doc).style_id
+    ncols = len(head)
+    table = doc.add_table(rows=len(rows) + 1, cols=ncols)
     table.style = "Table Grid"
     usable = section.page_width - section.left_margin - section.right_margin
-    # Names and judgement get room; figures share the rest (a narrow judgement column made
-    # rows so tall that pages were left half empty).
-    weight = {t("item", lang): 2.8, t("unit", lang): 0.9, t("estimate", lang): 1.3,
-              t("status", lang): 1.2, t("p_meet", lang): 0.8, t("judgement", lang): 3.0}
-    weights = [weight.get(str(name), 1.0) for name in frame.columns]
     widths = [int(usable * w / sum(weights)) for w in weights]
     cells = table._cells
-    words = {t(k, lang) for k in ("item", "unit", "status", "judgement")}
-    left = {c for c, name in enumerate(frame.columns) if name in words}  # text, not figures
-    for r, row in enumerate([list(frame.columns), *frame.astype(str).to_numpy().tolist()]):
-        _row_flags(table.rows[r], header=r == 0)
+    for r, row in enumerate([head, *rows]):
+        row_flags(table.rows[r], header=r == 0)
         for c, value in enumerate(row):
             cell = cells[r * ncols + c]
             cell.width = widths[c]
             para = cell.paragraphs[0]
             para._p.style = style_id  # the public setter looks the style up each time (slow)
-            run = para.add_run(str(value))
+            run = para.add_run(keep_units(str(value)))
             if r == 0:
                 run.bold = True
                 para.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -481,7 +508,7 @@ def _table(doc, frame: pd.DataFrame, section, lang: str) -> None:
     table.autofit = False
 
 
-def _table_style(doc):
+def table_style(doc):
     """A 9 pt paragraph style for table cells, made once."""
     from docx.enum.style import WD_STYLE_TYPE
 
@@ -496,7 +523,7 @@ def _table_style(doc):
     return style
 
 
-def _widths(table, widths: list) -> None:
+def set_widths(table, widths: list) -> None:
     """Column widths that Word and LibreOffice both honour: the grid and every cell."""
     table.autofit = False
     for column, width in zip(table.columns, widths, strict=True):
@@ -506,7 +533,7 @@ def _widths(table, widths: list) -> None:
             cell.width = width
 
 
-def _row_flags(row, header: bool) -> None:
+def row_flags(row, header: bool) -> None:
     trpr = row._tr.get_or_add_trPr()
     flags = ["w:cantSplit"] + (["w:tblHeader"] if header else [])
     for flag in flags:
@@ -515,9 +542,18 @@ def _row_flags(row, header: bool) -> None:
         trpr.append(el)
 
 
+# Charts are drawn at 90 dpi; this many pixels fill the landscape page's 24 cm. A one-panel
+# chart (648 px) is printed at the same scale as a two-panel one, not blown up to the page.
+_FULL_WIDTH_PX = 1000
+
+
 def _picture(doc, png: bytes, section) -> None:
-    """A chart as wide as the page allows, but never taller than the page."""
-    doc.add_picture(io.BytesIO(png), width=Cm(24))
+    """A chart at one scale for all (its text the same size in every chart), at most as wide
+    as the page, never taller than the page."""
+    from PIL import Image
+
+    pixels = Image.open(io.BytesIO(png)).width
+    doc.add_picture(io.BytesIO(png), width=int(Cm(24) * min(1.0, pixels / _FULL_WIDTH_PX)))
     shape = doc.inline_shapes[-1]
     tallest = section.page_height - section.top_margin - section.bottom_margin - Cm(3)
     if shape.height > tallest:

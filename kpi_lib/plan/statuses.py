@@ -5,13 +5,17 @@ catalog. What a reader sees is the office's choice, in `settings.status_labels` 
 catalog:
 
     status_labels:
-      on_track: {vi: "Có khả năng đạt", en: "On track", color: "#4caf50",
+      on_track: {vi: "Có khả năng đạt", en: "On track", color: "#00796b",
                  phrase_vi: "có khả năng đạt kế hoạch", phrase_en: "likely to be met"}
 
 Anything left out keeps its default. Giving two statuses the same label merges them on
 the page (an office that reports three levels — Đạt / Có nguy cơ / Không đạt — maps
 `achieved` and `on_track` to "Đạt"): the number of levels shown is the number of
 distinct labels.
+
+The default colours are read as text on white and carry white text on the summary cards,
+so each has a contrast of at least 4,5:1 with white (WCAG 2.1 AA); the greens differ in
+hue (teal for "on track") as well as darkness, and the label always goes with the colour.
 """
 
 from __future__ import annotations
@@ -28,18 +32,18 @@ WORST_FIRST = ("missed", "off_track", "at_risk", "on_track", "achieved")
 # Statuses that ask for direction ("Cần tập trung chỉ đạo").
 NEEDS_ACTION = ("at_risk", "off_track", "missed")
 DEFAULTS: dict[str, dict[str, str]] = {
-    "achieved": {"vi": "Đã đạt", "en": "Achieved", "color": "#1a7f37",
+    "achieved": {"vi": "Đã đạt", "en": "Achieved", "color": "#1b5e20",
                  "phrase_vi": "đã đạt kế hoạch", "phrase_en": "the target is already met"},
-    "on_track": {"vi": "Có khả năng đạt", "en": "On track", "color": "#4caf50",
+    "on_track": {"vi": "Có khả năng đạt", "en": "On track", "color": "#00796b",
                  "phrase_vi": "có khả năng đạt kế hoạch", "phrase_en": "likely to meet the target"},
-    "at_risk": {"vi": "Có nguy cơ không đạt", "en": "At risk", "color": "#f0a500",
+    "at_risk": {"vi": "Có nguy cơ không đạt", "en": "At risk", "color": "#a15c00",
                 "phrase_vi": "có nguy cơ không đạt kế hoạch",
                 "phrase_en": "at risk of missing the target"},
-    "off_track": {"vi": "Khó đạt", "en": "Off track", "color": "#d32f2f",
+    "off_track": {"vi": "Khó đạt", "en": "Off track", "color": "#c62828",
                   "phrase_vi": "khó đạt kế hoạch", "phrase_en": "unlikely to meet the target"},
     "missed": {"vi": "Không đạt", "en": "Missed", "color": "#8e1b1b",
                "phrase_vi": "không đạt kế hoạch", "phrase_en": "the target is missed"},
-    "no_data": {"vi": "Chưa đủ dữ liệu", "en": "Not enough data", "color": "#9e9e9e",
+    "no_data": {"vi": "Chưa đủ dữ liệu", "en": "Not enough data", "color": "#616161",
                 "phrase_vi": "chưa đủ cơ sở để đánh giá",
                 "phrase_en": "not enough data to judge"},
 }
@@ -77,7 +81,7 @@ def status_scale(settings: dict, where: str = "catalog") -> StatusScale:
     given = settings.get("status_labels") or {}
     if not isinstance(given, dict):
         raise KpiError("settings.status_labels must be a mapping", file=where,
-                       fix="write status_labels: {on_track: {vi: ..., color: '#4caf50'}}")
+                       fix="write status_labels: {on_track: {vi: ..., color: '#00796b'}}")
     styles = {s: dict(v) for s, v in DEFAULTS.items()}
     for status, style in given.items():
         if status not in STATUSES:
@@ -86,10 +90,10 @@ def status_scale(settings: dict, where: str = "catalog") -> StatusScale:
         if not isinstance(style, dict) or set(style) - set(_KEYS):
             raise KpiError(f"settings.status_labels.{status}: keys must be among "
                            f"{', '.join(_KEYS)}", file=where, value=style,
-                           fix="e.g. {vi: 'Đạt', color: '#1a7f37'}")
+                           fix="e.g. {vi: 'Đạt', color: '#1b5e20'}")
         color = style.get("color")
         if color is not None and not _COLOR.match(str(color)):
             raise KpiError(f"settings.status_labels.{status}.color is not a colour", file=where,
-                           value=color, fix="write it as #RRGGBB, e.g. '#4caf50'")
+                           value=color, fix="write it as #RRGGBB, e.g. '#00796b'")
         styles[status].update({k: str(v) for k, v in style.items()})
     return StatusScale(styles)

@@ -106,7 +106,7 @@ def compare_with_outcome(catalog: Catalog, data: str, folders: list[Path]) -> pd
 
 
 def comparison_html(table: pd.DataFrame, catalog: Catalog) -> str:
-    """The comparison page, Vietnamese first (English under each heading)."""
+    """The comparison page, in Vietnamese (a reader of a Vietnamese page meets no English)."""
     esc = html.escape
 
     def num(v: float) -> str:
@@ -126,27 +126,26 @@ def comparison_html(table: pd.DataFrame, catalog: Catalog) -> str:
             f"<td>{'Có' if r.in_interval else 'Không'}</td><td>{num(r.target)}</td>"
             f"<td>{'Đạt' if r.met else 'Không đạt'}</td><td>{yes(r.status_right)}</td></tr>"
             for r in part.itertuples(index=False))
-        body.append(f"<h2>Báo cáo số liệu đến tháng {esc(month[5:])}/{esc(month[:4])} "
-                    f"<small>(report as of {esc(month)})</small></h2>"
+        body.append(f"<h2>Báo cáo số liệu đến tháng {esc(month[5:])}/{esc(month[:4])}</h2>"
                     f"<p><a href='{esc(month)}/monthly_report.html'>Xem báo cáo</a></p>"
-                    "<table><tr><th>Chỉ tiêu</th><th>ĐVT</th><th>Đánh giá khi đó</th>"
+                    f"<div class='scroll' tabindex='0' role='region' aria-label='Tháng "
+                    f"{esc(month[5:])}/{esc(month[:4])}'><table><tr><th>Chỉ tiêu</th><th>ĐVT</th><th>Đánh giá khi đó</th>"
                     "<th>Ước cả năm</th><th>Khoảng 80%</th><th>Thực tế tháng 12</th>"
                     "<th>Sai số ước</th><th>Thực tế trong khoảng?</th>"
                     "<th>Kế hoạch cuối năm</th><th>Kết quả</th><th>Đánh giá đúng?</th></tr>"
-                    f"{rows}</table>")
+                    f"{rows}</table></div>")
     scored = table[table["status_right"].notna()]
     inside = int(table["in_interval"].sum())
     lead = (f"<p>{len(scored)} đánh giá, đúng {int(scored['status_right'].sum())}; thực tế nằm "
-            f"trong khoảng 80% ở {inside}/{len(table)} lần ước. <i>{len(scored)} statuses, "
-            f"{int(scored['status_right'].sum())} right; the December outcome fell inside the "
-            f"80% interval {inside} times out of {len(table)}.</i></p>")
+            f"trong khoảng 80% ở {inside}/{len(table)} lần ước.</p>")
     return ("<!DOCTYPE html><html lang='vi'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             "<title>So sánh với thực tế năm 2024</title><style>"
             "body{font-family:sans-serif;margin:2em;max-width:80em}"
             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .5em}"
-            "td:nth-child(n+4){text-align:right}</style></head><body>"
+            "td:nth-child(n+4){text-align:right}.scroll{max-width:100%;overflow-x:auto}"
+            "@media (max-width:600px){body{margin:1em}}</style></head><body>"
             f"<h1>Các báo cáo đã nói gì, và thực tế cuối năm {catalog.year}</h1>"
-            f"<p><i>What the reports said, and what happened in {catalog.year}.</i></p>"
             "<p>Số liệu thật: Tổng cục Thống kê (nay là Cục Thống kê), Biểu số liệu tháng, số "
             "công bố lần đầu; số tháng 12 là số sơ bộ công bố cuối tháng 12. Mỗi báo cáo chỉ "
             "dùng số liệu đã công bố đến cuối tháng đó. Kế hoạch vốn đầu tư năm suy ra từ tỷ lệ "
