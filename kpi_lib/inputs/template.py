@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..common.text import no_formulas
 from ..plan.catalog import Catalog
 
 SHEET = "BaoCao"
@@ -84,6 +85,7 @@ def write_template(catalog: Catalog, year: int, out: Path, unit: str | None = No
         meta.cell(row=r, column=1, value=k)
         meta.cell(row=r, column=2, value=v)
     meta.sheet_state = "hidden"
+    no_formulas(wb)  # a name from the catalog starting with '=' stays text
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)

@@ -21,6 +21,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..common.numbers import quantity_decimals
+from ..common.text import no_formulas
 from ..engine.assess import items_table as assess_items
 from ..engine.pipeline import Assessment
 from .i18n import METHOD_LABELS, period_text, reason_text, status_text, t
@@ -217,7 +218,7 @@ def write_workbook(a: Assessment, numbers: pd.DataFrame, sections, path: str | P
         sheet.add([v if not isinstance(v, (list, dict)) else str(v) for v in row])
     sheet.finish()
 
-    _no_formulas(book)
+    no_formulas(book)
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     book.save(tmp)
@@ -249,13 +250,3 @@ def items_table(a: Assessment, numbers: pd.DataFrame, lang: str = "vi") -> pd.Da
                               zip(part.index, part["status"], part["provisional"], strict=True)),
         })
     return pd.DataFrame(rows)
-
-
-def _no_formulas(book) -> None:
-    """Text is text: a reason or name that begins with '=' must never become a live formula
-    in the published workbook (nothing this workbook holds is computed by Excel)."""
-    for sheet in book.worksheets:
-        for row in sheet.iter_rows():
-            for cell in row:
-                if cell.data_type == "f":
-                    cell.data_type = "s"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..common.text import csv_safe
 from ..engine.pipeline import Assessment
 from ..outputs.analyst_text import read_analyst_text
 from ..outputs.excel import write_workbook
@@ -38,8 +39,9 @@ def export_month(a: Assessment, numbers: pd.DataFrame, folder: str | Path, lang:
     summary["override_status"] = [judged.get(i, "") for i in summary["id"]]
     summary["name"] = [a.catalog.get(i).name(lang) for i in summary["id"]]
     summary["area"] = a.catalog.meta.get("area_en" if lang == "en" else "area_vi", "")
-    summary[[*SUMMARY_COLUMNS, "unit_code", "method", "label", "color", "override_status",
-             "provisional", "item", "item_status", "name", "area"]].to_csv(
+    csv_safe(summary[[*SUMMARY_COLUMNS, "unit_code", "method", "label", "color",
+                      "override_status", "provisional", "item", "item_status", "name",
+                      "area"]]).to_csv(
         folder / "summary.csv", index=False, lineterminator="\n", float_format="%.6g")
     write_workbook(a, numbers, sections, folder / f"bao-cao-{a.period}.xlsx", lang)
     write_docx(a, numbers, sections, charts or [], folder / f"bao-cao-{a.period}.docx", lang)
