@@ -137,7 +137,7 @@ def load_campaign(path: str | Path, catalog: Catalog, registry: Registry | None)
         raise KpiError(f"campaign file not found: {path}", file=str(catalog.path),
                        column="catalog.campaign_file",
                        fix="correct campaign_file in the catalog (a path relative to it)")
-    doc, _ = read_yaml(path, "campaign file", loader=_LineLoader)  # a SafeLoader
+    doc, lines = read_yaml(path, "campaign file", loader=_LineLoader)  # a SafeLoader
     if not isinstance(doc, dict):
         raise KpiError("campaign file is empty or not a mapping", file=str(path),
                        fix="start from data/campaign/binh_son_2025.yaml")
@@ -145,6 +145,8 @@ def load_campaign(path: str | Path, catalog: Catalog, registry: Registry | None)
 
     def bad(entry: Any, fld: str, message: str, fix: str, value: object = None) -> None:
         line = entry.get("__line__") if isinstance(entry, dict) else None
+        if line is None:  # a problem of a whole section: the section's line
+            line = lines.get((fld.split(".")[0].split("[")[0],))
         problems.append(Problem(message, fix=fix, file=str(path), row=line, column=fld,
                                 value=value))
 
