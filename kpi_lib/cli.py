@@ -538,6 +538,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a full disk or a read-only folder met outside a checked write
+        from .common.files import DISK_ERRORS, cannot_write
+
+        if exc.errno not in DISK_ERRORS:
+            raise
+        folder = Path(exc.filename).parent if exc.filename else "the data or reports folder"
+        print(f"error: {cannot_write(exc, folder, 'what was being written was discarded')}",
+              file=sys.stderr)
+        return 2
     except BrokenPipeError:  # output piped into `head` and closed early
         sys.stderr.close()
         return 0

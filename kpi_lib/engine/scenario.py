@@ -235,6 +235,9 @@ def scenario(a: Assessment | None, indicator_id: str, *, unit: str | None = None
         notes.append(f"assumed obtained on {when.date()}" + ("" if in_year else
                                                               f", after {year}: not this year"))
     exact = not spread or ind.kind == "milestone"
+    if ind.kind == "flow" and rest == 0 and not exact:  # no spread around nothing to come
+        exact = True
+        notes.append("nothing more assumed this year: the assumption is taken as exact")
     if ind.kind == "flow" and (frow["dist"] == "none" or not np.isfinite(frow["scale"])) \
             and not bool(frow["final"]):
         exact = True

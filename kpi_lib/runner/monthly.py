@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..common.errors import KpiError
+from ..common.files import replace_text
 from ..inputs.snapshot import SNAPSHOT, take_snapshot
 from ..plan.units import SAFE_CODE
 from .html import TEMPLATES, export_html, warm_exporter  # noqa: F401 - TEMPLATES: API
-from .publish import (keep_failed, lang_folder, locked, swap_into_place, sweep_stale,
-                      work_folder)
+from .publish import keep_failed, lang_folder, locked, swap_into_place, sweep_stale, work_folder
 
 if TYPE_CHECKING:
     from .kernels import Lease
@@ -318,9 +318,7 @@ def build_index(out: Path, lang: str = "vi") -> Path:
     with _INDEX_LOCK, locked(out, "index"):  # threads here; processes and hosts there
         folders = published_months(out)
         page = index_html(folders, lang)
-        tmp = out / f".index-{os.getpid()}-{threading.get_ident()}.html"
-        tmp.write_text(page, encoding="utf-8")
-        os.replace(tmp, out / "index.html")
+        replace_text(out / "index.html", page)  # whole or as it was; its mode kept
     return out / "index.html"
 
 

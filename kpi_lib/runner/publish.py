@@ -227,3 +227,22 @@ def sweep_stale(out: Path) -> list[str]:
         if path.is_dir() and is_stale(path):
             keep_failed(path, out, parse_aside(path)[0] + "-killed")
     return repaired
+
+
+WARNINGS_LOG = "warnings.log"
+
+
+def keep_stderr_apart(nb, folder: Path, name: str) -> None:
+    """Take what cells wrote to stderr (engine warnings, with server paths) out of a
+    notebook about to become a page, and append it to `folder`/warnings.log: a reader
+    never sees it, the analyst still can."""
+    kept = []
+    for n, cell in enumerate(nb.cells):
+        outputs = cell.get("outputs") or []
+        errs = [o for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+        if errs:
+            cell["outputs"] = [o for o in outputs if o not in errs]
+            kept += [f"[{name}, cell {n}] {o.get('text', '')}".rstrip() for o in errs]
+    if kept:
+        with open(folder / WARNINGS_LOG, "a", encoding="utf-8") as fh:
+            fh.write("\n".join(kept) + "\n")
