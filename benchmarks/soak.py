@@ -59,12 +59,16 @@ def _timed(cmd: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def _kill_at_random(cmd: list[str], longest: float, rng: random.Random) -> str:
+def _kill_at_random(cmd: list[str], longest: float, rng: random.Random,
+                    late: float = 0.0) -> str:
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             cwd=ROOT)
     # start-up (imports) is the first ~quarter of a command and writes nothing: most kills
-    # fall after it, some after the end (a command that finished is the "after" state)
-    time.sleep(rng.uniform(0.25, 1.0) * longest)
+    # fall after it, some after the end (a command that finished is the "after" state).
+    # `late`: the share of kills aimed at the last quarter, where a run publishes (its
+    # writes and renames take a few hundred ms of several seconds).
+    start = 0.75 if rng.random() < late else 0.25
+    time.sleep(rng.uniform(start, 1.0) * longest)
     sig = signal.SIGKILL if rng.random() < 0.7 else signal.SIGTERM
     if proc.poll() is None:
         proc.send_signal(sig)
@@ -137,11 +141,18 @@ def soak_run(kills: int, work: Path, rng: random.Random, report) -> tuple[int, i
     bad = 0
     published = 0
     cut = 0
+    publishing = 0
+    waited = 0.0
     for i in range(kills):
         how = _kill_at_random([sys.executable, "-c", RUN, str(nbs), str(data), str(out)], longest,
-                              rng)
+                              rng, late=0.5)
         cut += how != "finished"
+        # cut while publishing: a month set aside, or a complete work folder not yet moved
+        publishing += bool(list(out.glob(".old-*")) or list(out.glob(".tmp-*/.complete"))
+                           or (out / ".lock-2025-09").exists() or (out / ".lock-index").exists())
+        started = time.perf_counter()
         sweep_stale(out)  # what the next run does first
+        waited = max(waited, time.perf_counter() - started)
         month = out / "2025-09"
         problems = []
         if month.exists():
@@ -164,6 +175,8 @@ def soak_run(kills: int, work: Path, rng: random.Random, report) -> tuple[int, i
         if problems:
             bad += 1
             report(f"  run round {i} ({how}): {'; '.join(problems)}")
+    report(f"soak: {publishing} runs cut while publishing (a lock, a month set aside or a "
+           f"complete work folder left); the longest recovery took {waited:.1f} s")
     return bad, published, cut
 
 
