@@ -382,8 +382,8 @@ def test_9_control_characters_are_cleaned_at_entry_and_refused_in_the_file(tmp_p
 def test_9_a_reason_starting_with_equals_is_refused_and_never_a_live_formula(tmp_path, catalog):
     from openpyxl import Workbook, load_workbook
 
-    from kpi_lib.inputs.overrides import add_override
     from kpi_lib.common.text import no_formulas
+    from kpi_lib.inputs.overrides import add_override
 
     with pytest.raises(ValidationFailed, match="formula"):
         add_override(tmp_path, catalog, "T08d", "2025-09", "on_track", "=HYPERLINK(\"x\")",

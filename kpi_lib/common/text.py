@@ -69,7 +69,7 @@ def csv_safe(frame):
     """A copy of a table with every text cell passed through `csv_text`, to write as CSV."""
     out = frame.copy()
     for col in out.columns:
-        if out[col].dtype == object:
+        if out[col].dtype.kind == "O":  # object or pandas' string dtype: text may be there
             out[col] = out[col].map(csv_text)
     return out
 
@@ -77,6 +77,6 @@ def csv_safe(frame):
 def csv_restored(frame):
     """A table read from a CSV written through `csv_safe`, with its texts as they were."""
     for col in frame.columns:
-        if frame[col].dtype == object:
+        if frame[col].dtype.kind == "O":
             frame[col] = frame[col].map(csv_text_back)
     return frame
