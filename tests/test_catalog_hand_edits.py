@@ -196,6 +196,7 @@ def test_every_refusal_of_a_hand_edited_catalog_names_its_line(tmp_path):
         lambda d: d["catalog"].update(year="2025"),
         lambda d: d["catalog"].pop("year"),
         lambda d: entry(d, "T01").update(rollup={"method": "ratio"}),
+        lambda d: d["settings"]["status_labels"]["on_track"].update(color="green-ish"),
     ]
     for n, edit in enumerate(edits):
         with pytest.raises(ValidationFailed) as info:

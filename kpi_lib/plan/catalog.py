@@ -574,7 +574,7 @@ def _check_entries(doc: dict, path: Path, lines: dict[tuple, int]) -> Catalog:
     from .statuses import status_scale
 
     try:
-        status_scale(settings, str(path))
+        status_scale(settings, locate(path, lines, ("settings", "status_labels")))
     except KpiError as exc:
         problems.append(exc.problem)
     unit_targets = _parse_unit_targets(doc.get("unit_targets"), known, path, lines, problems)
