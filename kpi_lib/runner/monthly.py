@@ -361,7 +361,8 @@ def backfill(months: list[str], jobs: int = 1, progress: bool = True,
                            fix="use --executor local or dask")
     finally:  # interrupted too (Ctrl-C, SIGTERM): the months published so far are listed
         bar.close()
-        build_index(out, kwargs.get("lang", "vi"))
+        if out.is_dir():  # not when nothing could start (no scheduler, bad parameters)
+            build_index(out, kwargs.get("lang", "vi"))
     for ok, payload in outcomes:
         (results.append(payload) if ok else errors.append(payload))
     if errors:
