@@ -276,3 +276,25 @@ def test_new_plan_never_leaves_a_catalog_that_does_not_load(tmp_path, monkeypatc
     with pytest.raises(KpiError):
         module.new_plan(tmp_path / "plan", "Xã An Phú", 2026)
     assert not (tmp_path / "plan").exists()
+
+
+def test_new_plan_with_any_area_text_writes_a_catalog_that_loads_or_nothing(tmp_path):
+    """The property: whatever characters the area's name holds, new-plan either writes a
+    catalog that loads and names the place as given (on one line), or refuses and leaves
+    nothing behind."""
+    import random
+
+    from kpi_lib.common.text import clean_line
+    from kpi_lib.inputs.new_plan import new_plan
+
+    rng = random.Random(11)
+    alphabet = 'aĐô "\'\\:#{}[]&*!|>%@`,\n\t-?'
+    for n in range(25):
+        area = "Xã " + "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12)))
+        folder = tmp_path / f"p{n}"
+        try:
+            made = new_plan(folder, area, 2026)
+        except KpiError:
+            assert not folder.exists(), area
+            continue
+        assert load_catalog(made["catalog"]).meta["area_vi"] == clean_line(area), area
