@@ -32,9 +32,16 @@ def cannot_write(exc: OSError, folder: Path | str, kept: str = "nothing was chan
                     fix="free space or make the folder writable, then run the command again")
 
 
-def replace_file(path: Path, write: Callable[[IO[bytes]], None]) -> None:
-    """Write `path` whole through `write(fh)` (binary), or leave it as it was."""
+def replace_file(path: Path, write: Callable[[IO[bytes]], None], locked: bool = False) -> None:
+    """Write `path` whole through `write(fh)` (binary), or leave it as it was.
+
+    `locked`: the caller holds the lock that guards `path`, so any other temporary file of
+    it was left by a writer killed mid-write, and is removed."""
     path = Path(path)
+    if locked:
+        for left in path.parent.glob(f".{path.name}.*.tmp"):
+            with contextlib.suppress(OSError):
+                left.unlink()
     try:
         old = path.stat()
     except FileNotFoundError:
@@ -76,6 +83,6 @@ def _umask() -> int:
     return 0o022
 
 
-def replace_text(path: Path, text: str) -> None:
+def replace_text(path: Path, text: str, locked: bool = False) -> None:
     """`replace_file` for UTF-8 text."""
-    replace_file(path, lambda fh: fh.write(text.encode("utf-8")))
+    replace_file(path, lambda fh: fh.write(text.encode("utf-8")), locked)

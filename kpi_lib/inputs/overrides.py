@@ -174,7 +174,8 @@ def add_override(folder: Path, catalog: Catalog, indicator_id: str, month: str, 
                 before += b"\n"
             # The whole file again, replaced at once: a full disk or a kill never leaves
             # half a line, and the file keeps its mode (group-writable stays so).
-            replace_file(path, lambda fh: fh.write(before + line.getvalue().encode("utf-8")))
+            replace_file(path, lambda fh: fh.write(before + line.getvalue().encode("utf-8")),
+                         locked=True)
     except OSError as exc:
         if exc.errno in DISK_ERRORS:
             raise cannot_write(exc, folder, f"{FILE} is as it was") from None

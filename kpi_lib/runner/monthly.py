@@ -318,7 +318,7 @@ def build_index(out: Path, lang: str = "vi") -> Path:
     with _INDEX_LOCK, locked(out, "index"):  # threads here; processes and hosts there
         folders = published_months(out)
         page = index_html(folders, lang)
-        replace_text(out / "index.html", page)  # whole or as it was; its mode kept
+        replace_text(out / "index.html", page, locked=True)  # whole or as before; mode kept
     return out / "index.html"
 
 
