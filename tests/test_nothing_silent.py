@@ -239,6 +239,15 @@ def test_the_index_on_a_full_disk_is_left_as_it_was(tmp_path, monkeypatch):
         ["index.html"]
 
 
+def test_a_half_written_index_left_by_a_killed_run_is_cleared_by_the_next(tmp_path):
+    from kpi_lib.runner.monthly import build_index
+
+    (tmp_path / ".index.html.k1ll3d.tmp").write_text("<html><body>half")
+    build_index(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".lock")) == \
+        ["index.html"]
+
+
 # --- locks, sweeps and interrupted runs ---------------------------------------------------
 
 HOLD = ("import sys, time; from flufl.lock import Lock; "
