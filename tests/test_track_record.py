@@ -73,21 +73,28 @@ def test_combination_is_used_once_backtested_and_its_errors_give_the_interval(lo
     assert ff.scale[0] == pytest.approx(max(rmse[0, 5], spread) * np.sqrt(1 + 1 / n[0, 5]))
 
 
-def test_combination_interval_is_floored_by_its_members_spread():
+def test_combination_interval_is_floored_by_its_members_spread(monkeypatch):
     """Weights fitted on the same few errors make the combination's backtest spread look
-    smaller than it will be: the interval takes the members' spread when that is larger."""
+    smaller than it will be: the interval takes the members' spread when that is larger.
+    With one member only (no model fit), that member is named and its own errors used."""
     years = np.arange(2016, 2026)
     ytd = np.cumsum(np.full((1, len(years), 12), 10.0), axis=2)
     cube = Cube([("T01", U)], years, ytd)
     rng = np.random.default_rng(3)
     e = rng.normal(0, 0.05, (1, 6, 1))
     bt = flows.Backtest({"seasonal_share": e, "ets": -e, "combined": e * 0.1,
-                         "same_period": e, "history": e, "run_rate": e},
+                         "same_period": e * 0.01, "history": e * 0.01, "run_rate": e},
                         years[3:9], np.array([0]), (6,))
-    ff = forecast_flows(cube, 2025, 6, bt)
+    monkeypatch.setattr(flows, "model_batch", lambda cube, tasks: [(125.0,)] * len(tasks))
+    ff = forecast_flows(cube, 2025, 6, bt, use_ets=True)
     assert ff.method[0] == "combined"
     member = bt.rmse("seasonal_share")[0][0, 5]
     assert ff.scale[0] == pytest.approx(member * np.sqrt(1 + 1 / 6))
+    alone = forecast_flows(cube, 2025, 6, flows.Backtest(
+        {k: v * 2 if k == "seasonal_share" else v for k, v in bt.errors.items()},
+        bt.years, bt.groups, bt.months))
+    assert alone.method[0] == "seasonal_share"
+    assert alone.scale[0] == pytest.approx(2 * member * np.sqrt(1 + 1 / 6))
 
 
 def test_track_record_uses_only_what_was_known_then(catalog, tmp_path):
