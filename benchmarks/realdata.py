@@ -286,8 +286,16 @@ def verdicts(res: pd.DataFrame, peers: list[str]) -> list[str]:
                     cells.append(f"{level}% m{m} {_vn(held, 1)}" +
                                  ("" if gap == 0 else f" (off by {_vn(gap, 1)} pp)"))
             n_off = sum("off by" in c for c in cells)
-            out.append(f"  {split}, {window}: {len(cells) - n_off}/{len(cells)} met: "
-                       + "; ".join(cells))
+            n = w.groupby("month").size().min()
+            out.append(f"  {split}, {window}: {len(cells) - n_off}/{len(cells)} met "
+                       f"(n≥{n} a month: a share near 80% is known to ±"
+                       f"{_vn(200 * np.sqrt(0.8 * 0.2 / n), 1)} pp, near 95% to ±"
+                       f"{_vn(200 * np.sqrt(0.95 * 0.05 / n), 1)} pp): " + "; ".join(cells))
+    out.append("per series (one series must not carry the mean): series on which ours ≤ "
+               "Holt-Winters, all years")
+    per = res.groupby(["month", "series"])[["ours", "hw"]].mean()
+    wins = (per["ours"] <= per["hw"]).groupby("month")
+    out.append("  " + "; ".join(f"m{m} {int(v.sum())}/{len(v)}" for m, v in wins))
     return out
 
 
