@@ -120,8 +120,12 @@ def _table(frame: pd.DataFrame, caption: str) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
                    for row in frame.itertuples(index=False))
-    return (f'<table class="kpi-table track-record"><caption>{html.escape(caption)}</caption>'
-            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+    # Scrolls in its own keyboard-reachable box on a narrow screen (WCAG: a scrollable
+    # region must be focusable).
+    return (f'<div class="kpi-scroll" style="overflow-x:auto" tabindex="0" role="region" '
+            f'aria-label="{html.escape(caption)}">'
+            f'<table class="kpi-table track-record"><caption>{html.escape(caption)}</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
 
 
 STATUS_ORDER = ("achieved", "on_track", "at_risk", "off_track")
@@ -289,7 +293,8 @@ def page_html(tr: TrackRecord, catalog: Catalog, lang: str = "vi", body_only: bo
     if body_only:
         return body
     return (f'<!DOCTYPE html><html lang="{"en" if lang == "en" else "vi"}"><head>'
-            f'<meta charset="utf-8"><title>{html.escape(_t("title", lang))}</title><style>'
+            f'<meta charset="utf-8"><meta name="viewport" content="width=device-width, '
+            f'initial-scale=1"><title>{html.escape(_t("title", lang))}</title><style>'
             "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
             "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
             "padding:3px 6px;text-align:right}td:first-child,th:first-child{text-align:left}"
