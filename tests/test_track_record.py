@@ -168,15 +168,23 @@ def test_model_fits_are_kept_for_later_runs(long_cube, tmp_path):
     assert flows.prefit_models(long_cube, tasks) == len(tasks)  # without the file: refits
 
 
-def test_backtest_table_says_the_combination_is_used(catalog):
+def test_backtest_table_says_what_the_engine_uses(catalog):
     from kpi_lib.engine.backtest_report import backtest_table
 
     rng = np.random.default_rng(2)
     totals = {y: 900 * 1.05 ** (y - 2016) for y in range(2016, 2026)}
     table = backtest_table(dataset(catalog, flow_rows("T10", U, totals, rng, upto=(2025, 6))),
                            "T10", use_ets=False)
-    assert (table["chosen"] == "combined").all()
+    # without the model the engine uses (and names) its one member, as the forecast does
+    assert (table["chosen"] == "seasonal_share").all()
     assert {"theta", "ets"}.isdisjoint(table.columns)  # not fitted without the models
+    from kpi_lib.engine.backtest_report import _chosen
+
+    one = (np.ones((1, 12)), np.ones((1, 12)))
+    none = (np.ones((1, 12)), np.zeros((1, 12)))
+    assert _chosen({"seasonal_share": one, "ets": one}, 0, 6) == "combined"
+    assert _chosen({"seasonal_share": one, "ets": none}, 0, 6) == "seasonal_share"
+    assert _chosen({"seasonal_share": none}, 0, 6) == "run_rate"
 
 
 def test_track_record_status_keeps_the_reports_near_miss_rule():
