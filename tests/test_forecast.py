@@ -206,10 +206,15 @@ def test_derived_shares_sum_to_100_and_growth(catalog, tmp_path):
 
 
 def test_about_band_and_relative_tolerance(catalog):
-    from kpi_lib.engine.assess import meet_condition
-    assert meet_condition(catalog.get("T03a"), 10.49) == ("band", pytest.approx(9.49),
-                                                           pytest.approx(11.49))
-    comparison, low, _ = meet_condition(catalog.get("T01"), 28603.61)
+    """"khoảng" reads the tolerance around the figure as shown; an unrounded outcome meets
+    when its shown value does (half a shown step beyond the shown bounds)."""
+    from kpi_lib.engine.assess import meet_condition, shown_bounds, shown_step
+    t03a = catalog.get("T03a")
+    assert shown_bounds(t03a, 10.49) == ("band", pytest.approx(9.49), pytest.approx(11.49))
+    half = shown_step(t03a.unit, 10.49) / 2
+    assert meet_condition(t03a, 10.49) == ("band", pytest.approx(9.49 - half),
+                                           pytest.approx(11.49 + half))
+    comparison, low, _ = shown_bounds(catalog.get("T01"), 28603.61)
     assert comparison == "ge" and low == pytest.approx(28603.61 * 0.99)
 
 

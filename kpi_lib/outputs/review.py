@@ -10,12 +10,12 @@ wide detail tables go in an appendix on landscape pages.
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 from .review_text import Doc, Section, Table
+from .word import column_weights, word_columns
 
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
 CSS = """<style>
@@ -98,7 +98,7 @@ def department_html(a, lang: str = "vi") -> str:
 
 def _table_html(table: Table, statuses) -> str:
     head = "".join(f"<th>{esc(c)}</th>" for c in table.columns)
-    words = _text_columns(table)  # the others are figures: right-aligned, kept on one line
+    words = word_columns(table.columns, table.rows)  # the others are figures: right-aligned, kept on one line
     body = []
     for n, row in enumerate(table.rows):
         status = table.status[n] if n < len(table.status) else ""
@@ -161,7 +161,7 @@ def write_review_docx(doc: Doc, catalog, path: str | Path, today: date | None = 
                 word.body(d, w["appendix"].format(n=len(appendix)).join(
                     ("Chi tiết: ", ".") if lang == "vi" else ("Details: ", ".")))
             else:
-                word.grid(d, block.columns, block.rows, first, _weights(block), _text_columns(block))
+                word.grid(d, block.columns, block.rows, first, *_layout(block))
                 d.add_paragraph().paragraph_format.space_after = Pt(0)  # air below the table
     issuer = setup.issuer.short
     closing = word.body(d, (f"Trên đây là báo cáo {doc.title[:1].lower()}{doc.title[1:]} của "
@@ -177,7 +177,7 @@ def write_review_docx(doc: Doc, catalog, path: str | Path, today: date | None = 
         word.page(wide, landscape=True)
         wide.different_first_page_header_footer = False  # add_section copied page 1's
         word.appendix_title(d, w["appendix"].format(n=n), title.upper(), attached)
-        word.grid(d, table.columns, table.rows, wide, _weights(table), _text_columns(table))
+        word.grid(d, table.columns, table.rows, wide, *_layout(table))
     props = d.core_properties
     props.author = props.last_modified_by = issuer
     props.title = props.subject = doc.title
@@ -197,13 +197,10 @@ def _recipients(given: list[str], lang: str) -> list[str]:
     return [*kept, "Hội đồng Thi đua - Khen thưởng", "Lưu: VT, TĐKT"]
 
 
-def _text_columns(table: Table) -> set[int]:
-    """Columns of words (left-aligned): those where some cell is not a figure."""
-    figure = re.compile(r"^[\s\d.,%–+\-/()×÷=]*$")
-    return {c for c in range(len(table.columns))
-            if any(not figure.match(str(row[c])) for row in table.rows)}
-
-
+def _layout(table: Table) -> tuple[list[float], set[int]]:
+    """A review table's column weights and word columns, for word.grid."""
+    return (column_weights(table.columns, table.rows),
+            word_columns(table.columns, table.rows))
 def _draft_header(section, mark: str) -> None:
     """The draft mark in the header of every page, the first one included (the later
     sections, the appendix's landscape pages, inherit these headers)."""
@@ -216,11 +213,3 @@ def _draft_header(section, mark: str) -> None:
         run.bold = True
 
 
-def _weights(table: Table) -> list[float]:
-    """Column widths by the longest text each column holds (names get room), never narrower
-    than its header's longest word or a short figure ("62,5" must not wrap), and clipped so
-    no column takes the page."""
-    longest = [max([max(len(w) for w in str(name).split() or [""]) + 3,
-                    *(len(str(row[c])) for row in table.rows)])
-               for c, name in enumerate(table.columns)]
-    return [min(max(n, 8.0), 30.0) for n in longest]
