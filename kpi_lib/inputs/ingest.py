@@ -19,7 +19,7 @@ import pandas as pd
 from ..common.errors import KpiError, ProblemList
 from ..common.numbers import NumberError, file_convention, parse_number
 from ..plan.catalog import Catalog, Indicator
-from .readers import Cell, parse_date, read_csv_cells, read_xlsx_cells
+from .readers import Cell, parse_date, read_xlsx_cells
 from .store import Store, sha256_of
 from .store_check import MAX_VALUE
 from .tidy import OBS_COLUMNS, VALUE_TYPES, at_vintage, decreasing_ytd, parse_period, ytd_table
@@ -231,11 +231,13 @@ def _check_value(raw: object, ind: Indicator, convention: str | None, problems: 
     return value
 
 
-def check_file(path: str | Path, catalog: Catalog, existing: pd.DataFrame | None = None,
+def check_file(path: str | Path, catalog: Catalog,
+               existing: pd.DataFrame | Store | None = None,
                units: dict[str, tuple[int, int]] | None = None,
                today: date | None = None, ingested_at: str | None = None) -> FileResult:
-    """Read and check one file without writing anything. `existing` is the store's latest
-    data, used to catch a year-to-date series that the new figures would make go down."""
+    """Read and check one file without writing anything. `existing` is the store (or its
+    latest data), used to catch a year-to-date series that the new figures would make go
+    down."""
     path = Path(path)
     problems = ProblemList()
     empty = pd.DataFrame(columns=OBS_COLUMNS)
@@ -255,34 +257,57 @@ def check_file(path: str | Path, catalog: Catalog, existing: pd.DataFrame | None
         problems.add("old Excel 97-2003 format (.xls) is not read", file=path.name,
                      fix="open it in Excel and save as .xlsx")
         return FileResult(path, empty, problems)
-    if suffix == ".xlsx":
+    units = units or catalog_units(catalog)
+    today = today or date.today()
+    stamp = ingested_at or _now()
+    if suffix in (".csv", ".txt"):
+        frame = check_csv(path, catalog, units, problems, today, stamp)
+    elif suffix == ".xlsx":
         cells = read_xlsx_cells(path, catalog, problems)
-    elif suffix in (".csv", ".txt"):
-        cells = read_csv_cells(path, problems)
+        texts = [c.value for c in cells if isinstance(c.value, str)]
+        convention = _settle_convention(texts, path, problems)
+        rows = []
+        for n, c in enumerate(cells):
+            if problems.full:
+                _stopped(problems, path, len(cells) - n)
+                break
+            if (r := _check_cell(c, catalog, convention, units, problems, path, today)) \
+                    is not None:
+                rows.append(r)
+        frame = _rows_frame(rows, stamp)
     else:
         problems.add(f"unsupported file type '{suffix or 'none'}'", file=path.name,
                      fix="send a filled .xlsx form or a .csv table")
         return FileResult(path, empty, problems)
-    texts = [c.value for c in cells if isinstance(c.value, str)]
-    convention = _settle_convention(texts, path, problems)
-    units = units or catalog_units(catalog)
-    today = today or date.today()
-    rows = []
-    for n, c in enumerate(cells):
-        if problems.full:  # rejected anyway: count what is left instead of checking it
-            problems.note(f"stopped checking after {problems.limit:,} problems; "
-                          f"{len(cells) - n:,} figure(s) not checked", file=path.name)
-            break
-        if (r := _check_cell(c, catalog, convention, units, problems, path, today)) is not None:
-            rows.append(r)
-    frame = pd.DataFrame(rows) if rows else pd.DataFrame(columns=[*OBS_COLUMNS, "_row", "_sheet"])
     frame = _check_duplicates(frame, path, problems)
-    if not frame.empty:
-        frame["reported_at"] = frame["reported_at"].fillna(ingested_at or _now())
     _check_ytd(frame, existing, path, problems)
     frame = frame.drop(columns=["_row", "_sheet"], errors="ignore")
     frame["file_sha256"] = ""
     return FileResult(path, frame[OBS_COLUMNS], problems)
+
+
+def _stopped(problems: ProblemList, path: Path, left: int) -> None:
+    """Rejected anyway: count what is left instead of checking it."""
+    problems.note(f"stopped checking after {problems.limit:,} problems; "
+                  f"{left:,} figure(s) not checked", file=path.name)
+
+
+def _rows_frame(rows: list[dict], stamp: str) -> pd.DataFrame:
+    """Checked rows (dicts of _check_cell) as a frame, a missing report date = `stamp`."""
+    if not rows:
+        return pd.DataFrame(columns=[*OBS_COLUMNS, "_row", "_sheet"])
+    frame = pd.DataFrame(rows)
+    frame["reported_at"] = frame["reported_at"].fillna(stamp)
+    return frame
+
+
+def check_csv(path: Path, catalog: Catalog, units: dict[str, tuple[int, int]],
+              problems: ProblemList, today: date, stamp: str) -> pd.DataFrame:
+    """A tidy CSV checked as a stream, chunk by chunk and column-wise (csv_check.py): the
+    checked rows, with the same problems, in the same order, as cell by cell."""
+    from .csv_check import stream_check  # it builds on this module's checks
+
+    return stream_check(path, catalog, units, problems, today, stamp)
 
 
 def catalog_units(catalog: Catalog) -> dict[str, tuple[int, int]]:
@@ -334,18 +359,24 @@ def _check_january(frame: pd.DataFrame, path: Path, problems: ProblemList) -> No
                          fix="correct one of them")
 
 
-def _check_ytd(frame: pd.DataFrame, existing: pd.DataFrame | None, path: Path,
+def _check_ytd(frame: pd.DataFrame, existing: pd.DataFrame | Store | None, path: Path,
                problems: ProblemList) -> None:
-    """A year-to-date series must not go down, counting what the store already holds."""
+    """A year-to-date series must not go down, counting what the store already holds (of
+    a store, only the series this file touches are read)."""
     if frame.empty:
         return
-    combined = frame[OBS_COLUMNS[:-1]].assign(file_sha256="new")
+    new = frame[OBS_COLUMNS[:-1]].assign(file_sha256="new")
+    if isinstance(existing, Store):
+        existing = existing.read(indicators=set(new["indicator_id"].astype(str)),
+                                 units=set(new["unit_code"].astype(str)))
+    combined = new
     if existing is not None and not existing.empty:
-        combined = pd.concat([existing, combined], ignore_index=True)
-    touched = set(zip(frame["indicator_id"], frame["unit_code"], strict=True))
+        combined = pd.concat([existing.astype({c: object for c in OBS_COLUMNS if c != "value"}),
+                              new], ignore_index=True)
+    pairs = ["indicator_id", "unit_code"]
     latest = at_vintage(combined)
-    latest = latest[[k in touched for k in zip(latest["indicator_id"], latest["unit_code"],
-                                                strict=True)]]
+    touched = pd.MultiIndex.from_frame(new[pairs].astype(str)).unique()
+    latest = latest[pd.MultiIndex.from_frame(latest[pairs].astype(str)).isin(touched)]
     ytd, _ = ytd_table(latest)
     for (iid, unit, year), month, before, after in decreasing_ytd(ytd):
         problems.add(f"year-to-date for {iid} ({unit}) goes down from {before:g} in month "
@@ -356,8 +387,7 @@ def _check_ytd(frame: pd.DataFrame, existing: pd.DataFrame | None, path: Path,
 
 # ---------------------------------------------------------------- entry points
 def validate_files(paths: list[Path], catalog: Catalog, store: Store | None = None) -> list[FileResult]:
-    existing = store.read() if store else None
-    return [check_file(p, catalog, existing) for p in paths]
+    return [check_file(p, catalog, store) for p in paths]
 
 
 def ingest_files(paths: list[Path], catalog: Catalog, store: Store) -> list[FileResult]:
@@ -376,11 +406,11 @@ def ingest_files(paths: list[Path], catalog: Catalog, store: Store) -> list[File
     try:
         with store.lock:
             held = DataSource(store.root, "given").catalog  # read under the lock
-            if held is not None and held != Path(catalog.path).resolve():
+            if held is not None and held.resolve() != Path(catalog.path).resolve():
                 raise KpiError(f"this store holds figures for the catalog {held}, not "
                                f"{catalog.path}", file=str(store.root / "dataset.yaml"),
                                fix=f"pass --catalog {held}, or ingest into another --data DIR")
-            if store.observations_path.is_file():
+            if store.root.is_dir():
                 store.recover()  # what a killed ingest left: finish its log or remove temps
             _ingest_locked([Path(p) for p in paths], catalog, store, results, held)
     except OSError as exc:  # the lock file itself cannot be made (a read-only folder)
@@ -394,10 +424,9 @@ def _ingest_locked(paths: list[Path], catalog: Catalog, store: Store,
                    results: list[FileResult], held: Path | None) -> None:
     from .store import remember_catalog
 
-    existing = store.read()
     for n, path in enumerate(paths):
         stamp = _now()
-        result = check_file(path, catalog, existing, ingested_at=stamp)
+        result = check_file(path, catalog, store, ingested_at=stamp)
         results.append(result)
         if not result.ok:
             continue
@@ -418,7 +447,6 @@ def _ingest_locked(paths: list[Path], catalog: Catalog, store: Store,
                                      "can be written")
                 results.append(skipped)
             return
-        existing = store.read()
         if held is None:
             remember_catalog(store.root, Path(catalog.path))
             held = Path(catalog.path).resolve()

@@ -1,0 +1,135 @@
+"""The store's immutable parts: one Parquet file per ingest, read with filters pushed down.
+
+A part holds the tidy observations of one ingested file (OBS_COLUMNS), plus two columns
+derived once at write time so that reads can skip what they do not need: `year` (from the
+period) and `reported_ts` (reported_at as a timestamp, naive UTC). Parquet keeps min/max
+statistics per row group, so a read for a vintage, a year range, some indicators or some
+units skips whole row groups and never turns them into Python objects.
+
+pyarrow.dataset is the query engine: measured against DuckDB on the national benchmark's
+size (benchmarks/store.py prints both), it reads to pandas as fast, needs no second
+engine, and gives categoricals directly (the engine's fast path).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+
+from .tidy import OBS_COLUMNS
+
+TEXT_COLUMNS = [c for c in OBS_COLUMNS if c != "value"]
+SCHEMA = pa.schema([*((c, pa.dictionary(pa.int32(), pa.string())) if c != "value"
+                      else (c, pa.float64()) for c in OBS_COLUMNS),
+                    ("year", pa.int16()), ("reported_ts", pa.timestamp("us"))])
+ROW_GROUP = 256_000  # rows: small enough to skip by statistics, large enough to read fast
+
+
+def reported_timestamps(text: pd.Series) -> pd.Series:
+    """reported_at text -> naive UTC timestamps, as at_vintage reads them."""
+    stamps = pd.to_datetime(text.astype(str), errors="coerce", format="mixed", utc=True)
+    return stamps.dt.tz_localize(None)
+
+
+def to_table(rows: pd.DataFrame) -> pa.Table:
+    """Observations (any dtypes) -> a part's table, text columns dictionary-encoded."""
+    arrays = []
+    for name in OBS_COLUMNS:
+        column = rows[name]
+        if name == "value":
+            arrays.append(pa.array(column.to_numpy(dtype=float), pa.float64()))
+            continue
+        codes, names = pd.factorize(column.astype(str) if not isinstance(
+            column.dtype, pd.CategoricalDtype) else column.astype(str), sort=False)
+        arrays.append(pa.DictionaryArray.from_arrays(
+            pa.array(codes.astype(np.int32)), pa.array(np.asarray(names, dtype=object),
+                                                        pa.string())))
+    period = rows["period"].astype(str)
+    arrays.append(pa.array(period.str.slice(0, 4).astype(int).to_numpy(np.int16), pa.int16()))
+    arrays.append(pa.array(reported_timestamps(rows["reported_at"]).to_numpy("datetime64[us]"),
+                           pa.timestamp("us")))
+    return pa.Table.from_arrays(arrays, schema=SCHEMA)
+
+
+def write_part(rows: pd.DataFrame, path: Path) -> tuple[str, int]:
+    """Write `rows` to `path` (fsynced); returns (sha256 of the file, rows)."""
+    table = to_table(rows)
+    pq.write_table(table, path, row_group_size=ROW_GROUP, compression="zstd",
+                   write_statistics=True)
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+    return sha256_of(path), table.num_rows
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def part_rows(path: Path) -> int:
+    """Rows of a part, from its footer (no data read)."""
+    return pq.ParquetFile(path).metadata.num_rows
+
+
+def read_parts(paths: list[Path], vintage: pd.Timestamp | None = None,
+               years: tuple[int, int] | None = None, indicators: Iterable[str] | None = None,
+               units: Iterable[str] | None = None) -> pd.DataFrame:
+    """The observations of `paths` in that order (the order of ingest), filtered in the
+    files: reported_ts <= vintage, year in [first, last], indicator and unit in the sets.
+
+    Text columns come back as categoricals (one dictionary for all parts).
+    """
+    if not paths:
+        return empty_frame()
+    test = None
+    for cond in _conditions(vintage, years, indicators, units):
+        test = cond if test is None else test & cond
+    dataset = pads.dataset([str(p) for p in paths], schema=SCHEMA, format="parquet")
+    table = dataset.to_table(columns=OBS_COLUMNS, filter=test)  # keeps the files' order
+    table = table.unify_dictionaries()
+    frame = table.to_pandas(self_destruct=True, split_blocks=True)
+    for name in TEXT_COLUMNS:
+        frame[name] = _plain_categorical(frame[name])
+    return frame
+
+
+def _conditions(vintage, years, indicators, units) -> list[pc.Expression]:
+    out = []
+    if vintage is not None:
+        out.append(pc.field("reported_ts") <= pa.scalar(vintage.to_datetime64(),
+                                                        pa.timestamp("us")))
+    if years is not None:
+        out += [pc.field("year") >= years[0], pc.field("year") <= years[1]]
+    if indicators is not None:
+        out.append(pc.field("indicator_id").isin(sorted(set(indicators))))
+    if units is not None:
+        out.append(pc.field("unit_code").isin(sorted(set(units))))
+    return out
+
+
+def _plain_categorical(column: pd.Series) -> pd.Series:
+    """Unordered categorical with sorted categories (tidy._factorize's fast path)."""
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        column = column.astype("category")
+    cats = column.cat.categories
+    if not cats.is_monotonic_increasing:
+        column = column.cat.reorder_categories(cats.sort_values())
+    return column.cat.remove_unused_categories()
+
+
+def empty_frame() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="category") for c in OBS_COLUMNS})
+    frame["value"] = frame["value"].astype(float)
+    return frame
