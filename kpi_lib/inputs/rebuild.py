@@ -117,7 +117,9 @@ def _compare_with_rebuild(root: Path, catalog: Catalog, log: pd.DataFrame,
         expected, problems = rebuilt_rows(root, catalog, log, Path(work))
     if problems:
         return problems
-    covered = {str(e["file_sha256"]) for e in expected}
+    sources = [set(e["rows"]["file_sha256"].astype(str)) | {e["file_sha256"]}
+               for e in expected]  # a migrated file's rows name the files they came from
+    covered = set().union(*sources)
     sha = actual["file_sha256"].astype(str)
     unlogged = sorted(set(sha) - covered)
     for s in unlogged:  # the sample's rows, or a legacy ingest killed before its log line
@@ -131,8 +133,8 @@ def _compare_with_rebuild(root: Path, catalog: Catalog, log: pd.DataFrame,
     where = {"file": str(root / (PARTS if Store(root).columnar else OBSERVATIONS))}
     found = []
     mine_sha = mine["file_sha256"].astype(str).to_numpy()
-    for e in expected:
-        have = mine[mine_sha == e["file_sha256"]]
+    for e, names in zip(expected, sources, strict=True):
+        have = mine[pd.Series(mine_sha).isin(names).to_numpy()]
         if not _same(have, e["rows"]):
             found.append(Problem(f"the figures from {e['file_name']} differ from what its raw "
                                  f"copy gives ({len(have)} rows in the store, "

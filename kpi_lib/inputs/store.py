@@ -193,10 +193,12 @@ class Store:
     def read(self, vintage: str | None = None, latest: bool = True,
              known_ids: set[str] | None = None, known_units: set[str] | None = None,
              years: tuple[int, int] | None = None, indicators: set[str] | None = None,
-             units: set[str] | None = None) -> pd.DataFrame:
+             units: set[str] | None = None, categorical: bool = False) -> pd.DataFrame:
         """All observations (latest=False), or those known at `vintage` (latest report each).
 
         `years`, `indicators` and `units` narrow what is read (in the files, for parts).
+        Text columns are strings, or categoricals with `categorical` (the engine's fast
+        path for millions of rows).
         Everything read is verified first (each part against the log, each line of a
         legacy file): a damaged store raises StoreDamaged, never a shortened frame.
         """
@@ -207,14 +209,16 @@ class Store:
                 problems = _unknown(frame, known_ids, known_units, self.root / PARTS)
             elif self.observations_path.is_file():
                 frame, problems = read_checked(self.observations_path, known_ids, known_units)
-                frame = _narrow(_categorical(frame), years, indicators, units)
+                frame = _narrow(frame, years, indicators, units)
             else:
-                return empty_frame()
+                frame, problems = empty_frame(), []
         except OSError as exc:
             raise _os_error(exc, self.root, "read") from None
         if problems:
             raise StoreDamaged(self.root, problems)
-        return at_vintage(frame, cutoff) if latest else frame
+        frame = at_vintage(frame, cutoff) if latest else frame
+        text = [c for c in OBS_COLUMNS if c != "value"]
+        return frame.astype(dict.fromkeys(text, "category" if categorical else str))
 
     def _read_parts(self, cutoff, years, indicators, units) -> pd.DataFrame:
         problems = self.verify_parts()
@@ -485,13 +489,6 @@ def _migrated_name(obs: Path) -> Path:
 def _stamp(ingested_at: str | None) -> str:
     when = datetime.fromisoformat(ingested_at) if ingested_at else datetime.now(UTC)
     return when.isoformat(timespec="seconds")
-
-
-def _categorical(frame: pd.DataFrame) -> pd.DataFrame:
-    """A legacy file's text columns as the parts give them (categoricals)."""
-    if frame.empty:
-        return empty_frame()
-    return frame.astype({c: "category" for c in OBS_COLUMNS if c != "value"})
 
 
 def _narrow(frame: pd.DataFrame, years, indicators, units) -> pd.DataFrame:
