@@ -105,6 +105,17 @@ def read_parts(paths: list[Path], vintage: pd.Timestamp | None = None,
     return frame
 
 
+def distinct(paths: list[Path], column: str) -> set[str]:
+    """The distinct values of one text column over all parts, from their dictionaries
+    (no other column read, no row turned into a Python object)."""
+    found: set[str] = set()
+    for path in paths:
+        data = pq.read_table(path, columns=[column]).column(0)
+        for chunk in data.chunks:
+            found.update(chunk.dictionary.to_pylist())
+    return found
+
+
 def _conditions(vintage, years, indicators, units) -> list[pc.Expression]:
     out = []
     if vintage is not None:

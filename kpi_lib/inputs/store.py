@@ -34,7 +34,7 @@ import yaml
 from filelock import FileLock
 
 from ..common.errors import KpiError, Problem, ValidationFailed
-from .parts import empty_frame, part_rows, read_parts, sha256_of, write_part
+from .parts import distinct, empty_frame, part_rows, read_parts, sha256_of, write_part
 from .store_check import read_checked
 from .tidy import OBS_COLUMNS, at_vintage
 
@@ -205,8 +205,8 @@ class Store:
         cutoff = vintage_cutoff(vintage)
         try:
             if self.columnar:
-                frame = self._read_parts(cutoff, years, indicators, units)
-                problems = _unknown(frame, known_ids, known_units, self.root / PARTS)
+                frame, problems = self._read_parts(cutoff, years, indicators, units,
+                                                   known_ids, known_units)
             elif self.observations_path.is_file():
                 frame, problems = read_checked(self.observations_path, known_ids, known_units)
                 frame = _narrow(frame, years, indicators, units)
@@ -220,12 +220,21 @@ class Store:
         text = [c for c in OBS_COLUMNS if c != "value"]
         return frame.astype(dict.fromkeys(text, "category" if categorical else str))
 
-    def _read_parts(self, cutoff, years, indicators, units) -> pd.DataFrame:
+    def _read_parts(self, cutoff, years, indicators, units, known_ids,
+                    known_units) -> tuple[pd.DataFrame, list[Problem]]:
         problems = self.verify_parts()
         if problems:
             raise StoreDamaged(self.root, problems)
         paths = [self.root / PARTS / str(e["part"]) for _, e in self.parts()]
-        return read_parts(paths, cutoff, years, indicators, units)
+        problems = []  # parts were checked when written: only another catalog's ids remain
+        for column, known, what in (
+                ("indicator_id", known_ids, "an indicator the catalog does not know"),
+                ("unit_code", known_units, "a unit the registry does not know")):
+            if known is not None:
+                problems += [Problem(what, column=column, value=value,
+                                     file=str(self.root / PARTS))
+                             for value in sorted(distinct(paths, column) - set(known))]
+        return read_parts(paths, cutoff, years, indicators, units), problems
 
     def verify_parts(self) -> list[Problem]:
         """Every committed part is there, with the sha256 and rows the log recorded."""
@@ -501,22 +510,6 @@ def _narrow(frame: pd.DataFrame, years, indicators, units) -> pd.DataFrame:
     if units is not None:
         keep &= frame["unit_code"].isin(units)
     return frame if keep.all() else frame[keep].reset_index(drop=True)
-
-
-def _unknown(frame: pd.DataFrame, known_ids, known_units, where: Path) -> list[Problem]:
-    """Parts were checked when written; a catalog that does not know their ids or units
-    is another catalog's store (named like a legacy file's line problems)."""
-    problems = []
-    for column, known, what in (("indicator_id", known_ids, "an indicator the catalog does "
-                                 "not know"), ("unit_code", known_units, "a unit the "
-                                               "registry does not know")):
-        if known is None or frame.empty:
-            continue
-        for value in sorted(set(frame[column].astype(str)) - set(known)):
-            first = int((frame[column] == value).to_numpy().argmax())
-            problems.append(Problem(what, row=first + 1, column=column, value=value,
-                                    file=str(where)))
-    return problems
 
 
 def _os_error(exc: OSError, root: Path, doing: str) -> KpiError:
