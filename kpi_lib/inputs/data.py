@@ -105,6 +105,7 @@ def _read(catalog: Catalog, data: str | None, vintage: str | None,
     what keeps a national store (millions of rows) within memory.
     """
     source = resolve_data_dir(data)
+    source.meta  # noqa: B018 - a dataset.yaml that cannot be read is named before any figure
     if vintage is not None:
         try:
             pd.Timestamp(vintage)

@@ -25,7 +25,7 @@ from ..plan.catalog import Catalog
 from .ingest import catalog_units, check_file
 from .parts import empty_frame, sha256_of, write_part
 from .store import (LOG, LOG_COLUMNS, MIGRATION, OBSERVATIONS, PARTS, Store, StoreDamaged,
-                    _os_error, read_log, write_atomically)
+                    _os_error, read_log, read_meta, write_atomically)
 from .store_check import ends_cleanly, read_checked
 from .tidy import OBS_COLUMNS
 
@@ -49,6 +49,10 @@ def check_store(root: Path, catalog: Catalog | None = None) -> CheckReport:
     against what a rebuild from raw/ and the log gives (with a catalog)."""
     root = Path(root)
     report = CheckReport()
+    try:
+        read_meta(root)
+    except KpiError as exc:  # a dataset.yaml that is not a mapping: named, not a traceback
+        report.problems.append(exc.problem)
     store = Store(root)
     log = read_log(root)
     report.files = int((log["kind"] != MIGRATION).sum())
