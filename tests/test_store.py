@@ -21,8 +21,14 @@ from kpi_lib.inputs import parts as parts_module
 from kpi_lib.inputs.data import load_dataset
 from kpi_lib.inputs.ingest import ingest_files
 from kpi_lib.inputs.rebuild import check_store, rebuild_store, rebuilt_rows
-from kpi_lib.inputs.store import (DataSource, Store, StoreDamaged, read_log, remember_catalog,
-                                  remembered_catalog)
+from kpi_lib.inputs.store import (
+    DataSource,
+    Store,
+    StoreDamaged,
+    read_log,
+    remember_catalog,
+    remembered_catalog,
+)
 from kpi_lib.inputs.tidy import OBS_COLUMNS
 
 from .conftest import run_kpi

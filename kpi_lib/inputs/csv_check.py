@@ -1,11 +1,13 @@
 """A tidy CSV checked as a stream, column-wise: a million rows in seconds, in bounded memory.
 
 Checking cell by cell in Python (ingest._check_cell) costs ~70 µs a figure and holds
-every cell as objects. Here a file is read twice in chunks (readers.csv_chunks): once
-for what settles the whole file (its number convention, how many figures it holds, the
-problems of its rows' shape), then to check each chunk with vectorised operations. The
-columns that repeat (indicator, unit, period, value type, report date, source) are
-checked once per distinct text; the values by regular expressions and array tests.
+every cell as objects. Here a file is read twice in chunks: once for what settles the
+whole file (its number convention, how many figures it holds, the problems of its rows'
+shape), then to check each chunk with vectorised operations. A plain file (every row
+with the header's fields, no blank line) is read by pyarrow's CSV reader in blocks;
+anything else by readers.csv_chunks, row by row, which names each bad row. The columns
+that repeat (indicator, unit, period, value type, report date, source) are checked once
+per distinct text; the values by regular expressions (RE2) and array tests.
 
 A row is accepted here only when it is plainly valid: every other row (an error, or
 something read with a note, such as `85%` or ` t10 `) goes through _check_cell itself,
@@ -20,14 +22,26 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from pandas.api.types import union_categoricals
 
 from ..common.errors import ProblemList
 from ..common.numbers import evidence
-from ..common.text import clean_line, nfc
+from ..common.text import clean_line
 from ..plan.catalog import Catalog
-from .ingest import (ALLOWED_TYPES, COUNT_UNITS, DEFAULT_TYPE, FUTURE_TOLERANCE_DAYS,
-                     _check_cell, _rows_frame, _settle_convention, _stopped)
-from .readers import TIDY_FIELDS, Cell, csv_chunks, parse_date
+from .ingest import (
+    ALLOWED_TYPES,
+    COUNT_UNITS,
+    DEFAULT_TYPE,
+    FUTURE_TOLERANCE_DAYS,
+    _check_cell,
+    _rows_frame,
+    _settle_convention,
+    _stopped,
+)
+from .readers import MAX_ROWS, TIDY_FIELDS, Cell, csv_chunks, parse_date
 from .store_check import MAX_VALUE
 from .tidy import VALUE_TYPES, parse_period
 
@@ -39,15 +53,14 @@ _TAIL3 = r"[+-]?\d+[.,]\d{3}"
 def stream_check(path: Path, catalog: Catalog, units: dict[str, tuple[int, int]],
                  problems: ProblemList, today: date, stamp: str) -> pd.DataFrame:
     """The checked rows of a tidy CSV (columns of _check_cell's dicts plus _row)."""
+    source = _ArrowCsv.open(path) or _RowsCsv(path)
     header, total, first = None, 0, {"vi": None, "plain": None}
-    for chunk in csv_chunks(path, problems):  # pass 1: shape problems, count, convention
-        if chunk[0][0] == 0:
-            header, chunk = chunk[0][1], chunk[1:]
-        values = _column(chunk, header, "value")
+    for rows, columns in source.chunks(problems):  # pass 1: shape, count, convention
+        header = source.header
         for conv in ("vi", "plain"):
             if first[conv] is None:
-                first[conv] = _first_with_evidence(values, conv)
-        total += len(chunk)
+                first[conv] = _first_with_evidence(columns["value"], conv)
+        total += len(rows)
     if header is None:
         return _rows_frame([], stamp)
     convention = _settle_convention([t for t in first.values() if t is not None], path,
@@ -56,89 +69,198 @@ def stream_check(path: Path, catalog: Catalog, units: dict[str, tuple[int, int]]
     if problems.full:
         _stopped(problems, path, total)
         return _rows_frame([], stamp)
-    for chunk in csv_chunks(path, ProblemList()):  # pass 2: its shape problems are known
-        if chunk[0][0] == 0:
-            chunk = chunk[1:]
-        chunk = chunk[:total - index]
-        if not chunk:
+    for rows, columns in source.chunks(ProblemList()):  # pass 2: its shape is known
+        take = min(len(rows), total - index)
+        if take <= 0:
             break
-        fast, slow = _check_chunk(chunk, header, catalog, units, convention, today, stamp,
+        rows, columns = rows[:take], {k: v[:take] for k, v in columns.items()}
+        fast, slow = _check_chunk(rows, columns, catalog, units, convention, today, stamp,
                                   path)
         stop = None
         for pos in np.flatnonzero(slow):
-            n, row = chunk[pos]
-            cell = Cell(*(_get(row, header, name) for name in TIDY_FIELDS[:6]),
-                        source=_source(_get(row, header, "source"), path), sheet=None,
-                        row=n, column="value")
+            raw = {name: columns[name][pos].as_py() for name in TIDY_FIELDS}
+            cell = Cell(*(raw[name] for name in TIDY_FIELDS[:6]),
+                        source=_source(raw["source"], path), sheet=None, row=int(rows[pos]),
+                        column="value")
             if (r := _check_cell(cell, catalog, convention, units, problems, path,
                                  today)) is not None:
                 slow_rows.append(r)
             if problems.full:
                 _stopped(problems, path, total - (index + pos + 1))
-                stop = n
+                stop = int(rows[pos])
                 break
         frames.append(fast if stop is None else fast[fast["_row"] <= stop])
-        index += len(chunk)
+        index += take
         if stop is not None:
             break
     frames.append(_rows_frame(slow_rows, stamp))
-    frame = pd.concat([f for f in frames if not f.empty], ignore_index=True) \
-        if any(not f.empty for f in frames) else _rows_frame([], stamp)
-    return frame.sort_values("_row", kind="stable").reset_index(drop=True)
+    kept = [f for f in frames if not f.empty]
+    if not kept:
+        return _rows_frame([], stamp)
+    frame = pd.concat(kept, ignore_index=True)
+    for name in ("indicator_id", "unit_code", "period", "value_type", "reported_at",
+                 "source"):  # one dictionary for the file: a million rows stay small
+        frame[name] = union_categoricals([f[name].astype("category") for f in kept],
+                                         ignore_order=True)
+    if not frame["_row"].is_monotonic_increasing:
+        frame = frame.sort_values("_row", kind="stable").reset_index(drop=True)
+    return frame
 
 
-def _get(row: list[str], header: dict[str, int], name: str) -> object:
-    i = header.get(name)
-    return nfc(row[i]) if i is not None and i < len(row) else None
+class _RowsCsv:
+    """Any CSV, row by row (readers.csv_chunks): every bad row is named."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.header = path, None
+
+    def chunks(self, problems: ProblemList):
+        for chunk in csv_chunks(self.path, problems):
+            if chunk[0][0] == 0:
+                self.header, chunk = chunk[0][1], chunk[1:]
+            if not chunk:
+                continue
+            rows = np.array([n for n, _ in chunk], dtype=np.int64)
+            columns = {}
+            for name in TIDY_FIELDS:
+                i = self.header.get(name)
+                columns[name] = pc.utf8_normalize(pa.array(
+                    [r[i] for _, r in chunk] if i is not None else [None] * len(chunk),
+                    pa.string()), "NFC")
+            yield rows, columns
+
+
+class _ArrowCsv:
+    """A plain CSV read by pyarrow in blocks: line n is row n (no blank line, no row
+    whose fields differ from the header's, no more rows than allowed), so a row's number
+    is its position. `open` says whether a file is plain, reading it once."""
+
+    def __init__(self, path: Path, header: dict[str, int], delimiter: str) -> None:
+        self.path, self.header, self.delimiter = path, header, delimiter
+
+    @classmethod
+    def open(cls, path: Path) -> _ArrowCsv | None:
+        probe = ProblemList()
+        head = next(iter(csv_chunks(path, probe, chunk_rows=1)), None)
+        if probe.problems or head is None or head[0][0] != 0:
+            return None
+        header = head[0][1]
+        with open(path, "rb") as fh:
+            first = fh.readline()
+            if b"\r" in first.rstrip(b"\r\n") or first.count(b'"') % 2:
+                return None  # a header spanning lines
+            delimiter = ";" if first.count(b";") > first.count(b",") else ","
+            tail, n = b"", 0
+            for block in iter(lambda: fh.read(1 << 22), b""):
+                both = tail + block
+                if b"\n\n" in both or b"\n\r\n" in both:
+                    return None  # a blank line: csv.reader counts it, pyarrow does not
+                tail = both[-2:]
+                n += block.count(b"\n")
+        if n > MAX_ROWS:
+            return None
+        reader = cls(path, header, delimiter)
+        try:
+            for _ in reader._batches(["value"]):
+                pass
+        except _NotPlain:
+            return None
+        return reader
+
+    def _batches(self, include: list[str]):
+        names = [f"c{i}" for i in range(len(self.header))]
+        wanted = [f"c{self.header[n]}" for n in include if n in self.header]
+        bad: list[object] = []
+
+        def invalid(row) -> str:
+            bad.append(row)
+            return "skip"
+
+        reader = pacsv.open_csv(
+            self.path,
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1,
+                                           block_size=4 << 20),
+            parse_options=pacsv.ParseOptions(delimiter=self.delimiter,
+                                             invalid_row_handler=invalid),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), include_columns=wanted,
+                strings_can_be_null=False, quoted_strings_can_be_null=False))
+        for batch in reader:
+            if bad:
+                raise _NotPlain
+            yield batch
+        if bad:
+            raise _NotPlain
+
+    def chunks(self, problems: ProblemList):
+        start = 2
+        for batch in self._batches(list(self.header)):
+            n = batch.num_rows
+            rows = np.arange(start, start + n, dtype=np.int64)
+            start += n
+            blank = np.ones(n, dtype=bool)  # csv.reader's blank row: every field empty
+            for column in batch.columns:
+                blank &= _is_blank(column)
+            columns = {name: pc.utf8_normalize(batch.column(f"c{self.header[name]}"), "NFC")
+                       if name in self.header else pa.nulls(n, pa.string())
+                       for name in TIDY_FIELDS}
+            if blank.any():
+                rows = rows[~blank]
+                columns = {k: v.filter(pa.array(~blank)) for k, v in columns.items()}
+            if len(rows):
+                yield rows, columns
+
+
+class _NotPlain(Exception):
+    """A row pyarrow could not read as the header says: the row-by-row reader names it."""
+
+
+def _is_blank(column: pa.Array) -> np.ndarray:
+    text = pc.utf8_trim_whitespace(column.fill_null(""))
+    return pc.equal(text, "").to_numpy(zero_copy_only=False)
 
 
 def _source(raw: object, path: Path) -> str:
     return clean_line(str(raw or path.name))
 
 
-def _column(chunk: list[tuple[int, list[str]]], header: dict[str, int],
-            name: str) -> np.ndarray:
-    i = header.get(name)
-    if i is None:
-        return np.full(len(chunk), None, dtype=object)
-    return np.array([row[i] for _, row in chunk], dtype=object)
+def _per_value(column: pa.Array, fn: Callable[[object], object]) -> tuple[np.ndarray, list]:
+    """fn of each distinct text once: (codes per row, results per distinct text)."""
+    encoded = column.dictionary_encode(null_encoding="encode")
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    return codes, [fn(u) for u in encoded.dictionary.to_pylist()]
 
 
-def _per_value(column: np.ndarray, fn: Callable[[object], object]) -> tuple[np.ndarray, list]:
-    """fn of each distinct text (NFC) once: (codes per row, results per distinct text)."""
-    codes, uniques = pd.factorize(column, use_na_sentinel=False)
-    return codes, [fn(nfc(u)) for u in uniques]
+def _matches(column: pa.Array, pattern: str) -> np.ndarray:
+    return pc.match_substring_regex(column.fill_null(""), f"^(?:{pattern})$").to_numpy(
+        zero_copy_only=False)
 
 
-def _first_with_evidence(values: np.ndarray, conv: str) -> str | None:
+def _first_with_evidence(values: pa.Array, conv: str) -> str | None:
     """The first value (in row order) whose form settles the convention `conv`."""
-    text = pd.Series(values, dtype=object).fillna("")
-    plain = text.str.fullmatch(_INT) | text.str.fullmatch(_TAIL3)
-    seen = np.full(len(text), None, dtype=object)
-    seen[text.str.fullmatch(_DOT).to_numpy() & ~plain.to_numpy()] = "plain"
-    seen[text.str.fullmatch(_COMMA).to_numpy() & ~plain.to_numpy()] = "vi"
-    simple = plain.to_numpy() | (seen != None)  # noqa: E711 - element-wise
-    for i in np.flatnonzero(~simple):
-        seen[i] = evidence(nfc(text.iat[i]))
+    simple_none = _matches(values, _INT) | _matches(values, _TAIL3)
+    seen = np.full(len(values), None, dtype=object)
+    seen[_matches(values, _DOT) & ~simple_none] = "plain"
+    seen[_matches(values, _COMMA) & ~simple_none] = "vi"
+    for i in np.flatnonzero(~simple_none & (seen == None)):
+        seen[i] = evidence(values[i].as_py() or "")
     hit = np.flatnonzero(seen == conv)
-    return nfc(text.iat[hit[0]]) if len(hit) else None
+    return values[int(hit[0])].as_py() if len(hit) else None
 
 
-def _check_chunk(chunk, header, catalog: Catalog, units, convention: str | None,
-                 today: date, stamp: str, path: Path) -> tuple[pd.DataFrame, np.ndarray]:
+def _check_chunk(rows: np.ndarray, columns: dict[str, pa.Array], catalog: Catalog, units,
+                 convention: str | None, today: date, stamp: str,
+                 path: Path) -> tuple[pd.DataFrame, np.ndarray]:
     """(the plainly valid rows as a frame, a mask of the rows _check_cell must see)."""
-    rows = np.array([n for n, _ in chunk], dtype=np.int64)
-    ok = np.ones(len(chunk), dtype=bool)
+    ok = np.ones(len(rows), dtype=bool)
 
     # indicator: exactly a catalog id that is entered
-    ind_codes, inds = _per_value(_column(chunk, header, "indicator_id"),
-                                 lambda t: _indicator(t, catalog))
+    ind_codes, inds = _per_value(columns["indicator_id"], lambda t: _indicator(t, catalog))
     ok &= np.array([i is not None for i in inds], dtype=bool)[ind_codes]
     attr = _indicator_attributes(inds, catalog)
     a = {k: v[ind_codes] for k, v in attr.items()}
 
     # unit: empty = the catalog's unit; else exactly a registry code
-    unit_codes, unit_names = _per_value(_column(chunk, header, "unit_code"),
+    unit_codes, unit_names = _per_value(columns["unit_code"],
                                         lambda t: catalog.default_unit if t in (None, "")
                                         else str(t).strip())
     unit_ok = np.array([u in units for u in unit_names], dtype=bool)
@@ -147,7 +269,7 @@ def _check_chunk(chunk, header, catalog: Catalog, units, convention: str | None,
     first_k, last_k = span[unit_codes, 0], span[unit_codes, 1]
 
     # period
-    per_codes, periods = _per_value(_column(chunk, header, "period"), _period)
+    per_codes, periods = _per_value(columns["period"], _period)
     p_ok = np.array([p is not None for p in periods], dtype=bool)
     p_num = np.array([p[1:4] if p else (0, 1, 1) for p in periods], dtype=np.int64)
     ok &= p_ok[per_codes]
@@ -156,8 +278,7 @@ def _check_chunk(chunk, header, catalog: Catalog, units, convention: str | None,
     ok &= (first_k <= k) & (k <= last_k) & (year <= catalog.year)
 
     # report date: empty, or a date that is plausible and not in the future
-    rep_codes, reps = _per_value(_column(chunk, header, "reported_at"),
-                                 lambda t: _reported(t, today))
+    rep_codes, reps = _per_value(columns["reported_at"], lambda t: _reported(t, today))
     rep_ok = np.array([r is not False for r in reps], dtype=bool)
     ok &= rep_ok[rep_codes]
     rep_text = np.array([r if isinstance(r, str) else None for r in reps], dtype=object)
@@ -166,7 +287,7 @@ def _check_chunk(chunk, header, catalog: Catalog, units, convention: str | None,
     has_rep = ~np.isnat(rep_ts)
 
     # value type: given (known), or the indicator kind's default
-    vt_codes, vts = _per_value(_column(chunk, header, "value_type"),
+    vt_codes, vts = _per_value(columns["value_type"],
                                lambda t: str(t or "").strip().lower())
     vtype = np.array(vts, dtype=object)[vt_codes]
     vtype = np.where(vtype == "", a["default"], vtype)
@@ -184,7 +305,7 @@ def _check_chunk(chunk, header, catalog: Catalog, units, convention: str | None,
     ok &= ~(has_rep & (end.astype("datetime64[s]") > rep_ts + np.timedelta64(31, "D")))
 
     # value
-    value = _values(_column(chunk, header, "value"), convention)
+    value = _values(columns["value"], convention)
     ok &= ~np.isnan(value)
     ok &= np.abs(np.nan_to_num(value)) <= MAX_VALUE
     low = np.where(a["signed"], -100.0, 0.0)
@@ -193,8 +314,7 @@ def _check_chunk(chunk, header, catalog: Catalog, units, convention: str | None,
     ok &= ~((value < 0) & a["no_negative"])
     ok &= ~(a["yes"] & (value != 0) & (value != 1))
 
-    src_codes, sources = _per_value(_column(chunk, header, "source"),
-                                    lambda t: _source(t, path))
+    src_codes, sources = _per_value(columns["source"], lambda t: _source(t, path))
     fast = pd.DataFrame({
         "indicator_id": pd.Categorical(a["id"][ok]),
         "unit_code": pd.Categorical(np.array(unit_names, dtype=object)[unit_codes][ok]),
@@ -264,32 +384,34 @@ def _month_start(year: np.ndarray, month: np.ndarray) -> np.ndarray:
     return months.astype("datetime64[M]").astype("datetime64[D]")
 
 
-def _values(column: np.ndarray, convention: str | None) -> np.ndarray:
+def _values(column: pa.Array, convention: str | None) -> np.ndarray:
     """Values in the plain forms, read as parse_number reads them under `convention`;
     NaN for anything else (an empty cell, a percent sign, spaces, grouped thousands…)."""
-    text = pd.Series(column, dtype=object).fillna("")
+    text = column.fill_null("")
     out = np.full(len(text), np.nan)
-    plain_int = text.str.fullmatch(_INT).to_numpy(dtype=bool)
-    dot = text.str.fullmatch(_DOT).to_numpy(dtype=bool)
-    comma = text.str.fullmatch(_COMMA).to_numpy(dtype=bool)
-    tail3 = text.str.fullmatch(_TAIL3).to_numpy(dtype=bool)
-    raw = text.to_numpy(dtype=object)
+    plain_int = _matches(text, _INT)
+    dot, comma, tail3 = _matches(text, _DOT), _matches(text, _COMMA), _matches(text, _TAIL3)
 
-    def put(mask: np.ndarray, convert: Callable[[pd.Series], pd.Series]) -> None:
-        if mask.any():
-            out[mask] = pd.to_numeric(convert(pd.Series(raw[mask], dtype=object)),
-                                      errors="coerce").to_numpy(dtype=float)
+    def put(mask: np.ndarray, drop: str = "", decimal: str = "") -> None:
+        if not mask.any():
+            return
+        part = text.filter(pa.array(mask))
+        if drop:
+            part = pc.replace_substring(part, drop, "")
+        if decimal:
+            part = pc.replace_substring(part, decimal, ".")
+        out[mask] = pc.cast(part, pa.float64()).to_numpy(zero_copy_only=False)
 
-    put(plain_int, lambda s: s)
+    put(plain_int)
     if convention != "vi":
-        put(dot & ~tail3, lambda s: s)
+        put(dot & ~tail3)
     if convention != "plain":
-        put(comma & ~tail3, lambda s: s.str.replace(",", ".", regex=False))
+        put(comma & ~tail3, decimal=",")
     if convention == "plain":
-        put(dot & tail3, lambda s: s)
-        put(comma & tail3, lambda s: s.str.replace(",", "", regex=False))
+        put(dot & tail3)
+        put(comma & tail3, drop=",")
     else:
-        put(dot & tail3, lambda s: s.str.replace(".", "", regex=False))
+        put(dot & tail3, drop=".")
         if convention == "vi":
-            put(comma & tail3, lambda s: s.str.replace(",", ".", regex=False))
+            put(comma & tail3, decimal=",")
     return out

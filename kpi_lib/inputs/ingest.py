@@ -20,6 +20,7 @@ from ..common.errors import KpiError, ProblemList
 from ..common.numbers import NumberError, file_convention, parse_number
 from ..plan.catalog import Catalog, Indicator
 from .readers import Cell, parse_date, read_xlsx_cells
+from .parts import per_category
 from .store import Store, sha256_of
 from .store_check import MAX_VALUE
 from .tidy import OBS_COLUMNS, VALUE_TYPES, at_vintage, decreasing_ytd, parse_period, ytd_table
@@ -346,7 +347,8 @@ def _check_duplicates(frame: pd.DataFrame, path: Path, problems: ProblemList) ->
 def _check_january(frame: pd.DataFrame, path: Path, problems: ProblemList) -> None:
     """January's own amount is its year-to-date: two different figures in one file
     cannot both be right."""
-    jan = frame[frame["period"].astype(str).str.fullmatch(r"\d{4}-01")]
+    jan = frame[per_category(frame["period"], lambda t: t.str.fullmatch(r"\d{4}-01"))
+                .to_numpy(dtype=bool)]
     keys = ["indicator_id", "unit_code", "period"]
     month = jan[jan["value_type"] == "month"].set_index(keys)["value"]
     ytd = jan[jan["value_type"] == "ytd"].set_index(keys)["value"]
@@ -367,18 +369,16 @@ def _check_ytd(frame: pd.DataFrame, existing: pd.DataFrame | Store | None, path:
         return
     new = frame[OBS_COLUMNS[:-1]].assign(file_sha256="new")
     if isinstance(existing, Store):
-        existing = existing.read(indicators=set(new["indicator_id"].astype(str)),
-                                 units=set(new["unit_code"].astype(str)))
+        existing = existing.read(indicators=set(new["indicator_id"].unique()),
+                                 units=set(new["unit_code"].unique()), categorical=True)
     combined = new
     if existing is not None and not existing.empty:
-        combined = pd.concat([existing.astype({c: object for c in OBS_COLUMNS if c != "value"}),
-                              new], ignore_index=True)
-    pairs = ["indicator_id", "unit_code"]
-    latest = at_vintage(combined)
-    touched = pd.MultiIndex.from_frame(new[pairs].astype(str)).unique()
-    latest = latest[pd.MultiIndex.from_frame(latest[pairs].astype(str)).isin(touched)]
-    ytd, _ = ytd_table(latest)
+        combined = pd.concat([existing, new], ignore_index=True)
+    touched = set(new.groupby(["indicator_id", "unit_code"], observed=True).size().index)
+    ytd, _ = ytd_table(at_vintage(combined))
     for (iid, unit, year), month, before, after in decreasing_ytd(ytd):
+        if (iid, unit) not in touched:
+            continue  # a series this file does not touch
         problems.add(f"year-to-date for {iid} ({unit}) goes down from {before:g} in month "
                      f"{month - 1} to {after:g} in month {month} of {year}", file=path.name,
                      fix="check whether monthly amounts were entered as year-to-date "

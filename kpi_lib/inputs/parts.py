@@ -48,16 +48,26 @@ def to_table(rows: pd.DataFrame) -> pa.Table:
         if name == "value":
             arrays.append(pa.array(column.to_numpy(dtype=float), pa.float64()))
             continue
-        codes, names = pd.factorize(column.astype(str) if not isinstance(
-            column.dtype, pd.CategoricalDtype) else column.astype(str), sort=False)
+        if isinstance(column.dtype, pd.CategoricalDtype):  # codes as they are
+            codes, names = column.cat.codes.to_numpy(), column.cat.categories.astype(str)
+        else:
+            codes, names = pd.factorize(column.astype(str), sort=False)
         arrays.append(pa.DictionaryArray.from_arrays(
             pa.array(codes.astype(np.int32)), pa.array(np.asarray(names, dtype=object),
                                                         pa.string())))
-    period = rows["period"].astype(str)
-    arrays.append(pa.array(period.str.slice(0, 4).astype(int).to_numpy(np.int16), pa.int16()))
-    arrays.append(pa.array(reported_timestamps(rows["reported_at"]).to_numpy("datetime64[us]"),
-                           pa.timestamp("us")))
+    year = per_category(rows["period"], lambda t: t.str.slice(0, 4).astype(int))
+    arrays.append(pa.array(year.to_numpy(np.int16), pa.int16()))
+    stamps = per_category(rows["reported_at"], reported_timestamps)
+    arrays.append(pa.array(stamps.to_numpy("datetime64[us]"), pa.timestamp("us")))
     return pa.Table.from_arrays(arrays, schema=SCHEMA)
+
+
+def per_category(column: pd.Series, convert) -> pd.Series:
+    """convert(text) of a column, done once per category when it is categorical."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        done = convert(pd.Series(column.cat.categories.astype(str)))
+        return pd.Series(done.to_numpy()[column.cat.codes.to_numpy()], index=column.index)
+    return convert(column.astype(str))
 
 
 def write_part(rows: pd.DataFrame, path: Path) -> tuple[str, int]:

@@ -24,8 +24,19 @@ from ..common.errors import KpiError, Problem, ValidationFailed
 from ..plan.catalog import Catalog
 from .ingest import catalog_units, check_file
 from .parts import empty_frame, sha256_of, write_part
-from .store import (LOG, LOG_COLUMNS, MIGRATION, OBSERVATIONS, PARTS, Store, StoreDamaged,
-                    _os_error, read_log, read_meta, write_atomically)
+from .store import (
+    LOG,
+    LOG_COLUMNS,
+    MIGRATION,
+    OBSERVATIONS,
+    PARTS,
+    Store,
+    StoreDamaged,
+    _os_error,
+    read_log,
+    read_meta,
+    write_atomically,
+)
 from .store_check import ends_cleanly, read_checked
 from .tidy import OBS_COLUMNS
 

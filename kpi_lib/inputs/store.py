@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 from filelock import FileLock
@@ -277,8 +278,8 @@ class Store:
             if sha256 in self.ingested_hashes():
                 return 0
             raw_copy = self._raw_copy(source_file, sha256, source_file.name, written)
-            part, part_sha, n = self._write_part(rows.assign(file_sha256=sha256), sha256,
-                                                 written)
+            one = pd.Categorical.from_codes(np.zeros(len(rows), dtype=np.int8), [sha256])
+            part, part_sha, n = self._write_part(rows.assign(file_sha256=one), sha256, written)
             self._log([sha256, source_file.name, _stamp(ingested_at), n, raw_copy.name,
                        part.name, part_sha, "ingest"])
         except OSError as exc:
