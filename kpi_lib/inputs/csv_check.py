@@ -53,14 +53,18 @@ _TAIL3 = r"[+-]?\d+[.,]\d{3}"
 def stream_check(path: Path, catalog: Catalog, units: dict[str, tuple[int, int]],
                  problems: ProblemList, today: date, stamp: str) -> pd.DataFrame:
     """The checked rows of a tidy CSV (columns of _check_cell's dicts plus _row)."""
-    source = _ArrowCsv.open(path) or _RowsCsv(path)
-    header, total, first = None, 0, {"vi": None, "plain": None}
-    for rows, columns in source.chunks(problems):  # pass 1: shape, count, convention
+    for source in (_ArrowCsv.open(path), _RowsCsv(path)):
+        if source is None:
+            continue
+        header, total, first = None, 0, {"vi": None, "plain": None}
+        for rows, columns in source.chunks(problems):  # pass 1: shape, count, convention
+            for conv in ("vi", "plain"):
+                if first[conv] is None:
+                    first[conv] = _first_with_evidence(columns["value"], conv)
+            total += len(rows)
         header = source.header
-        for conv in ("vi", "plain"):
-            if first[conv] is None:
-                first[conv] = _first_with_evidence(columns["value"], conv)
-        total += len(rows)
+        if total:  # no figure at all: the row-by-row reader says why
+            break
     if header is None:
         return _rows_frame([], stamp)
     convention = _settle_convention([t for t in first.values() if t is not None], path,

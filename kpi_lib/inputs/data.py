@@ -174,13 +174,12 @@ def load_dataset(catalog: Catalog, data: str | None = None, vintage: str | None 
             raise KpiError("no figures for this unit, directly or from its units"
                            + (f" ({why})" if why else ""), value=unit,
                            fix=f"ingest figures for {registry.name(unit)} or its communes")
-    else:
-        source, obs = _read(catalog, data, vintage)
-    if not catalog.has_registry and unit is not None:
-        if unit not in set(obs["unit_code"]):
+    else:  # one unit's figures only, read from the files (a Dask worker's share)
+        source, obs = _read(catalog, data, vintage, {unit} if unit is not None else None)
+        if unit is not None and obs.empty:
+            codes = set(_read(catalog, data, vintage)[1]["unit_code"])
             raise KpiError("no figures for this unit", value=unit,
-                           fix=f"use one of: {', '.join(sorted(set(obs['unit_code'])))}")
-        obs = obs[obs["unit_code"] == unit].reset_index(drop=True)
+                           fix=f"use one of: {', '.join(sorted(codes))}")
     ds = Dataset(catalog, source, obs, vintage, rollup_notes=notes, registry=registry)
     for (iid, u, year), month, before, after in decreasing_ytd(ds.ytd):
         ds.warnings.append(f"year-to-date for {iid} ({u}) goes down in {year}-{month:02d} "
