@@ -92,12 +92,12 @@ def _print_results(results, verb: str) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from .inputs.ingest import validate_files
-    from .inputs.store import Store, resolve_data_dir
+    from .inputs.store import Store, has_data, resolve_data_dir
     from .plan.catalog import load_catalog
 
     cat = load_catalog(args.catalog)
     store = None
-    if args.data or Path(resolve_data_dir(None, for_writing=True).path / "observations.csv").is_file():
+    if args.data or has_data(resolve_data_dir(None, for_writing=True).path):
         store = Store(resolve_data_dir(args.data, for_writing=True).path)
     results = validate_files(args.files, cat, store)
     _print_results(results, "valid")
