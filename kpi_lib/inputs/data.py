@@ -93,8 +93,10 @@ class Dataset:
         return "\n".join(lines)
 
     def _years(self) -> str:
-        years = add_period_columns(self.obs)["year"] if not self.obs.empty else []
-        return f"{min(years)}–{max(years)}" if len(years) else "none"
+        if self.obs.empty:
+            return "none"
+        years = add_period_columns(self.obs)["year"]
+        return f"{years.min()}–{years.max()}"
 
 
 def _read(catalog: Catalog, data: str | None, vintage: str | None,

@@ -19,11 +19,18 @@ import pandas as pd
 from ..common.errors import KpiError, ProblemList
 from ..common.numbers import NumberError, file_convention, parse_number
 from ..plan.catalog import Catalog, Indicator
-from .parts import per_category
 from .readers import Cell, parse_date, read_xlsx_cells
 from .store import Store, sha256_of
 from .store_check import MAX_VALUE
-from .tidy import OBS_COLUMNS, VALUE_TYPES, at_vintage, decreasing_ytd, parse_period, ytd_table
+from .tidy import (
+    OBS_COLUMNS,
+    VALUE_TYPES,
+    at_vintage,
+    decreasing_ytd,
+    parse_period,
+    per_category,
+    ytd_table,
+)
 
 ALLOWED_TYPES = {"flow": {"month", "ytd", "annual"},
                  "milestone": {"month", "ytd", "level", "annual", "planned"},

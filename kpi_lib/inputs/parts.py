@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
-from .tidy import OBS_COLUMNS
+from .tidy import OBS_COLUMNS, per_category
 
 TEXT_COLUMNS = [c for c in OBS_COLUMNS if c != "value"]
 SCHEMA = pa.schema([*((c, pa.dictionary(pa.int32(), pa.string())) if c != "value"
@@ -60,14 +60,6 @@ def to_table(rows: pd.DataFrame) -> pa.Table:
     stamps = per_category(rows["reported_at"], reported_timestamps)
     arrays.append(pa.array(stamps.to_numpy("datetime64[us]"), pa.timestamp("us")))
     return pa.Table.from_arrays(arrays, schema=SCHEMA)
-
-
-def per_category(column: pd.Series, convert) -> pd.Series:
-    """convert(text) of a column, done once per category when it is categorical."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        done = convert(pd.Series(column.cat.categories.astype(str)))
-        return pd.Series(done.to_numpy()[column.cat.codes.to_numpy()], index=column.index)
-    return convert(column.astype(str))
 
 
 def write_part(rows: pd.DataFrame, path: Path) -> tuple[str, int]:
@@ -141,13 +133,17 @@ def _conditions(vintage, years, indicators, units) -> list[pc.Expression]:
 
 
 def _plain_categorical(column: pd.Series) -> pd.Series:
-    """Unordered categorical with sorted categories (tidy._factorize's fast path)."""
+    """Unordered categorical with sorted categories, only those used (tidy._factorize's
+    fast path); O(rows), no sort of the rows."""
     if not isinstance(column.dtype, pd.CategoricalDtype):
         column = column.astype("category")
-    cats = column.cat.categories
-    if not cats.is_monotonic_increasing:
-        column = column.cat.reorder_categories(cats.sort_values())
-    return column.cat.remove_unused_categories()
+    cats, codes = column.cat.categories, column.cat.codes.to_numpy()
+    keep = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(cats)) > 0)
+    order = keep[np.argsort(np.asarray(cats[keep].astype(str), dtype=object), kind="stable")]
+    remap = np.full(len(cats) + 1, -1, dtype=np.int64)
+    remap[order] = np.arange(len(order))
+    return pd.Series(pd.Categorical.from_codes(remap[codes], cats[order]), index=column.index,
+                     name=column.name)
 
 
 def empty_frame() -> pd.DataFrame:

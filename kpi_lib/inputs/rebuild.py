@@ -23,7 +23,7 @@ import pandas as pd
 from ..common.errors import KpiError, Problem, ValidationFailed
 from ..plan.catalog import Catalog
 from .ingest import catalog_units, check_file
-from .parts import empty_frame, sha256_of, write_part
+from .parts import empty_frame, read_parts, sha256_of, write_part
 from .store import (
     LOG,
     LOG_COLUMNS,
@@ -89,6 +89,12 @@ def check_store(root: Path, catalog: Catalog | None = None) -> CheckReport:
     report.problems += _raw_copy_problems(root, log)
     if report.problems:
         return report
+    if store.columnar:
+        report.problems += store.unknown_values(ids, units)
+        report.rows = sum(int(e["rows"]) for _, e in store.parts())
+        if catalog is not None and not report.problems:
+            report.problems += _compare_parts(store, catalog, log)
+        return report
     try:
         actual = store.read(latest=False, known_ids=ids, known_units=units)
     except StoreDamaged as exc:
@@ -98,6 +104,31 @@ def check_store(root: Path, catalog: Catalog | None = None) -> CheckReport:
     if catalog is not None:
         report.problems += _compare_with_rebuild(root, catalog, log, actual, report.notes)
     return report
+
+
+def _compare_parts(store: Store, catalog: Catalog, log: pd.DataFrame) -> list[Problem]:
+    """Each part against what its log line's raw copy gives, one file at a time (parts
+    are read in log order, so their order is the order of ingest)."""
+    problems = []
+    with tempfile.TemporaryDirectory(prefix="kpi-check-") as work:
+        for item, found in rebuilt_entries(store.root, catalog, log, Path(work)):
+            problems += found
+            if item is None or found:
+                continue
+            part = item["entry"].get("part")
+            if not part:
+                continue  # a legacy line: its figures are in the migration's part
+            have = read_parts([store.root / PARTS / str(part)])
+            if not _same(have, item["rows"]):
+                problems.append(_differs(item, have, store.root / PARTS / str(part)))
+    return problems
+
+
+def _differs(item: dict, have: pd.DataFrame, where: Path) -> Problem:
+    return Problem(f"the figures from {item['file_name']} differ from what its raw copy "
+                   f"gives ({len(have)} rows in the store, {len(item['rows'])} from the raw "
+                   "copy)", row=item["line"], value=item["file_sha256"][:12], file=str(where),
+                   fix="'kpi store rebuild' makes them again from the raw copy")
 
 
 def _raw_copy_problems(root: Path, log: pd.DataFrame) -> list[Problem]:
@@ -127,7 +158,7 @@ def _stray_parts(store: Store) -> list[Problem]:
 
 def _compare_with_rebuild(root: Path, catalog: Catalog, log: pd.DataFrame,
                           actual: pd.DataFrame, notes: list[str]) -> list[Problem]:
-    """The store's rows against a rebuild's, file by file and in order."""
+    """A legacy store's rows against a rebuild's, file by file and in order."""
     with tempfile.TemporaryDirectory(prefix="kpi-check-") as work:
         expected, problems = rebuilt_rows(root, catalog, log, Path(work))
     if problems:
@@ -145,19 +176,16 @@ def _compare_with_rebuild(root: Path, catalog: Catalog, log: pd.DataFrame,
     want = pd.concat(theirs, ignore_index=True) if theirs else empty_frame()
     if _same(mine, want):
         return []
-    where = {"file": str(root / (PARTS if Store(root).columnar else OBSERVATIONS))}
+    where = root / OBSERVATIONS
     found = []
     mine_sha = mine["file_sha256"].astype(str).to_numpy()
     for e, names in zip(expected, sources, strict=True):
         have = mine[pd.Series(mine_sha).isin(names).to_numpy()]
         if not _same(have, e["rows"]):
-            found.append(Problem(f"the figures from {e['file_name']} differ from what its raw "
-                                 f"copy gives ({len(have)} rows in the store, "
-                                 f"{len(e['rows'])} from the raw copy)", row=e["line"],
-                                 value=e["file_sha256"][:12], **where,
-                                 fix="'kpi store rebuild' makes them again from the raw copy"))
+            found.append(_differs(e, have, where))
     return found or [Problem("the figures are not in the order they were ingested (a "
-                             "correction could lose to the figure it corrects)", **where)]
+                             "correction could lose to the figure it corrects)",
+                             file=str(where))]
 
 
 def _same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
@@ -177,9 +205,19 @@ def rebuilt_rows(root: Path, catalog: Catalog, log: pd.DataFrame,
                  work: Path) -> tuple[list[dict], list[Problem]]:
     """What each log line's raw copy gives, in log order: a list of {line, file_sha256,
     file_name, rows, entry}, and the problems (a missing or altered copy, a file that no
-    longer passes the checks). A migration line gives its legacy file's rows, and the
-    legacy lines before it (already in that file) give nothing of their own."""
+    longer passes the checks)."""
     out, problems = [], []
+    for item, found in rebuilt_entries(root, catalog, log, work):
+        problems += found
+        if item is not None:
+            out.append(item)
+    return out, problems
+
+
+def rebuilt_entries(root: Path, catalog: Catalog, log: pd.DataFrame, work: Path):
+    """One log line at a time (memory: one file's rows): ({line, file_sha256, file_name,
+    rows, entry} or None, problems). A migration line gives its legacy file's rows, and
+    the legacy lines before it (already in that file) give nothing of their own."""
     records = log.to_dict("records")
     migrated_up_to = max((n for n, e in enumerate(records) if e.get("kind") == MIGRATION),
                          default=-1)
@@ -191,13 +229,11 @@ def rebuilt_rows(root: Path, catalog: Catalog, log: pd.DataFrame,
         where = {"file": str(root / LOG), "row": line}
         if not entry.get("raw_copy") or not copy.is_file() \
                 or sha256_of(copy) != entry["file_sha256"]:
-            problems.append(Problem("raw copy missing or altered", **where,
-                                    value=entry.get("raw_copy"),
-                                    fix="restore raw/ from a backup"))
+            yield None, [Problem("raw copy missing or altered", **where,
+                                 value=entry.get("raw_copy"), fix="restore raw/ from a backup")]
             continue
         if entry.get("kind") == MIGRATION:
             rows, found = read_checked(copy)
-            problems += found
         else:
             named = work / str(line) / str(entry["file_name"])
             named.parent.mkdir()
@@ -205,12 +241,12 @@ def rebuilt_rows(root: Path, catalog: Catalog, log: pd.DataFrame,
             when = _when(entry.get("ingested_at"))
             result = check_file(named, catalog, today=when.date(),
                                 ingested_at=when.replace(tzinfo=None).isoformat())
-            problems += result.problems.errors
+            named.unlink()
+            found = result.problems.errors
             rows = result.rows.assign(file_sha256=entry["file_sha256"])
-        out.append({"line": line, "file_sha256": entry["file_sha256"],
-                    "file_name": entry["file_name"], "rows": rows[OBS_COLUMNS],
-                    "entry": entry})
-    return out, problems
+        yield ({"line": line, "file_sha256": entry["file_sha256"],
+                "file_name": entry["file_name"], "rows": rows[OBS_COLUMNS], "entry": entry},
+               found)
 
 
 def rebuild_store(root: Path, catalog: Catalog) -> tuple[Path | None, int, int]:

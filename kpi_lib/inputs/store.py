@@ -227,7 +227,15 @@ class Store:
         if problems:
             raise StoreDamaged(self.root, problems)
         paths = [self.root / PARTS / str(e["part"]) for _, e in self.parts()]
-        problems = []  # parts were checked when written: only another catalog's ids remain
+        return (read_parts(paths, cutoff, years, indicators, units),
+                self.unknown_values(known_ids, known_units))
+
+    def unknown_values(self, known_ids: set[str] | None,
+                       known_units: set[str] | None) -> list[Problem]:
+        """Parts were checked when written: only another catalog's ids or units remain to
+        be found (from the parts' dictionaries, whatever a read narrows to)."""
+        paths = [self.root / PARTS / str(e["part"]) for _, e in self.parts()]
+        problems = []
         for column, known, what in (
                 ("indicator_id", known_ids, "an indicator the catalog does not know"),
                 ("unit_code", known_units, "a unit the registry does not know")):
@@ -235,7 +243,7 @@ class Store:
                 problems += [Problem(what, column=column, value=value,
                                      file=str(self.root / PARTS))
                              for value in sorted(distinct(paths, column) - set(known))]
-        return read_parts(paths, cutoff, years, indicators, units), problems
+        return problems
 
     def verify_parts(self) -> list[Problem]:
         """Every committed part is there, with the sha256 and rows the log recorded."""
