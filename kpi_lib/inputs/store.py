@@ -35,7 +35,7 @@ import yaml
 from filelock import FileLock
 
 from ..common.errors import KpiError, Problem, ValidationFailed
-from .parts import distinct, empty_frame, part_rows, read_parts, sha256_of, write_part
+from .parts import by_unit, distinct, empty_frame, part_rows, read_parts, sha256_of, write_part
 from .store_check import read_checked
 from .tidy import OBS_COLUMNS, at_vintage
 
@@ -287,7 +287,8 @@ class Store:
                 return 0
             raw_copy = self._raw_copy(source_file, sha256, source_file.name, written)
             one = pd.Categorical.from_codes(np.zeros(len(rows), dtype=np.int8), [sha256])
-            part, part_sha, n = self._write_part(rows.assign(file_sha256=one), sha256, written)
+            part, part_sha, n = self._write_part(by_unit(rows.assign(file_sha256=one)),
+                                                 sha256, written)
             self._log([sha256, source_file.name, _stamp(ingested_at), n, raw_copy.name,
                        part.name, part_sha, "ingest"])
         except OSError as exc:
