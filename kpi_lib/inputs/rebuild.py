@@ -147,14 +147,12 @@ def _raw_copy_problems(root: Path, log: pd.DataFrame) -> list[Problem]:
 
 
 def _stray_parts(store: Store) -> list[Problem]:
-    """Parts in parts/ that no log line commits, other than a killed ingest's (the next
-    sequence number, removed by the next writer): a log line was lost."""
-    committed = {str(e["part"]) for _, e in store.parts()}
-    following = f"{len(committed):06d}-"
+    """Parts that no log line commits and that no killed writer left: a log line was
+    lost (the next writer keeps them too)."""
     return [Problem("a part that no log line records (a line of ingest_log.csv was lost?)",
-                    file=str(p), fix="restore ingest_log.csv from a backup")
-            for p in sorted((store.root / PARTS).glob("*.parquet"))
-            if p.name not in committed and not p.name.startswith(following)]
+                    file=str(p), fix="restore ingest_log.csv from a backup, or 'kpi store "
+                                     "rebuild' (the part is kept in damaged-*/)")
+            for p in store.unlogged_parts() if not store.left_by_a_writer(p)]
 
 
 def _compare_with_rebuild(root: Path, catalog: Catalog, log: pd.DataFrame,

@@ -375,14 +375,26 @@ class Store:
             for stale in folder.glob("*.tmp") if folder.is_dir() else []:
                 if folder.name != "raw" or self.columnar or not self.observations_path.is_file():
                     stale.unlink(missing_ok=True)
-        committed = {str(e["part"]) for _, e in self.parts()}
-        for part in (self.root / PARTS).glob("*.parquet") if (self.root / PARTS).is_dir() \
-                else []:
-            if part.name not in committed:
+        for part in self.unlogged_parts():
+            if self.left_by_a_writer(part):
                 part.unlink(missing_ok=True)
         if self.columnar or not self.observations_path.is_file():
             return []
         return self._recover_legacy()
+
+    def unlogged_parts(self) -> list[Path]:
+        committed = {str(e["part"]) for _, e in self.parts()}
+        folder = self.root / PARTS
+        return sorted(p for p in folder.glob("*.parquet") if p.name not in committed) \
+            if folder.is_dir() else []
+
+    def left_by_a_writer(self, part: Path) -> bool:
+        """Whether a part no log line commits is what a killed writer left: the next
+        part of an ingest, a rebuild's part, or one a rebuild replaced (kept in its
+        damaged-* copy). Any other is evidence of a lost log line: kept, and named by
+        `kpi store check`."""
+        return (part.name.startswith(f"{len(self.parts()):06d}-") or "-r" in part.name
+                or any(self.root.glob(f"damaged-*/{PARTS}/{part.name}")))
 
     def _recover_legacy(self) -> list[str]:
         """A legacy store's kill between its commit (observations.csv replaced) and its log
