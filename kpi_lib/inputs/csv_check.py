@@ -31,7 +31,7 @@ from ..common.errors import ProblemList
 from ..common.numbers import evidence
 from ..common.text import clean_line
 from ..plan.catalog import Catalog
-from .ingest import (
+from .cells import (
     ALLOWED_TYPES,
     COUNT_UNITS,
     DEFAULT_TYPE,
