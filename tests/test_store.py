@@ -265,6 +265,18 @@ def test_check_fails_whenever_the_store_differs_from_a_rebuild(columnar, catalog
         assert report.ok
 
 
+def test_a_part_whose_log_line_was_lost_is_kept_and_named(columnar, catalog, tmp_path):
+    log = columnar.root / "ingest_log.csv"
+    lines = log.read_text().splitlines(keepends=True)
+    log.write_text(lines[0] + lines[2])  # the first file's line is lost
+    orphan = _parts(columnar)[0]
+    assert not check_store(columnar.root, catalog).ok
+    ingest_files([_csv(tmp_path / "c.csv", "T10,2025-03,1,month,2025-04-05\n")], catalog,
+                 columnar)
+    assert orphan.is_file()  # not taken for a killed ingest's leftover
+    assert any("no log line" in p.message for p in check_store(columnar.root, catalog).problems)
+
+
 # ---------------------------------------------------------------- files, modes, errors
 def test_every_write_keeps_the_file_modes_of_a_shared_store(columnar, catalog, tmp_path):
     shared = stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IWGRP  # 0o660
