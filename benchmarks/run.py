@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-SECTIONS = ("national", "realdata", "report", "province", "workbench", "charts")
+SECTIONS = ("national", "store", "realdata", "report", "province", "workbench", "charts")
 OPTIONAL = ("soak",)  # run only when named: `python benchmarks/run.py soak` (SOAK_KILLS=200)
 
 

@@ -108,12 +108,12 @@ def _print_results(results, verb: str) -> None:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from .inputs.ingest import validate_files
-    from .inputs.store import Store, resolve_data_dir
+    from .inputs.store import Store, has_data, resolve_data_dir
     from .plan.catalog import load_catalog
 
     cat = load_catalog(args.catalog)
     store = None
-    if args.data or Path(resolve_data_dir(None, for_writing=True).path / "observations.csv").is_file():
+    if args.data or has_data(resolve_data_dir(None, for_writing=True).path):
         store = Store(resolve_data_dir(args.data, for_writing=True).path)
     results = validate_files(args.files, cat, store)
     _print_results(results, "valid")
@@ -354,11 +354,22 @@ def cmd_term(args: argparse.Namespace) -> int:
 
 
 def cmd_store(args: argparse.Namespace) -> int:
-    """`kpi store check` (read-only) and `kpi store rebuild` (from raw/ and the log)."""
+    """`kpi store check` (read-only), `kpi store rebuild` (from raw/ and the log) and
+    `kpi store export` (the tidy table for people)."""
     from .inputs.rebuild import check_store, rebuild_store
     from .inputs.store import resolve_data_dir
     from .plan.catalog import load_catalog
 
+    if args.action == "export":
+        from .inputs.store_export import export_store
+
+        if args.out is None:
+            raise KpiError("export needs --out FILE", fix="e.g. --out so_lieu.xlsx")
+        fmt = args.format or args.out.suffix.lstrip(".").lower()
+        source = resolve_data_dir(args.data)
+        n = export_store(source.path, args.out, fmt, args.vintage)
+        print(f"exported {n} figure(s) from {source.describe()} to {args.out}")
+        return 0
     cat = load_catalog(args.catalog)
     source = resolve_data_dir(args.data, for_writing=True)
     if args.action == "check":
@@ -367,20 +378,22 @@ def cmd_store(args: argparse.Namespace) -> int:
             print(f"  note: {note}")
         if report.ok:
             print(f"store {source.path}: OK ({report.rows} figure(s) from {report.files} "
-                  "file(s); every line read back, every raw copy matches its sha256)")
+                  "file(s); every part and raw copy matches its sha256, and the figures "
+                  "are what a rebuild from the raw copies gives)")
             return 0
         print(f"store {source.path}: DAMAGED, {len(report.problems)} problem(s)",
               file=sys.stderr)
         for line in summarise(report.problems, limit=50):
             print(f"  - {line}", file=sys.stderr)
-        print(f"fix: 'kpi store rebuild --data {source.path}' rebuilds observations.csv from "
-              "raw/ and ingest_log.csv (the damaged file is kept beside it)", file=sys.stderr)
+        print(f"fix: 'kpi store rebuild --data {source.path}' rebuilds the store from "
+              "raw/ and ingest_log.csv (the damaged files are kept beside it)",
+              file=sys.stderr)
         return 1
     if source.origin == "sample":
         raise KpiError("the shipped sample is read-only", fix="pass --data DIR")
     kept, files, rows = rebuild_store(source.path, cat)
-    print(f"rebuilt {source.path / 'observations.csv'}: {rows} figure(s) from {files} raw "
-          "file(s)" + (f"; the previous file is kept as {kept.name}" if kept else ""))
+    print(f"rebuilt {source.path}: {rows} figure(s) from {files} raw file(s)"
+          + (f"; the previous files are kept in {kept.name}/" if kept else ""))
     return 0
 
 
@@ -497,10 +510,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="print every override ever recorded")
     p.set_defaults(func=cmd_override)
 
-    p = sub.add_parser("store", help="check the store line by line, or rebuild it from the "
-                       "raw copies and the ingest log")
-    p.add_argument("action", choices=["check", "rebuild"])
+    p = sub.add_parser("store", help="check the store against a rebuild, rebuild it from "
+                       "the raw copies and the ingest log, or export its table")
+    p.add_argument("action", choices=["check", "rebuild", "export"])
     _add_common(p)
+    p.add_argument("--format", choices=["csv", "xlsx"],
+                   help="export: file format (default: from --out's extension)")
+    p.add_argument("--out", type=Path, help="export: the file to write")
+    p.add_argument("--vintage", help="export: the latest of each figure known on this date "
+                   "(default: every figure and every correction)")
     p.set_defaults(func=cmd_store)
 
     p = sub.add_parser("backfill", help="run many months, in parallel with --jobs")

@@ -26,6 +26,7 @@ from kpi_lib.runner import publish
 from kpi_lib.runner.publish import sweep_stale
 
 from .conftest import run_kpi
+from .legacy import legacy_store
 
 TODAY = date(2026, 1, 15)
 HEAD = "indicator_id,period,value,value_type,reported_at\n"
@@ -38,11 +39,11 @@ def _csv(path: Path, body: str, head: str = HEAD) -> Path:
 
 @pytest.fixture
 def store(tmp_path, catalog) -> Store:
-    st = Store(tmp_path / "store")
+    """A store in the legacy CSV format: its lines are what these tests damage (the
+    columnar store's parts are tested in test_store.py)."""
     first = _csv(tmp_path / "first.csv", "T10,2025-01,100,month,2025-02-05\n"
                                          "T21,2025-01,50.98,ytd,2025-02-05\n")
-    assert all(r.ok for r in ingest_files([first], catalog, st))
-    return st
+    return Store(legacy_store(tmp_path / "store", [first], catalog))
 
 
 # ---------------------------------------------------------------- 1. no final newline
@@ -139,13 +140,13 @@ def test_4_an_unknown_unit_in_the_store_is_named_with_its_line(store, catalog):
 def test_4_store_rebuild_restores_the_store_from_raw_copies(tmp_path, store, catalog):
     second = _csv(tmp_path / "second.csv", "T10,2025-02,120,month\n",  # reported_at: default
                   head="indicator_id,period,value,value_type\n")
-    assert ingest_files([second], catalog, store)[0].ok
+    legacy_store(store.root, [second], catalog)
     before = store.read(latest=False)
     _damage(store, store.observations_path.read_bytes()[:-30])
     with pytest.raises(StoreDamaged):
         store.read()
     kept, files, rows = rebuild_store(store.root, catalog)
-    assert (files, rows) == (2, 3) and kept is not None and kept.is_file()
+    assert (files, rows) == (2, 3) and (kept / "observations.csv").is_file()
     pd.testing.assert_frame_equal(store.read(latest=False), before)
     assert check_store(store.root, catalog).ok
 
@@ -225,27 +226,27 @@ def test_5_sigint_or_sigterm_cannot_fall_between_the_renames(tmp_path, monkeypat
     assert (tmp_path / "2025-09" / "summary.csv").read_text() == "new"
 
 
-def test_5_a_kill_after_ingest_commit_keeps_the_raw_copy_and_the_log(tmp_path, store, catalog,
-                                                                      monkeypatch):
+def test_5_a_kill_before_the_log_line_leaves_the_store_as_it_was(tmp_path, store, catalog,
+                                                                 monkeypatch):
     second = _csv(tmp_path / "second.csv", "T10,2025-02,120,month,2025-03-05\n")
-    real = os.replace
+    ingest_files([_csv(tmp_path / "x.csv", "T10,2025-03,1,month,2025-04-05\n")], catalog,
+                 store)  # migrated: a columnar store
+    before = store.read(latest=False)
 
-    def killed(src, dst):
-        if str(dst).endswith("second.csv"):  # the raw copy, renamed after the commit
-            raise KeyboardInterrupt
-        return real(src, dst)
+    def killed(self, fields):  # the part and the raw copy are written; the commit is not
+        raise KeyboardInterrupt
 
-    monkeypatch.setattr(os, "replace", killed)
+    monkeypatch.setattr(Store, "_log", killed)
     with pytest.raises(KeyboardInterrupt):
         ingest_files([second], catalog, store)
     monkeypatch.undo()
-    assert len(store.read(latest=False)) == 3  # committed
+    pd.testing.assert_frame_equal(store.read(latest=False), before)
     again = ingest_files([second], catalog, store)
-    assert again[0].skipped_duplicate_file
+    assert again[0].added == 1
     raw = list((store.root / "raw").glob("*second.csv"))
     assert len(raw) == 1 and raw[0].read_bytes() == second.read_bytes()
-    assert not list((store.root / "raw").glob("*.tmp"))
-    assert len(pd.read_csv(store.root / "ingest_log.csv")) == 2
+    assert not list(store.root.rglob("*.tmp"))
+    assert len(list((store.root / "parts").glob("*.parquet"))) == 3
     assert check_store(store.root, catalog).ok
 
 
@@ -638,13 +639,18 @@ def test_4_rebuild_refuses_to_drop_figures_no_log_accounts_for(tmp_path, catalog
 
     data = tmp_path / "data"
     shutil.copytree(SAMPLE_DIR, data)
-    late = _csv(tmp_path / "late.csv", "T10,2025-09,1,month,2025-10-20\n")
-    assert ingest_files([late], catalog, Store(data))[0].added == 1
-    assert check_store(data, catalog).ok  # the sample's rows are not "missing from the log"
+    (data / "ingest_log.csv").write_text("file_sha256,file_name,ingested_at,rows,raw_copy\n")
     before = (data / "observations.csv").read_bytes()
-    with pytest.raises(KpiError, match="came from no logged file"):
+    with pytest.raises(KpiError):  # a legacy file: the sample's rows come from no raw copy
         rebuild_store(data, catalog)
     assert (data / "observations.csv").read_bytes() == before
+    (data / "ingest_log.csv").unlink()
+    late = _csv(tmp_path / "late.csv", "T10,2025-09,1,month,2025-10-20\n")
+    assert ingest_files([late], catalog, Store(data))[0].added == 1  # migrated
+    assert check_store(data, catalog).ok  # the sample's rows are not "missing from the log"
+    rows = Store(data).read(latest=False)
+    rebuild_store(data, catalog)  # the legacy file's raw copy gives them back
+    pd.testing.assert_frame_equal(Store(data).read(latest=False), rows)
 
 
 def test_6_a_run_on_the_sample_writes_nothing_into_it(tmp_path, monkeypatch):

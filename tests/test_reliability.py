@@ -105,8 +105,8 @@ def test_interrupted_ingest_leaves_the_store_as_it_was(tmp_path, catalog, monkey
     real_replace = os.replace
 
     def crash(src, dst):
-        if str(dst).endswith("observations.csv"):
-            raise KeyboardInterrupt  # power cut between writing and publishing
+        if str(dst).endswith(".parquet"):
+            raise KeyboardInterrupt  # power cut between writing the part and publishing it
         return real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", crash)

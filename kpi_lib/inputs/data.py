@@ -13,7 +13,7 @@ import pandas as pd
 from ..common.errors import KpiError
 from ..plan.catalog import Catalog
 from ..plan.units import Registry, registry_for
-from .rollup import unit_observations
+from .rollup import sources, unit_observations
 from .store import DataSource, Store, StoreDamaged, resolve_data_dir
 from .tidy import add_period_columns, decreasing_ytd, readings, ytd_table
 
@@ -93,13 +93,21 @@ class Dataset:
         return "\n".join(lines)
 
     def _years(self) -> str:
-        years = add_period_columns(self.obs)["year"] if not self.obs.empty else []
-        return f"{min(years)}–{max(years)}" if len(years) else "none"
+        if self.obs.empty:
+            return "none"
+        years = add_period_columns(self.obs)["year"]
+        return f"{years.min()}–{years.max()}"
 
 
-def _read(catalog: Catalog, data: str | None, vintage: str | None) -> tuple[DataSource,
-                                                                            pd.DataFrame]:
+def _read(catalog: Catalog, data: str | None, vintage: str | None,
+          units: set[str] | None = None) -> tuple[DataSource, pd.DataFrame]:
+    """The figures known at `vintage` (of `units` only, when given), every one checked.
+
+    Without a registry the text columns stay categorical: the engine's fast path, and
+    what keeps a national store (millions of rows) within memory.
+    """
     source = resolve_data_dir(data)
+    source.meta  # noqa: B018 - a dataset.yaml that cannot be read is named before any figure
     if vintage is not None:
         try:
             pd.Timestamp(vintage)
@@ -107,20 +115,34 @@ def _read(catalog: Catalog, data: str | None, vintage: str | None) -> tuple[Data
             raise KpiError("vintage is not a date", value=vintage,
                            fix="write it as YYYY-MM-DD") from None
     known = set(catalog.ids())
-    units = set(registry_for(catalog).units) if catalog.has_registry else None
+    registered = set(registry_for(catalog).units) if catalog.has_registry else None
     try:
-        obs = Store(source.path).read(vintage=vintage, known_ids=known, known_units=units)
+        obs = Store(source.path).read(vintage=vintage, known_ids=known, known_units=registered,
+                                      units=units, categorical=not catalog.has_registry)
     except StoreDamaged as exc:
         unknown = {p for p in exc.problems if "catalog does not know" in p.message}
         if unknown and len(unknown) == len(exc.problems):  # a whole other catalog's data
             ids = sorted({str(p.value) for p in unknown})
+            rows = [p.row for p in unknown if p.row]
             raise KpiError(f"the data holds indicators the catalog does not know: "
-                           f"{', '.join(ids[:20])} (first at line {min(p.row for p in unknown)})",
-                           file=str(source.path / "observations.csv"),
+                           f"{', '.join(ids[:20])}"
+                           + (f" (first at line {min(rows)})" if rows else ""),
+                           file=str(exc.problems[0].file or source.path),
                            fix="use the catalog these figures were ingested with (--catalog)"
                            ) from None
         raise
     return source, obs
+
+
+def needed_units(registry: Registry, unit: str) -> set[str]:
+    """Every unit whose figures can count towards `unit`: itself, its members or
+    predecessors, and their own predecessors (a member's in-area share). Reading only
+    these is what lets a worker load one commune of a national store."""
+    codes = {unit}
+    for src in sources(registry, unit):
+        codes.add(src.code)
+        codes |= {link.from_unit for link in registry.predecessors(src.code)}
+    return codes
 
 
 def load_units(catalog: Catalog, units: list[str], data: str | None = None,
@@ -141,24 +163,25 @@ def load_units(catalog: Catalog, units: list[str], data: str | None = None,
 def load_dataset(catalog: Catalog, data: str | None = None, vintage: str | None = None,
                  unit: str | None = None) -> Dataset:
     """Read a data directory at a vintage and check it against the catalog."""
-    source, obs = _read(catalog, data, vintage)
     notes: list[str] = []
     registry = registry_for(catalog)
     if catalog.has_registry:
         # A registry: every report is about one unit or area, rebuilt from its units.
         unit = unit or catalog.default_unit
         registry.get(unit)
+        source, obs = _read(catalog, data, vintage, needed_units(registry, unit))
         obs, notes = unit_observations(obs, catalog, registry, unit)
         if obs.empty:
             why = "; ".join(notes[:3])
             raise KpiError("no figures for this unit, directly or from its units"
                            + (f" ({why})" if why else ""), value=unit,
                            fix=f"ingest figures for {registry.name(unit)} or its communes")
-    elif unit is not None:
-        if unit not in set(obs["unit_code"]):
+    else:  # one unit's figures only, read from the files (a Dask worker's share)
+        source, obs = _read(catalog, data, vintage, {unit} if unit is not None else None)
+        if unit is not None and obs.empty:
+            codes = set(_read(catalog, data, vintage)[1]["unit_code"])
             raise KpiError("no figures for this unit", value=unit,
-                           fix=f"use one of: {', '.join(sorted(set(obs['unit_code'])))}")
-        obs = obs[obs["unit_code"] == unit].reset_index(drop=True)
+                           fix=f"use one of: {', '.join(sorted(codes))}")
     ds = Dataset(catalog, source, obs, vintage, rollup_notes=notes, registry=registry)
     for (iid, u, year), month, before, after in decreasing_ytd(ds.ytd):
         ds.warnings.append(f"year-to-date for {iid} ({u}) goes down in {year}-{month:02d} "

@@ -6,11 +6,11 @@ Spreadsheets are read as stored: formulas are never evaluated, external links no
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -87,48 +87,104 @@ def parse_date(value: object) -> str | None:
     return stamp.isoformat()
 
 
-def read_csv_cells(path: Path, problems: ProblemList) -> list[Cell]:
-    raw = path.read_bytes()
-    if not raw.strip():
+CHUNK_ROWS = 50_000  # rows held as Python text at once while a CSV streams in
+_READ_BYTES = 1 << 20
+
+
+def csv_chunks(path: Path, problems: ProblemList,
+               chunk_rows: int = CHUNK_ROWS) -> Iterator[list[tuple[int, list[str]]]]:
+    """A tidy CSV as chunks of (row number, fields) under the header's column names, read
+    as a stream: memory is bounded by the chunk, not the file.
+
+    The first chunk is the header as {column name: index} (row number 0). Problems with
+    the file as a whole (encoding, binary content) and with single rows (field counts)
+    are recorded as they are met, with the same wording as for a table read whole.
+    """
+    delimiter = _check_text_file(path, problems)
+    if delimiter is None:
+        return
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        records = csv.reader(fh, delimiter=delimiter)
+        chunk: list[tuple[int, list[str]]] = []
+        for item in _tidy_rows(records, path, None, problems, data_start_row=1):
+            chunk.append(item)
+            if len(chunk) >= chunk_rows:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+
+def _check_text_file(path: Path, problems: ProblemList) -> str | None:
+    """Read the file once in blocks: empty, UTF-16, not UTF-8 (with the byte), binary.
+    Returns the delimiter of its first line, or None when the file cannot be read."""
+    offset, seen_text, first_line = 0, False, b""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with open(path, "rb") as fh:
+        head = fh.read(3)
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            problems.add("the file is UTF-16 encoded", file=path.name,
+                         fix="save it as 'CSV UTF-8 (comma delimited)'")
+            return None
+        block = head[3:] if head == b"\xef\xbb\xbf" else head
+        offset = len(head) - len(block)
+        nul = False
+        while True:
+            block += fh.read(_READ_BYTES)
+            if not block:
+                break
+            pending = len(decoder.getstate()[0])
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                problems.add(f"the file is not UTF-8 text (byte {offset - pending + exc.start})",
+                             file=path.name, fix="save it as 'CSV UTF-8 (comma delimited)' "
+                                                 "(Windows-1258 is not read)")
+                return None
+            nul = nul or b"\x00" in block
+            seen_text = seen_text or bool(block.strip())
+            if len(first_line) < 65536 and b"\n" not in first_line:
+                first_line += block[:65536]
+            offset += len(block)
+            block = b""
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            problems.add(f"the file is not UTF-8 text (byte {offset - 1})", file=path.name,
+                         fix="save it as 'CSV UTF-8 (comma delimited)' (Windows-1258 is "
+                             "not read)")
+            return None
+    if not seen_text:
         problems.add("the file is empty", fix="send the filled file again", file=path.name)
-        return []
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        problems.add("the file is UTF-16 encoded", file=path.name,
-                     fix="save it as 'CSV UTF-8 (comma delimited)'")
-        return []
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        problems.add(f"the file is not UTF-8 text (byte {exc.start})", file=path.name,
-                     fix="save it as 'CSV UTF-8 (comma delimited)' (Windows-1258 is not read)")
-        return []
-    if "\x00" in text:
+        return None
+    if nul:
         problems.add("the file is not a text table", file=path.name,
                      fix="send a .csv or .xlsx file")
-        return []
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    del raw  # rows are read one at a time, not held as a table
-    text = nfc(text)  # once for the whole file (C speed), not per cell
-    return _tidy_cells(csv.reader(io.StringIO(text), delimiter=delimiter), path, None,
-                       problems, data_start_row=1, normalized=True)
+        return None
+    first = first_line.split(b"\n", 1)[0].decode("utf-8", errors="replace")
+    return ";" if first.count(";") > first.count(",") else ","
 
 
 def delimiter_join(row: list[object]) -> str:
     return ",".join("" if c is None else str(c) for c in row)[:120]
 
 
-def _tidy_cells(table: Iterable[Sequence[object]], path: Path, sheet: str | None,
-                problems: ProblemList, data_start_row: int,
-                normalized: bool = False) -> list[Cell]:
-    """Cells from a tidy table whose first row is the header (rows read one at a time).
-    `normalized`: the text is already NFC (a CSV is normalised whole)."""
+TIDY_FIELDS = ("indicator_id", "period", "value", "value_type", "unit_code", "reported_at",
+               "source")
+
+
+def _tidy_rows(table: Iterable[Sequence[object]], path: Path, sheet: str | None,
+               problems: ProblemList, data_start_row: int
+               ) -> Iterator[tuple[int, list[object]]]:
+    """(0, {column: index}) for the header, then (row number, fields) for each row of a
+    tidy table whose first row is the header (rows read one at a time); problems with the
+    header and with rows that do not fit it are recorded, those rows not yielded."""
     rows = iter(table)
     top = [nfc(c) for c in next(rows, [])]
     if not any(str(c).strip() for c in top if c is not None):
         problems.add("the file has no header row", file=path.name, sheet=sheet,
                      fix=f"the first row must name the columns {', '.join(TIDY_REQUIRED)}")
-        return []
+        return
     header = [str(c or "").strip().lower().lstrip("\ufeff") for c in top]
     dupes = {h for h in header if h and header.count(h) > 1}
     for h in sorted(dupes):
@@ -140,14 +196,9 @@ def _tidy_cells(table: Iterable[Sequence[object]], path: Path, sheet: str | None
                      row=data_start_row, value=", ".join(h for h in header if h),
                      fix="use the header indicator_id,unit_code,period,value,value_type,"
                          "reported_at,source, or fill the Excel form from 'kpi template'")
-        return []
-    col = {h: i for i, h in enumerate(header)}
-
-    def get(row: list[object], name: str) -> object:
-        i = col.get(name)
-        return row[i] if i is not None and i < len(row) else None
-
-    cells = []
+        return
+    yield 0, {h: i for i, h in enumerate(header)}
+    any_row = False
     for n, row in enumerate(rows, start=data_start_row + 1):
         if n - data_start_row > MAX_ROWS:
             problems.add(f"more than {MAX_ROWS:,} rows", file=path.name, sheet=sheet, row=n,
@@ -155,22 +206,40 @@ def _tidy_cells(table: Iterable[Sequence[object]], path: Path, sheet: str | None
             break
         if not any(str(c).strip() for c in row if c is not None):
             continue
-        if not normalized:
-            row = [nfc(c) for c in row]
         if len(row) != len(header) and sheet is None:
             problems.add(f"{len(row)} fields where the header has {len(header)}", row=n,
-                         file=path.name, value=delimiter_join(row),
+                         file=path.name, value=delimiter_join([nfc(c) for c in row]),
                          fix="every row needs one field per column; quote a text holding "
                              "a comma (\"…\")")
             continue
+        any_row = True
+        yield n, row
+        if problems.full:
+            break
+    if not any_row and not problems.errors:
+        problems.add("the file has a header but no figures", file=path.name, sheet=sheet,
+                     fix="fill in at least one row")
+
+
+def _tidy_cells(table: Iterable[Sequence[object]], path: Path, sheet: str | None,
+                problems: ProblemList, data_start_row: int) -> list[Cell]:
+    """Cells from a tidy table (a sheet) whose first row is the header."""
+    rows = _tidy_rows(table, path, sheet, problems, data_start_row)
+    first = next(rows, None)
+    if first is None:
+        return []
+    col = first[1]
+
+    def get(row: list[object], name: str) -> object:
+        i = col.get(name)
+        return row[i] if i is not None and i < len(row) else None
+
+    cells = []
+    for n, row in rows:
+        row = [nfc(c) for c in row]
         cells.append(Cell(get(row, "indicator_id"), get(row, "period"), get(row, "value"),
                           get(row, "value_type"), get(row, "unit_code"), get(row, "reported_at"),
                           clean_line(str(get(row, "source") or path.name)), sheet, n, "value"))
-        if problems.full:
-            break
-    if not cells and not problems.errors:
-        problems.add("the file has a header but no figures", file=path.name, sheet=sheet,
-                     fix="fill in at least one row")
     return cells
 
 

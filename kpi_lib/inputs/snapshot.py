@@ -25,7 +25,7 @@ from filelock import Timeout
 
 from ..common.dates import now_vn
 from .overrides import FILE as OVERRIDES
-from .store import LOG, OBSERVATIONS, DataSource, Store
+from .store import LOG, OBSERVATIONS, PARTS, DataSource, Store
 
 SNAPSHOT = "_data"
 META = "dataset.yaml"
@@ -54,12 +54,17 @@ def take_snapshot(source: DataSource, dest: Path) -> Path:
 
 
 def _copy(src: Path, dest: Path) -> None:
-    obs = src / OBSERVATIONS
-    if obs.is_file():
+    """Parts and a legacy observations.csv are never changed in place: hard links are
+    frozen copies (a Dask worker then reads the very parts of the store)."""
+    parts = [f"{PARTS}/{entry['part']}" for _, entry in Store(src).parts()]
+    frozen = ([OBSERVATIONS] if (src / OBSERVATIONS).is_file() else []) + parts
+    if parts:
+        (dest / PARTS).mkdir(exist_ok=True)
+    for name in frozen:
         try:
-            os.link(obs, dest / OBSERVATIONS)
+            os.link(src / name, dest / name)
         except OSError:  # another file system, or links not allowed
-            shutil.copyfile(obs, dest / OBSERVATIONS)
+            shutil.copyfile(src / name, dest / name)
     for name in (LOG, OVERRIDES):
         if (src / name).is_file():
             shutil.copyfile(src / name, dest / name)

@@ -53,14 +53,29 @@ def month_period(year: int, month: int) -> str:
     return f"{year:04d}-{month:02d}"
 
 
+def per_category(column: pd.Series, convert) -> pd.Series:
+    """convert(text series) of a column, done once per category when it is categorical
+    (a million rows hold a few hundred distinct periods or dates)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        done = convert(pd.Series(column.cat.categories.astype(str)))
+        return pd.Series(done.to_numpy()[column.cat.codes.to_numpy()], index=column.index)
+    return convert(column.astype(str))
+
+
 def add_period_columns(obs: pd.DataFrame) -> pd.DataFrame:
     """Add integer `year` and `month` (last month covered) columns, vectorised."""
     out = obs.copy()
-    parts = out["period"].astype(str).str.extract(r"^(\d{4})(?:-(?:(\d{2})|Q(\d)))?$")
-    out["year"] = parts[0].astype(int)
-    month = parts[1].astype(float)
-    month = month.fillna(parts[2].astype(float) * 3).fillna(12)
-    out["month"] = month.astype(int)
+    period = out["period"]
+    if isinstance(period.dtype, pd.CategoricalDtype):  # parse each distinct period once
+        codes = period.cat.codes.to_numpy()
+        period = pd.Series(period.cat.categories.astype(str))
+    parts = period.astype(str).str.extract(r"^(\d{4})(?:-(?:(\d{2})|Q(\d)))?$")
+    year = parts[0].astype(int).to_numpy()
+    month = parts[1].astype(float).fillna(parts[2].astype(float) * 3).fillna(12)
+    month = month.astype(int).to_numpy()
+    if isinstance(out["period"].dtype, pd.CategoricalDtype):
+        year, month = year[codes], month[codes]
+    out["year"], out["month"] = year, month
     return out
 
 
@@ -73,8 +88,8 @@ def at_vintage(obs: pd.DataFrame, vintage: str | pd.Timestamp | None = None) -> 
     if obs.empty:
         return obs.copy()
     frame = obs
-    reported = pd.to_datetime(frame["reported_at"], errors="coerce", format="mixed", utc=True)
-    reported = reported.dt.tz_localize(None)
+    reported = per_category(frame["reported_at"], lambda t: pd.to_datetime(
+        t, errors="coerce", format="mixed", utc=True).dt.tz_localize(None))
     if vintage is not None:
         cutoff = pd.Timestamp(vintage)
         if cutoff.tzinfo is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..inputs.data import Dataset
-from ..inputs.store import Store
+from ..inputs.store import Store, has_data
 from ..inputs.tidy import add_period_columns
 
 EXPECTED = {"monthly": range(1, 13), "quarterly": (3, 6, 9, 12)}
@@ -56,7 +56,7 @@ def _store_start(path) -> pd.Timestamp | None:
 def late_figures(ds: Dataset, unit: str | None = None, days: int = LATE_AFTER_DAYS) -> pd.DataFrame:
     """First reports of this year's figures that came more than `days` after the period."""
     frame = add_period_columns(Store(ds.source.path).read(latest=False)) \
-        if (ds.source.path / "observations.csv").is_file() else add_period_columns(ds.obs)
+        if has_data(ds.source.path) else add_period_columns(ds.obs)
     frame = frame[(frame["year"] == ds.year) & frame["period"].str.match(r"^\d{4}-(\d{2}|Q\d)$")]
     if unit:
         frame = frame[frame["unit_code"] == unit]
@@ -81,7 +81,7 @@ def late_figures(ds: Dataset, unit: str | None = None, days: int = LATE_AFTER_DA
 def revisions(ds: Dataset, unit: str | None = None) -> pd.DataFrame:
     """Figures reported more than once, with every vintage's value (what changed, when),
     as known at the dataset's vintage."""
-    if not (ds.source.path / "observations.csv").is_file():
+    if not has_data(ds.source.path):
         return pd.DataFrame(columns=["id", "period", "reported_at", "value", "source"])
     allrows = Store(ds.source.path).read(latest=False)
     if ds.vintage:  # what was known on the report's date: no later correction listed
