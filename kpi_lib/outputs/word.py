@@ -33,8 +33,17 @@ from ..engine.pipeline import Assessment
 from ..inputs.snapshot import original_path
 from .analyst_text import read_analyst_text
 from .i18n import t
-from .report_setup import ReportSetup, analyst_text_path, month_vi, report_setup, vi_date
+from .report_setup import (
+    ReportSetup,
+    analyst_text_path,
+    data_received_on,
+    month_vi,
+    setup_date_note,
+    setup_for,
+    vi_date,
+)
 from .report_table import display_table
+from .rules import RULES, status_rule_lines
 
 FONT = "Times New Roman"
 BLACK = RGBColor(0, 0, 0)
@@ -64,7 +73,7 @@ WORDS = {
                          "Kế hoạch: {parts}.",
         "overall_ind": "Theo từng chỉ số: {parts}.",
         "overall_note": "Một chỉ tiêu gồm nhiều chỉ số được đánh giá theo chỉ số kém nhất. "
-                        "Số liệu chi tiết tại Phụ lục 01.",
+                        "Số liệu chi tiết và cách đánh giá tại Phụ lục 01.",
         "unit_word": "chỉ tiêu", "ind_word": "chỉ số",
     },
     "en": {
@@ -89,7 +98,7 @@ WORDS = {
                          "indicators): {parts}.",
         "overall_ind": "By indicator: {parts}.",
         "overall_note": "A target with several indicators takes its worst indicator's status. "
-                        "Details in Appendix 01.",
+                        "Details and how a status is decided in Appendix 01.",
         "unit_word": "targets", "ind_word": "indicators",
     },
 }
@@ -110,7 +119,7 @@ def write_docx(a: Assessment, numbers: pd.DataFrame, sections, charts: list[tupl
                path: str | Path, lang: str = "vi") -> Path:
     """Write the report; returns its path. Settings are checked first; the file is saved under
     a temporary name and renamed, so it is never half-written."""
-    setup = report_setup(a.catalog, a.as_of, a.unit)
+    setup = setup_for(a)  # dated not before the figures it uses
     text_file = analyst_text_path(a.dataset.source.path, a.period, a.unit, a.catalog.default_unit)
     analyst = read_analyst_text(text_file)
     w = WORDS["en" if lang == "en" else "vi"]
@@ -135,6 +144,7 @@ def write_docx(a: Assessment, numbers: pd.DataFrame, sections, charts: list[tupl
         p.runs[0].italic = True
     period = period_words(a.as_of, a.catalog.year, lang)
     body(doc, w["basis"].format(basis=setup.basis, issuer=setup.issuer.short, period=period))
+    body(doc, setup_date_note(setup, data_received_on(a), lang, dated=False))
 
     numerals = iter(["I", "II", "III", "IV", "V", "VI"])
     heading(doc, f"{next(numerals)}. {w['results']}", 1)
@@ -175,8 +185,11 @@ def write_docx(a: Assessment, numbers: pd.DataFrame, sections, charts: list[tupl
     appendix_title(doc, w["appendix"].format(n=1),
                     w["table_title"].format(year=a.catalog.year), attached)
     _table(doc, display_table(a, lang, numbers), wide, lang, a.catalog.year)
-    note = body(doc, w["table_note"], indent=False)
-    note.runs[0].italic, note.runs[0].font.size = True, Pt(11)
+    for n, text in enumerate([w["table_note"], RULES["en" if lang == "en" else "vi"]["title"] + ":",
+                              *status_rule_lines(a.catalog, lang)]):
+        note = body(doc, text if n < 2 else f"- {text}", indent=False)
+        note.runs[0].italic, note.runs[0].font.size = True, Pt(11)
+        note.paragraph_format.space_after = Pt(2)
     if charts:
         doc.add_page_break()
         appendix_title(doc, w["appendix"].format(n=2),
