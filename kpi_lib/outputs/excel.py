@@ -25,6 +25,7 @@ from ..engine.assess import items_table as assess_items
 from ..engine.pipeline import Assessment
 from .analyst_text import analyst_parts
 from .i18n import method_label, period_text, reason_text, status_text, t
+from .report_setup import data_received_on, setup_date_note, setup_for
 from .report_table import display_table
 from .rules import RULES, status_rule_lines
 
@@ -143,6 +144,8 @@ def write_workbook(a: Assessment, numbers: pd.DataFrame, sections, path: str | P
     banner = t("synthetic", lang) if a.dataset.source.synthetic else ""
     month_words = period_text(a.as_of, year, lang)
     subtitle = w["period"].format(month_words=month_words, month=f"{a.as_of:02d}", year=year)
+    # The workbook's date and what it could know, as the report says them (report_setup).
+    subtitle += " — " + setup_date_note(setup_for(a), data_received_on(a), lang)
     area = cat.meta.get("area_vi" if lang == "vi" else "area_en", "")
     if a.unit and a.unit != cat.default_unit and a.dataset.registry:
         area = a.dataset.registry.name(a.unit, lang)

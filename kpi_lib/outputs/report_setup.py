@@ -91,29 +91,36 @@ def setup_for(a) -> ReportSetup:
 
 
 DATE_NOTE = {
-    "vi": {"dated": "Báo cáo ngày {issued}.",
+    "vi": {"dated": "Báo cáo ngày {issued}{moved}.",
            "data": "Số liệu (kể cả số điều chỉnh và ý kiến chuyên viên) cập nhật đến ngày "
-                   "{data}.",
-           "moved": "Báo cáo mang ngày {issued} thay cho ngày dự kiến {planned} vì sử dụng "
-                    "số liệu nhận sau ngày dự kiến."},
-    "en": {"dated": "Report dated {issued}.",
-           "data": "Figures (corrections and analyst opinions included) as received by {data}.",
-           "moved": "It is dated {issued} instead of the planned {planned}: it uses figures "
-                    "received after the planned date."},
+                   "{data}{moved}.",
+           "moved": " (dự kiến ngày {planned}, lùi lại vì có số liệu nhận sau ngày dự kiến)",
+           "moved_data": " (báo cáo dự kiến ngày {planned}, lùi lại vì có số liệu nhận sau "
+                         "ngày dự kiến)"},
+    "en": {"dated": "Report dated {issued}{moved}.",
+           "data": "Figures (corrections and analyst opinions included) as received by "
+                   "{data}{moved}.",
+           "moved": " (planned for {planned}, later because figures came after that day)",
+           "moved_data": " (the report was planned for {planned}, later because figures "
+                         "came after that day)"},
 }
 
 
 def date_note(issued: date, planned: date | None, data_until: date | None,
               lang: str = "vi", dated: bool = True) -> str:
-    """'Báo cáo ngày 15/10/2025. Số liệu … cập nhật đến ngày 15/10/2025.' and, when the data
-    moved the document's date from the planned one, why: one text for the HTML, Word, Excel
-    and index. `dated=False` where the document prints its date already (Word title block)."""
+    """'Báo cáo ngày 15/10/2025 (dự kiến ngày 05/10/2025, lùi lại vì …). Số liệu … cập nhật
+    đến ngày 15/10/2025.': one text for the HTML, Word, Excel and index. `dated=False` where
+    the document prints its date already (the Word title block)."""
     words = DATE_NOTE["en" if lang == "en" else "vi"]
-    values = {"issued": f"{issued:%d/%m/%Y}", "planned": f"{(planned or issued):%d/%m/%Y}",
-              "data": f"{data_until:%d/%m/%Y}" if data_until else "–"}
-    keys = (["dated"] if dated else []) + ["data"] + (
-        ["moved"] if planned and planned != issued else [])
-    return " ".join(words[k].format(**values) for k in keys)
+    moved = planned is not None and planned != issued
+    dates = {"issued": f"{issued:%d/%m/%Y}", "planned": f"{(planned or issued):%d/%m/%Y}"}
+    data = f"{data_until:%d/%m/%Y}" if data_until else "–"
+    if not dated:
+        return words["data"].format(data=data, moved=words["moved_data"].format(**dates)
+                                    if moved else "")
+    return " ".join((words["dated"].format(**dates, moved=words["moved"].format(**dates)
+                                           if moved else ""),
+                     words["data"].format(data=data, moved="")))
 
 
 def setup_date_note(setup: ReportSetup, data_until: date | None, lang: str = "vi",
