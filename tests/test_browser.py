@@ -63,9 +63,12 @@ def test_report_renders_in_chromium(browser, report, tmp_path):
 
 
 def test_index_page_links_to_the_report(browser, report):
+    """Months read as the report's title reads them, not as folder names."""
     page = browser.new_page()
     page.goto((report.folder.parent / "index.html").as_uri())
-    page.click(f"text={report.period}")
+    text = page.inner_text("body")
+    assert "Tháng 9/2025" in text and report.period not in text
+    page.click("text=9 tháng đầu năm 2025")
     page.wait_for_load_state("load")
     assert page.url.endswith(f"{report.period}/monthly_report.html")
     page.close()

@@ -219,6 +219,17 @@ def test_a_report_for_a_past_month_uses_what_was_received_by_its_date(catalog):
             > pd.Timestamp("2025-07-10")).any()  # the check can fail: later ones exist
 
 
+def test_the_index_names_months_as_the_report_does():
+    from kpi_lib.outputs.index_page import month_words
+
+    assert month_words("2025-09") == "9 tháng đầu năm 2025"  # the report's own title
+    assert month_words("2025-01") == "Tháng 01 năm 2025" and month_words("2025-12") == "Năm 2025"
+    assert month_words("2025-09", short=True) == "Tháng 9/2025"  # the history's column head
+    assert month_words("2025-09_DONGSON") == "9 tháng đầu năm 2025 — DONGSON"
+    assert month_words("2025-09", "en") == "January–September 2025"
+    assert month_words("2025-09", "en", short=True) == "Sep 2025"
+
+
 def test_a_document_takes_the_later_of_its_planned_day_and_its_figures(catalog):
     """The rule (report_setup.issue_date): the planned date when the figures are in time;
     else the day they run to (never the clock: a re-run is the same document), and the

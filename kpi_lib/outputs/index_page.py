@@ -25,7 +25,8 @@ def month_words(name: str, lang: str = "vi", short: bool = False) -> str:
     except ValueError:
         return name
     if not short:
-        return period_text(month, year, lang) + (f" — {unit}" if unit else "")
+        words = period_text(month, year, lang)
+        return words[:1].upper() + words[1:] + (f" — {unit}" if unit else "")
     return f"Tháng {month}/{year}" if lang != "en" else f"{MONTHS_EN[month - 1][:3]} {year}"
 
 
