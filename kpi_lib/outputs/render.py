@@ -83,8 +83,14 @@ def title_block(a: Assessment, lang: str = "vi", page: str = "title") -> str:
         unit = f" – {esc(registry.name(a.unit, lang) if registry else a.unit)}"
     period = period_text(a.as_of, a.catalog.year, lang)
     data_to = esc(t("data_to", lang, month=a.as_of, year=a.catalog.year))
+    dated = ""
+    if page == "title":  # the report's own date, up front (never before its figures)
+        from .report_setup import setup_for
+
+        day = f"{setup_for(a).report_date:%d/%m/%Y}"
+        dated = " · " + esc(f"Báo cáo ngày {day}" if lang != "en" else f"Report dated {day}")
     parts = [CSS, f"<h1>{esc(t(page, lang))}</h1>",
-             f"<p><b>{esc(area)}</b>{unit} · <b>{esc(period)}</b> ({data_to})</p>"]
+             f"<p><b>{esc(area)}</b>{unit} · <b>{esc(period)}</b> ({data_to}){dated}</p>"]
     if a.dataset.source.synthetic:
         parts.append(banner(t("synthetic", lang)))
     return "".join(parts)

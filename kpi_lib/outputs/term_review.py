@@ -260,47 +260,47 @@ def write_term_docx(results: list[TermResult], catalog: Catalog, as_of: str, syn
     setup = report_setup(catalog, month)
     w = word.WORDS["vi"]
     doc = word.Document()
-    word._styles(doc)
+    word.styles(doc)
     first = doc.sections[0]
-    word._page(first, landscape=False)
-    word._header_footer(first, synthetic, "vi", first_page=True)
-    word._title_block(doc, setup, w, "vi")
+    word.page(first, landscape=False)
+    word.header_footer(first, synthetic, "vi", first_page=True)
+    word.title_block(doc, setup, w, "vi")
     terms = list(dict.fromkeys(r.term.label for r in results))
     subject = "Đánh giá thực hiện các chỉ tiêu kế hoạch phát triển kinh tế - xã hội 5 năm " \
         + ", ".join(terms)
-    word._centred(doc, w["title"], bold=True, before=12)
-    word._centred(doc, subject, bold=True)
+    word.centred(doc, w["title"], bold=True, before=12)
+    word.centred(doc, subject, bold=True)
     if synthetic:
-        p = word._centred(doc, "SỐ LIỆU MẪU GIẢ LẬP", bold=True, size=12, before=6)
+        p = word.centred(doc, "SỐ LIỆU MẪU GIẢ LẬP", bold=True, size=12, before=6)
         p.runs[0].italic = True
     plans = "; ".join(dict.fromkeys(r.term.plan_vi or f"kế hoạch 5 năm {r.term.label}"
                                     for r in results))
-    word._body(doc, f"Căn cứ {plans}; {setup.issuer.short} báo cáo "
+    word.body(doc, f"Căn cứ {plans}; {setup.issuer.short} báo cáo "
                f"đánh giá thực hiện các chỉ tiêu kế hoạch 5 năm (số liệu đến tháng "
                f"{as_of[5:]}/{as_of[:4]}) như sau:")
-    word._heading(doc, "I. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU KẾ HOẠCH 5 NĂM", 1)
+    word.heading(doc, "I. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU KẾ HOẠCH 5 NĂM", 1)
     for n, r in enumerate(results, start=1):
-        word._body(doc, f"{n}. {sentence(r, catalog)}")
-    word._heading(doc, "II. ĐÁNH GIÁ CHUNG", 1)
+        word.body(doc, f"{n}. {sentence(r, catalog)}")
+    word.heading(doc, "II. ĐÁNH GIÁ CHUNG", 1)
     for text in overall(results, catalog):
-        word._body(doc, text)
-    word._body(doc, METHOD_VI)
+        word.body(doc, text)
+    word.body(doc, METHOD_VI)
     for text in _terms_intro(results) + notes(results):
-        word._body(doc, f"- {text}")
-    word._body(doc, f"Trên đây là báo cáo đánh giá thực hiện các chỉ tiêu kế hoạch 5 năm của "
+        word.body(doc, f"- {text}")
+    word.body(doc, f"Trên đây là báo cáo đánh giá thực hiện các chỉ tiêu kế hoạch 5 năm của "
                f"{setup.issuer.short}./.").paragraph_format.space_after = Pt(12)
-    word._signature(doc, setup, w)
+    word.signature(doc, setup, w)
     wide = doc.add_section()
-    word._page(wide, landscape=True)
+    word.page(wide, landscape=True)
     wide.different_first_page_header_footer = False
     attached = w["attached"].format(number=setup.number.removeprefix("Số: ").strip(),
                                     date=vi_date(setup.report_date), issuer=setup.issuer.short)
-    word._appendix_title(doc, w["appendix"].format(n=1),
+    word.appendix_title(doc, w["appendix"].format(n=1),
                          "TÌNH HÌNH THỰC HIỆN CÁC CHỈ TIÊU KẾ HOẠCH 5 NĂM", attached)
     for term_id in dict.fromkeys(r.term.id for r in results):
         part = [r for r in results if r.term.id == term_id]
-        word._centred(doc, f"Nhiệm kỳ {part[0].term.label}", bold=True, size=12, before=6)
-        word._table(doc, review_table(part, catalog), wide, "vi")
+        word.centred(doc, f"Nhiệm kỳ {part[0].term.label}", bold=True, size=12, before=6)
+        word._table(doc, review_table(part, catalog), wide, "vi", catalog.year)
     props = doc.core_properties
     props.title, props.subject = f"Báo cáo {subject}", subject
     path = Path(path)

@@ -190,6 +190,9 @@ def write_docx(a: Assessment, numbers: pd.DataFrame, sections, charts: list[tupl
         note = body(doc, text if n < 2 else f"- {text}", indent=False)
         note.runs[0].italic, note.runs[0].font.size = True, Pt(11)
         note.paragraph_format.space_after = Pt(2)
+        if n == 1:  # "Cách đánh giá:" heads the rules, set apart from the table's note
+            note.runs[0].bold = True
+            note.paragraph_format.space_before = Pt(6)
     if charts:
         doc.add_page_break()
         appendix_title(doc, w["appendix"].format(n=2),
@@ -469,8 +472,8 @@ def _table(doc, frame: pd.DataFrame, section, lang: str, year: int) -> None:
     judgement column made rows so tall that pages were left half empty)."""
     # The plan column holds "01 trường", "1.600 người": with the unit bound to its number
     # it needs room for both, or the unit itself would be cut mid-word.
-    weight = {t("item", lang): 2.5, t("unit", lang): 0.9, t("estimate", lang): 1.3,
-              t("status", lang): 1.2, t("p_meet", lang): 1.0, t("judgement", lang): 2.1,
+    weight = {t("item", lang): 2.5, t("unit", lang): 1.25, t("estimate", lang): 1.3,
+              t("status", lang): 1.2, t("p_meet", lang): 1.0, t("judgement", lang): 1.75,
               t("plan", lang, year=year): 1.9}
     words = {t(k, lang) for k in ("item", "unit", "status", "judgement")}
     grid(doc, list(frame.columns), frame.astype(str).to_numpy().tolist(), section,
