@@ -457,6 +457,13 @@ def test_no_published_document_is_dated_before_what_it_uses(sample_report):
     assert str(used) == "2025-10-15" and summary["planned_date"].iloc[0] == "2025-10-05"
     assert "cập nhật đến ngày 15/10/2025" in page and "dự kiến ngày 05/10/2025" in page
     assert "dự kiến ngày 05/10/2025" in words and "dự kiến ngày 05/10/2025" in index
+    # the sentence the README quotes is the one the page prints
+    from kpi_lib.common.paths import PROJECT_ROOT
+    from kpi_lib.outputs.report_setup import date_note
+
+    note = date_note(used, pd.Timestamp(summary["planned_date"].iloc[0]).date(), used)
+    readme = " ".join((PROJECT_ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert note in " ".join(page.split()) and f'"{note}"' in readme
 
 
 @pytest.mark.notebook
