@@ -484,3 +484,12 @@ def test_the_published_rules_are_the_catalogs_sentences_in_every_document(sample
              .iter_rows(min_row=5, values_only=True)]
     for line in status_rule_lines(catalog):
         assert " ".join(line.split()) in page and f"- {line}" in words and line in sheet, line
+
+
+@pytest.mark.notebook
+def test_the_reviews_word_is_not_dated_before_its_figures(september_review):
+    """The September review (figures to 15/10/2025) is dated 15/10, not the planned 05/10."""
+    import docx
+
+    head = docx.Document(str(september_review.docx)).tables[0].rows[0].cells[1].text
+    assert "ngày 15 tháng 10 năm 2025" in head, head
