@@ -9,7 +9,9 @@ placeholder); signature and "Nơi nhận"; then the table and charts as appendic
 pages, the table header repeated on each page. Times New Roman, black headings, page
 numbers centred at the top from page 2, the synthetic-data banner in every page's footer.
 Issuer, number, place, date and recipients come from `settings.report` (`report_setup`),
-never from the run: a report re-run later must be the same document.
+never from the run: a report re-run later must be the same document. The date is the planned
+one unless the figures it uses came later (`setup_for`: then their day, said after the căn
+cứ); the rules a status is decided by follow the appendix table (`rules.status_rule_lines`).
 """
 
 from __future__ import annotations
