@@ -6,8 +6,13 @@ SIGTERM sometimes), lets the next writer or run do its start-of-work recovery, a
 - ingest: the store reads back cleanly and holds exactly the rows before, or those plus
   the whole file; `kpi store check` passes (every raw copy and log line present);
 - run: the month's folder is absent (nothing published yet) or a complete report equal to
-  what the data gives; index.html links only to folders that exist; no work folder or
-  half-swapped folder is left behind.
+  what the data gives; index.html links only to folders that exist; no work folder,
+  half-swapped folder or half-written index is left behind once the next run has been
+  (its sweep and its index: a lock left by the killed run is broken at once).
+
+Half the run kills are aimed at publishing (the month's two renames and the index, a few
+ms of several seconds that random times rarely hit): the soak waits until the run holds
+the month's or the index's lock, then kills within 5 ms.
 
 Runs use a one-cell notebook (kernel start-up, snapshot, export, publishing are real; the
 report's computation is not what is tested here). `python benchmarks/run.py soak`, or
@@ -59,12 +64,22 @@ def _timed(cmd: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def _kill_at_random(cmd: list[str], longest: float, rng: random.Random) -> str:
+def _kill_at_random(cmd: list[str], longest: float, rng: random.Random,
+                    publishing=None, aimed: float = 0.0) -> str:
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             cwd=ROOT)
-    # start-up (imports) is the first ~quarter of a command and writes nothing: most kills
-    # fall after it, some after the end (a command that finished is the "after" state)
-    time.sleep(rng.uniform(0.25, 1.0) * longest)
+    if publishing is not None and rng.random() < aimed:
+        # Aimed at publishing (a few ms of several seconds, which random times rarely
+        # hit): wait until it begins (the month's or the index's lock taken), then kill
+        # within the next 5 ms.
+        deadline = time.perf_counter() + 1.5 * longest
+        while proc.poll() is None and not publishing(proc.pid) and time.perf_counter() < deadline:
+            time.sleep(0.0005)
+        time.sleep(rng.uniform(0, 0.005))
+    else:
+        # start-up (imports) is the first ~quarter of a command and writes nothing: most
+        # kills fall after it, some after the end (a finished command is the "after" state)
+        time.sleep(rng.uniform(0.25, 1.0) * longest)
     sig = signal.SIGKILL if rng.random() < 0.7 else signal.SIGTERM
     if proc.poll() is None:
         proc.send_signal(sig)
@@ -121,8 +136,28 @@ def soak_ingest(kills: int, work: Path, rng: random.Random, report) -> tuple[int
     return bad, after_states, cut
 
 
+def _locked(out: Path, pid: int | None = None) -> bool:
+    """The month's or the index's lock is held (by process `pid`, if given): a flufl lock
+    file names its holder's claim, `<lock>|<host>|<pid>|<random>`."""
+    for name in (".lock-2025-09", ".lock-index"):
+        try:
+            holder = (out / name).read_text(encoding="utf-8")
+        except OSError:
+            continue
+        if pid is None or f"|{pid}|" in holder:
+            return True
+    return False
+
+
+def _publishing(out: Path) -> bool:
+    """A run was cut while publishing: a lock left held, a month set aside, or a work
+    folder marked complete but not yet moved in."""
+    return _locked(out) or any(out.glob(".old-*")) or any(out.glob(".tmp-*/.complete"))
+
+
 def soak_run(kills: int, work: Path, rng: random.Random, report) -> tuple[int, int, int]:
     from kpi_lib.common.paths import SAMPLE_DIR
+    from kpi_lib.runner.monthly import build_index
     from kpi_lib.runner.publish import sweep_stale
 
     data, out, nbs = work / "data", work / "reports", work / "notebooks"
@@ -137,11 +172,17 @@ def soak_run(kills: int, work: Path, rng: random.Random, report) -> tuple[int, i
     bad = 0
     published = 0
     cut = 0
+    publishing = 0
+    waited = 0.0
     for i in range(kills):
         how = _kill_at_random([sys.executable, "-c", RUN, str(nbs), str(data), str(out)], longest,
-                              rng)
+                              rng, lambda pid: _locked(out, pid), aimed=0.5)
         cut += how != "finished"
-        sweep_stale(out)  # what the next run does first
+        publishing += how != "finished" and _publishing(out)
+        started = time.perf_counter()
+        sweep_stale(out)  # what the next run does first, and last (a lock left is broken)
+        build_index(out)
+        waited = max(waited, time.perf_counter() - started)
         month = out / "2025-09"
         problems = []
         if month.exists():
@@ -158,12 +199,15 @@ def soak_run(kills: int, work: Path, rng: random.Random, report) -> tuple[int, i
             for href in re.findall(r'href="([^"#]+)/', index.read_text(encoding="utf-8")):
                 if not (out / href).is_dir():
                     problems.append(f"index links to missing {href}")
-        left = [p.name for p in out.iterdir() if p.name.startswith((".tmp-", ".old-"))]
+        left = [p.name for p in out.iterdir() if p.name.startswith((".tmp-", ".old-"))
+                or p.name.endswith(".tmp")]
         if left:
             problems.append(f"left behind: {left}")
         if problems:
             bad += 1
             report(f"  run round {i} ({how}): {'; '.join(problems)}")
+    report(f"soak: {publishing} runs cut while publishing (a lock, a month set aside or a "
+           f"complete work folder left); the longest recovery took {waited:.1f} s")
     return bad, published, cut
 
 

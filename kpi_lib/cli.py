@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from .common.errors import KpiError, ValidationFailed, summarise
+from .common.text import csv_safe
 from .plan.statuses import STATUSES
 
 
@@ -23,8 +24,23 @@ def _add_common(p: argparse.ArgumentParser, data: bool = True) -> None:
                        "data/store if it exists, else the shipped synthetic sample)")
 
 
+def vintage_date(text: str) -> str:
+    """--vintage as the library takes it (YYYY-MM-DD), read day first like every date."""
+    from .common.dates import parse_day
+
+    try:
+        return parse_day(text, "--vintage").isoformat()
+    except KpiError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_vintage(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--vintage", type=vintage_date, metavar="DD/MM/YYYY",
+                   help="use what was known on this date (DD/MM/YYYY or YYYY-MM-DD)")
+
+
 def _add_engine_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--vintage", help="use what was known on this date (YYYY-MM-DD)")
+    _add_vintage(p)
     p.add_argument("--format", choices=["table", "csv"], default="table")
     p.add_argument("--no-ets", action="store_true", help="skip the per-series ETS model")
 
@@ -35,7 +51,7 @@ def cmd_catalog(args: argparse.Namespace) -> int:
     cat = load_catalog(args.catalog)
     frame = cat.to_frame()
     if args.format == "csv":
-        frame.to_csv(sys.stdout, index=False, lineterminator="\n")
+        csv_safe(frame).to_csv(sys.stdout, index=False, lineterminator="\n")
     else:
         import pandas as pd
 
@@ -140,7 +156,8 @@ def cmd_forecast(args: argparse.Namespace) -> int:
                        use_ets=not args.no_ets)
     table = forecast_table(a)
     if args.format == "csv":
-        table.to_csv(sys.stdout, index=False, lineterminator="\n", float_format="%.6g")
+        csv_safe(table).to_csv(sys.stdout, index=False, lineterminator="\n",
+                               float_format="%.6g")
         return 0
     print(a.dataset.summary().splitlines()[0])
     if a.dataset.source.synthetic:
@@ -162,7 +179,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         return _write_track_record(ds, args)
     table = backtest_table(ds, indicator=args.indicator, use_ets=not args.no_ets)
     if args.format == "csv":
-        table.to_csv(sys.stdout, index=False, lineterminator="\n", float_format="%.6g")
+        csv_safe(table).to_csv(sys.stdout, index=False, lineterminator="\n",
+                               float_format="%.6g")
     else:
         print("error = log(actual ÷ estimate), root mean square over past years, in % "
               "(pooled over units); 'chosen' = the method used at that month")
@@ -408,7 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("load", help="load and validate a data directory, print a summary")
     _add_common(p)
-    p.add_argument("--vintage", help="what was known on this date (YYYY-MM-DD)")
+    _add_vintage(p)
     p.set_defaults(func=cmd_load)
 
     p = sub.add_parser("forecast", help="year-end estimate, interval, probability and status")
@@ -435,7 +453,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="reports folder (default: reports/)")
     p.add_argument("--lang", default="vi", help="vi (default) or en")
     p.add_argument("--unit", help="unit or area code (default: the plan's area, rolled up)")
-    p.add_argument("--vintage", help="use what was known on this date (YYYY-MM-DD)")
+    _add_vintage(p)
     _add_fresh_kernels(p)
     p.set_defaults(func=cmd_run)
 
@@ -463,7 +481,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", default="latest", help="YYYY-MM or latest (default)")
     p.add_argument("--out", type=Path, help="reports folder (default: reports/)")
     p.add_argument("--lang", default="vi", help="vi (default) or en")
-    p.add_argument("--vintage", help="use what was known on this date (YYYY-MM-DD)")
+    _add_vintage(p)
     p.set_defaults(func=cmd_review)
 
     p = sub.add_parser("override", help="record the analyst's judgement of a target's status "
@@ -556,6 +574,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a full disk or a read-only folder met outside a checked write
+        from .common.files import DISK_ERRORS, cannot_write
+
+        if exc.errno not in DISK_ERRORS:
+            raise
+        folder = Path(exc.filename).parent if exc.filename else "the data or reports folder"
+        print(f"error: {cannot_write(exc, folder, 'what was being written was discarded')}",
+              file=sys.stderr)
+        return 2
     except BrokenPipeError:  # output piped into `head` and closed early
         sys.stderr.close()
         return 0

@@ -28,7 +28,7 @@ import numpy as np
 from .common.errors import KpiError
 from .common.numbers import format_number
 from .engine.pipeline import Assessment, assess_dataset
-from .engine.scenario import forecast_path, scenario
+from .engine.scenario import GROWTH_LIMITS, forecast_path, limits, scenario
 from .outputs.i18n import check_lang, method_label, reason_text, status_text
 
 FLOW_METHODS = ("chosen", "same_period", "seasonal_share", "history", "combined", "run_rate")
@@ -386,12 +386,15 @@ class Explorer:
                                        value="forecast", description=w["assume"], style=wide)
         # The slider's own readout can only print "10.00" (d3-format has no decimal comma):
         # a label beside it says the value as the office writes it.
-        self.growth = widgets.FloatSlider(value=0.0, min=-50, max=50, step=0.5,
+        self.growth = widgets.FloatSlider(value=0.0, min=max(-50, GROWTH_LIMITS[0]),
+                                          max=min(50, GROWTH_LIMITS[1]), step=0.5,
                                           description=w["growth_short"], readout=False,
                                           continuous_update=False)
         self.growth_text = widgets.HTML(value="")
         self.growth.observe(self._say_growth, names="value")
-        self.amount = widgets.FloatText(value=0.0, description=w["monthly_short"])
+        # Bounded like scenario() (limits): never below zero, never past ten times the year.
+        self.amount = widgets.BoundedFloatText(value=0.0, min=0.0, max=1e12,
+                                               description=w["monthly_short"])
         self.reached = widgets.Dropdown(options=self.reached_options(month),
                                         description=w["when"])
         self.status = widgets.HTML(value="")
@@ -448,6 +451,7 @@ class Explorer:
                 if self.indicators[self.ids.index(iid)].kind == "flow":
                     try:
                         path = forecast_path(self.assessment(month), iid)
+                        self.amount.max = limits(self.assessment(month), iid)["monthly"][1]
                     except KpiError:
                         pass
                 g, v = path["growth"], path["monthly"]

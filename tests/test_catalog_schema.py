@@ -71,6 +71,7 @@ def test_campaign_file_is_a_documented_optional_key(tmp_path):
     path = tmp_path / "plan.yaml"
     path.write_text(MINIMAL.replace("year: 2030", "year: 2030\n  campaign_file: thi-dua.yaml"),
                     encoding="utf-8")
+    (tmp_path / "thi-dua.yaml").write_text("{}\n", encoding="utf-8")  # checked when run
     assert load_catalog(path).meta["campaign_file"] == "thi-dua.yaml"
 
 

@@ -382,8 +382,8 @@ def test_9_control_characters_are_cleaned_at_entry_and_refused_in_the_file(tmp_p
 def test_9_a_reason_starting_with_equals_is_refused_and_never_a_live_formula(tmp_path, catalog):
     from openpyxl import Workbook, load_workbook
 
+    from kpi_lib.common.text import no_formulas
     from kpi_lib.inputs.overrides import add_override
-    from kpi_lib.outputs.excel import _no_formulas
 
     with pytest.raises(ValidationFailed, match="formula"):
         add_override(tmp_path, catalog, "T08d", "2025-09", "on_track", "=HYPERLINK(\"x\")",
@@ -392,7 +392,7 @@ def test_9_a_reason_starting_with_equals_is_refused_and_never_a_live_formula(tmp
         add_override(tmp_path, catalog, "T08d", "2025-09", "on_track", "ok", "=1+1")
     wb = Workbook()
     wb.active["A1"] = "=1+1"  # what pandas writes for such a text
-    _no_formulas(wb)
+    no_formulas(wb)
     wb.save(tmp_path / "x.xlsx")
     cell = load_workbook(tmp_path / "x.xlsx").active["A1"]
     assert cell.data_type == "s" and cell.value == "=1+1"

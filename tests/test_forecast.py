@@ -271,3 +271,38 @@ def test_growth_uses_value_added_when_the_data_has_it(catalog, tmp_path):
     row = table.loc["T02"]
     assert row["method"] == "simulated from VA_TOTAL" and row["note"] == ""
     assert row["estimate"] == pytest.approx(5.0, abs=1.0)  # VA grows 5%, gross output 8%
+
+
+def test_short_history_uses_the_equal_weight_combination_not_the_annual_trend(catalog):
+    """Three complete years: the model (ETS) has only one past year to be backtested on,
+    so the combination has no backtest of its own. It used to fall back to the method with
+    the smallest backtest error, often `history` (last year's total × growth, blind to this
+    year's months): 1,2–1,7 × Holt-Winters on the real series. Now the combination stands,
+    with equal weights, its interval borrowed from its members' backtest errors."""
+    rng = np.random.default_rng(11)
+    # steady annual growth (history's best case) but this year's months run 20% lower
+    totals = {2022: 1000.0, 2023: 1100.0, 2024: 1210.0, 2025: 1331.0 * 0.8}
+    rows = flow_rows("T10", U, totals, rng, noise=0.02, upto=(2025, 6))
+    cube = cube_from_ytd(dataset(catalog, rows).ytd, [("T10", U)])
+    ti = len(cube.years) - 1
+    bt = run_backtest(cube, use_ets=True, until=ti, months=(6,))
+    both = np.isfinite(bt.errors["ets"]) & np.isfinite(bt.errors["seasonal_share"])
+    assert both.sum() < 2  # the combination cannot be backtested
+    ff = forecast_flows(cube, 2025, 6, bt, use_ets=True)
+    assert ff.method[0] == "combined"
+    ss, ets = ff.all_estimates["seasonal_share"][0], ff.all_estimates["ets"][0]
+    assert ff.estimate[0] == pytest.approx(np.sqrt(ss * ets))  # equal weights
+    assert ff.estimate[0] < 0.9 * ff.all_estimates["history"][0]  # follows this year's months
+    spread = np.sqrt(np.mean([bt.rmse(k)[0][0, 5] ** 2 for k in ("seasonal_share", "ets")]))
+    assert ff.interval_source[0] == "backtest"
+    assert ff.scale[0] == pytest.approx(spread * np.sqrt(2))  # 1 error: inflated by √(1 + 1)
+    assert ff.df[0] == 1
+
+
+def test_no_past_year_falls_back_to_the_run_rate_with_this_years_spread(catalog):
+    rows = flow_rows("T10", U, {2025: 1200.0}, np.random.default_rng(4), upto=(2025, 5))
+    cube = cube_from_ytd(dataset(catalog, rows).ytd, [("T10", U)])
+    ff = forecast_flows(cube, 2025, 5, run_backtest(cube, months=(5,)))
+    assert ff.method[0] == "run_rate" and ff.interval_source[0] == "model"
+    assert ff.estimate[0] == pytest.approx(cube.ytd[0, 0, 4] * 12 / 5)
+    assert np.isfinite(ff.scale[0]) and ff.df[0] == 4

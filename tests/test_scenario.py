@@ -90,3 +90,49 @@ def test_from_data_catalog_and_month(a):
     """Without an assessment: assessed from the data and month given (as notebooks call it)."""
     s = scenario(None, "T10", growth=5, as_of=a.period)
     assert s.estimate == pytest.approx(scenario(a, "T10", growth=5).estimate)
+
+
+# --- bounds: an assumption cannot take back what is counted, nor be absurd ----------------
+
+@pytest.mark.parametrize("assumption", [{"growth": -200}, {"growth": -100.5}, {"monthly": -1},
+                                        {"monthly": 1e308}, {"growth": 1e308},
+                                        {"monthly": float("inf")}, {"growth": float("nan")}])
+def test_impossible_or_absurd_assumptions_are_refused(a, assumption):
+    with pytest.raises(KpiError, match="must be between"):
+        scenario(a, "T10", **assumption)
+
+
+@pytest.mark.parametrize("value", ["8", "abc", [1], True, {"x": 1}])
+def test_an_assumption_that_is_not_a_number_is_a_clear_error(a, value):
+    with pytest.raises(KpiError, match="must be a number"):
+        scenario(a, "T10", growth=value)
+
+
+@pytest.mark.parametrize("iid", FLOWS)
+def test_every_allowed_assumption_keeps_what_is_counted_and_stays_finite(a, iid):
+    """The property: anywhere within the limits, the year-end is at least the year to date,
+    finite, and its interval around it."""
+    from kpi_lib.engine.scenario import limits
+
+    for kind, (lo, hi) in limits(a, iid).items():
+        for value in np.linspace(lo, hi, 7):
+            s = scenario(a, iid, **{kind: float(value)})
+            assert np.isfinite(s.estimate) and s.estimate >= s.actual_to_date - 1e-9, (kind, value)
+            assert s.assumed_rest >= 0 and np.isfinite(s.p_meet)
+            assert s.lo80 <= s.estimate <= s.hi80 or s.lo80 == s.hi80
+
+
+def test_the_workbench_amount_box_is_bounded_like_the_scenario():
+    from kpi_lib.engine.scenario import limits
+    from kpi_lib.explore import Explorer
+
+    e = Explorer()
+    e.widget(warm=False)
+    e.pick.value = "T10"
+    lo, hi = limits(e.assessment(e.when.value), "T10")["monthly"]
+    assert (e.amount.min, e.amount.max) == (lo, pytest.approx(hi))
+    e.amount.value = -5
+    assert e.amount.value == 0
+    e.amount.value = 1e308
+    assert e.amount.value == pytest.approx(hi)
+    assert e.growth.min >= -100

@@ -16,7 +16,7 @@ from kpi_lib.engine.flows import (
     run_backtest,
 )
 from kpi_lib.engine.track_record import track_record
-from kpi_lib.outputs.track_record import page_html, report_section
+from kpi_lib.outputs.track_record import page_html, report_section, summary_text
 
 from .conftest import run_kpi
 from .synth import dataset, flow_rows
@@ -73,21 +73,28 @@ def test_combination_is_used_once_backtested_and_its_errors_give_the_interval(lo
     assert ff.scale[0] == pytest.approx(max(rmse[0, 5], spread) * np.sqrt(1 + 1 / n[0, 5]))
 
 
-def test_combination_interval_is_floored_by_its_members_spread():
+def test_combination_interval_is_floored_by_its_members_spread(monkeypatch):
     """Weights fitted on the same few errors make the combination's backtest spread look
-    smaller than it will be: the interval takes the members' spread when that is larger."""
+    smaller than it will be: the interval takes the members' spread when that is larger.
+    With one member only (no model fit), that member is named and its own errors used."""
     years = np.arange(2016, 2026)
     ytd = np.cumsum(np.full((1, len(years), 12), 10.0), axis=2)
     cube = Cube([("T01", U)], years, ytd)
     rng = np.random.default_rng(3)
     e = rng.normal(0, 0.05, (1, 6, 1))
     bt = flows.Backtest({"seasonal_share": e, "ets": -e, "combined": e * 0.1,
-                         "same_period": e, "history": e, "run_rate": e},
+                         "same_period": e * 0.01, "history": e * 0.01, "run_rate": e},
                         years[3:9], np.array([0]), (6,))
-    ff = forecast_flows(cube, 2025, 6, bt)
+    monkeypatch.setattr(flows, "model_batch", lambda cube, tasks: [(125.0,)] * len(tasks))
+    ff = forecast_flows(cube, 2025, 6, bt, use_ets=True)
     assert ff.method[0] == "combined"
     member = bt.rmse("seasonal_share")[0][0, 5]
     assert ff.scale[0] == pytest.approx(member * np.sqrt(1 + 1 / 6))
+    alone = forecast_flows(cube, 2025, 6, flows.Backtest(
+        {k: v * 2 if k == "seasonal_share" else v for k, v in bt.errors.items()},
+        bt.years, bt.groups, bt.months))
+    assert alone.method[0] == "seasonal_share"
+    assert alone.scale[0] == pytest.approx(2 * member * np.sqrt(1 + 1 / 6))
 
 
 def test_track_record_uses_only_what_was_known_then(catalog, tmp_path):
@@ -142,6 +149,9 @@ def test_cli_backtest_report_writes_the_page(tmp_path):
     assert "khoảng tin cậy 80%" in result.stdout and str(out) in result.stdout
     text = out.read_text(encoding="utf-8")
     assert "Độ tin cậy của ước tính" in text and "Chi tiết từng lần ước tính" in text
+    # the sample's history is synthetic, and every indicator is on the page
+    assert "DỮ LIỆU MẪU GIẢ LẬP" in text and "Chỉ tiêu nào được chạy lại" in text
+    assert "32 chỉ tiêu" in text or "/32 chỉ tiêu" in text
 
 
 def test_model_fits_are_kept_for_later_runs(long_cube, tmp_path):
@@ -158,15 +168,23 @@ def test_model_fits_are_kept_for_later_runs(long_cube, tmp_path):
     assert flows.prefit_models(long_cube, tasks) == len(tasks)  # without the file: refits
 
 
-def test_backtest_table_says_the_combination_is_used(catalog):
+def test_backtest_table_says_what_the_engine_uses(catalog):
     from kpi_lib.engine.backtest_report import backtest_table
 
     rng = np.random.default_rng(2)
     totals = {y: 900 * 1.05 ** (y - 2016) for y in range(2016, 2026)}
     table = backtest_table(dataset(catalog, flow_rows("T10", U, totals, rng, upto=(2025, 6))),
                            "T10", use_ets=False)
-    assert (table["chosen"] == "combined").all()
+    # without the model the engine uses (and names) its one member, as the forecast does
+    assert (table["chosen"] == "seasonal_share").all()
     assert {"theta", "ets"}.isdisjoint(table.columns)  # not fitted without the models
+    from kpi_lib.engine.backtest_report import _chosen
+
+    one = (np.ones((1, 12)), np.ones((1, 12)))
+    none = (np.ones((1, 12)), np.zeros((1, 12)))
+    assert _chosen({"seasonal_share": one, "ets": one}, 0, 6) == "combined"
+    assert _chosen({"seasonal_share": one, "ets": none}, 0, 6) == "seasonal_share"
+    assert _chosen({"seasonal_share": none}, 0, 6) == "run_rate"
 
 
 def test_track_record_status_keeps_the_reports_near_miss_rule():
@@ -184,3 +202,70 @@ def test_track_record_status_keeps_the_reports_near_miss_rule():
     assert _status(ind, 0.10, 500.0, 1000.0, th, estimate=900.0) == "off_track"
     reduce = SimpleNamespace(**{**vars(ind), "rule": "reduce"})
     assert _status(reduce, 0.10, 500.0, 1000.0, th, estimate=1020.0) == "off_track"
+
+
+def test_track_record_replays_levels_annual_and_derived_and_names_the_rest(catalog, tmp_path):
+    """Every indicator of the plan is on the page: replayed, or named with the reason."""
+    from dataclasses import replace
+
+    from kpi_lib.engine.forecast import _forecast_annual, _forecast_level, _level_history
+
+    from .synth import reading_rows
+
+    rng = np.random.default_rng(8)
+    totals = {y: 20000 * 1.07 ** (y - 2018) for y in range(2018, 2026)}
+    rows = flow_rows("T01", U, totals, rng, noise=0.03, upto=(2025, 6))
+    level = {f"{y}-{m:02d}": 80 + (y - 2018) * 2 + m * 0.1 + rng.normal(0, 0.3)
+             for y in range(2018, 2026) for m in range(1, 13) if (y, m) <= (2025, 6)}
+    annual = {str(y): 5.0 - 0.2 * (y - 2018) + rng.normal(0, 0.05) for y in range(2018, 2025)}
+    rows += reading_rows("T16", U, level) + reading_rows("T14", U, annual, "annual")
+    ds = dataset(catalog, rows)
+    tr = track_record(ds, use_ets=False, cache_dir=tmp_path)
+    kinds = tr.rows.groupby("indicator_id")["kind"].first()
+    assert kinds["T01"] == "flow" and kinds["T02"] == "derived"
+    assert kinds["T16"] == "level" and kinds["T14"] == "annual"
+    # the scope names all 32, and says why a milestone or an indicator with no data has none
+    scope = tr.scope.set_index("indicator_id")
+    assert list(scope.index) == [i.id for i in catalog.indicators]
+    assert (scope.loc[["T01", "T02", "T16", "T14"], "n"] > 0).all()
+    assert scope.loc["T08b", "reason"] == "milestone" and scope.loc["T05a", "reason"] == "no_history"
+    assert (scope["n"] == 0).sum() == (scope["reason"] != "").sum()
+    # a replayed level uses only the readings known then; an annual figure only past years
+    hist = _level_history(ds.readings[ds.readings["indicator_id"] == "T16"])
+    cut = hist[(hist["year"] < 2023) | ((hist["year"] == 2023) & (hist["month"] <= 7))]
+    lv = tr.rows.set_index(["indicator_id", "year", "month"]).loc[("T16", 2023, 7)]
+    assert lv["estimate"] == pytest.approx(_forecast_level(None, U, cut, 2023, 7)["estimate"])
+    assert lv["actual"] == pytest.approx(hist[hist["year"] == 2023]["value"].iloc[-1])
+    ann = _level_history(ds.readings[ds.readings["indicator_id"] == "T14"])
+    an = tr.rows.set_index(["indicator_id", "year", "month"]).loc[("T14", 2023, 0)]
+    assert an["estimate"] == pytest.approx(
+        _forecast_annual(ann[ann["year"] < 2023], 2023)["estimate"])
+    # growth is judged against the plan's growth rate, from T01's replay
+    g = tr.rows[(tr.rows["indicator_id"] == "T02")].iloc[0]
+    assert g["target"] == pytest.approx(catalog.get("T02").target)
+    page = page_html(tr, catalog)
+    assert "Chưa chạy lại" in page and "T08b" in page and "số lần công nhận" in page
+    assert "Khoảng tin cậy theo loại chỉ tiêu" in page
+    assert "GIẢ LẬP" not in page  # these figures are not the synthetic sample ...
+    assert "DỮ LIỆU MẪU GIẢ LẬP" in page_html(replace(tr, synthetic=True), catalog)  # ... these
+
+
+def test_every_status_is_reported_with_how_often_it_came_true(catalog, tmp_path):
+    """The headline used to quote only "Có khả năng đạt → met" and "Khó đạt → missed"; the
+    most frequent status (at risk) was right 44% of the time, unsaid."""
+    rng = np.random.default_rng(9)
+    totals = {y: 900 * (1.05 + rng.normal(0, 0.04)) ** (y - 2014) for y in range(2014, 2026)}
+    tr = track_record(dataset(catalog, flow_rows("T10", U, totals, rng, noise=0.05,
+                                                 upto=(2025, 6))),
+                      use_ets=False, cache_dir=tmp_path)
+    st = tr.by_status.set_index("status")
+    assert st["n"].sum() == (tr.judged["status"] != "").sum()
+    for status, row in st.iterrows():
+        claims_met = status in ("achieved", "on_track")
+        assert row["came_true"] == pytest.approx(row["met"] if claims_met else 1 - row["met"])
+    text = " ".join(summary_text(tr, catalog))
+    for status in st.index:
+        label = catalog.statuses.label(status)
+        assert f"\u201c{label}\u201d đúng" in text, label
+    cal = tr.calibration
+    assert cal["n"].sum() == len(tr.judged) and len(cal) == 6

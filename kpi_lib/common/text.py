@@ -32,3 +32,51 @@ def clean_line(text: str) -> str:
 def control_characters(text: str) -> list[str]:
     """The control characters in `text` (as \\xNN escapes), to name them in a message."""
     return sorted({f"\\x{ord(c):02x}" for c in _CONTROL.findall(text)})
+
+
+# What Excel and LibreOffice take for the start of a formula when they open a file
+# (OWASP "CSV injection"): '=', '+', '-', '@', and a tab or carriage return before them.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def no_formulas(book) -> None:
+    """Text is text in a workbook we write: a name or reason that begins with '=' is kept as
+    the text it is, never a live formula (nothing our workbooks hold is computed by Excel).
+    openpyxl types any string starting with '=' as a formula; its other starts are
+    already plain strings in .xlsx."""
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+
+
+def csv_text(value: object) -> object:
+    """A text field as written into a CSV a person may open in a spreadsheet: one that a
+    spreadsheet would run as a formula gets a leading apostrophe (OWASP), and so does one
+    that already starts with an apostrophe, so `csv_text_back` restores every text exactly."""
+    if isinstance(value, str) and value.startswith((*FORMULA_START, "'")):
+        return "'" + value
+    return value
+
+
+def csv_text_back(value: object) -> object:
+    """The text `csv_text` was given (one leading apostrophe removed)."""
+    return value[1:] if isinstance(value, str) and value.startswith("'") else value
+
+
+def csv_safe(frame):
+    """A copy of a table with every text cell passed through `csv_text`, to write as CSV."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype.kind == "O":  # object or pandas' string dtype: text may be there
+            out[col] = out[col].map(csv_text)
+    return out
+
+
+def csv_restored(frame):
+    """A table read from a CSV written through `csv_safe`, with its texts as they were."""
+    for col in frame.columns:
+        if frame[col].dtype.kind == "O":
+            frame[col] = frame[col].map(csv_text_back)
+    return frame

@@ -7,7 +7,7 @@ import pandas as pd
 
 from ..common.errors import KpiError
 from ..inputs.data import Dataset
-from .flows import CANDIDATES, cached_backtest, cube_from_ytd
+from .flows import CANDIDATES, COMBINED_OF, cached_backtest, cube_from_ytd
 
 
 def backtest_table(ds: Dataset, indicator: str | None = None, use_ets: bool = True) -> pd.DataFrame:
@@ -38,16 +38,18 @@ def backtest_table(ds: Dataset, indicator: str | None = None, use_ets: bool = Tr
         seen.add(iid)
         for m in range(1, 12):
             row = {"id": iid, "month": m, "years": int(rmse["run_rate"][1][s, m - 1])}
-            best, best_err = "", np.inf
             for k in methods:
                 err, n = rmse[k][0][s, m - 1], rmse[k][1][s, m - 1]
                 row[k] = 100 * err if n >= 1 else np.nan
-                if k != "run_rate" and n >= 2 and np.isfinite(err) and err < best_err:
-                    best, best_err = k, err
-            # The engine uses the combination whenever it has been backtested.
-            if rmse.get("combined") and rmse["combined"][1][s, m - 1] >= 2 \
-                    and np.isfinite(rmse["combined"][0][s, m - 1]):
-                best = "combined"
-            row["chosen"] = best
+            row["chosen"] = _chosen(rmse, s, m)
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _chosen(rmse: dict, s: int, m: int) -> str:
+    """What the engine uses at that month (flows._choose): the combination of its members
+    when the model is fitted, else the one member; the run-rate with no past year at all."""
+    fitted = [k for k in COMBINED_OF if k in rmse and rmse[k][1][s, m - 1] >= 1]
+    if len(fitted) == len(COMBINED_OF):
+        return "combined"
+    return fitted[0] if fitted else "run_rate"

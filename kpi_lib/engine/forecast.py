@@ -344,7 +344,7 @@ def _flow_rows(ff, as_of: int, cat: Catalog) -> pd.DataFrame:
         "dist": np.where(actual | ~np.isfinite(scale), "none", "log"), "scale": scale,
         "df": ff.df[keep].astype(float), "n_backtest": ff.n_backtest[keep].astype(int),
         "interval_source": source, "low_confidence": False, "final": actual, "p_hint": np.nan,
-        "note": np.where(source == "model", "history too short to backtest; run-rate with the "
+        "note": np.where(source == "model", "history too short to backtest; interval from the "
                          "spread of this year's months", ""),
     })
     none = frame["data_month"].to_numpy() == 0

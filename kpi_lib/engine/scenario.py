@@ -113,6 +113,38 @@ def forecast_path(a: Assessment, indicator_id: str, unit: str | None = None) -> 
     return {"growth": float(growth), "monthly": rest / (12 - m) if m < 12 else np.nan}
 
 
+GROWTH_LIMITS = (-100.0, 1000.0)  # % on last year: nothing below zero, at most 11 times it
+ABSURD = 10.0  # an assumed rest of the year above 10 times the plan's year is a typo
+
+
+def limits(a: Assessment, indicator_id: str, unit: str | None = None) -> dict[str, tuple]:
+    """What a what-if may assume for a flow, {kind: (lowest, highest)}: the remaining months
+    cannot take back what is already counted (growth ≥ −100 %, an amount ≥ 0 a month), and
+    an assumption of more than ten times the year's scale (target, forecast, last year) is
+    refused as a slip, not computed. The workbench's controls use the same limits."""
+    frow, arow = _row(a, indicator_id, unit)
+    m = int(frow["data_month"])
+    scale = [abs(float(v)) for v in (arow["target_value"], frow["estimate"],
+                                     frow["actual_to_date"],
+                                     _last_year_months(a, indicator_id, frow["unit_code"], 0))]
+    year = max([v for v in scale if np.isfinite(v)] or [0.0]) or 1.0
+    return {"growth": GROWTH_LIMITS, "monthly": (0.0, ABSURD * year / max(12 - m, 1))}
+
+
+def _bounded(kind: str, value: object, bounds: tuple[float, float], unit: str) -> float:
+    """The assumption as a number within its limits, else a clear refusal."""
+    lo, hi = bounds
+    example = f"e.g. {kind}=8" if kind == "growth" else f"e.g. {kind}={hi / 20:.4g}"
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise KpiError(f"{kind}= must be a number", value=value, fix=example)
+    if not np.isfinite(value) or not lo <= float(value) <= hi:
+        what = "%" if kind == "growth" else f" {unit} a month"
+        raise KpiError(f"{kind}= must be between {lo:g} and {hi:.6g}{what}: less would take "
+                       "back what is already counted, more is beyond any plausible year",
+                       value=value, fix=example)
+    return float(value)
+
+
 def _reached_date(value: object, year: int) -> pd.Timestamp:
     try:
         when = pd.Timestamp(str(value) if not isinstance(value, pd.Timestamp) else value)
@@ -159,8 +191,8 @@ def scenario(a: Assessment | None, indicator_id: str, *, unit: str | None = None
     if kind == "reached" and ind.kind != "milestone":
         raise KpiError(f"reached= applies to milestones; {ind.id} is a {ind.kind} indicator",
                        value=value, fix="for a flow use growth= or monthly=")
-    if kind != "reached" and not np.isfinite(float(value)):
-        raise KpiError(f"{kind}= must be a number", value=value, fix=f"e.g. {kind}=8")
+    if kind != "reached":
+        value = _bounded(kind, value, limits(a, indicator_id, unit)[kind], ind.entry_unit)
     m = int(frow["data_month"])
     actual = float(frow["actual_to_date"])
     year = a.catalog.year
@@ -203,6 +235,9 @@ def scenario(a: Assessment | None, indicator_id: str, *, unit: str | None = None
         notes.append(f"assumed obtained on {when.date()}" + ("" if in_year else
                                                               f", after {year}: not this year"))
     exact = not spread or ind.kind == "milestone"
+    if ind.kind == "flow" and rest == 0 and not exact:  # no spread around nothing to come
+        exact = True
+        notes.append("nothing more assumed this year: the assumption is taken as exact")
     if ind.kind == "flow" and (frow["dist"] == "none" or not np.isfinite(frow["scale"])) \
             and not bool(frow["final"]):
         exact = True

@@ -7,11 +7,13 @@ of the year. The README's "Your own plan" goes from here to a first report.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from pathlib import Path
 
 from ..common.errors import KpiError
+from ..common.text import clean_line
 from ..plan.catalog import load_catalog
 from .store import remember_catalog
 from .template import write_template
@@ -23,9 +25,9 @@ SKELETON = """\
 catalog:
   id: {id}
   year: {year}
-  area_vi: "{area}"
-  area_en: "{area}"
-  province_vi: "{province}"
+  area_vi: {area_q}
+  area_en: {area_q}
+  province_vi: {province_q}
   # The code of the plan's area: figures without a unit code count for it. Files may also
   # use the codes listed in `units:` (e.g. villages), or name a registry with units_file.
   default_unit: {unit}
@@ -40,10 +42,10 @@ settings:
       - valid_from: {year}-01-01
         valid_to: null
         example: true  # check the name, then drop this line
-        name: "ỦY BAN NHÂN DÂN\\n{area_upper}"
-        short: "UBND {area}"
+        name: {issuer_q}
+        short: {short_q}
         code: "UBND"
-    place: "{place}"
+    place: {place_q}
     day_of_next_month: 5
     recipients: ["Lưu: VT."]
 
@@ -71,6 +73,15 @@ indicators:
 """
 
 
+UNIT_CODE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _quoted(text: str) -> str:
+    """Text as a YAML double-quoted scalar: quotes, backslashes and line breaks escaped (a
+    JSON string is one)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
 def ascii_code(text: str) -> str:
     """'Xã An Phú' -> 'XA_AN_PHU': a unit code from a Vietnamese name."""
     plain = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
@@ -90,17 +101,26 @@ def new_plan(folder: str | Path, area: str, year: int, province: str = "",
     if not area.strip():
         raise KpiError("the area needs a name", fix='e.g. --area "Xã An Phú"')
     code = unit or ascii_code(area)
-    folder.mkdir(parents=True, exist_ok=True)
-    place = re.sub(r"^(Xã|Phường|Thị trấn|Huyện|Quận|Thị xã|Thành phố|Tỉnh)\s+", "",
-                   area.strip())
-    text = SKELETON.format(area=area.strip(), year=year, name=catalog_path,
+    if not UNIT_CODE.match(code):
+        raise KpiError("a unit code holds only letters, digits, '_' and '-'; nothing was "
+                       "written", value=code, fix="pass --unit like XA_AN_PHU")
+    area = clean_line(area)  # a place name on one line (it also heads a comment)
+    place = re.sub(r"^(Xã|Phường|Thị trấn|Huyện|Quận|Thị xã|Thành phố|Tỉnh)\s+", "", area)
+    text = SKELETON.format(area=area, year=year, name=catalog_path,
                            id=ascii_code(area).lower().replace("_", "-") + f"-{year}",
-                           unit=code, province=province.strip(),
-                           province_upper=f"UBND {province.strip()}".upper()
-                           if province.strip() else "",
-                           area_upper=area.strip().upper(), place=place)
+                           unit=code, area_q=_quoted(area), province_q=_quoted(province.strip()),
+                           issuer_q=_quoted(f"ỦY BAN NHÂN DÂN\n{area.upper()}"),
+                           short_q=_quoted(f"UBND {area}"), place_q=_quoted(place))
+    made = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
     catalog_path.write_text(text, encoding="utf-8")
-    catalog = load_catalog(catalog_path)  # the skeleton must validate as written
+    try:
+        catalog = load_catalog(catalog_path)  # the skeleton must validate as written
+    except KpiError:  # take back what was written, so a corrected re-run is not blocked
+        catalog_path.unlink()
+        if made:
+            folder.rmdir()
+        raise
     store = folder / "store"
     remember_catalog(store, catalog_path)
     form = write_template(catalog, year, folder / f"bieu-mau-{year}.xlsx")

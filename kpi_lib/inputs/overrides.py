@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..common.errors import KpiError, Problem, ValidationFailed
+from ..common.files import DISK_ERRORS, cannot_write, replace_file
 from ..common.text import clean_line, control_characters, nfc
 from ..plan.catalog import Catalog
 from ..plan.statuses import STATUSES
@@ -158,14 +159,25 @@ def add_override(folder: Path, catalog: Catalog, indicator_id: str, month: str, 
     if problems:
         raise ValidationFailed(problems)
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / FILE
-    with Store(folder).lock:
-        read_overrides(folder, catalog)  # never append to a file that is already broken
-        new = not path.is_file()
-        with open(path, "a", encoding="utf-8", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
-            if new:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with Store(folder).lock:
+            read_overrides(folder, catalog)  # never append to a file that is already broken
+            before = path.read_bytes() if path.is_file() else b""
+            line = io.StringIO()
+            writer = csv.DictWriter(line, fieldnames=COLUMNS, lineterminator="\n")
+            if not before:
                 writer.writeheader()
             writer.writerow(row)
+            if before and not before.endswith(b"\n"):  # a hand edit without a last line end
+                before += b"\n"
+            # The whole file again, replaced at once: a full disk or a kill never leaves
+            # half a line, and the file keeps its mode (group-writable stays so).
+            replace_file(path, lambda fh: fh.write(before + line.getvalue().encode("utf-8")),
+                         locked=True)
+    except OSError as exc:
+        if exc.errno in DISK_ERRORS:
+            raise cannot_write(exc, folder, f"{FILE} is as it was") from None
+        raise
     return row

@@ -275,8 +275,8 @@ def _read_xlsx_cells(path: Path, catalog: Catalog, problems: ProblemList) -> lis
             problems.add("the report date is not a date", row=6, column="C",
                          value=head["report_date"], fix="write it as dd/mm/yyyy", **where)
     expected = [f"Tháng {m}" for m in range(1, 13)] + ["Cả năm"]
-    seen = [str(ws.cell(row=tpl.HEADER_ROW, column=c).value or "").strip()
-            for c in range(tpl.MONTH_COL, tpl.YEAR_COL + 1)]
+    seen = [clean_line(str(ws.cell(row=tpl.HEADER_ROW, column=c).value or ""))  # NFC:
+            for c in range(tpl.MONTH_COL, tpl.YEAR_COL + 1)]  # "Tháng 1" typed decomposed
     if seen != expected:
         from openpyxl.utils import get_column_letter
         first = next(i for i, (a, b) in enumerate(zip(seen, expected, strict=True)) if a != b)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..common.files import replace_file
+from ..common.text import no_formulas
 from ..plan.catalog import Catalog
 
 SHEET = "BaoCao"
@@ -84,7 +86,8 @@ def write_template(catalog: Catalog, year: int, out: Path, unit: str | None = No
         meta.cell(row=r, column=1, value=k)
         meta.cell(row=r, column=2, value=v)
     meta.sheet_state = "hidden"
+    no_formulas(wb)  # a name from the catalog starting with '=' stays text
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(out)
+    replace_file(out, wb.save)  # a form replaced with --force keeps its mode
     return out

@@ -21,6 +21,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..common.numbers import quantity_decimals
+from ..common.text import no_formulas
 from ..engine.assess import items_table as assess_items
 from ..engine.pipeline import Assessment
 from .analyst_text import analyst_parts
@@ -237,7 +238,7 @@ def write_workbook(a: Assessment, numbers: pd.DataFrame, sections, path: str | P
     from .term_review import add_term_sheet
 
     add_term_sheet(book, a, title, banner, subtitle, _Sheet)
-    _no_formulas(book)
+    no_formulas(book)
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     book.save(tmp)
@@ -269,13 +270,3 @@ def items_table(a: Assessment, numbers: pd.DataFrame, lang: str = "vi") -> pd.Da
                               zip(part.index, part["status"], part["provisional"], strict=True)),
         })
     return pd.DataFrame(rows)
-
-
-def _no_formulas(book) -> None:
-    """Text is text: a reason or name that begins with '=' must never become a live formula
-    in the published workbook (nothing this workbook holds is computed by Excel)."""
-    for sheet in book.worksheets:
-        for row in sheet.iter_rows():
-            for cell in row:
-                if cell.data_type == "f":
-                    cell.data_type = "s"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..common.dates import now_vn
+from ..common.text import csv_restored
 from ..engine.assess import status_counts
 from ..plan.statuses import STATUSES, StatusScale
 from .i18n import MONTHS_EN, period_text
@@ -63,7 +64,7 @@ def index_html(folders: list[Path], lang: str = "vi") -> str:
         f for f in folders if "_" in f.name and f.name.split("_", 1)[0] not in
         {g.name for g in folders}]
     for folder in folders:
-        summary = pd.read_csv(folder / "summary.csv", dtype={"id": str})
+        summary = csv_restored(pd.read_csv(folder / "summary.csv", dtype={"id": str}))
         name = folder.name
         # Lead with the plan's numbered items when the report recorded them.
         # Counted as the report counts (status_counts): trend-based judgements apart.

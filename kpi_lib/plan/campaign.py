@@ -12,13 +12,14 @@ the file, the line, the field and the fix.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ..common.errors import KpiError, Problem, ValidationFailed
+from ..common.yamlfile import read_yaml
 from .catalog import Catalog
 from .units import Registry
 
@@ -136,11 +137,7 @@ def load_campaign(path: str | Path, catalog: Catalog, registry: Registry | None)
         raise KpiError(f"campaign file not found: {path}", file=str(catalog.path),
                        column="catalog.campaign_file",
                        fix="correct campaign_file in the catalog (a path relative to it)")
-    try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # a SafeLoader
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise KpiError(f"campaign file is not valid YAML: {exc}", file=str(path),
-                       fix="fix the YAML syntax (UTF-8)") from None
+    doc, lines = read_yaml(path, "campaign file", loader=_LineLoader)  # a SafeLoader
     if not isinstance(doc, dict):
         raise KpiError("campaign file is empty or not a mapping", file=str(path),
                        fix="start from data/campaign/binh_son_2025.yaml")
@@ -148,6 +145,8 @@ def load_campaign(path: str | Path, catalog: Catalog, registry: Registry | None)
 
     def bad(entry: Any, fld: str, message: str, fix: str, value: object = None) -> None:
         line = entry.get("__line__") if isinstance(entry, dict) else None
+        if line is None:  # a problem of a whole section: the section's line
+            line = lines.get((fld.split(".")[0].split("[")[0],))
         problems.append(Problem(message, fix=fix, file=str(path), row=line, column=fld,
                                 value=value))
 
@@ -273,14 +272,27 @@ def _everyone_in_a_cluster(clusters: list[Cluster], catalog: Catalog, registry: 
             if start <= end:
                 units.append((u.code, "commune", start, end))
     for code, kind, start, end in units:
-        for day in (start, end):
-            if not any(c.kind == kind and code in c.members and c.in_force(day)
-                       for c in clusters):
-                name = registry.name(code) if kind == "commune" and registry else code
-                bad(None, "clusters", f"{name} is in no {'cụm' if kind == 'commune' else 'khối'}"
-                    f" thi đua on {day:%d/%m/%Y}, so it would never be ranked",
-                    "add it to the members of a cluster in force that day", code)
-                break
+        spans = [(c.valid_from, c.valid_to) for c in clusters
+                 if c.kind == kind and code in c.members]
+        day = first_uncovered(spans, start, end)
+        if day is not None:
+            name = registry.name(code) if kind == "commune" and registry else code
+            bad(None, "clusters", f"{name} is in no {'cụm' if kind == 'commune' else 'khối'}"
+                f" thi đua on {day:%d/%m/%Y}, so it would not be ranked then",
+                "add it to the members of a cluster in force that day (every day of the "
+                "year it exists belongs to one cluster)", code)
+
+
+def first_uncovered(spans: list[tuple[date, date]], start: date, end: date) -> date | None:
+    """The first day from `start` to `end` in none of the (from, to) spans, else None."""
+    day = start
+    for lo, hi in sorted(spans):
+        if lo > day:
+            break
+        day = max(day, hi + timedelta(days=1))
+        if day > end:
+            return None
+    return day if day <= end else None
 
 
 def _check_member(c, where, code, kind, member, start, end, registry, departments, bad) -> None:

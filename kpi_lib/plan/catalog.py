@@ -13,9 +13,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..common.errors import KpiError, Problem, ValidationFailed
+from ..common.yamlfile import Lines, locate, read_yaml
 
 KINDS = ("flow", "level", "annual", "derived", "milestone")
 RULES = ("about", "ge", "le", "gt", "reduce", "yes")
@@ -432,15 +431,7 @@ def load_catalog(path: str | Path | None = None, warn: bool = False) -> Catalog:
         raise KpiError(f"catalog file not found: {path}",
                        fix="pass --catalog with the path of a catalog YAML file, or write one "
                            "with 'kpi new-plan'")
-    try:
-        text = path.read_text(encoding="utf-8")
-        # libyaml when present: ten times faster than pure Python, and catalogs load often.
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        doc = yaml.load(text, Loader=loader)  # a safe loader (SafeLoader or its C twin)
-        lines = _line_index(yaml.compose(text, Loader=loader))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise KpiError(f"catalog is not valid YAML: {exc}", fix="fix the YAML syntax",
-                       file=str(path)) from None
+    doc, lines = read_yaml(path, "catalog")
     if not isinstance(doc, dict):
         raise KpiError("catalog is empty or not a mapping", file=str(path),
                        fix="start from 'kpi new-plan' or data/catalog/binh_son_2025.yaml")
@@ -465,32 +456,6 @@ def catalog_warnings(catalog: Catalog) -> list[str]:
         out.append(f"{catalog.path.name}: settings.report is not set; the Word report's title "
                    "block is built from catalog.area_vi/province_vi -> see docs/catalog.md")
     return out
-
-
-def _line_index(node: Any, here: tuple = ()) -> dict[tuple, int]:
-    """(key, index, …) path -> 1-based line, from the YAML node tree (pyyaml keeps marks)."""
-    out: dict[tuple, int] = {}
-    if node is None:
-        return out
-    out[here] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            out[(*here, key.value)] = key.start_mark.line + 1
-            out.update({k: v for k, v in _line_index(value, (*here, key.value)).items()
-                        if k != (*here, key.value)})
-    elif isinstance(node, yaml.SequenceNode):
-        for n, value in enumerate(node.value):
-            out.update(_line_index(value, (*here, n)))
-    return out
-
-
-def _locate(path: Path, lines: dict[tuple, int], loc: tuple) -> str:
-    """'file:line' of the deepest part of `loc` present in the file."""
-    loc = tuple(str(p) if not isinstance(p, int) else p for p in loc)
-    for cut in range(len(loc), -1, -1):
-        if loc[:cut] in lines:
-            return f"{path}:{lines[loc[:cut]]}"
-    return str(path)
 
 
 def _field_name(doc: dict, loc: tuple) -> str:
@@ -554,16 +519,18 @@ def _schema_problem(err: dict, doc: dict, path: Path, lines: dict[tuple, int]) -
     value = None if kind in ("missing", "extra_forbidden") else err.get("input")
     if isinstance(value, (dict, list)):
         value = None
-    return Problem(message, fix=fix, file=_locate(path, lines, loc), value=value)
+    return Problem(message, fix=fix, file=locate(path, lines, loc), value=value)
 
 
 def _check_entries(doc: dict, path: Path, lines: dict[tuple, int]) -> Catalog:
     """What the schema cannot say: references between entries, settings a target needs."""
     problems: list[Problem] = []
     meta = doc.get("catalog") or {}
-    if not isinstance(meta.get("year"), int):
+    if not isinstance(meta.get("year"), int) or isinstance(meta.get("year"), bool):
         problems.append(Problem("catalog.year missing or not a whole number",
-                                fix="add 'year: 2025' under 'catalog:'", file=str(path)))
+                                fix="add 'year: 2025' under 'catalog:'",
+                                file=locate(path, lines, ("catalog", "year"))))
+    problems += _missing_files(meta, path, lines)
     groups = doc.get("groups") or []
     group_ids = {g.get("id") for g in groups if isinstance(g, dict)}
     indicators, components = [], []
@@ -571,17 +538,17 @@ def _check_entries(doc: dict, path: Path, lines: dict[tuple, int]) -> Catalog:
     for section, out, comp in (("indicators", indicators, False), ("components", components, True)):
         for n, raw in enumerate(doc.get(section) or [], start=1):
             ind = _parse_entry(raw, f"{section}[{n}]", problems,
-                               _locate(path, lines, (section, n - 1)), comp)
+                               locate(path, lines, (section, n - 1)), comp)
             if ind is not None:
                 out.append(ind)
                 pos.setdefault(ind.id, (section, n - 1))
 
     def at(ind: Indicator, key: str = "") -> str:
         where = pos.get(ind.id, ())
-        return _locate(path, lines, (*where, key) if key else where)
+        return locate(path, lines, (*where, key) if key else where)
     if not indicators:
         problems.append(Problem("catalog has no indicators", fix="add an 'indicators:' list",
-                                file=str(path)))
+                                file=locate(path, lines, ("indicators",))))
     seen: set[str] = set()
     known = {i.id for i in indicators + components}
     for ind in indicators + components:
@@ -607,16 +574,16 @@ def _check_entries(doc: dict, path: Path, lines: dict[tuple, int]) -> Catalog:
     from .statuses import status_scale
 
     try:
-        status_scale(settings, str(path))
+        status_scale(settings, locate(path, lines, ("settings", "status_labels")))
     except KpiError as exc:
         problems.append(exc.problem)
-    unit_targets = _parse_unit_targets(doc.get("unit_targets"), known, path, problems)
+    unit_targets = _parse_unit_targets(doc.get("unit_targets"), known, path, lines, problems)
     items = doc.get("items") or []  # shape checked by the schema
     item_nos = {it.get("number") for it in items if isinstance(it, dict)}
     for ind in indicators:
         if items and ind.item is not None and ind.item not in item_nos:
             problems.append(Problem(f"indicator {ind.id}: item {ind.item} is not in 'items'",
-                                    file=str(path), fix="add it to items: or correct item:"))
+                                    file=at(ind, "item"), fix="add it to items: or correct item:"))
     for ind in indicators + components:
         for key in ("numerator", "denominator", "weight"):
             ref = ind.rollup_args.get(key)
@@ -629,6 +596,23 @@ def _check_entries(doc: dict, path: Path, lines: dict[tuple, int]) -> Catalog:
     return Catalog(path=path, meta=meta, settings=settings, groups=groups,
                    indicators=indicators, components=components, unit_targets=unit_targets,
                    items=items)
+
+
+FILE_KEYS = ("units_file", "crosswalk_file", "campaign_file", "narrative_file")
+
+
+def _missing_files(meta: dict, path: Path, lines: Lines) -> list[Problem]:
+    """The files a catalog names (relative to it) that are not there: said now by
+    check-catalog, not at run time inside a notebook."""
+    out = []
+    for key in FILE_KEYS:
+        given = meta.get(key)
+        if isinstance(given, str) and given and not (path.parent / given).is_file():
+            out.append(Problem(f"catalog.{key}: file not found: {path.parent / given}",
+                               file=locate(path, lines, ("catalog", key)),
+                               fix=f"correct {key} (a path relative to the catalog) or put "
+                                   "the file there"))
+    return out
 
 
 def _default_groups(groups: list[dict], indicators: list[Indicator],
@@ -658,22 +642,24 @@ def _default_groups(groups: list[dict], indicators: list[Indicator],
     return groups, out
 
 
-def _parse_unit_targets(raw: Any, known: set[str], path: Path,
+def _parse_unit_targets(raw: Any, known: set[str], path: Path, lines: Lines,
                         problems: list[Problem]) -> dict[str, dict[str, float]]:
     """unit_targets: {UNIT: {ID: target}}, the targets assigned to units below the area."""
     out: dict[str, dict[str, float]] = {}
     for unit, targets in (raw or {}).items():
         if not isinstance(targets, dict):
-            problems.append(Problem(f"unit_targets.{unit} is not a mapping", file=str(path),
+            problems.append(Problem(f"unit_targets.{unit} is not a mapping",
+                                    file=locate(path, lines, ("unit_targets", unit)),
                                     fix="write unit_targets: {UNIT: {ID: target}}"))
             continue
         for iid, value in targets.items():
+            where = locate(path, lines, ("unit_targets", unit, iid))
             if iid not in known:
                 problems.append(Problem(f"unit_targets.{unit}: unknown indicator '{iid}'",
-                                        file=str(path), fix="use an id from indicators"))
+                                        file=where, fix="use an id from indicators"))
             elif not isinstance(value, (int, float)) or isinstance(value, bool):
                 problems.append(Problem(f"unit_targets.{unit}.{iid} is not a number",
-                                        file=str(path), value=value, fix="write a plain number"))
+                                        file=where, value=value, fix="write a plain number"))
             else:
                 out.setdefault(str(unit), {})[iid] = float(value)
     return out

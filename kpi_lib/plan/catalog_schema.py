@@ -18,14 +18,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
 Kind = Literal["flow", "level", "annual", "derived", "milestone"]
 Rule = Literal["about", "ge", "le", "gt", "reduce", "yes"]
 Direction = Literal["higher", "lower", "band"]
 RollupMethod = Literal["sum", "count", "ratio", "weighted", "none"]
+# A number typed in the file: `true` is not 1, and "12" (quoted) is text, not a number.
+Number = Annotated[float, Strict()]
+Whole = Annotated[int, Strict()]
 Id = Field(pattern=r"^[A-Za-z0-9_-]+$", description="Letters, digits, '_' or '-' (e.g. T01).")
 
 
@@ -38,7 +41,7 @@ class PlanMeta(_Strict):
 
     id: str = Field(description="Short name of the catalog; printed in every Excel form, "
                     "so a form filled for another catalog is refused.")
-    year: int = Field(description="The plan year. Figures of earlier years are history "
+    year: Whole = Field(description="The plan year. Figures of earlier years are history "
                       "(any number of years); figures after it are refused.")
     area_vi: str = Field("", description="The place, in Vietnamese (e.g. 'Huyện Bình Sơn'): "
                          "report titles and the Word header. Missing: a warning.")
@@ -81,12 +84,19 @@ class StatusLabel(_Strict):
 
 
 class Thresholds(_Strict):
-    on_track_p: float = Field(0.75, ge=0, le=1, description="P(meet) at or above which a "
-                              "target is 'on track'.")
-    off_track_p: float = Field(0.25, ge=0, le=1, description="P(meet) below which it is "
-                               "'off track'.")
-    off_track_gap: float = Field(0.95, ge=0, description="Share of the gap closed above "
-                                 "which an unlikely target is only 'at risk'.")
+    on_track_p: Number = Field(0.75, ge=0, le=1, description="P(meet) at or above which a "
+                               "target is 'on track'.")
+    off_track_p: Number = Field(0.25, ge=0, le=1, description="P(meet) below which it is "
+                                "'off track'; not above on_track_p.")
+    off_track_gap: Number = Field(0.95, ge=0, description="Share of the gap closed above "
+                                  "which an unlikely target is only 'at risk'.")
+
+    @model_validator(mode="after")
+    def _in_order(self) -> Thresholds:
+        if self.off_track_p > self.on_track_p:
+            raise ValueError(f"off_track_p ({self.off_track_p}) is above on_track_p "
+                             f"({self.on_track_p}): the thresholds are inverted")
+        return self
 
 
 class Issuer(_Strict):
@@ -120,7 +130,7 @@ class ReportHeader(_Strict):
     date: dt.date | None = Field(None, description="The report's date, for every month.")
     dates: dict[str, dt.date] = Field(default_factory=dict, description="The report's date by "
                                       "month ('2025-09': 2025-10-05).")
-    day_of_next_month: int | None = Field(None, description="Months not in `dates`: this day "
+    day_of_next_month: Whole | None = Field(None, description="Months not in `dates`: this day "
                                           "of the following month.")
     basis: str = Field("", description="The căn cứ: the plan reported on (number, date, issuer).")
     recipients: list[str] | str = Field(default_factory=list, description="'Nơi nhận', one "
@@ -135,7 +145,7 @@ class Settings(BaseModel):
     """
 
     model_config = ConfigDict(extra="allow")
-    __pydantic_extra__: dict[str, float | None] = Field(init=False)
+    __pydantic_extra__: dict[str, Number | None] = Field(init=False)
 
     thresholds: Thresholds | None = Field(None, description="Status thresholds.")
     status_labels: dict[Literal["achieved", "on_track", "at_risk", "off_track", "missed",
@@ -172,13 +182,13 @@ class Rollup(_Strict):
     method: RollupMethod = Field(description="How unit figures make the area's.")
     numerator: str | None = Field(None, description="ratio: id of the numerator series.")
     denominator: str | None = Field(None, description="ratio: id of the denominator series.")
-    scale: float | None = Field(None, description="ratio: multiplier (100 for a percentage).")
+    scale: Number | None = Field(None, gt=0, description="ratio: multiplier (100 for a percentage).")
     weight: str | None = Field(None, description="weighted: id of the weight series.")
 
 
 class Revision(_Strict):
     effective: dt.date = Field(description="From when the new target applies (YYYY-MM-DD).")
-    target: float = Field(description="The new target.")
+    target: Number = Field(description="The new target.")
     decision: str = Field(min_length=1, description="The decision that changed it.")
     recorded: dt.date | None = Field(None, description="When the office entered it; a report "
                                      "for an earlier vintage ignores the revision.")
@@ -215,15 +225,16 @@ class Series(_Strict):
 class Target(Series):
     """`indicators:` — one target of the plan."""
 
-    item: int | None = Field(None, description="The plan's numbered item (several indicators "
+    item: Whole | None = Field(None, description="The plan's numbered item (several indicators "
                              "may share one; it takes the worst status of them).")
     rule: Rule = Field(description="about (≈, with tolerance), ge (≥), le (≤), gt (>), "
                        "reduce (< last year's total, from the data), yes (done/not done).")
     direction: Direction = Field("higher", description="higher or lower is better, or band "
                                  "(about: either side).")
-    target: float | None = Field(None, description="The target in `unit` (none for reduce). "
+    target: Number | None = Field(None, description="The target in `unit` (none for reduce). "
                                  "With target_of_setting: a percentage of that setting.")
-    tolerance: float | None = Field(None, description="The band an 'about' target allows.")
+    tolerance: Number | None = Field(None, ge=0, description="The band an 'about' target "
+                                     "allows (not negative).")
     tolerance_type: Literal["absolute", "relative"] = Field("absolute", description="Whether "
                                                             "tolerance is in units or a share.")
     target_of_setting: str | None = Field(None, description="Name of a setting the target is "
@@ -252,7 +263,7 @@ class Target(Series):
 class Item(_Strict):
     """`items[]` — the plan's numbered targets, as reviewers count them ("22 chỉ tiêu")."""
 
-    number: int = Field(description="The item's number in the plan (indicators name it in "
+    number: Whole = Field(description="The item's number in the plan (indicators name it in "
                         "`item`).")
     name_vi: str = Field(min_length=1, description="The item as the plan words it.")
     name_en: str = Field("", description="The same in English.")
@@ -275,7 +286,7 @@ class CatalogFile(_Strict):
     indicators: list[Target] = Field(min_length=1, description="The targets.")
     components: list[Component] = Field(default_factory=list, description="Series entered "
                                         "only to compute targets.")
-    unit_targets: dict[str, dict[str, float]] = Field(default_factory=dict, description=
+    unit_targets: dict[str, dict[str, Number]] = Field(default_factory=dict, description=
                                                       "{UNIT: {ID: target}}: targets assigned "
                                                       "to units below the area.")
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from ..common.errors import KpiError, Problem, ValidationFailed
-from .catalog import Catalog, Indicator, _line_index, _locate, _schema_problem
+from ..common.yamlfile import locate, read_yaml
+from .catalog import Catalog, Indicator, _schema_problem
 
 KIND_VI = {"average_growth": "Tốc độ tăng bình quân/năm", "cumulative": "Tổng cộng dồn cả kỳ",
            "end_level": "Mức cuối kỳ", "reduction_points": "Mức giảm bình quân/năm",
@@ -98,14 +97,7 @@ def load_terms(catalog: Catalog) -> list[Term]:
     if not path.is_file():
         raise KpiError(f"term file not found: {path}", file=str(catalog.path),
                        fix="correct catalog.term_file, or remove it")
-    text = path.read_text(encoding="utf-8")
-    try:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        doc = yaml.load(text, Loader=loader)
-        lines = _line_index(yaml.compose(text, Loader=loader))
-    except yaml.YAMLError as exc:
-        raise KpiError(f"term file is not valid YAML: {exc}", file=str(path),
-                       fix="fix the YAML syntax") from None
+    doc, lines = read_yaml(path, "term file")  # duplicate keys, aliases, .nan refused
     if not isinstance(doc, dict):
         raise KpiError("term file is empty or not a mapping", file=str(path),
                        fix="start from data/catalog/binh_son_2021_2025_term.yaml")
@@ -126,7 +118,7 @@ def _resolve(doc: dict, catalog: Catalog, path: Path, lines: dict) -> list[Term]
     problems: list[Problem] = []
 
     def bad(loc: tuple, message: str, fix: str, value: object = None) -> None:
-        problems.append(Problem(message, fix=fix, file=_locate(path, lines, loc), value=value))
+        problems.append(Problem(message, fix=fix, file=locate(path, lines, loc), value=value))
 
     series = {i.id: i for i in catalog.all_series}
     year = catalog.year

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..common.text import csv_safe
 from ..engine.assess import items_table
 from ..engine.pipeline import Assessment, unit_grid
 from ..outputs.analyst_text import read_analyst_text
@@ -35,6 +36,12 @@ def settings_used(a: Assessment) -> dict[str, str]:
             "methods": "with_ets" if a.use_ets else "without_ets"}
 
 
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Every CSV a run writes: text kept as text (no cell a spreadsheet would run as a
+    formula, `csv_safe`), one line ending, figures to six significant digits."""
+    csv_safe(frame).to_csv(path, index=False, lineterminator="\n", float_format="%.6g")
+
+
 def write_units_csv(a: Assessment, folder: Path) -> Path | None:
     """units.csv: every member unit's judgement at the month (the report's commune table)."""
     grid = unit_grid(a)
@@ -42,8 +49,8 @@ def write_units_csv(a: Assessment, folder: Path) -> Path | None:
         return None
     frame = grid.assign(**settings_used(a))
     path = folder / "units.csv"
-    frame[[*JUDGEMENT_COLUMNS, "target_value", "actual_to_date", "as_of", "vintage",
-           "methods"]].to_csv(path, index=False, lineterminator="\n", float_format="%.6g")
+    write_csv(frame[[*JUDGEMENT_COLUMNS, "target_value", "actual_to_date", "as_of", "vintage",
+                     "methods"]], path)
     return path
 
 
@@ -55,7 +62,7 @@ def write_scoreboard_csv(review, folder: Path) -> Path:
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=SCOREBOARD_COLUMNS)
     path = folder / "scoreboard.csv"
-    frame[SCOREBOARD_COLUMNS].to_csv(path, index=False, lineterminator="\n", float_format="%.6g")
+    write_csv(frame[SCOREBOARD_COLUMNS], path)
     return path
 
 
@@ -85,10 +92,10 @@ def export_month(a: Assessment, numbers: pd.DataFrame, folder: str | Path, lang:
     summary = summary.assign(report_date=setup.report_date.isoformat(),
                              planned_date=setup.planned_date.isoformat(),
                              data_until=received.isoformat() if received else "")
-    summary[[*SUMMARY_COLUMNS, "unit_code", "method", "label", "color", "override_status",
-             "provisional", "item", "item_status", "item_provisional", "name", "area",
-             "report_date", "planned_date", "data_until"]].to_csv(
-        folder / "summary.csv", index=False, lineterminator="\n", float_format="%.6g")
+    write_csv(summary[[*SUMMARY_COLUMNS, "unit_code", "method", "label", "color",
+                       "override_status", "provisional", "item", "item_status",
+                       "item_provisional", "name", "area", "report_date", "planned_date",
+                       "data_until"]], folder / "summary.csv")
     write_units_csv(a, folder)
     write_workbook(a, numbers, sections, folder / f"bao-cao-{a.period}.xlsx", lang)
     write_docx(a, numbers, sections, charts or [], folder / f"bao-cao-{a.period}.docx", lang)

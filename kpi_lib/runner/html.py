@@ -12,6 +12,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+from .publish import keep_stderr_apart
+
 TEMPLATES = Path(__file__).parent / "templates"
 REMOVED_TAGS = {"injected-parameters", "parameters", "developer-note", "kpi-check"}
 
@@ -21,6 +23,7 @@ def export_html(notebook: Path, target: Path, lang: str) -> Path:
     import nbformat
 
     nb = nbformat.read(notebook, as_version=4)
+    keep_stderr_apart(nb, target.parent, notebook.stem)
     exporter = _take_exporter(lang)
     try:
         body, _ = exporter.from_notebook_node(nb)

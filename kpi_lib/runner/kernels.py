@@ -33,6 +33,7 @@ from queue import Empty
 ENGINE = "kpi-warm"
 START_TIMEOUT = 120  # seconds for a kernel to start and import (2 busy cores)
 RESET_TIMEOUT = 60
+POLL = 0.25  # seconds between checks that a kernel we wait for is still alive
 MAX_RUNS = 50  # then a kernel is replaced, so memory a long backfill leaves behind is freed
 WARM_UP = "import kpi_lib.runner.warm as _kpi_warm; _kpi_warm.warm_up(); del _kpi_warm"
 RESET = "__import__('kpi_lib.runner.warm', fromlist=['reset']).reset()"
@@ -90,11 +91,20 @@ class WarmKernel:
             msg_id = kc.execute(code, silent=True, store_history=False, allow_stdin=False)
             deadline = time.monotonic() + timeout
             while True:
-                reply = kc.get_shell_msg(timeout=max(0.01, deadline - time.monotonic()))
+                # In short waits, so a kernel killed meanwhile (while it starts and
+                # imports) is replaced at once, not after the whole timeout.
+                try:
+                    reply = kc.get_shell_msg(timeout=min(POLL, max(0.01, deadline
+                                                                   - time.monotonic())))
+                except Empty:
+                    if not self.alive():
+                        raise KernelBroken("the kernel died before it answered") from None
+                    if time.monotonic() >= deadline:
+                        raise KernelBroken(f"the kernel did not answer in {timeout:.0f} s") \
+                            from None
+                    continue
                 if reply["parent_header"].get("msg_id") == msg_id:
                     break
-        except Empty:
-            raise KernelBroken(f"the kernel did not answer in {timeout:.0f} s") from None
         finally:
             kc.stop_channels()
         if reply["content"]["status"] != "ok":

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..common.errors import KpiError
+from ..common.files import replace_text
 from ..inputs.snapshot import SNAPSHOT, take_snapshot
 from ..plan.units import SAFE_CODE
 from .html import TEMPLATES, export_html, warm_exporter  # noqa: F401 - TEMPLATES: API
-from .publish import keep_failed, locked, swap_into_place, sweep_stale, work_folder
+from .publish import keep_failed, lang_folder, locked, swap_into_place, sweep_stale, work_folder
 
 if TYPE_CHECKING:
     from .kernels import Lease
@@ -192,7 +193,7 @@ def _run_month(as_of, data, catalog, out, lang, unit, vintage, update_index, not
     cat = load_catalog(catalog)
     if unit == cat.default_unit:
         unit = None  # the plan's area: published as the month itself, not month_unit
-    out = Path(out) if out else REPORTS_DIR
+    out = lang_folder(Path(out) if out else REPORTS_DIR, lang)
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / f".write-test-{os.getpid()}-{threading.get_ident()}"  # threads: own probe
@@ -333,9 +334,7 @@ def build_index(out: Path, lang: str = "vi") -> Path:
     with _INDEX_LOCK, locked(out, "index"):  # threads here; processes and hosts there
         folders = published_months(out)
         page = index_html(folders, lang)
-        tmp = out / f".index-{os.getpid()}-{threading.get_ident()}.html"
-        tmp.write_text(page, encoding="utf-8")
-        os.replace(tmp, out / "index.html")
+        replace_text(out / "index.html", page, locked=True)  # whole or as before; mode kept
     return out / "index.html"
 
 
@@ -354,7 +353,7 @@ def backfill(months: list[str], jobs: int = 1, progress: bool = True,
 
     from ..common.paths import REPORTS_DIR
 
-    out = Path(kwargs.get("out") or REPORTS_DIR)
+    out = lang_folder(Path(kwargs.get("out") or REPORTS_DIR), kwargs.get("lang", "vi"))
     unit = kwargs.pop("unit", None)
     tasks = report_tasks(months, units if units is not None else [unit], kwargs.get("catalog"))
     results: list[Published] = []
@@ -362,22 +361,26 @@ def backfill(months: list[str], jobs: int = 1, progress: bool = True,
     bar = tqdm(total=len(tasks), unit="báo cáo", disable=not progress)
     # Several reports at once already fill the cores: one notebook at a time per report.
     kwargs = {**kwargs, "update_index": False, "notebook_jobs": 1 if jobs > 1 else 2}
-    if executor == "dask":
-        outcomes = _run_on_dask(tasks, scheduler, kwargs, bar)
-    elif executor == "local":
-        if not kwargs.get("fresh_kernels"):  # one warm kernel per job, starting now
-            from .kernels import POOL
+    try:
+        if executor == "dask":
+            outcomes = _run_on_dask(tasks, scheduler, kwargs, bar)
+        elif executor == "local":
+            if not kwargs.get("fresh_kernels"):  # one warm kernel per job, starting now
+                from .kernels import POOL
 
-            for _ in range(min(max(1, jobs), len(tasks))):
-                POOL.prefetch()
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            outcomes = list(pool.map(lambda task: _report_task(task, kwargs, bar), tasks))
-    else:
-        raise KpiError("unknown executor", value=executor, fix="use --executor local or dask")
-    bar.close()
+                for _ in range(min(max(1, jobs), len(tasks))):
+                    POOL.prefetch()
+            with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+                outcomes = list(pool.map(lambda task: _report_task(task, kwargs, bar), tasks))
+        else:
+            raise KpiError("unknown executor", value=executor,
+                           fix="use --executor local or dask")
+    finally:  # interrupted too (Ctrl-C, SIGTERM): the months published so far are listed
+        bar.close()
+        if out.is_dir():  # not when nothing could start (no scheduler, bad parameters)
+            build_index(out, kwargs.get("lang", "vi"))
     for ok, payload in outcomes:
         (results.append(payload) if ok else errors.append(payload))
-    build_index(out, kwargs.get("lang", "vi"))
     if errors:
         raise KpiError(f"{len(errors)} of {len(tasks)} report(s) failed:\n"
                        + "\n".join(f"  - {e}" for e in errors),

@@ -19,16 +19,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from flufl.lock import Lock, TimeOutError
+from flufl.lock import Lock, LockState, NotLockedError, TimeOutError
 
 from ..common.errors import KpiError
 
@@ -42,9 +44,39 @@ def host() -> str:
     return socket.gethostname()
 
 
+def lang_folder(out: Path, lang: str) -> Path:
+    """Where reports in `lang` are published: the Vietnamese ones (to be issued) in `out`,
+    English ones beside them in `out/en/` with their own index, so an English run never
+    replaces a Vietnamese report or the index's title."""
+    return out if lang == "vi" else out / lang
+
+
+def aside(out: Path, kind: str, name: str) -> Path:
+    """`.tmp-<name>.<pid>.<thread>` (a work folder) or `.old-…` (a report set aside): a
+    dot never occurs in a report's name, so the name and the owner's pid read back exactly
+    (review-2025-06 is not review-2025 of pid 06)."""
+    return out / f".{kind}-{name}.{os.getpid()}.{threading.get_ident()}"
+
+
+_LEGACY_REVIEW = re.compile(r"^(review-\d{4}-\d{2}(?:-en)?)-(\d+)$")
+
+
+def parse_aside(folder: Path) -> tuple[str, int | None]:
+    """(name, pid) of a `.tmp-`/`.old-` folder; also of the dash-joined names of older
+    versions (`.old-2025-06-<pid>-<thread>`, `.old-review-2025-06-<pid>`)."""
+    stem = folder.name[len(".old-"):]
+    if "." in stem:
+        name, pid, _ = (stem.rsplit(".", 2) + ["", ""])[:3]
+    elif legacy := _LEGACY_REVIEW.match(stem):
+        name, pid = legacy.groups()
+    else:
+        name, pid, _ = (stem.rsplit("-", 2) + ["", ""])[:3]
+    return name, int(pid) if pid.isdigit() else None
+
+
 def work_folder(out: Path, name: str) -> Path:
     """A fresh work folder for one run of `name`, marked with its owner (host and pid)."""
-    tmp = out / f".tmp-{name}-{os.getpid()}-{threading.get_ident()}"
+    tmp = aside(out, "tmp", name)
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     (tmp / OWNER).write_text(json.dumps({"host": host(), "pid": os.getpid(),
@@ -59,10 +91,7 @@ def owner(folder: Path) -> tuple[str | None, int | None]:
         data = json.loads((folder / OWNER).read_text(encoding="utf-8"))
         return str(data["host"]), int(data["pid"])
     except (OSError, ValueError, KeyError, TypeError):
-        try:
-            return None, int(folder.name.split("-")[-2])
-        except (ValueError, IndexError):
-            return None, None
+        return None, parse_aside(folder)[1]
 
 
 def alive(pid: int) -> bool:
@@ -87,6 +116,7 @@ def is_stale(folder: Path) -> bool:
 def locked(out: Path, what: str) -> Iterator[None]:
     """An NFS-safe lock on `what` in the reports folder (a month's name, or "index")."""
     lock = Lock(str(out / f".lock-{what}"), lifetime=LOCK_LIFETIME)
+    _expire_if_dead(lock, out, what)
     try:
         lock.lock(timeout=LOCK_TIMEOUT)
     except TimeOutError:
@@ -97,6 +127,22 @@ def locked(out: Path, what: str) -> Iterator[None]:
     finally:
         if lock.is_locked:
             lock.unlock(unconditionally=True)
+
+
+def _expire_if_dead(lock: Lock, out: Path, what: str) -> None:
+    """A lock left by a process of this host that is no longer running (killed between two
+    renames) is broken now, not after its lifetime: it is marked expired, and flufl.lock's
+    own breaking takes it at the first try. Another host's lock is left to its lifetime
+    (its pid means nothing here)."""
+    if lock.state is not LockState.stale:
+        return
+    try:
+        holder = lock.details[1]
+        os.utime(lock.lockfile, (0, 0))  # expiration = mtime: long past
+    except (NotLockedError, OSError):
+        return  # released meanwhile
+    print(f"note: the lock on {what} in {out} was left by process {holder} of this host, "
+          "which is no longer running; it is broken", file=sys.stderr)
 
 
 @contextmanager
@@ -135,7 +181,7 @@ def swap_into_place(tmp: Path, target: Path) -> None:
     with locked(out, target.name), signals_held():
         (tmp / COMPLETE).write_text("", encoding="utf-8")
         _repair(out, target.name)
-        old = out / f".old-{target.name}-{os.getpid()}-{threading.get_ident()}"
+        old = aside(out, "old", target.name)
         try:
             if target.exists():
                 os.replace(target, old)
@@ -151,11 +197,11 @@ def swap_into_place(tmp: Path, target: Path) -> None:
 
 def _repair(out: Path, name: str) -> None:
     """Finish a publication of `name` cut between its two renames (callers hold its lock)."""
-    olds = sorted(out.glob(f".old-{name}-*"))
+    olds = sorted(p for p in out.glob(".old-*") if parse_aside(p)[0] == name)
     target = out / name
     if not target.exists() and olds:
-        ready = [p for p in out.glob(f".tmp-{name}-*") if (p / COMPLETE).is_file()
-                 and is_stale(p)]
+        ready = [p for p in out.glob(".tmp-*") if parse_aside(p)[0] == name
+                 and (p / COMPLETE).is_file() and is_stale(p)]
         if ready:  # the new report was complete: the "after" state
             os.replace(max(ready, key=lambda p: p.stat().st_mtime), target)
             (target / COMPLETE).unlink(missing_ok=True)
@@ -171,8 +217,7 @@ def sweep_stale(out: Path) -> list[str]:
     """Repair months cut between renames, then move work folders of dead runs on this host
     to _failed/. Returns the months repaired."""
     repaired = []
-    for name in sorted({p.name.removeprefix(".old-").rsplit("-", 2)[0]
-                        for p in out.glob(".old-*")}):
+    for name in sorted({parse_aside(p)[0] for p in out.glob(".old-*")}):
         with locked(out, name):
             missing = not (out / name).exists()
             _repair(out, name)
@@ -180,5 +225,24 @@ def sweep_stale(out: Path) -> list[str]:
                 repaired.append(name)
     for path in out.glob(".tmp-*"):
         if path.is_dir() and is_stale(path):
-            keep_failed(path, out, path.name.removeprefix(".tmp-") + "-killed")
+            keep_failed(path, out, parse_aside(path)[0] + "-killed")
     return repaired
+
+
+WARNINGS_LOG = "warnings.log"
+
+
+def keep_stderr_apart(nb, folder: Path, name: str) -> None:
+    """Take what cells wrote to stderr (engine warnings, with server paths) out of a
+    notebook about to become a page, and append it to `folder`/warnings.log: a reader
+    never sees it, the analyst still can."""
+    kept = []
+    for n, cell in enumerate(nb.cells):
+        outputs = cell.get("outputs") or []
+        errs = [o for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+        if errs:
+            cell["outputs"] = [o for o in outputs if o not in errs]
+            kept += [f"[{name}, cell {n}] {o.get('text', '')}".rstrip() for o in errs]
+    if kept:
+        with open(folder / WARNINGS_LOG, "a", encoding="utf-8") as fh:
+            fh.write("\n".join(kept) + "\n")

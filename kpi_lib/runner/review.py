@@ -10,7 +10,6 @@ leaves the previous review untouched.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 from ..common.errors import KpiError
+from .publish import swap_into_place, work_folder
 
 
 @dataclass
@@ -65,9 +65,7 @@ def run_review(as_of: str = "latest", data: str | None = None, catalog: str | No
     name = f"review-{a.period}" + ("-en" if lang == "en" else "")
     try:
         out.mkdir(parents=True, exist_ok=True)
-        tmp = out / f".tmp-{name}-{os.getpid()}"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
+        tmp = work_folder(out, name)
     except OSError as exc:
         raise KpiError(f"cannot write to the output folder {out} ({exc.strerror})",
                        fix="pass --out with a folder you can write to") from None
@@ -84,11 +82,7 @@ def run_review(as_of: str = "latest", data: str | None = None, catalog: str | No
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     target = out / name
-    if target.exists():
-        old = out / f".old-{name}-{os.getpid()}"
-        os.replace(target, old)
-        shutil.rmtree(old, ignore_errors=True)
-    os.replace(tmp, target)
+    swap_into_place(tmp, target)  # under the lock of its name, like a month
     return PublishedReview(target, target / "review.html", target / "phong-ban.html",
                            target / f"bao-cao-thi-dua-{a.period}.docx",
                            time.perf_counter() - start, review, doc.draft)
