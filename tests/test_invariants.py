@@ -410,3 +410,86 @@ def test_counts_add_up_in_the_index_and_the_report(sample_report):
     page = BeautifulSoup((sample_report.folder / "monthly_report.html").read_text(
         encoding="utf-8"), "html.parser").get_text(" ")
     assert "Cách đánh giá" in page and "khoảng" in page
+
+
+@pytest.mark.notebook
+def test_no_published_document_is_dated_before_what_it_uses(sample_report):
+    """README "Dates that hold together": the HTML page, the Word report (title block and
+    appendices), every sheet of the workbook, the index and summary.csv carry one date, and
+    it is not earlier than the latest figure (reported_at) or analyst opinion (recorded_at)
+    the report used. The sample's September figures run to 15/10/2025, after the planned
+    05/10/2025: the documents carry 15/10/2025 and say why."""
+    import docx
+    from bs4 import BeautifulSoup
+    from openpyxl import load_workbook
+
+    folder = sample_report.folder
+    received = pd.to_datetime(pd.read_csv(SAMPLE_DIR / "observations.csv")["reported_at"])
+    opinions = pd.read_csv(SAMPLE_DIR / "overrides.csv")
+    opinions = opinions[opinions["month"] == "2025-09"]
+    recorded = pd.to_datetime(opinions["recorded_at"], utc=True).dt.tz_convert("Asia/Ho_Chi_Minh")
+    used = max(received.max().date(), recorded.max().date())
+
+    def day(text: str) -> pd.Timestamp:
+        return pd.Timestamp(pd.to_datetime(text, dayfirst=True)).date()
+
+    dates: dict[str, object] = {}
+    page = BeautifulSoup((folder / "monthly_report.html").read_text(encoding="utf-8"),
+                         "html.parser").get_text(" ")
+    dates["html"] = day(re.search(r"Báo cáo ngày (\d\d/\d\d/\d{4})", page).group(1))
+    index = BeautifulSoup((folder.parent / "index.html").read_text(encoding="utf-8"),
+                          "html.parser").get_text(" ")
+    dates["index"] = day(re.search(r"Báo cáo ngày (\d\d/\d\d/\d{4})", index).group(1))
+    document = docx.Document(str(folder / f"bao-cao-{sample_report.period}.docx"))
+    words = "\n".join([p.text for p in document.paragraphs]
+                      + [c.text for tb in document.tables for row in tb.rows for c in row.cells])
+    # the document's own dates (the căn cứ's plan date is written 03/02/2025)
+    for n, m in enumerate(re.finditer(r"ngày (\d\d) tháng (\d\d?) năm (\d{4})", words)):
+        dates[f"word {n}"] = day(f"{m.group(1)}/{m.group(2)}/{m.group(3)}")
+    assert len([k for k in dates if k.startswith("word")]) >= 3  # title block, 2 appendices
+    book = load_workbook(folder / f"bao-cao-{sample_report.period}.xlsx")
+    for ws in book.worksheets:
+        dates[f"excel {ws.title}"] = day(re.search(r"Báo cáo ngày (\d\d/\d\d/\d{4})",
+                                                   ws["A3"].value).group(1))
+    summary = pd.read_csv(folder / "summary.csv")
+    dates["summary.csv"] = pd.Timestamp(summary["report_date"].iloc[0]).date()
+    assert set(dates.values()) == {used}, dates  # one date, and the figures' own
+    assert str(used) == "2025-10-15" and summary["planned_date"].iloc[0] == "2025-10-05"
+    assert "cập nhật đến ngày 15/10/2025" in page and "dự kiến ngày 05/10/2025" in page
+    assert "dự kiến ngày 05/10/2025" in words and "dự kiến ngày 05/10/2025" in index
+    # the sentence the README quotes is the one the page prints
+    from kpi_lib.common.paths import PROJECT_ROOT
+    from kpi_lib.outputs.report_setup import date_note
+
+    note = date_note(used, pd.Timestamp(summary["planned_date"].iloc[0]).date(), used)
+    readme = " ".join((PROJECT_ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert note in " ".join(page.split()) and f'"{note}"' in readme
+
+
+@pytest.mark.notebook
+def test_the_published_rules_are_the_catalogs_sentences_in_every_document(sample_report,
+                                                                          catalog):
+    """The page, the Word report and the workbook print outputs.rules' sentences."""
+    import docx
+    from bs4 import BeautifulSoup
+    from openpyxl import load_workbook
+
+    from kpi_lib.outputs.rules import status_rule_lines
+
+    folder = sample_report.folder
+    page = " ".join(BeautifulSoup((folder / "monthly_report.html").read_text(
+        encoding="utf-8"), "html.parser").get_text(" ").split())
+    words = [p.text for p in docx.Document(str(folder / "bao-cao-2025-09.docx")).paragraphs]
+    sheet = [r[1] for r in load_workbook(folder / "bao-cao-2025-09.xlsx")["Cách đánh giá"]
+             .iter_rows(min_row=5, values_only=True)]
+    for line in status_rule_lines(catalog):
+        assert " ".join(line.split()) in page and f"- {line}" in words and line in sheet, line
+
+
+@pytest.mark.notebook
+def test_the_reviews_word_is_not_dated_before_its_figures(september_review):
+    """The September review (figures to 15/10/2025) is dated 15/10, not the planned 05/10."""
+    import docx
+
+    head = docx.Document(str(september_review.docx)).tables[0].rows[0].cells[1].text
+    assert "ngày 15 tháng 10 năm 2025" in head, head

@@ -204,11 +204,47 @@ def test_a_report_for_a_past_month_uses_what_was_received_by_its_date(catalog):
     a = run_assessment(catalog, str(SAMPLE_DIR), "2025-06", vintage=day, use_ets=False)
     assert (pd.to_datetime(a.dataset.obs["reported_at"]) <= pd.Timestamp(day)).all()
     assert data_received_by(a) == "05/07/2025"
+    # its figures are in time, so it keeps its planned date and says nothing more
+    from kpi_lib.outputs.report_setup import setup_date_note, setup_for
+
+    setup = setup_for(a)
+    assert setup.report_date == setup.planned_date == pd.Timestamp(day).date()
+    assert setup_date_note(setup, setup.report_date) == (
+        "Báo cáo ngày 05/07/2025. Số liệu (kể cả số điều chỉnh và ý kiến chuyên viên) cập "
+        "nhật đến ngày 05/07/2025.")
     # the data-quality page of `--as-of 2025-06 --vintage 2025-07-10` lists no August revision
     july = load_dataset(catalog, str(SAMPLE_DIR), vintage="2025-07-10")
     assert (pd.to_datetime(revisions(july)["reported_at"]) <= pd.Timestamp("2025-07-10")).all()
     assert (pd.to_datetime(revisions(load_dataset(catalog, str(SAMPLE_DIR)))["reported_at"])
             > pd.Timestamp("2025-07-10")).any()  # the check can fail: later ones exist
+
+
+def test_the_index_names_months_as_the_report_does():
+    from kpi_lib.outputs.index_page import month_words
+
+    assert month_words("2025-09") == "9 tháng đầu năm 2025"  # the report's own title
+    assert month_words("2025-01") == "Tháng 01 năm 2025" and month_words("2025-12") == "Năm 2025"
+    assert month_words("2025-09", short=True) == "Tháng 9/2025"  # the history's column head
+    assert month_words("2025-09_DONGSON") == "9 tháng đầu năm 2025 — DONGSON"
+    assert month_words("2025-09", "en") == "January–September 2025"
+    assert month_words("2025-09", "en", short=True) == "Sep 2025"
+
+
+def test_a_document_takes_the_later_of_its_planned_day_and_its_figures(catalog):
+    """The rule (report_setup.issue_date): the planned date when the figures are in time;
+    else the day they run to (never the clock: a re-run is the same document), and the
+    issuer is the one valid on that day."""
+    from datetime import date
+
+    from kpi_lib.outputs.report_setup import issue_date, report_setup, setup_date_note
+
+    assert issue_date(date(2025, 10, 5), date(2025, 10, 3)) == date(2025, 10, 5)
+    assert issue_date(date(2025, 10, 5), date(2025, 10, 15)) == date(2025, 10, 15)
+    assert issue_date(date(2025, 10, 5), None) == date(2025, 10, 5)
+    late = report_setup(catalog, 9, None, date(2025, 10, 15))
+    assert (late.report_date, late.planned_date) == (date(2025, 10, 15), date(2025, 10, 5))
+    assert setup_date_note(late, date(2025, 10, 15), "en").startswith(
+        "Report dated 15/10/2025 (planned for 05/10/2025")
 
 
 def test_the_report_says_up_to_which_day_its_figures_were_received(published):

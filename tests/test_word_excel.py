@@ -173,7 +173,12 @@ def test_word_title_block(word):
     assert "Số:" in issuer and "/BC-UBND" in issuer and "…" not in issuer
     head = _text(right)
     assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in head and "Độc lập - Tự do - Hạnh phúc" in head
-    assert "Bình Sơn, ngày 05 tháng 10 năm 2025" in head  # the setting, not today
+    # Planned for 05/10 (the setting, not today), but its figures run to 15/10/2025: a
+    # document is never dated before what it uses, and says why (README "Dates that hold
+    # together").
+    assert "Bình Sơn, ngày 15 tháng 10 năm 2025" in head
+    assert ("cập nhật đến ngày 15/10/2025 (báo cáo dự kiến ngày 05/10/2025, lùi lại vì có số "
+            "liệu nhận sau ngày dự kiến)") in _text(doc)
     date_run = right.paragraphs[-1].runs[0]
     assert date_run.italic
     rules = [p for p in (*left.paragraphs, *right.paragraphs)
@@ -253,7 +258,7 @@ def test_word_appendix_table_and_charts(word):
     text = _text(doc)
     assert "Phụ lục 01" in text and "Phụ lục 02" in text
     assert "TÌNH HÌNH THỰC HIỆN CÁC CHỈ TIÊU KẾ HOẠCH NĂM 2025" in text
-    assert "(Kèm theo Báo cáo số /BC-UBND ngày 05 tháng 10 năm 2025 của UBND xã Bình Sơn)" in text
+    assert "(Kèm theo Báo cáo số /BC-UBND ngày 15 tháng 10 năm 2025 của UBND xã Bình Sơn)" in text
     table = doc.tables[2]
     assert len(table.rows) == 33  # header + 32 indicators
     assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None  # repeats on each page
@@ -369,7 +374,7 @@ def test_pdf_has_every_part_in_order(pdf_pages):
     _pdf, pages = pdf_pages
     text = " ".join(" ".join(pages).split())
     parts = ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "ỦY BAN NHÂN DÂN", "Độc lập - Tự do - Hạnh phúc",
-             "ngày 05 tháng 10 năm 2025", "BÁO CÁO", "Căn cứ Kế hoạch số 21/KH-UBND",
+             "ngày 15 tháng 10 năm 2025", "BÁO CÁO", "Căn cứ Kế hoạch số 21/KH-UBND",
              "I. KẾT QUẢ THỰC HIỆN", "II. ĐÁNH GIÁ CHUNG", "III. KHÓ KHĂN",
              "IV. NHIỆM VỤ, GIẢI PHÁP", "Nơi nhận:", "TM. ỦY BAN NHÂN DÂN", "Lưu: VT, KT.",
              "Phụ lục 01", "Phụ lục 02"]
@@ -416,12 +421,14 @@ def book(sample, tmp_path_factory):
 
 
 def test_excel_every_sheet_has_title_and_banner(book):
-    assert book.sheetnames == ["Báo cáo", "22 chỉ tiêu", "Nhận định", "Ý kiến chuyên viên",
-                               "Số liệu", "KH 5 năm"]
+    assert book.sheetnames == ["Báo cáo", "22 chỉ tiêu", "Nhận định", "Cách đánh giá",
+                               "Ý kiến chuyên viên", "Số liệu", "KH 5 năm"]
     for ws in book.worksheets:
         assert ws["A1"].value.startswith("Báo cáo tình hình thực hiện chỉ tiêu"), ws.title
         assert ws["A1"].font.bold
         assert "DỮ LIỆU MẪU GIẢ LẬP" in ws["A2"].value, ws.title
+        # the workbook's date, never before its figures (15/10/2025), as the report's
+        assert "Báo cáo ngày 15/10/2025 (dự kiến ngày 05/10/2025" in ws["A3"].value, ws.title
         assert ws.cell(HEADER_ROW, 1).value and ws.freeze_panes == f"A{HEADER_ROW + 1}"
         assert ws.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}"  # header on each printed page
         assert ws.page_setup.orientation == "landscape"
@@ -481,6 +488,39 @@ def test_excel_overrides_and_prose(book):
     assert len(data) == 32 and isinstance(data[0]["estimate"].value, float)
     assert not any(isinstance(r["estimate"].value, str) for r in data)
     assert np.isfinite(data[0]["estimate"].value)
+
+
+def test_the_rules_are_the_same_sentences_in_html_word_and_excel(sample, word, book):
+    """One function (outputs.rules.status_rule_lines), three renderings: the page's block,
+    the Word appendix note, the workbook's "Cách đánh giá" sheet."""
+    import html
+
+    from kpi_lib.outputs.rules import status_rule_lines, status_rules_html
+
+    lines = status_rule_lines(sample[0].catalog)
+    assert len(lines) >= 6 and any("khoảng" in x for x in lines)
+    page = html.unescape(status_rules_html(sample[0].catalog))
+    paragraphs = [p.text for p in Document(str(word)).paragraphs]
+    sheet = [r["Cách đánh giá"].value for r in _rows(book["Cách đánh giá"])]
+    assert "Cách đánh giá:" in paragraphs and sheet == lines
+    for line in lines:
+        assert f"<li>{line}</li>" in page and f"- {line}" in paragraphs, line
+
+
+def test_excel_carries_the_analysts_text_or_the_file_to_write(sample, book, tmp_path):
+    """report_text/2025-09.md reaches the "Nhận định" sheet under its sections; without
+    it, the placeholder names the real file to write, as the page does."""
+    written = read_analyst_text(SAMPLE_DIR / "report_text" / "2025-09.md")
+    prose = {(r["Nhóm"].value, r["Đánh giá chung"].value) for r in _rows(book["Nhận định"])}
+    for key, title in (("difficulties", "Khó khăn, vướng mắc và nguyên nhân"),
+                       ("proposals", "Kiến nghị")):
+        assert written[key] and all((title, x) in prose for x in written[key]), key
+    a, numbers, sections = sample
+    elsewhere = replace(a, dataset=replace(a.dataset, source=DataSource(tmp_path, "given")))
+    other = openpyxl.load_workbook(write_workbook(elsewhere, numbers, sections,
+                                                  tmp_path / "x.xlsx"))
+    last = _rows(other["Nhận định"])[-1]["Đánh giá chung"].value
+    assert str(tmp_path / "report_text" / "2025-09.md") in last and "chưa viết" in last
 
 
 def test_excel_in_english(sample, tmp_path):

@@ -24,8 +24,11 @@ from ..common.numbers import quantity_decimals
 from ..common.text import no_formulas
 from ..engine.assess import items_table as assess_items
 from ..engine.pipeline import Assessment
+from .analyst_text import analyst_parts
 from .i18n import method_label, period_text, reason_text, status_text, t
+from .report_setup import data_received_on, setup_date_note, setup_for
 from .report_table import display_table
+from .rules import RULES, status_rule_lines
 
 HEADER_ROW = 4  # 1-based row of every sheet's column headers
 BANNER_FILL = PatternFill("solid", fgColor="FFF3CD")
@@ -142,6 +145,8 @@ def write_workbook(a: Assessment, numbers: pd.DataFrame, sections, path: str | P
     banner = t("synthetic", lang) if a.dataset.source.synthetic else ""
     month_words = period_text(a.as_of, year, lang)
     subtitle = w["period"].format(month_words=month_words, month=f"{a.as_of:02d}", year=year)
+    # The workbook's date and what it could know, as the report says them (report_setup).
+    subtitle += " — " + setup_date_note(setup_for(a), data_received_on(a), lang)
     area = cat.meta.get("area_vi" if lang == "vi" else "area_en", "")
     if a.unit and a.unit != cat.default_unit and a.dataset.registry:
         area = a.dataset.registry.name(a.unit, lang)
@@ -194,7 +199,19 @@ def write_workbook(a: Assessment, numbers: pd.DataFrame, sections, path: str | P
     for s in sections:
         for text in (s.opening, *s.sentences):
             sheet.add([s.title, text])
+    # Then the analyst's own text (report_text/<month>.md), as on the page and in the Word.
+    parts, missing = analyst_parts(a, lang)
+    for heading, lines in parts or [(t("analyst", lang), [missing])]:
+        for text in lines:
+            sheet.add([heading, text])
     sheet.finish()
+
+    # 3b. How a status is decided (outputs.rules: the same sentences as the page and Word).
+    rules = RULES[lang]["title"]
+    sheet = _Sheet(book, rules, title, banner, f"{rules} — {subtitle}",
+                   [(w["item_no"], 6), (rules, 140)])
+    for n, text in enumerate(status_rule_lines(cat, lang), start=1):
+        sheet.add([n, text])
 
     # 4. The analyst's judgement, when there is any.
     if a.overrides is not None and len(a.overrides):

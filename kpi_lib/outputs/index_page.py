@@ -12,6 +12,34 @@ from ..common.dates import now_vn
 from ..common.text import csv_restored
 from ..engine.assess import status_counts
 from ..plan.statuses import STATUSES, StatusScale
+from .i18n import MONTHS_EN, period_text
+from .report_setup import date_note
+
+
+def month_words(name: str, lang: str = "vi", short: bool = False) -> str:
+    """A published folder's month as a reader says it: '9 tháng đầu năm 2025' (the report's
+    period, as its title; a unit's report adds its code), short 'Tháng 9/2025' (a column
+    head); 'Sep 2025' in English."""
+    period, _, unit = name.partition("_")  # "2025-09_DONGSON": a unit's own report
+    try:
+        year, month = int(period[:4]), int(period[5:7])
+    except ValueError:
+        return name
+    if not short:
+        words = period_text(month, year, lang)
+        return words[:1].upper() + words[1:] + (f" — {unit}" if unit else "")
+    return f"Tháng {month}/{year}" if lang != "en" else f"{MONTHS_EN[month - 1][:3]} {year}"
+
+
+def _dates(summary: pd.DataFrame, lang: str) -> str:
+    """The report's date and the day its figures run to, as the report says them."""
+    if "report_date" not in summary.columns or summary.empty:
+        return ""
+
+    def day(column: str):
+        value = summary[column].iloc[0] if column in summary.columns else None
+        return pd.Timestamp(value).date() if isinstance(value, str) and value else None
+    return date_note(day("report_date"), day("planned_date"), day("data_until"), lang)
 
 
 def index_html(folders: list[Path], lang: str = "vi") -> str:
@@ -69,9 +97,12 @@ def index_html(folders: list[Path], lang: str = "vi") -> str:
                              for u in units)
         per_unit = (f'<details><summary>{len(units)} {"báo cáo theo đơn vị" if vi else "unit reports"}'
                     f"</summary>{unit_links}</details>") if units else ""
-        items.append(f'<li><a href="{esc(name)}/monthly_report.html">{esc(name)}</a>{flag} '
+        dated = _dates(summary, lang)
+        items.append(f'<li><a href="{esc(name)}/monthly_report.html">'
+                     f'{esc(month_words(name, lang))}</a>{flag} '
                      f'— {esc(count_text)}{badges} · <a href="{esc(name)}/data_quality.html">'
-                     f'{"chất lượng số liệu" if vi else "data quality"}</a>{per_unit}</li>')
+                     f'{"chất lượng số liệu" if vi else "data quality"}</a>'
+                     f'{f"<br><small>{esc(dated)}</small>" if dated else ""}{per_unit}</li>')
         for _, r in summary.iterrows():
             prov = " (tạm)" if vi and bool(r.get("provisional", False)) else \
                 (" (prov.)" if bool(r.get("provisional", False)) else "")
@@ -81,7 +112,8 @@ def index_html(folders: list[Path], lang: str = "vi") -> str:
         if "area" in summary.columns and not area:
             area = str(summary["area"].iloc[0]) if len(summary) else ""
     months = [f.name for f in sorted(folders) if "_" not in f.name]
-    head = "".join(f'<th><a href="{esc(m)}/monthly_report.html">{esc(m)}</a></th>' for m in months)
+    head = "".join(f'<th><a href="{esc(m)}/monthly_report.html">{esc(month_words(m, lang, True))}'
+                   "</a></th>" for m in months)
     rows = []
     for iid, by_month in history.items():
         cells = []

@@ -83,8 +83,14 @@ def title_block(a: Assessment, lang: str = "vi", page: str = "title") -> str:
         unit = f" – {esc(registry.name(a.unit, lang) if registry else a.unit)}"
     period = period_text(a.as_of, a.catalog.year, lang)
     data_to = esc(t("data_to", lang, month=a.as_of, year=a.catalog.year))
+    dated = ""
+    if page == "title":  # the report's own date, up front (never before its figures)
+        from .report_setup import setup_for
+
+        day = f"{setup_for(a).report_date:%d/%m/%Y}"
+        dated = " · " + esc(f"Báo cáo ngày {day}" if lang != "en" else f"Report dated {day}")
     parts = [CSS, f"<h1>{esc(t(page, lang))}</h1>",
-             f"<p><b>{esc(area)}</b>{unit} · <b>{esc(period)}</b> ({data_to})</p>"]
+             f"<p><b>{esc(area)}</b>{unit} · <b>{esc(period)}</b> ({data_to}){dated}</p>"]
     if a.dataset.source.synthetic:
         parts.append(banner(t("synthetic", lang)))
     return "".join(parts)
@@ -351,21 +357,15 @@ def narrative_html(sections, lang: str = "vi") -> str:
 def analyst_html(a: Assessment, lang: str = "vi") -> str:
     """The analyst's own prose (report_text/<month>.md, the Word report's sections III–V)
     under the generated overview; when there is none, the file to write it in."""
-    from ..inputs.snapshot import original_path
-    from .analyst_text import SECTIONS, read_analyst_text
-    from .report_setup import analyst_text_path
+    from .analyst_text import analyst_parts
 
-    path = analyst_text_path(a.dataset.source.path, a.period, a.unit, a.catalog.default_unit)
-    text = read_analyst_text(path)
-    parts = [f"<h3>{esc(t('analyst', lang))}</h3>"]
-    if not text:
-        where = original_path(a.dataset.source, path)
-        return parts[0] + f"<p><i>{esc(t('analyst_missing', lang, file=where))}</i></p>"
-    for key in SECTIONS:
-        if text.get(key):
-            parts.append(f"<h4>{esc(t('analyst_' + key, lang))}</h4>"
-                         + "".join(f"<p>{esc(line)}</p>" for line in text[key]))
-    return '<div class="kpi-narrative">' + "".join(parts) + "</div>"
+    parts, missing = analyst_parts(a, lang)
+    head = f"<h3>{esc(t('analyst', lang))}</h3>"
+    if missing:
+        return head + f"<p><i>{esc(missing)}</i></p>"
+    return ('<div class="kpi-narrative">' + head + "".join(
+        f"<h4>{esc(title)}</h4>" + "".join(f"<p>{esc(line)}</p>" for line in lines)
+        for title, lines in parts) + "</div>")
 
 
 def indicator_heading(ind, lang: str = "vi") -> str:

@@ -6,9 +6,12 @@ These are the office's facts, not the run's, so they are data in the catalog:
   (the district level was abolished on 1 July 2025), so the issuer is the one valid on the
   report's date, never "the district" by default. An entry marked `example: true` is a
   placeholder and the document says so.
-- `dates`: the report's date is a setting, not the day the job ran (a re-run in
+- `dates`: the report's planned date is a setting, not the day the job ran (a re-run in
   December must not redate September's report). `dates` maps a month ("2025-09") to its
-  date; months not listed get day `day_of_next_month` of the following month.
+  date; months not listed get day `day_of_next_month` of the following month. A document
+  is never dated before the figures and opinions it uses (README "Dates that hold
+  together"): when they were received after the planned date, it carries the day they run
+  to instead (`issue_date`), and says so (`date_note`).
 - `number` (blank until the clerk registers it), `place`, `basis` (the căn cứ: the plan's
   number, date and issuer) and `recipients` (one per line in "Nơi nhận").
 
@@ -55,11 +58,75 @@ class ReportSetup:
     """Everything of settings.report resolved for one month's report."""
 
     issuer: Issuer
-    report_date: date
+    report_date: date  # the date printed: never before the figures it uses
     number: str  # "Số: …" as printed
     place: str
     basis: str  # căn cứ: the plan reported on
     recipients: list[str]
+    planned_date: date | None = None  # settings.report's date (earlier when data moved it)
+
+
+def issue_date(planned: date, data_until: date | None) -> date:
+    """The date a document carries: its planned date, or the day the figures and opinions
+    it uses run to when that is later (a re-run gives the same date: no clock involved)."""
+    return max(planned, data_until) if data_until else planned
+
+
+def data_received_on(a) -> date | None:
+    """The day the figures and opinions an assessment uses were received by: its vintage,
+    else the latest day anything it uses (figures, corrections, opinions) was received."""
+    import pandas as pd
+
+    if a.dataset.vintage:
+        return pd.Timestamp(a.dataset.vintage).date()
+    days = pd.to_datetime(a.dataset.obs["reported_at"], errors="coerce").dropna()
+    if len(a.overrides):
+        days = pd.concat([days, pd.to_datetime(a.overrides["date"], dayfirst=True)])
+    return days.max().date() if len(days) else None
+
+
+def setup_for(a) -> ReportSetup:
+    """settings.report resolved for an assessment's document, dated not before its data."""
+    return report_setup(a.catalog, a.as_of, a.unit, data_received_on(a))
+
+
+DATE_NOTE = {
+    "vi": {"dated": "Báo cáo ngày {issued}{moved}.",
+           "data": "Số liệu (kể cả số điều chỉnh và ý kiến chuyên viên) cập nhật đến ngày "
+                   "{data}{moved}.",
+           "moved": " (dự kiến ngày {planned}, lùi lại vì có số liệu nhận sau ngày dự kiến)",
+           "moved_data": " (báo cáo dự kiến ngày {planned}, lùi lại vì có số liệu nhận sau "
+                         "ngày dự kiến)"},
+    "en": {"dated": "Report dated {issued}{moved}.",
+           "data": "Figures (corrections and analyst opinions included) as received by "
+                   "{data}{moved}.",
+           "moved": " (planned for {planned}, later because figures came after that day)",
+           "moved_data": " (the report was planned for {planned}, later because figures "
+                         "came after that day)"},
+}
+
+
+def date_note(issued: date, planned: date | None, data_until: date | None,
+              lang: str = "vi", dated: bool = True) -> str:
+    """'Báo cáo ngày 15/10/2025 (dự kiến ngày 05/10/2025, lùi lại vì …). Số liệu … cập nhật
+    đến ngày 15/10/2025.': one text for the HTML, Word, Excel and index. `dated=False` where
+    the document prints its date already (the Word title block)."""
+    words = DATE_NOTE["en" if lang == "en" else "vi"]
+    moved = planned is not None and planned != issued
+    dates = {"issued": f"{issued:%d/%m/%Y}", "planned": f"{(planned or issued):%d/%m/%Y}"}
+    data = f"{data_until:%d/%m/%Y}" if data_until else "–"
+    if not dated:
+        return words["data"].format(data=data, moved=words["moved_data"].format(**dates)
+                                    if moved else "")
+    return " ".join((words["dated"].format(**dates, moved=words["moved"].format(**dates)
+                                           if moved else ""),
+                     words["data"].format(data=data, moved="")))
+
+
+def setup_date_note(setup: ReportSetup, data_until: date | None, lang: str = "vi",
+                    dated: bool = True) -> str:
+    """date_note for a resolved setup."""
+    return date_note(setup.report_date, setup.planned_date, data_until, lang, dated)
 
 
 def _date(value: Any, key: str, where: str) -> date | None:
@@ -127,16 +194,20 @@ def report_date(given: dict, year: int, month: int, where: str) -> date:
     return chosen
 
 
-def report_setup(catalog, month: int, unit: str | None = None) -> ReportSetup:
+def report_setup(catalog, month: int, unit: str | None = None,
+                 data_until: date | None = None) -> ReportSetup:
     """settings.report resolved for the report on `month` of the catalog's year. A unit's
     own report (`kpi run --unit X`) is issued by an issuer listing X in `units`, if any;
-    otherwise, like the area's report, by one without `units`."""
+    otherwise, like the area's report, by one without `units`. `data_until`: the day the
+    figures it uses run to; a later day than planned becomes the report's date (and picks
+    the issuer valid then)."""
     where = str(catalog.path)
     given = catalog.settings.get("report") or {}
     if not isinstance(given, dict):
         raise KpiError("settings.report must be a mapping", file=where, value=given,
                        fix="see README 'The report's prose, Word report and analyst judgement'")
-    when = report_date(given, catalog.year, month, where)
+    planned = report_date(given, catalog.year, month, where)
+    when = issue_date(planned, data_until)
     entries = given.get("issuers")
     if entries is None:
         entries = [PLACEHOLDER]  # not configured: a visible placeholder, never a guess
@@ -166,7 +237,8 @@ def report_setup(catalog, month: int, unit: str | None = None) -> ReportSetup:
         number=f"Số: {number}" if number else f"Số:        /BC-{issuer.code}",
         place=str(given.get("place") or area.split(" ", 1)[-1]),
         basis=str(given.get("basis") or catalog.meta.get("plan_vi", "")),
-        recipients=[r.strip().rstrip(";.") for r in recipients if r.strip()])
+        recipients=[r.strip().rstrip(";.") for r in recipients if r.strip()],
+        planned_date=planned)
 
 
 def vi_date(d: date) -> str:

@@ -13,6 +13,7 @@ import math
 from ..common.numbers import format_number, format_quantity, quantity_decimals
 from ..engine.assess import meet_condition, shown_bounds
 from ..plan.catalog import Catalog
+from .report_setup import data_received_on, setup_date_note, setup_for
 
 RULES = {
     "vi": {
@@ -122,21 +123,13 @@ def pace_text(ind, required: float | None, lang: str = "vi", unit: str = "",
 
 
 def data_received_by(a) -> str:
-    """The day the figures and opinions an assessment uses were received by (dd/mm/yyyy):
-    its vintage, else the latest day anything it uses was received."""
-    import pandas as pd
-
-    if a.dataset.vintage:
-        return f"{pd.Timestamp(a.dataset.vintage):%d/%m/%Y}"
-    days = pd.to_datetime(a.dataset.obs["reported_at"], errors="coerce").dropna()
-    if len(a.overrides):
-        days = pd.concat([days, pd.to_datetime(a.overrides["date"], dayfirst=True)])
-    return f"{days.max():%d/%m/%Y}" if len(days) else "–"
+    """The day the figures and opinions an assessment uses were received by (dd/mm/yyyy)."""
+    day = data_received_on(a)
+    return f"{day:%d/%m/%Y}" if day else "–"
 
 
 def data_date_html(a, lang: str = "vi") -> str:
-    """'Số liệu cập nhật đến ngày 08/10/2025': the page says what it could know."""
-    text = ("Số liệu (kể cả số điều chỉnh và ý kiến chuyên viên) cập nhật đến ngày "
-            if lang != "en" else "Figures (corrections and analyst opinions included) as "
-            "received by ") + data_received_by(a) + "."
+    """'Báo cáo ngày 15/10/2025. Số liệu … cập nhật đến ngày 15/10/2025.': the page says
+    its date and what it could know (report_setup.date_note)."""
+    text = setup_date_note(setup_for(a), data_received_on(a), lang)
     return f"<p><small>{html.escape(text)}</small></p>"

@@ -9,7 +9,9 @@ placeholder); signature and "Nơi nhận"; then the table and charts as appendic
 pages, the table header repeated on each page. Times New Roman, black headings, page
 numbers centred at the top from page 2, the synthetic-data banner in every page's footer.
 Issuer, number, place, date and recipients come from `settings.report` (`report_setup`),
-never from the run: a report re-run later must be the same document.
+never from the run: a report re-run later must be the same document. The date is the planned
+one unless the figures it uses came later (`setup_for`: then their day, said after the căn
+cứ); the rules a status is decided by follow the appendix table (`rules.status_rule_lines`).
 """
 
 from __future__ import annotations
@@ -33,8 +35,17 @@ from ..engine.pipeline import Assessment
 from ..inputs.snapshot import original_path
 from .analyst_text import read_analyst_text
 from .i18n import t
-from .report_setup import ReportSetup, analyst_text_path, month_vi, report_setup, vi_date
+from .report_setup import (
+    ReportSetup,
+    analyst_text_path,
+    data_received_on,
+    month_vi,
+    setup_date_note,
+    setup_for,
+    vi_date,
+)
 from .report_table import display_table
+from .rules import RULES, status_rule_lines
 
 FONT = "Times New Roman"
 BLACK = RGBColor(0, 0, 0)
@@ -64,7 +75,7 @@ WORDS = {
                          "Kế hoạch: {parts}.",
         "overall_ind": "Theo từng chỉ số: {parts}.",
         "overall_note": "Một chỉ tiêu gồm nhiều chỉ số được đánh giá theo chỉ số kém nhất. "
-                        "Số liệu chi tiết tại Phụ lục 01.",
+                        "Số liệu chi tiết và cách đánh giá tại Phụ lục 01.",
         "unit_word": "chỉ tiêu", "ind_word": "chỉ số",
     },
     "en": {
@@ -89,7 +100,7 @@ WORDS = {
                          "indicators): {parts}.",
         "overall_ind": "By indicator: {parts}.",
         "overall_note": "A target with several indicators takes its worst indicator's status. "
-                        "Details in Appendix 01.",
+                        "Details and how a status is decided in Appendix 01.",
         "unit_word": "targets", "ind_word": "indicators",
     },
 }
@@ -110,7 +121,7 @@ def write_docx(a: Assessment, numbers: pd.DataFrame, sections, charts: list[tupl
                path: str | Path, lang: str = "vi") -> Path:
     """Write the report; returns its path. Settings are checked first; the file is saved under
     a temporary name and renamed, so it is never half-written."""
-    setup = report_setup(a.catalog, a.as_of, a.unit)
+    setup = setup_for(a)  # dated not before the figures it uses
     text_file = analyst_text_path(a.dataset.source.path, a.period, a.unit, a.catalog.default_unit)
     analyst = read_analyst_text(text_file)
     w = WORDS["en" if lang == "en" else "vi"]
@@ -135,6 +146,7 @@ def write_docx(a: Assessment, numbers: pd.DataFrame, sections, charts: list[tupl
         p.runs[0].italic = True
     period = period_words(a.as_of, a.catalog.year, lang)
     body(doc, w["basis"].format(basis=setup.basis, issuer=setup.issuer.short, period=period))
+    body(doc, setup_date_note(setup, data_received_on(a), lang, dated=False))
 
     numerals = iter(["I", "II", "III", "IV", "V", "VI"])
     heading(doc, f"{next(numerals)}. {w['results']}", 1)
@@ -175,8 +187,14 @@ def write_docx(a: Assessment, numbers: pd.DataFrame, sections, charts: list[tupl
     appendix_title(doc, w["appendix"].format(n=1),
                     w["table_title"].format(year=a.catalog.year), attached)
     _table(doc, display_table(a, lang, numbers), wide, lang, a.catalog.year)
-    note = body(doc, w["table_note"], indent=False)
-    note.runs[0].italic, note.runs[0].font.size = True, Pt(11)
+    for n, text in enumerate([w["table_note"], RULES["en" if lang == "en" else "vi"]["title"] + ":",
+                              *status_rule_lines(a.catalog, lang)]):
+        note = body(doc, text if n < 2 else f"- {text}", indent=False)
+        note.runs[0].italic, note.runs[0].font.size = True, Pt(11)
+        note.paragraph_format.space_after = Pt(2)
+        if n == 1:  # "Cách đánh giá:" heads the rules, set apart from the table's note
+            note.runs[0].bold = True
+            note.paragraph_format.space_before = Pt(6)
     if charts:
         doc.add_page_break()
         appendix_title(doc, w["appendix"].format(n=2),
@@ -456,8 +474,8 @@ def _table(doc, frame: pd.DataFrame, section, lang: str, year: int) -> None:
     judgement column made rows so tall that pages were left half empty)."""
     # The plan column holds "01 trường", "1.600 người": with the unit bound to its number
     # it needs room for both, or the unit itself would be cut mid-word.
-    weight = {t("item", lang): 2.5, t("unit", lang): 0.9, t("estimate", lang): 1.3,
-              t("status", lang): 1.2, t("p_meet", lang): 1.0, t("judgement", lang): 2.1,
+    weight = {t("item", lang): 2.5, t("unit", lang): 1.25, t("estimate", lang): 1.3,
+              t("status", lang): 1.2, t("p_meet", lang): 1.0, t("judgement", lang): 1.75,
               t("plan", lang, year=year): 1.9}
     words = {t(k, lang) for k in ("item", "unit", "status", "judgement")}
     grid(doc, list(frame.columns), frame.astype(str).to_numpy().tolist(), section,

@@ -17,7 +17,7 @@ from ..engine.pipeline import Assessment, unit_grid
 from ..outputs.analyst_text import read_analyst_text
 from ..outputs.excel import write_workbook
 from ..outputs.narrative import narrative
-from ..outputs.report_setup import analyst_text_path, report_setup
+from ..outputs.report_setup import analyst_text_path, data_received_on, setup_for
 from ..outputs.word import write_docx
 
 SUMMARY_COLUMNS = ["id", "status", "estimate", "lo80", "hi80", "p_meet"]
@@ -72,7 +72,7 @@ def export_month(a: Assessment, numbers: pd.DataFrame, folder: str | Path, lang:
     narrative, overrides, figures; outputs.excel) and the Word report (outputs.word)."""
     folder = Path(folder)
     # A bad settings.report or report-text file stops the run before any file is written.
-    report_setup(a.catalog, a.as_of, a.unit)
+    setup = setup_for(a)
     read_analyst_text(analyst_text_path(a.dataset.source.path, a.period, a.unit,
                                         a.catalog.default_unit))
     sections = sections if sections is not None else narrative(a, numbers, lang)
@@ -87,9 +87,15 @@ def export_month(a: Assessment, numbers: pd.DataFrame, folder: str | Path, lang:
     # The item's own provisional mark (items_table), so the index counts items as the report.
     items = items_table(a.table, a.catalog).set_index("item")["provisional"]
     summary["item_provisional"] = summary["item"].map(items).fillna(False).astype(bool)
+    # The document's date, planned date and the day its figures run to: the index says them.
+    received = data_received_on(a)
+    summary = summary.assign(report_date=setup.report_date.isoformat(),
+                             planned_date=setup.planned_date.isoformat(),
+                             data_until=received.isoformat() if received else "")
     write_csv(summary[[*SUMMARY_COLUMNS, "unit_code", "method", "label", "color",
                        "override_status", "provisional", "item", "item_status",
-                       "item_provisional", "name", "area"]], folder / "summary.csv")
+                       "item_provisional", "name", "area", "report_date", "planned_date",
+                       "data_until"]], folder / "summary.csv")
     write_units_csv(a, folder)
     write_workbook(a, numbers, sections, folder / f"bao-cao-{a.period}.xlsx", lang)
     write_docx(a, numbers, sections, charts or [], folder / f"bao-cao-{a.period}.docx", lang)

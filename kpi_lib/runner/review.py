@@ -39,6 +39,7 @@ def run_review(as_of: str = "latest", data: str | None = None, catalog: str | No
     from ..engine.campaign_review import build_review
     from ..engine.pipeline import run_assessment, unit_grid
     from ..outputs.i18n import check_lang
+    from ..outputs.report_setup import setup_for
     from ..outputs.review import review_html, write_review_docx
     from ..outputs.review_text import build_doc, department_doc
     from ..plan.campaign import campaign_for
@@ -73,7 +74,9 @@ def run_review(as_of: str = "latest", data: str | None = None, catalog: str | No
         (tmp / "review.html").write_text(review_html(doc, cat.statuses), encoding="utf-8")
         (tmp / "phong-ban.html").write_text(review_html(department_doc(review, lang),
                                                         cat.statuses), encoding="utf-8")
-        write_review_docx(doc, cat, tmp / f"bao-cao-thi-dua-{a.period}.docx", today, a.as_of)
+        # Dated as a report is: never before the figures and opinions it uses.
+        dated = today or setup_for(a).report_date
+        write_review_docx(doc, cat, tmp / f"bao-cao-thi-dua-{a.period}.docx", dated, a.as_of)
         write_scoreboard_csv(review, tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
