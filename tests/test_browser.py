@@ -133,7 +133,7 @@ ENGLISH = {"the", "and", "data", "directory", "chosen", "estimate", "target", "t
            "synthetic", "sample", "unit", "units", "year", "use_ets", "data_dir", "as_of",
            # method names and what the engine writes in English (#21)
            "simulated", "same_period", "seasonal_share", "run_rate", "damped_trend",
-           "last_value", "annual_trend", "theta", "damped", "holdout", "naive", "drift",
+           "last_value", "annual_trend", "steady", "theta", "damped", "holdout", "naive", "drift",
            "as", "of", "what", "happened", "reports", "said", "statuses", "right",
            "outcome", "fell", "inside", "times", "out"}
 # An ISO date or timestamp (2025-10-05, 2025-10-05T08:00) where a reader expects 05/10/2025.

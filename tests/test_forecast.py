@@ -311,3 +311,18 @@ def test_no_past_year_falls_back_to_the_run_rate_with_this_years_spread(catalog)
     assert ff.method[0] == "run_rate" and ff.interval_source[0] == "model"
     assert ff.estimate[0] == pytest.approx(cube.ytd[0, 0, 4] * 12 / 5)
     assert np.isfinite(ff.scale[0]) and ff.df[0] == 4
+
+
+@pytest.mark.parametrize(("value", "status"), [(100.0, "on_track"), (98.0, "off_track")])
+def test_same_figure_every_year_is_judged_by_how_often_it_held(catalog, tmp_path, value, status):
+    """T17 at 100% five years running, no reading yet this year: a trend would keep a floor
+    spread and say 50% ("at risk") beside an estimate of exactly the target. With no spread
+    to learn, P is the rule of succession over the years it held: 6/7 when the figure
+    meets the target, 1/7 when it does not; no interval is invented."""
+    rows = reading_rows("T17", U, {str(y): value for y in range(2020, 2025)}, "annual")
+    table, _ = _assess(catalog, rows, 9, tmp_path)
+    row = table.loc["T17"]
+    assert row["method"] == "steady" and row["estimate"] == value
+    assert row["p_meet"] == pytest.approx(6 / 7 if value == 100.0 else 1 / 7)
+    assert row["status"] == status and row["provisional"]
+    assert np.isnan(row["lo80"]) and np.isnan(row["hi80"])

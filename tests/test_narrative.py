@@ -290,3 +290,21 @@ def test_make_report_outputs_carry_narrative_and_overrides(tmp_path):
 def test_readme_shows_the_generated_narrative():
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     assert "Tổng giá trị sản xuất 9 tháng ước đạt 20.760,4 tỷ đồng, đạt 72,6% kế hoạch" in readme
+
+
+def test_readme_narrative_excerpt_is_what_make_report_writes():
+    """The README's excerpt of the prose (claims generated, not copied): every line of it is
+    a line the September report on the sample writes, as `make report` runs it (ETS on)."""
+    from kpi_lib.common.paths import PROJECT_ROOT
+    from kpi_lib.outputs.narrative import narrative
+
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("(synthetic sample, 2025-09):\n\n```text\n")
+    block = readme[start:].split("```text\n", 1)[1].split("```", 1)[0]
+    a = run_assessment(DEFAULT_CATALOG, str(SAMPLE_DIR), "2025-09")
+    written = set()
+    for section in narrative(a, numbers_table(a), "vi"):
+        written |= {section.opening, *section.sentences}
+    quoted = [line.removeprefix("- ") for line in block.splitlines() if line.strip()]
+    assert quoted and [q for q in quoted if q not in written] == [], \
+        "README excerpt is stale; paste the lines the report now writes"

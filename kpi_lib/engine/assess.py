@@ -188,6 +188,13 @@ def assess(result: ForecastResult, ds: Dataset) -> pd.DataFrame:
         p[r] = float(np.mean(cond))
     milestone = (t["kind"] == "milestone").to_numpy()
     p = np.where(milestone | ((dist == "none") & ~final), t["p_hint"].to_numpy(dtype=float), p)
+    # The same figure every past year: P of holding by Laplace's rule of succession over the
+    # n past years ((n+1)/(n+2) when that figure meets the target, 1/(n+2) when not), never
+    # the certainty a plain frequency would claim.
+    steady = (t["method"] == "steady").to_numpy()
+    n_years = t["n_backtest"].to_numpy(dtype=float)
+    p = np.where(steady, np.where(meets_est == 1, (n_years + 1) / (n_years + 2),
+                                  1 / (n_years + 2)), p)
     no_target = ~np.isfinite(target)
     p = np.where(no_target, np.nan, p)
     # A milestone judged on past years' base rate: its estimate is the likelier outcome

@@ -180,6 +180,13 @@ def _forecast_annual(hist: pd.DataFrame, year: int) -> dict:
     if past.empty:
         return {}
     note = "no figure in the year yet (chưa có số liệu trong năm): projection from past years"
+    if len(past) >= 3 and np.ptp(past.to_numpy(dtype=float)) == 0:
+        # The same figure in every past year (100% of communes, year after year): there is
+        # no spread to learn, and a trend's floor spread would invent a 50% chance of
+        # falling. Judged instead by how often it held (assess: rule of succession).
+        return {"estimate": float(past.iloc[-1]), "method": "steady", "dist": "none",
+                "n_backtest": len(past), "interval_source": "history",
+                "low_confidence": True, "note": note}
     if len(past) >= 3:
         x = past.index.to_numpy(dtype=float)
         y = past.to_numpy(dtype=float)

@@ -157,6 +157,7 @@ METHOD_LABELS = {
            "run_rate": "bình quân tháng", "actual": "số thực hiện", "seasonal_change": "biến động mùa vụ",
            "damped_trend": "xu hướng tắt dần", "last_value": "số gần nhất",
            "annual_trend": "xu hướng các năm", "count": "đếm số đã đạt",
+           "steady": "giữ mức các năm trước",
            "count_plus_scheduled": "đã đạt + theo kế hoạch"},
     "en": {"same_period": "same-period ratio", "seasonal_share": "seasonal share",
            "history": "history trend", "ets": "Holt-Winters exponential smoothing",
@@ -164,6 +165,7 @@ METHOD_LABELS = {
            "run_rate": "run-rate", "actual": "actual", "seasonal_change": "seasonal change",
            "damped_trend": "damped trend", "last_value": "last value",
            "annual_trend": "annual trend", "count": "count so far",
+           "steady": "same as past years",
            "count_plus_scheduled": "count + scheduled"},
 }
 

@@ -33,7 +33,8 @@ RULES = {
                  "\u201ccần đạt mỗi tháng\u201d của chỉ tiêu giảm hoặc mức trần là mức tối đa.",
         "about": "Chỉ tiêu ghi \u201ckhoảng\u201d được coi là đạt trong phạm vi: {items}.",
         "trend": "\u201cTạm đánh giá theo xu hướng\u201d: chưa có số liệu trong năm, đánh giá "
-                 "theo xu hướng các năm trước; được đếm riêng và không tính điểm thi đua.",
+                 "theo xu hướng các năm trước (n năm trước cùng một mức: xác suất giữ được mức đó "
+                 "là (n+1)/(n+2)); được đếm riêng và không tính điểm thi đua.",
         "item": "Một chỉ tiêu gồm nhiều chỉ số được đánh giá theo chỉ số kém nhất.",
     },
     "en": {
@@ -53,7 +54,8 @@ RULES = {
                  "required monthly pace of a reduction or a ceiling is a maximum.",
         "about": "Targets written \u201cabout\u201d count as met within: {items}.",
         "trend": "\u201cProvisional, judged from the trend\u201d: no figure this year yet, "
-                 "judged from past years' trend; counted apart and not scored.",
+                 "judged from past years' trend (the same figure in each of n past years: the "
+                 "probability of holding it is (n+1)/(n+2)); counted apart and not scored.",
         "item": "A target of several indicators takes the worst of their statuses.",
     },
 }
