@@ -291,3 +291,39 @@ def test_a_unit_breakdown_shows_its_own_figures(published):
     assert judged["estimate"].notna().all() and judged["target_value"].notna().all()
     text = published.html.read_text(encoding="utf-8")
     assert "Thực hiện / ước cả năm của đơn vị" in text and "Xác suất đạt" in text
+
+
+def _board_lines(page: str, title: str) -> list[str]:
+    """A cluster's ranking table as the README quotes it: 'cell | cell | …' per row, without
+    the column of targets not scored (too long to quote) and without an empty last cell."""
+    import html as html_module
+
+    for found in re.finditer(re.escape(title), page):
+        table = re.search(r"<table.*?</table>", page[found.start():], re.DOTALL)
+        if not table or "Hạng" not in table.group(0)[:800]:
+            continue
+        lines = []
+        for tr in re.findall(r"<tr>(.*?)</tr>", table.group(0), re.DOTALL):
+            cells = [html_module.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+                     for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", tr, re.DOTALL)]
+            cells = cells[:5] + cells[6:]
+            lines.append(" | ".join(cells[:-1] if cells[-1] == "" else cells))
+        return lines
+    return []
+
+
+def test_readme_review_excerpt_is_what_kpi_review_publishes(tmp_path):
+    """Claims generated, not copied: the README's rankings of `kpi review --as-of 2025-06`
+    are the published page's, row for row (same judgements as the command: ETS on)."""
+    from kpi_lib.common.paths import PROJECT_ROOT
+
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("Excerpt of `kpi review --as-of 2025-06`", 1)[1]
+    block = block.split("```text\n", 1)[1].split("```", 1)[0]
+    quoted = [line for line in block.splitlines() if " | " in line]
+    review = run_review(as_of="2025-06", data=str(SAMPLE_DIR), out=tmp_path)
+    page = review.html.read_text(encoding="utf-8")
+    published = [*_board_lines(page, "Cụm thi đua số 2 (trung tâm)"),
+                 *_board_lines(page, "Khối thi đua văn hóa - xã hội, nội chính")]
+    assert quoted and quoted == published, "README review excerpt is stale: paste the rows " \
+        "the review now publishes"
