@@ -10,12 +10,12 @@ wide detail tables go in an appendix on landscape pages.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 from .review_text import Doc, Section, Table
-from .word import column_weights, word_columns
 
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
 CSS = """<style>
@@ -195,6 +195,22 @@ def _recipients(given: list[str], lang: str) -> list[str]:
     if lang == "en":
         return [*kept, "Emulation and Awards Council", "File"]
     return [*kept, "Hội đồng Thi đua - Khen thưởng", "Lưu: VT, TĐKT"]
+
+
+def word_columns(columns: list, rows: list[list]) -> set[int]:
+    """Columns of words (left-aligned): those where some cell is not a figure."""
+    figure = re.compile(r"^[\s\d.,%–+\-/()×÷=]*$")
+    return {c for c in range(len(columns)) if any(not figure.match(str(row[c])) for row in rows)}
+
+
+def column_weights(columns: list, rows: list[list]) -> list[float]:
+    """Column widths by the longest text each column holds (names get room), never narrower
+    than its header's longest word or a short figure ("62,5" must not wrap), and clipped so
+    no column takes the page."""
+    longest = [max([max(len(w) for w in str(name).split() or [""]) + 3,
+                    *(len(str(row[c])) for row in rows)])
+               for c, name in enumerate(columns)]
+    return [min(max(n, 8.0), 30.0) for n in longest]
 
 
 def _layout(table: Table) -> tuple[list[float], set[int]]:

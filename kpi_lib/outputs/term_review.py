@@ -255,6 +255,7 @@ def write_term_docx(results: list[TermResult], catalog: Catalog, as_of: str, syn
 
     from . import word
     from .report_setup import report_setup, vi_date
+    from .review import column_weights, word_columns
 
     month = int(as_of[5:7])
     setup = report_setup(catalog, month)
@@ -302,8 +303,7 @@ def write_term_docx(results: list[TermResult], catalog: Catalog, as_of: str, syn
         word.centred(doc, f"Nhiệm kỳ {part[0].term.label}", bold=True, size=12, before=6)
         frame = review_table(part, catalog)
         head, rows = list(frame.columns), frame.astype(str).to_numpy().tolist()
-        word.grid(doc, head, rows, wide, word.column_weights(head, rows),
-                  word.word_columns(head, rows))
+        word.grid(doc, head, rows, wide, column_weights(head, rows), word_columns(head, rows))
     props = doc.core_properties
     props.title, props.subject = f"Báo cáo {subject}", subject
     path = Path(path)

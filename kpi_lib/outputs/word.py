@@ -525,22 +525,6 @@ def grid(doc, head: list[str], rows: list[list[str]], section, weights: list[flo
         column.width = width
     table.autofit = False
 
-def word_columns(columns: list, rows: list[list]) -> set[int]:
-    """Columns of words (left-aligned): those where some cell is not a figure."""
-    figure = re.compile(r"^[\s\d.,%–+\-/()×÷=]*$")
-    return {c for c in range(len(columns)) if any(not figure.match(str(row[c])) for row in rows)}
-
-
-def column_weights(columns: list, rows: list[list]) -> list[float]:
-    """Column widths by the longest text each column holds (names get room), never narrower
-    than its header's longest word or a short figure ("62,5" must not wrap), and clipped so
-    no column takes the page."""
-    longest = [max([max(len(w) for w in str(name).split() or [""]) + 3,
-                    *(len(str(row[c])) for row in rows)])
-               for c, name in enumerate(columns)]
-    return [min(max(n, 8.0), 30.0) for n in longest]
-
-
 def table_style(doc):
     """A 9 pt paragraph style for table cells, made once."""
     from docx.enum.style import WD_STYLE_TYPE
