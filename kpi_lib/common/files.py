@@ -33,7 +33,8 @@ def cannot_write(exc: OSError, folder: Path | str, kept: str = "nothing was chan
 
 
 def replace_file(path: Path, write: Callable[[IO[bytes]], None], locked: bool = False) -> None:
-    """Write `path` whole through `write(fh)` (binary), or leave it as it was.
+    """Write `path` whole through `write(fh)` (binary), or leave it as it was; a full or
+    read-only folder is the user's error (`cannot_write`).
 
     `locked`: the caller holds the lock that guards `path`, so any other temporary file of
     it was left by a writer killed mid-write, and is removed."""
@@ -43,13 +44,28 @@ def replace_file(path: Path, write: Callable[[IO[bytes]], None], locked: bool = 
             with contextlib.suppress(OSError):
                 left.unlink()
     try:
+        write_whole(path, write)
+    except OSError as exc:
+        if exc.errno in DISK_ERRORS:
+            raise cannot_write(exc, path.parent, f"{path.name} is as it was") from None
+        raise
+
+
+def write_whole(path: Path, write: Callable[[IO], None], text: bool = False,
+                mode_from: Path | None = None) -> None:
+    """The mechanism: a temporary file beside `path`, fsynced, given the mode (and, where
+    allowed, the owner) of the file it replaces — for a new file, `mode_from`'s bits (a
+    folder's without its search bits) or what a plain open() would give, never mkstemp's
+    0600 — then one rename. On any failure the temporary file is removed and the OSError
+    raised as it came. `text`: `write` gets a UTF-8 text handle (no newline translation)."""
+    try:
         old = path.stat()
     except FileNotFoundError:
         old = None
-    tmp = None
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
+        with (os.fdopen(fd, "w", encoding="utf-8", newline="") if text
+              else os.fdopen(fd, "wb")) as fh:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
@@ -57,18 +73,16 @@ def replace_file(path: Path, write: Callable[[IO[bytes]], None], locked: bool = 
             os.chmod(tmp, stat.S_IMODE(old.st_mode))
             with contextlib.suppress(PermissionError):  # only root may give a file away
                 os.chown(tmp, old.st_uid, old.st_gid)
-        else:  # a new file: the mode a plain open() would give, not mkstemp's 0600
+        elif mode_from is not None and mode_from.exists():
+            bits = stat.S_IMODE(mode_from.stat().st_mode)
+            os.chmod(tmp, bits & 0o666 if mode_from.is_dir() else bits)
+        else:
             os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-        tmp = None
-    except OSError as exc:
-        if exc.errno in DISK_ERRORS:
-            raise cannot_write(exc, path.parent, f"{path.name} is as it was") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
         raise
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
 
 
 def _umask() -> int:

@@ -24,7 +24,6 @@ import csv
 import io
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +34,7 @@ import yaml
 from filelock import FileLock
 
 from ..common.errors import KpiError, Problem, ValidationFailed
+from ..common.files import write_whole
 from .parts import by_unit, distinct, empty_frame, part_rows, read_parts, sha256_of, write_part
 from .store_check import read_checked
 from .tidy import OBS_COLUMNS, at_vintage
@@ -564,29 +564,10 @@ def _copy_mode(source: Path, target: Path, folder: bool = False) -> None:
 
 def write_atomically(target: Path, write, binary: bool = False,
                      mode_from: Path | None = None) -> None:
-    """Write a temporary file beside `target`, fsync it, give it `target`'s permission bits
-    (or `mode_from`'s, or the folder's for a new file), rename it over `target`. On any
-    failure the temporary file is removed and `target` is as it was."""
-    mode = "wb" if binary else "w"
-    kwargs = {} if binary else {"encoding": "utf-8", "newline": ""}
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, mode, **kwargs) as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if target.exists():
-            _copy_mode(target, Path(name))
-        elif mode_from is not None and mode_from.exists():
-            _copy_mode(mode_from, Path(name))
-        else:
-            _copy_mode(target.parent, Path(name), folder=True)
-        os.replace(name, target)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-
-
+    """`common.files.write_whole` for the store: a new file takes `mode_from`'s permission
+    bits, or the store folder's, so a shared store stays shared; errors stay OSErrors (the
+    store's callers name what they were doing, `_os_error`)."""
+    write_whole(target, write, text=not binary, mode_from=mode_from or target.parent)
 
 
 def _safe_name(name: str) -> str:
