@@ -19,8 +19,12 @@ ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--
 
 @pytest.fixture(scope="module")
 def review(tmp_path_factory):
-    """The real example's term review as of December 2026 (HTML and Word)."""
-    run = assess_term(data=str(term_example_dir()), as_of="2026-12")
+    """The real example's term review as of December 2026 (HTML and Word), read from a copy
+    in a deep folder: the page names its data folder, and a CI checkout's long path once
+    widened the phone page by 11 px."""
+    deep = tmp_path_factory.mktemp("term_data") / ("thu_muc_so_lieu_" * 6) / "vn_2021_2025"
+    shutil.copytree(term_example_dir(), deep)
+    run = assess_term(data=str(deep), as_of="2026-12")
     html, docx = write_term(run, tmp_path_factory.mktemp("term"), "html")
     return run, html, docx
 

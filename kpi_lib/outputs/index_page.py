@@ -140,7 +140,7 @@ def index_html(folders: list[Path], lang: str = "vi") -> str:
 <style>body{{font-family:"DejaVu Sans",Arial,sans-serif;max-width:1200px;margin:20px auto;padding:0 12px}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ddd;padding:3px 6px;font-size:12px}}
 td{{min-width:28px;font-size:11px}}th{{text-align:left;font-weight:normal;min-width:12em}}
-.scroll{{max-width:100%;overflow-x:auto}}
+.scroll{{max-width:100%;overflow-x:auto}}p,li,h1,h2{{overflow-wrap:anywhere}}
 li>span,p>span{{display:inline-block;white-space:nowrap;margin:1px 0}}</style></head><body>
 <h1>{esc(title)}</h1>
 <p><b>{esc(area)}</b></p>

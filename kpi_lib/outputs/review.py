@@ -32,6 +32,7 @@ body{font-family:'Times New Roman',serif;max-width:1200px;margin:16px auto;paddi
 .kpi-draft-mark{position:fixed;top:0;right:0;background:#8e1b1b;color:#fff;padding:2px 10px;
  font-weight:bold;letter-spacing:2px}
 nav ul{columns:2}
+p,li,h1,h2,h3{overflow-wrap:anywhere}
 @media (max-width:600px){.kpi-scroll>.kpi-table{min-width:640px}nav ul{columns:1}}
 </style>"""
 

@@ -195,7 +195,7 @@ CSS = ("body{font-family:'Noto Sans','DejaVu Sans',sans-serif;margin:1.2em;max-w
        "td,th{border:1px solid #bbb;padding:.3em .45em;vertical-align:top}"
        "th{background:#f1f1f1}td.n{text-align:right}td:first-child{min-width:11em}"
        ".banner{background:#fff3cd;border:1px solid #e0c060;padding:.5em;font-weight:bold}"
-       ".note{font-size:.92em;color:#333}@media(max-width:600px){body{margin:.5em}"
+       ".note{font-size:.92em;color:#333}p,li,h1,h2{overflow-wrap:anywhere}@media(max-width:600px){body{margin:.5em}"
        "table{font-size:.85em}}")
 
 

@@ -296,6 +296,7 @@ def page_html(tr: TrackRecord, catalog: Catalog, lang: str = "vi", body_only: bo
             f'<meta charset="utf-8"><meta name="viewport" content="width=device-width, '
             f'initial-scale=1"><title>{html.escape(_t("title", lang))}</title><style>'
             "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
+            "p,li,h1,h2{overflow-wrap:anywhere}"
             "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;"
             "padding:3px 6px;text-align:right}td:first-child,th:first-child{text-align:left}"
             "caption{font-weight:bold;text-align:left}"

@@ -144,6 +144,7 @@ def comparison_html(table: pd.DataFrame, catalog: Catalog) -> str:
             "body{font-family:sans-serif;margin:2em;max-width:80em}"
             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .5em}"
             "td:nth-child(n+4){text-align:right}.scroll{max-width:100%;overflow-x:auto}"
+            "p,li,h1,h2{overflow-wrap:anywhere}"
             "@media (max-width:600px){body{margin:1em}}</style></head><body>"
             f"<h1>Các báo cáo đã nói gì, và thực tế cuối năm {catalog.year}</h1>"
             "<p>Số liệu thật: Tổng cục Thống kê (nay là Cục Thống kê), Biểu số liệu tháng, số "
