@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from .common.errors import KpiError, ValidationFailed, summarise
+from .common.files import replace_text
 from .common.text import csv_safe
 from .plan.statuses import STATUSES
 
@@ -197,7 +198,7 @@ def _write_track_record(ds, args: argparse.Namespace) -> int:
     out = Path(args.report) if args.report else REPORTS_DIR / "track_record.html"
     tr = track_record(ds, use_ets=not args.no_ets)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page_html(tr, ds.catalog, args.lang), encoding="utf-8")
+    replace_text(out, page_html(tr, ds.catalog, args.lang))
     for line in summary_text(tr, ds.catalog, args.lang):
         print(line)
     print(f"track record: {out}")

@@ -367,3 +367,32 @@ def test_export_writes_every_vintage_as_csv_and_xlsx(columnar, tmp_path):
     assert ws.auto_filter.ref == "A1:H4" and ws.max_row == 4
     values = [ws.cell(row=r, column=4).value for r in range(2, 5)]
     assert all(isinstance(v, (int, float)) for v in values) and 121.6 in values
+
+
+@pytest.mark.parametrize("fmt", ["columnar", "legacy"])
+def test_every_vintage_of_a_figure_known_by_a_date_is_read_the_same_in_both_formats(
+        tmp_path, catalog, fmt):
+    """`read(vintage, latest=False)` lists every report of a figure received by the vintage
+    (end of that day, or the instant given) and none after, whatever the store's format:
+    the data-quality page's list of corrections reads it so."""
+    from kpi_lib.outputs.quality import revisions
+
+    files = [_csv(tmp_path / "a.csv", "T10,2025-05,100,month,2025-06-05\n"),
+             _csv(tmp_path / "b.csv", "T10,2025-05,95,month,2025-08-20T10:00:00\n"),
+             _csv(tmp_path / "c.csv", "T10,2025-05,96,month,2025-09-01\n")]
+    root = tmp_path / "s"
+    if fmt == "legacy":
+        legacy_store(root, files, catalog)
+    else:
+        ingest_files(files, catalog, Store(root))
+    st = Store(root)
+    assert st.columnar == (fmt == "columnar")
+    for vintage, values in [("2025-06-04", []), ("2025-06-05", [100]),
+                            ("2025-08-20T09:59:59", [100]), ("2025-08-20", [100, 95]),
+                            ("2025-08-31", [100, 95]), (None, [100, 95, 96])]:
+        rows = st.read(vintage, latest=False).sort_values("reported_at")
+        assert rows["value"].tolist() == values, vintage
+        ds = load_dataset(catalog, str(root), vintage=vintage) if values else None
+        if ds is not None:  # corrections listed as known on the report's date
+            listed = revisions(ds)["value"].tolist()
+            assert listed == (values if len(values) > 1 else []), vintage

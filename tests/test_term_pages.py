@@ -106,3 +106,28 @@ def test_monthly_section_and_excel_sheet_come_from_the_reports_assessment(sample
     estimates = [row[col] for row in rows[head + 1:]]
     assert len(estimates) == 5
     assert all(e in page for e in estimates)  # the sheet's estimates are the page's
+
+
+def test_the_term_review_is_not_dated_before_its_figures(review, tmp_path):
+    """Like the monthly report (report_setup.issue_date): HTML and Word carry the planned
+    date, or the day the figures they use came, whichever is later, and say so."""
+    from datetime import date
+
+    import docx
+
+    from kpi_lib.outputs.report_setup import received_by
+    from kpi_lib.outputs.term_review import term_html, write_term_docx
+
+    run, html, word = review
+    assert received_by(run.dataset) == date(2026, 1, 5)  # the GSO 2025 figure's day
+    page = html.read_text(encoding="utf-8")
+    text = " ".join(p.text for p in docx.Document(str(word)).paragraphs)
+    assert "Báo cáo ngày 05/01/2027." in page and "cập nhật đến ngày 05/01/2026" in page
+    assert "ngày 05 tháng 01 năm 2027" in text and "cập nhật đến ngày 05/01/2026" in text
+    late = date(2027, 2, 1)  # a figure received after the planned day moves both documents
+    page = term_html(run.results, run.catalog, run.as_of, False, "x", late)
+    assert "Báo cáo ngày 01/02/2027 (dự kiến ngày 05/01/2027, lùi lại" in page
+    moved = write_term_docx(run.results, run.catalog, run.as_of, False, tmp_path / "t.docx", late)
+    text = " ".join(p.text for p in docx.Document(str(moved)).paragraphs)
+    assert "ngày 01 tháng 02 năm 2027" in text and "ngày 05 tháng 01 năm 2027" not in text
+    assert "báo cáo dự kiến ngày 05/01/2027, lùi lại" in text

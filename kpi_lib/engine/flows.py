@@ -45,6 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..common.files import write_whole
 from .lunar import tet_month
 
 BASE_METHODS = ("same_period", "seasonal_share", "history")
@@ -257,10 +258,8 @@ def save_fits(cache_dir) -> None:
     path = Path(cache_dir) / f"fits-v{CACHE_VERSION}.pkl"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump(dict(_MEMO), fh)
-        tmp.replace(path)
+        memo = dict(_MEMO)
+        write_whole(path, lambda fh: pickle.dump(memo, fh))
         _MEMO_SAVED[0] = len(_MEMO)
     except OSError:
         pass
@@ -553,10 +552,7 @@ def _disk_cached(cache_dir, key: str, compute):
     if path:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-            with open(tmp, "wb") as fh:
-                pickle.dump(value, fh)
-            tmp.replace(path)
+            write_whole(path, lambda fh: pickle.dump(value, fh))
         except OSError:
             pass  # a read-only cache only costs time
     return value

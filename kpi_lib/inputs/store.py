@@ -217,7 +217,11 @@ class Store:
             raise _os_error(exc, self.root, "read") from None
         if problems:
             raise StoreDamaged(self.root, problems)
-        frame = at_vintage(frame, cutoff) if latest else frame
+        if latest:
+            frame = at_vintage(frame, cutoff)
+        elif cutoff is not None and not self.columnar:  # parts are cut as they are read
+            frame = frame[pd.to_datetime(frame["reported_at"], format="mixed", utc=True)
+                          .dt.tz_localize(None) <= cutoff]
         text = [c for c in OBS_COLUMNS if c != "value"]
         return frame.astype(dict.fromkeys(text, "category" if categorical else str))
 

@@ -83,12 +83,10 @@ def revisions(ds: Dataset, unit: str | None = None) -> pd.DataFrame:
     as known at the dataset's vintage."""
     if not has_data(ds.source.path):
         return pd.DataFrame(columns=["id", "period", "reported_at", "value", "source"])
-    allrows = Store(ds.source.path).read(latest=False)
-    if ds.vintage:  # what was known on the report's date: no later correction listed
-        cutoff = pd.Timestamp(ds.vintage) + pd.Timedelta(days=1)
-        allrows = allrows[pd.to_datetime(allrows["reported_at"]) < cutoff]
-    if unit:
-        allrows = allrows[allrows["unit_code"] == unit]
+    # What was known on the report's date (the store's own vintage rule): no later
+    # correction listed.
+    allrows = Store(ds.source.path).read(vintage=ds.vintage, latest=False,
+                                         units={unit} if unit else None)
     keys = ["indicator_id", "unit_code", "period", "value_type"]
     many = allrows[allrows.duplicated(keys, keep=False)]
     many = many.sort_values([*keys, "reported_at"])

@@ -73,15 +73,20 @@ def issue_date(planned: date, data_until: date | None) -> date:
 
 
 def data_received_on(a) -> date | None:
-    """The day the figures and opinions an assessment uses were received by: its vintage,
-    else the latest day anything it uses (figures, corrections, opinions) was received."""
+    """The day the figures and opinions an assessment uses were received by."""
+    return received_by(a.dataset, a.overrides)
+
+
+def received_by(dataset, overrides=None) -> date | None:
+    """A dataset's vintage, else the latest day anything read from it (figures,
+    corrections, analysts' opinions) was received: no document is dated before it."""
     import pandas as pd
 
-    if a.dataset.vintage:
-        return pd.Timestamp(a.dataset.vintage).date()
-    days = pd.to_datetime(a.dataset.obs["reported_at"], errors="coerce").dropna()
-    if len(a.overrides):
-        days = pd.concat([days, pd.to_datetime(a.overrides["date"], dayfirst=True)])
+    if dataset.vintage:
+        return pd.Timestamp(dataset.vintage).date()
+    days = pd.to_datetime(dataset.obs["reported_at"], errors="coerce").dropna()
+    if overrides is not None and len(overrides):
+        days = pd.concat([days, pd.to_datetime(overrides["date"], dayfirst=True)])
     return days.max().date() if len(days) else None
 
 

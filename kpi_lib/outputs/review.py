@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+from ..common.files import replace_file
 from .review_text import Doc, Section, Table
 
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X"]
@@ -183,9 +184,7 @@ def write_review_docx(doc: Doc, catalog, path: str | Path, today: date | None = 
     props.author = props.last_modified_by = issuer
     props.title = props.subject = doc.title
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    d.save(str(tmp))
-    tmp.replace(path)
+    replace_file(path, d.save)  # whole or not at all
     return path
 
 

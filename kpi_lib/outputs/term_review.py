@@ -7,10 +7,12 @@ All renderings read the same `TermResult`s (engine/term.py); none computes anyth
 from __future__ import annotations
 
 import html
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
+from ..common.files import replace_file
 from ..common.numbers import format_number
 from ..engine.term import TermResult
 from ..plan.catalog import Catalog
@@ -219,9 +221,14 @@ def _html_table(frame: pd.DataFrame, results: list[TermResult], catalog: Catalog
 
 
 def term_html(results: list[TermResult], catalog: Catalog, as_of: str, synthetic: bool,
-              source: str) -> str:
-    """The term review page (Vietnamese), one table per term."""
+              source: str, data_until: date | None = None) -> str:
+    """The term review page (Vietnamese), one table per term, dated as its Word file is:
+    not before the figures it uses (`data_until`, see report_setup.issue_date)."""
+    from .report_setup import report_setup, setup_date_note
+
     esc = html.escape
+    dated = setup_date_note(report_setup(catalog, int(as_of[5:7]), None, data_until),
+                            data_until)
     area = catalog.meta.get("area_vi", "")
     parts = [(f"<!DOCTYPE html><html lang='vi'><head><meta charset='utf-8'>"
              f"<meta name='viewport' content='width=device-width,initial-scale=1'>"
@@ -231,7 +238,8 @@ def term_html(results: list[TermResult], catalog: Catalog, as_of: str, synthetic
         parts.append("<p class='banner'>SỐ LIỆU MẪU GIẢ LẬP — không phải số liệu thật "
                      "(synthetic sample data).</p>")
     parts.append(f"<h1>Đánh giá thực hiện các chỉ tiêu kế hoạch 5 năm – {esc(area)}</h1>"
-                 f"<p>Số liệu đến tháng {esc(as_of[5:])}/{esc(as_of[:4])}; {esc(source)}.</p>")
+                 f"<p>Số liệu đến tháng {esc(as_of[5:])}/{esc(as_of[:4])}; {esc(source)}.</p>"
+                 f"<p>{esc(dated)}</p>")
     for text in _terms_intro(results):
         parts.append(f"<p>{esc(text)}</p>")
     for term_id in dict.fromkeys(r.term.id for r in results):
@@ -248,17 +256,17 @@ def term_html(results: list[TermResult], catalog: Catalog, as_of: str, synthetic
 
 
 def write_term_docx(results: list[TermResult], catalog: Catalog, as_of: str, synthetic: bool,
-                    path: str | Path) -> Path:
+                    path: str | Path, data_until: date | None = None) -> Path:
     """The term review as a Word report in the office's layout (Nghị định 30/2020): title
     block, căn cứ, results by target, overall assessment, signature, the table as appendix."""
     from docx.shared import Pt
 
     from . import word
-    from .report_setup import report_setup, vi_date
+    from .report_setup import report_setup, setup_date_note, vi_date
     from .review import column_weights, word_columns
 
     month = int(as_of[5:7])
-    setup = report_setup(catalog, month)
+    setup = report_setup(catalog, month, None, data_until)  # not dated before its figures
     w = word.WORDS["vi"]
     doc = word.Document()
     word.styles(doc)
@@ -279,6 +287,7 @@ def write_term_docx(results: list[TermResult], catalog: Catalog, as_of: str, syn
     word.body(doc, f"Căn cứ {plans}; {setup.issuer.short} báo cáo "
                f"đánh giá thực hiện các chỉ tiêu kế hoạch 5 năm (số liệu đến tháng "
                f"{as_of[5:]}/{as_of[:4]}) như sau:")
+    word.body(doc, setup_date_note(setup, data_until, "vi", dated=False))
     word.heading(doc, "I. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU KẾ HOẠCH 5 NĂM", 1)
     for n, r in enumerate(results, start=1):
         word.body(doc, f"{n}. {sentence(r, catalog)}")
@@ -307,9 +316,7 @@ def write_term_docx(results: list[TermResult], catalog: Catalog, as_of: str, syn
     props = doc.core_properties
     props.title, props.subject = f"Báo cáo {subject}", subject
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    doc.save(str(tmp))
-    tmp.replace(path)
+    replace_file(path, doc.save)  # whole or not at all
     return path
 
 

@@ -30,6 +30,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
+from ..common.files import replace_file
 from ..engine.assess import items_table, status_counts
 from ..engine.pipeline import Assessment
 from ..inputs.snapshot import original_path
@@ -213,9 +214,7 @@ def write_docx(a: Assessment, numbers: pd.DataFrame, sections, charts: list[tupl
     props.keywords = f"{a.catalog.meta.get('id', '')}; {a.period}"
     props.comments = t("synthetic", lang) if synthetic else setup.basis
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    doc.save(str(tmp))
-    tmp.replace(path)
+    replace_file(path, doc.save)  # whole or not at all
     return path
 
 

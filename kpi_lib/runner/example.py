@@ -18,12 +18,14 @@ from pathlib import Path
 import pandas as pd
 
 from ..common.errors import KpiError
+from ..common.files import replace_text
 from ..common.numbers import format_number
 from ..engine.assess import meet_condition
 from ..inputs.data import load_dataset
 from ..inputs.ingest import ingest_files
 from ..inputs.store import Store
 from ..plan.catalog import Catalog, load_catalog
+from .export import write_csv
 from .monthly import build_index, run_month
 
 MONTHS = ("2024-03", "2024-06", "2024-09")
@@ -71,7 +73,7 @@ def run_example(out: str | Path, months: tuple[str, ...] = MONTHS,
     build_index(reports_dir)
     table = compare_with_outcome(catalog, str(store_dir), published)
     page = reports_dir / COMPARISON
-    page.write_text(comparison_html(table, catalog), encoding="utf-8")
+    replace_text(page, comparison_html(table, catalog))
     return ExampleResult(out, published, page, table)
 
 
@@ -216,6 +218,6 @@ def run_term_example(out: str | Path) -> tuple[pd.DataFrame, list[Path]]:
     out = Path(out) / "term"
     out.mkdir(parents=True, exist_ok=True)
     table = term_example_table()
-    table.to_csv(out / "so_sanh_ke_hoach_5_nam.csv", index=False)
+    write_csv(table, out / "so_sanh_ke_hoach_5_nam.csv")
     run = assess_term(data=str(term_example_dir()), as_of=TERM_DATES[-1][0])
     return table, write_term(run, out, "html") + [out / "so_sanh_ke_hoach_5_nam.csv"]

@@ -16,12 +16,15 @@ from pathlib import Path
 import pandas as pd
 
 from ..common.errors import KpiError
+from ..common.files import replace_text
 from ..engine.pipeline import assess_dataset
 from ..engine.term import TermResult, assess_terms
 from ..inputs.data import Dataset, load_dataset
+from ..outputs.report_setup import received_by
 from ..outputs.term_review import term_frame, term_html, write_term_docx
 from ..plan.catalog import Catalog, load_catalog
 from ..plan.term import load_terms
+from .export import write_csv
 
 
 @dataclass
@@ -82,15 +85,16 @@ def write_term(run: TermRun, out: str | Path, fmt: str = "csv") -> list[Path]:
     stem = out / f"term_{run.as_of}"
     if fmt == "csv":
         path = stem.with_suffix(".csv")
-        run.frame.to_csv(path, index=False)
+        write_csv(run.frame, path)
         return [path]
     if fmt != "html":
         raise KpiError("--format must be csv or html", value=fmt, fix="--format html")
     synthetic = bool(run.dataset.source.synthetic)
     source = run.dataset.source.describe("vi")
+    received = received_by(run.dataset)  # both documents dated not before it
     page = stem.with_suffix(".html")
-    page.write_text(term_html(run.results, run.catalog, run.as_of, synthetic, source),
-                    encoding="utf-8")
+    replace_text(page, term_html(run.results, run.catalog, run.as_of, synthetic, source,
+                                 received))
     doc = write_term_docx(run.results, run.catalog, run.as_of, synthetic,
-                          stem.with_suffix(".docx"))
+                          stem.with_suffix(".docx"), received)
     return [page, doc]
