@@ -213,7 +213,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .plan.catalog import load_catalog
     from .runner.monthly import run_month
 
-    load_catalog(args.catalog, warn=True)  # say now if the report will not name its place
+    cat = load_catalog(args.catalog, warn=True)  # say now if the report will not name its place
+    _warn_unit_issuer(cat, [args.unit])
     print("running the monthly report…", flush=True)
     result = run_month(as_of=args.as_of, data=args.data, catalog=args.catalog, out=args.out,
                        lang=args.lang, unit=args.unit, vintage=args.vintage,
@@ -222,6 +223,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"HTML report: {result.html}")
     print(f"all months:  {result.folder.parent / 'index.html'}")
     return 0
+
+
+def _warn_unit_issuer(cat, units) -> None:
+    """A unit's report with no issuer of its own shows [CƠ QUAN BAN HÀNH]: say how to set it."""
+    from .outputs.report_setup import unit_issuer_missing
+
+    for unit in dict.fromkeys(u for u in units or () if u):
+        message = unit_issuer_missing(cat, unit)
+        if message:
+            print(f"warning: {message}", file=sys.stderr)
 
 
 def cmd_review(args: argparse.Namespace) -> int:
@@ -249,6 +260,11 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         units = "members"
     elif args.units:
         units = [u.strip() for u in args.units.split(",") if u.strip()]
+    if args.unit or isinstance(units, list):
+        from .plan.catalog import load_catalog
+
+        _warn_unit_issuer(load_catalog(args.catalog), [args.unit, *(units if isinstance(
+            units, list) else [])])
     start = time.perf_counter()
     results = backfill(months, jobs=args.jobs, progress=not args.quiet, data=args.data,
                        catalog=args.catalog, out=args.out, lang=args.lang, unit=args.unit,

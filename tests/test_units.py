@@ -368,3 +368,49 @@ def test_a_split_unit_is_rebased_by_its_shares(tmp_path):
     whole = load_dataset(cat, str(data))
     assert whole.monthly.loc[("T21", "A", 2025), [6, 7, 8, 9]].tolist() == pytest.approx(
         [60.0, 70.0, 80.0, 90.0])
+
+
+# ---------------------------------------------------------------- a unit's report: who and what
+@pytest.mark.parametrize("unit", OLD + NEW)
+def test_a_units_heading_says_how_it_stands_to_the_plans_area(catalog, unit):
+    """Never "Huyện Bình Sơn – Xã Đông Sơn": Đông Sơn took in Tịnh Hòa, never part of the
+    district, so its heading says its figures cover more than the area's part; every other
+    unit is said to lie within the area's figures."""
+    from kpi_lib.outputs.report_setup import report_setup, unit_issuer_missing, unit_scope
+    from kpi_lib.plan.units import registry_for
+
+    registry = registry_for(catalog)
+    name, scope = unit_scope(catalog, registry, unit)
+    assert name == registry.name(unit) and "Huyện Bình Sơn" not in scope
+    if unit == "DONGSON":
+        assert scope.startswith("chỉ một phần thuộc phạm vi số liệu của địa bàn huyện Bình Sơn")
+        assert "xã Tịnh Hòa (trước 01/7/2025 thuộc thành phố Quảng Ngãi)" in scope
+    else:
+        assert scope == "thuộc phạm vi số liệu của địa bàn huyện Bình Sơn (cũ)"
+    assert unit_scope(catalog, registry, catalog.default_unit) == ("", "")
+    # The shipped catalog has no issuer of its own for any unit: placeholder, and a hint.
+    for month in range(1, 13):
+        assert report_setup(catalog, month, unit).issuer.name == "[CƠ QUAN BAN HÀNH]"
+    assert f"units: [{unit}]" in unit_issuer_missing(catalog, unit)
+
+
+def test_a_unit_run_warns_how_to_set_its_issuer_and_the_page_names_the_unit(tmp_path):
+    """`kpi run --unit DONGSON`: the run says which issuer is missing and how to add it; the
+    page and the Word are headed by the unit with its scope, issued by the placeholder."""
+    from docx import Document
+
+    result = run_kpi("run", "--as-of", "2025-09", "--unit", "DONGSON", "--data", SAMPLE_DIR,
+                     "--out", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "no issuer in settings.report.issuers lists DONGSON" in result.stderr
+    assert "units: [DONGSON]" in result.stderr
+    page = (tmp_path / "2025-09_DONGSON" / "monthly_report.html").read_text(encoding="utf-8")
+    assert "<b>Xã Đông Sơn</b> (chỉ một phần thuộc phạm vi số liệu" in page
+    assert "Huyện Bình Sơn</b> – Xã Đông Sơn" not in page
+    docx = next((tmp_path / "2025-09_DONGSON").glob("*.docx"))
+    text = "\n".join(p.text for p in Document(docx).paragraphs)
+    cells = "\n".join(c.text for t in Document(docx).tables for r in t.rows for c in r.cells)
+    assert "[CƠ QUAN BAN HÀNH]" in cells and "BÌNH SƠN" not in cells
+    assert "xã Bình Sơn" not in text and "TM. ỦY BAN NHÂN DÂN" not in cells
+    assert "[cơ quan ban hành] báo cáo" in text
+    assert "[THẨM QUYỀN KÝ]" in cells and "[Họ và tên người ký]" in cells  # where to sign

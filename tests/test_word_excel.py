@@ -31,7 +31,7 @@ from kpi_lib.inputs.store import DataSource
 from kpi_lib.outputs.analyst_text import read_analyst_text
 from kpi_lib.outputs.excel import HEADER_ROW, items_table, write_workbook
 from kpi_lib.outputs.narrative import narrative
-from kpi_lib.outputs.report_setup import report_setup, vi_date
+from kpi_lib.outputs.report_setup import report_setup, unit_issuer_missing, vi_date
 from kpi_lib.outputs.report_table import numbers_table
 from kpi_lib.outputs.word import write_docx
 
@@ -96,10 +96,24 @@ def test_a_units_own_report_is_issued_by_its_own_body():
                "valid_from": "2025-07-01", "units": ["DONGSON"]}
     report = {"issuers": [DISTRICT, COMMUNE, dongson]}
     assert report_setup(_catalog(report), 9, "DONGSON").issuer.short == "UBND xã Đông Sơn"
-    assert report_setup(_catalog(report), 9, "BINHMINH").issuer.short == "UBND xã Bình Sơn"
     assert report_setup(_catalog(report), 9).issuer.short == "UBND xã Bình Sơn"
     with pytest.raises(KpiError, match="no issuer is valid"):  # Đông Sơn did not exist in May
         report_setup(_catalog({**report, "dates": {"2025-05": "2025-06-05"}}), 5, "DONGSON")
+    assert unit_issuer_missing(_catalog(report), "DONGSON") == ""
+
+
+@pytest.mark.parametrize("month", range(1, 13))
+@pytest.mark.parametrize("unit", ["BINHMINH", "DONGSON", "VANTUONG", "BINHHIEP"])
+def test_a_unit_without_its_own_issuer_gets_the_placeholder_never_the_areas(month, unit):
+    """No issuer lists the unit: the report shows [CƠ QUAN BAN HÀNH] (never another body's
+    name and signature) in every month, and the run says how to configure it."""
+    report = {"issuers": [DISTRICT, COMMUNE]}
+    setup = report_setup(_catalog(report), month, unit)
+    assert setup.issuer.name == "[CƠ QUAN BAN HÀNH]" and setup.issuer.example
+    assert not setup.issuer.on_behalf and "BÌNH SƠN" not in setup.issuer.name
+    hint = unit_issuer_missing(_catalog(report), unit)
+    assert f"units: [{unit}]" in hint and "[CƠ QUAN BAN HÀNH]" in hint
+    assert unit_issuer_missing(_catalog(report), None) == ""
 
 
 def test_no_issuers_configured_gives_a_visible_placeholder_not_the_area():

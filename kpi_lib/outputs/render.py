@@ -77,10 +77,12 @@ def title_block(a: Assessment, lang: str = "vi", page: str = "title") -> str:
     """Title, the area, the period as the office writes it ("9 tháng đầu năm 2025")."""
     meta = a.catalog.meta
     area = meta.get("area_en" if lang == "en" else "area_vi", "")
-    registry = a.dataset.registry
+    from .report_setup import unit_scope
+
     unit = ""
-    if a.unit and a.unit != a.catalog.default_unit:
-        unit = f" – {esc(registry.name(a.unit, lang) if registry else a.unit)}"
+    name, scope = unit_scope(a.catalog, a.dataset.registry, a.unit, lang)
+    if name:  # a unit's report: named first, with how it stands to the plan's area
+        area, unit = name, f" ({esc(scope)})" if scope else ""
     period = period_text(a.as_of, a.catalog.year, lang)
     data_to = esc(t("data_to", lang, month=a.as_of, year=a.catalog.year))
     dated = ""

@@ -199,13 +199,77 @@ def report_date(given: dict, year: int, month: int, where: str) -> date:
     return chosen
 
 
+def is_unit_report(catalog, unit: str | None) -> bool:
+    """A unit's own report (`kpi run --unit X`), not the plan's area's."""
+    return bool(unit) and unit != getattr(catalog, "default_unit", None)
+
+
+def unit_issuer_missing(catalog, unit: str | None) -> str:
+    """What to tell the person running a unit's report when no issuer lists the unit: the
+    report shows [CƠ QUAN BAN HÀNH] rather than the area's issuer (another body's name and
+    signature on this unit's report would be a guess). '' when one does, or for the area."""
+    if not is_unit_report(catalog, unit):
+        return ""
+    given = catalog.settings.get("report") or {}
+    entries = given.get("issuers") if isinstance(given, dict) else None
+    if isinstance(entries, list) and any(isinstance(e, dict) and unit in (e.get("units") or ())
+                                         for e in entries):
+        return ""
+    return (f"{Path(str(catalog.path)).name}: no issuer in settings.report.issuers lists "
+            f"{unit} under `units`; its report shows {PLACEHOLDER['name']} instead of an "
+            f"issuing body -> add an issuer with units: [{unit}] (name, short, code, "
+            "valid_from, on_behalf, signer_title, signer)")
+
+
+UNIT_SCOPE = {
+    "vi": {"inside": "thuộc phạm vi số liệu của {area}",
+           "partly": "chỉ một phần thuộc phạm vi số liệu của {area}; số liệu trong báo cáo "
+                     "này là của cả {unit}, gồm cả {outside} (trước {day} thuộc {parent})"},
+    "en": {"inside": "within the figures' scope of {area}",
+           "partly": "only partly within the figures' scope of {area}; the figures in this "
+                     "report are for the whole of {unit}, {outside} included (before {day} "
+                     "part of {parent})"},
+}
+
+
+def unit_scope(catalog, registry, unit: str | None, lang: str = "vi") -> tuple[str, str]:
+    """A unit report's heading: (the unit's name, how it stands to the plan's area). A unit
+    that took in territory from outside the area (Tịnh Hòa, from Quảng Ngãi city, into Đông
+    Sơn) is not "the district's" commune: its figures cover more than the area's part, and
+    the heading says so instead of "Huyện Bình Sơn – Xã Đông Sơn". ('', '') for the area."""
+    if not is_unit_report(catalog, unit):
+        return "", ""
+    words = UNIT_SCOPE["en" if lang == "en" else "vi"]
+    area_code = getattr(catalog, "default_unit", "")
+    if registry is None:
+        return unit or "", ""
+
+    def lower(name: str) -> str:  # "Địa bàn huyện …", "Xã Tịnh Hòa" inside a sentence
+        return name if lang == "en" else name[:1].lower() + name[1:]
+
+    area = lower(registry.name(area_code, lang)) if area_code in registry.units else \
+        str(catalog.meta.get("area_en" if lang == "en" else "area_vi", area_code))
+    name = registry.name(unit, lang)
+    outside = [link for link in registry.predecessors(unit)
+               if link.from_unit in registry.units
+               and registry.units[link.from_unit].parent not in ("", area_code)]
+    if not outside:
+        return name, words["inside"].format(area=area)
+    first = outside[0]
+    parent = registry.units[first.from_unit].parent
+    return name, words["partly"].format(
+        area=area, unit=lower(name), day=f"{first.effective.day:02d}/{month_vi(first.effective.month)}/{first.effective.year}",
+        outside=", ".join(lower(registry.name(link.from_unit, lang)) for link in outside),
+        parent=lower(registry.name(parent, lang)))
+
+
 def report_setup(catalog, month: int, unit: str | None = None,
                  data_until: date | None = None) -> ReportSetup:
     """settings.report resolved for the report on `month` of the catalog's year. A unit's
-    own report (`kpi run --unit X`) is issued by an issuer listing X in `units`, if any;
-    otherwise, like the area's report, by one without `units`. `data_until`: the day the
-    figures it uses run to; a later day than planned becomes the report's date (and picks
-    the issuer valid then)."""
+    own report (`kpi run --unit X`) is issued only by an issuer listing X in `units`: with
+    none, it carries the visible placeholder [CƠ QUAN BAN HÀNH], never the area's issuer
+    (see unit_issuer_missing). `data_until`: the day the figures it uses run to; a later
+    day than planned becomes the report's date (and picks the issuer valid then)."""
     where = str(catalog.path)
     given = catalog.settings.get("report") or {}
     if not isinstance(given, dict):
@@ -220,8 +284,10 @@ def report_setup(catalog, month: int, unit: str | None = None,
         raise KpiError("settings.report.issuers must be a list: who issues the report depends "
                        "on its date", file=where, value=entries, fix=FIX_ISSUERS)
     issuers = [_issuer(e, n, where) for n, e in enumerate(entries)]
-    own = [i for i in issuers if unit and unit in i.units]
-    issuers = own or [i for i in issuers if not i.units]
+    if is_unit_report(catalog, unit):
+        issuers = [i for i in issuers if unit in i.units] or [_issuer(PLACEHOLDER, 0, where)]
+    else:
+        issuers = [i for i in issuers if not i.units]
     valid = [i for i in issuers if i.valid_from <= when <= i.valid_to]
     if len(valid) != 1:
         what = "no issuer is" if not valid else f"{len(valid)} issuers are"

@@ -43,6 +43,7 @@ from .report_setup import (
     month_vi,
     setup_date_note,
     setup_for,
+    unit_scope,
     vi_date,
 )
 from .report_table import display_table
@@ -70,6 +71,7 @@ WORDS = {
         "charts_title": "BIỂU ĐỒ TÌNH HÌNH THỰC HIỆN CÁC CHỈ TIÊU NĂM {year}",
         "attached": "(Kèm theo Báo cáo số {number} {date} của {issuer})",
         "example": "(ví dụ — thay trong settings.report)",
+        "sign_title": "[THẨM QUYỀN KÝ]", "sign_name": "[Họ và tên người ký]",
         "table_note": "Khoảng trong ngoặc: khoảng tin cậy 80% của ước thực hiện cả năm; "
                       "* ước tính có độ tin cậy thấp.",
         "overall_items": "Đến hết tháng {month}/{year}, trong {items} chỉ tiêu ({n} chỉ số) của "
@@ -95,6 +97,7 @@ WORDS = {
         "charts_title": "CHARTS OF THE {year} PLAN TARGETS",
         "attached": "(Attached to report {number} of {date}, {issuer})",
         "example": "(an example — replace in settings.report)",
+        "sign_title": "[SIGNING AUTHORITY]", "sign_name": "[Signer's full name]",
         "table_note": "In brackets: the 80% interval of the year-end estimate; "
                       "* low-confidence estimate.",
         "overall_items": "At the end of {month}/{year}, of the plan's {items} targets ({n} "
@@ -139,9 +142,11 @@ def write_docx(a: Assessment, numbers: pd.DataFrame, sections, charts: list[tupl
     centred(doc, subject, bold=True)
     rule(doc.add_paragraph(), Cm(6.5), Cm(6.5))
     doc.paragraphs[-1].paragraph_format.space_after = Pt(6)
-    if a.unit and a.unit != a.catalog.default_unit:
-        registry = a.dataset.registry
-        centred(doc, registry.name(a.unit, lang) if registry else a.unit, bold=False)
+    name, scope = unit_scope(a.catalog, a.dataset.registry, a.unit, lang)
+    if name:  # a unit's report: the unit, and how it stands to the plan's area
+        centred(doc, name, bold=True)
+        if scope:
+            centred(doc, f"({scope})", bold=False, size=12).runs[0].italic = True
     if synthetic:
         p = centred(doc, t("synthetic", lang), bold=True, size=12, before=6)
         p.runs[0].italic = True
@@ -452,12 +457,15 @@ def signature(doc, setup: ReportSetup, w: dict) -> None:
         q.add_run(f"- {name}{'.' if n == len(lines) - 1 else ';'}").font.size = Pt(11)
     issuer = setup.issuer
     signer = [s for s in (issuer.on_behalf, issuer.deputy, issuer.signer_title) if s]
+    name = issuer.signer
+    if not signer:  # no signing lines set: show where they go rather than leave a blank
+        signer, name = [w["sign_title"]], name or w["sign_name"]
     for n, text in enumerate(signer):
         _cell_line(right, text.upper(), 14, bold=True, first=n == 0)
     for _ in range(4):
         _cell_line(right, "", 14)
-    if issuer.signer:
-        _cell_line(right, issuer.signer, 14, bold=True)
+    if name:
+        _cell_line(right, name, 14, bold=True)
 
 
 def appendix_title(doc, label: str, title: str, attached: str) -> None:
