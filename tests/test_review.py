@@ -312,7 +312,44 @@ def _board_lines(page: str, title: str) -> list[str]:
     return []
 
 
-def test_readme_review_excerpt_is_what_kpi_review_publishes(tmp_path):
+@pytest.fixture(scope="module")
+def june(tmp_path_factory):
+    """`kpi review --as-of 2025-06` as the command runs it (ETS on)."""
+    return run_review(as_of="2025-06", data=str(SAMPLE_DIR), out=tmp_path_factory.mktemp("j"))
+
+
+@pytest.mark.parametrize("which", ["june", "published"])
+def test_review_units_plans_and_figures_are_the_monthly_reports(which, request):
+    """Every indicator of the review's table has the ĐVT, plan and figure the monthly report
+    of the same month prints: T04 in tỷ đồng (not "% dự toán tỉnh giao" beside 876,53), a
+    yes/no target as Đạt/Chưa đạt (not 1 / 0), T01's plan 28.603,61 (not 28.603,6), and a
+    settled status beside the figure it rests on (T19b: 22 counted, not the estimate 29)."""
+    from kpi_lib.outputs.i18n import t
+    from kpi_lib.outputs.report_table import display_table
+    from kpi_lib.outputs.review_text import build_doc
+
+    review = request.getfixturevalue(which).review
+    monthly = display_table(review.assessment).set_index(
+        display_table(review.assessment)[t("item")].str.split(".").str[0])
+    table = build_doc(review).sections[0].blocks[-1]
+    assert len(table.rows) == len(review.targets) == 32
+    estimate_col, ytd_col = t("estimate"), t("ytd")
+    for row in table.rows:
+        iid = row[0].split(".")[0]
+        m = monthly.loc[iid]
+        assert row[3] == m[t("unit")], iid
+        assert row[4] == m[t("plan", year=2025)], iid
+        settled = row[7] in ("Chính thức", "Đã chắc chắn (số đến nay)")
+        expected = m[ytd_col] if settled else m[estimate_col].split(" (")[0].removesuffix(" *")
+        if expected == "–":
+            expected = m[ytd_col]
+        assert row[5] == expected, (iid, row[5], expected)
+    by_id = {row[0].split(".")[0]: row for row in table.rows}
+    assert by_id["T04"][3] == "tỷ đồng" and by_id["T01"][4] == "khoảng 28.603,61 tỷ đồng"
+    assert by_id["T08d"][5] in ("Đạt", "Chưa đạt", t("scheduled_yes"))
+
+
+def test_readme_review_excerpt_is_what_kpi_review_publishes(june):
     """Claims generated, not copied: the README's rankings of `kpi review --as-of 2025-06`
     are the published page's, row for row (same judgements as the command: ETS on)."""
     from kpi_lib.common.paths import PROJECT_ROOT
@@ -321,7 +358,7 @@ def test_readme_review_excerpt_is_what_kpi_review_publishes(tmp_path):
     block = readme.split("Excerpt of `kpi review --as-of 2025-06`", 1)[1]
     block = block.split("```text\n", 1)[1].split("```", 1)[0]
     quoted = [line for line in block.splitlines() if " | " in line]
-    review = run_review(as_of="2025-06", data=str(SAMPLE_DIR), out=tmp_path)
+    review = june
     page = review.html.read_text(encoding="utf-8")
     published = [*_board_lines(page, "Cụm thi đua số 2 (trung tâm)"),
                  *_board_lines(page, "Khối thi đua văn hóa - xã hội, nội chính")]

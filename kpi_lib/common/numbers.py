@@ -143,3 +143,13 @@ def format_quantity(value: float | None, unit: str, lang: str = "vi") -> str:
     if value is None or not math.isfinite(value):
         return "–"
     return format_number(value, quantity_decimals(unit, value), lang)
+
+
+def format_plan(value: float | None, unit: str, lang: str = "vi") -> str:
+    """A plan figure with at least the precision the plan gives it: 28603.61 tỷ đồng stays
+    '28.603,61' (format_quantity would print 28.603,6, not the figure the plan sets)."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    given = repr(float(value)).split(".")[1].rstrip("0") if "e" not in repr(float(value)) \
+        else ""
+    return format_number(value, max(quantity_decimals(unit, value), min(len(given), 4)), lang)

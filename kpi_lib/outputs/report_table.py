@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..common.numbers import COUNT_UNITS, format_number
+from ..common.numbers import COUNT_UNITS, format_number, format_plan
 from ..common.numbers import format_quantity as _fmt
 from ..engine.forecast import GROSS_OUTPUT_NOTE
 from ..engine.pipeline import Assessment
@@ -95,8 +95,9 @@ def _reading_at(ds, iid: str, unit: str, year: int, month: int) -> float:
     return float(r["value"].iloc[-1]) if len(r) else np.nan
 
 
-def _plan_text(row: pd.Series, lang: str, prev: int) -> str:
-    """The target as the plan writes it where the catalog has that wording, else built."""
+def plan_cell(row: pd.Series, lang: str, prev: int) -> str:
+    """The target as the plan writes it where the catalog has that wording, else built
+    (with the catalog's own precision). A row of numbers_table; the review uses it too."""
     written = row.get("plan_text_en" if lang == "en" else "plan_text", "")
     if written and row["rule"] != "reduce" and not row["missing_setting"]:
         return written
@@ -109,7 +110,7 @@ def _plan_text(row: pd.Series, lang: str, prev: int) -> str:
     if not np.isfinite(row["target"]):
         return t("no_unit_target", lang)
     sym = {"about": "≈ ", "ge": "≥ ", "le": "≤ ", "gt": "> "}.get(row["rule"], "")
-    return sym + _fmt(row["target"], row["unit"], lang)
+    return sym + format_plan(row["target"], row["unit"], lang)
 
 
 def display_table(a: Assessment, lang: str = "vi", numbers: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -138,7 +139,7 @@ def display_table(a: Assessment, lang: str = "vi", numbers: pd.DataFrame | None 
         out.append({
             t("item", lang): f"{r['id']}. {name}" + "".join(f" ({x})" for x in notes),
             t("unit", lang): a.catalog.unit_label(r["unit"], lang),
-            t("plan", lang, year=year): _plan_text(r, lang, year - 1),
+            t("plan", lang, year=year): plan_cell(r, lang, year - 1),
             t("month_value", lang): _fmt(r["month_value"], r["unit"], lang),
             t("ytd", lang): ytd,
             t("pct_plan", lang): pct(r["pct_plan"]),

@@ -12,9 +12,9 @@ from datetime import date
 
 import pandas as pd
 
-from ..common.numbers import format_number, format_quantity
+from ..common.numbers import format_number, format_plan, format_quantity
 from ..engine.assess import items_table, status_counts
-from ..engine.campaign_review import REBASED_NOTE, Review
+from ..engine.campaign_review import REBASED_NOTE, Review, area_rows
 from .i18n import reason_text
 from .rules import data_received_by, pace_text, status_rule_lines
 
@@ -298,9 +298,35 @@ def _units_text(units, review: Review, lang: str) -> str:
     return ", ".join(registry.name(u, lang) if registry else u for u in units)
 
 
-def _value(r: pd.Series, unit: str, lang: str) -> str:
-    value = r["estimate"] if pd.notna(r["estimate"]) else r["actual_to_date"]
-    return format_quantity(_num(value), unit, lang)
+def shown_figures(review: Review, lang: str) -> dict[str, tuple[str, str, tuple[str, str]]]:
+    """Per area indicator: (ĐVT, plan, (estimate, counted so far)) exactly as the monthly
+    report's table prints them (report_table), so the review never disagrees with it: T04
+    stays in tỷ đồng while the province's figure is unknown (not "% dự toán" beside 876,53),
+    a yes/no target reads Đạt/Chưa đạt, plans keep the catalog's precision (28.603,61). A
+    settled status rests on what is counted so far (22 deaths past the ceiling of 20), so
+    the review shows that figure beside it, not the estimate (29)."""
+    from .i18n import t
+    from .report_table import numbers_table, plan_cell
+
+    a = review.assessment
+    n = numbers_table(a)
+    n = n[n["unit_code"].isin(area_rows(a)["unit_code"])]
+    out = {}
+    for _, r in n.iterrows():
+        unit = r["unit"]
+        if r["rule"] == "yes":
+            estimate = t("yes", lang) if r["estimate"] >= 1 else t("no", lang)
+            if r["estimate"] >= 1 and r["ytd"] < 1:
+                estimate = t("scheduled_yes", lang)  # scheduled, not obtained: say so
+            counted = t("yes", lang) if r["ytd"] >= 1 else t("no", lang)
+        else:
+            estimate = format_quantity(_num(r["estimate"]), unit, lang)
+            if estimate == "–":  # no estimate: what is counted so far, as the monthly shows
+                estimate = format_quantity(_num(r["ytd"]), unit, lang)
+            counted = format_quantity(_num(r["ytd"]), unit, lang)
+        out[r["id"]] = (a.catalog.unit_label(unit, lang), plan_cell(r, lang, a.catalog.year - 1),
+                        (estimate, counted))
+    return out
 
 
 def _num(value) -> float | None:
@@ -325,15 +351,16 @@ def _targets(review: Review, lang: str) -> Section:
                         ids=", ".join(prov["indicator_id"]) or w("none", lang))
                       if len(prov) else w("final_none", lang))
     rows, statuses = [], []
+    shown = shown_figures(review, lang)
     for _, r in t.iterrows():
         ind = a.catalog.get(r["indicator_id"])
         kind = ("final" if r["final"] else "settled" if r["settled"] else
                 "provisional" if r["provisional"] else "estimate")
+        measure, plan, value = shown[r["indicator_id"]]
         rows.append([f"{r['indicator_id']}. {ind.name(lang)}", _dept_name(review, r["lead"], lang),
-                     _units_text(r["units"], review, lang), cat.unit_label(ind.unit, lang),
-                     format_quantity(_num(r["target_value"]), ind.unit, lang),
-                     _value(r, ind.unit, lang), _label(review, r["status"], lang), w(kind, lang),
-                     r["revision"]])
+                     _units_text(r["units"], review, lang), measure, plan,
+                     value[kind in ("final", "settled")], _label(review, r["status"], lang),
+                     w(kind, lang), r["revision"]])
         statuses.append(r["status"])
     cols = [w(k, lang) for k in ("col_item", "col_lead", "col_units", "col_measure", "col_target",
                                  "col_value",
@@ -442,7 +469,7 @@ def _detail_table(review: Review, cb, detail: pd.DataFrame, lang: str) -> Table:
         p = _num(d["p_meet"])
         rows.append([names.get(d["unit_code"], d["unit_code"]) if lang != "en"
                      else _unit_en(review, d), f"{d['indicator_id']}. {ind.name(lang)}",
-                     format_quantity(_num(d["target_value"]), ind.unit, lang),
+                     format_plan(_num(d["target_value"]), ind.unit, lang),
                      format_quantity(_num(d["estimate"]), ind.unit, lang),
                      "–" if p is None or pd.isna(p) else format_number(100 * p, 1, lang) + "%",
                      _label(review, d["status"], lang),
