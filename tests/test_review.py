@@ -34,7 +34,7 @@ def test_year_end_review_says_which_figures_are_still_provisional(published):
     assert "Tổng kết năm 2025 phong trào thi đua" in text
     assert "DỮ LIỆU MẪU GIẢ LẬP" in text
     # The sample stops in September: nothing is final, and the review says so.
-    assert "Số liệu mới nhất đến tháng 9/2025" in text
+    assert "gửi đến tháng 9/2025 (các tháng 10–12/2025 chưa có số liệu: là số ước tính)" in text
     assert "Còn 28 chỉ số là số ước tính, chưa có số liệu chính thức tháng 12" in text
     assert "Kết quả đã chắc chắn: 3 chỉ số đã đạt, 1 chỉ số không đạt" in text
     assert "cách hiểu của cơ quan tham mưu" in text  # the office's reading, marked
@@ -347,6 +347,36 @@ def test_review_units_plans_and_figures_are_the_monthly_reports(which, request):
     by_id = {row[0].split(".")[0]: row for row in table.rows}
     assert by_id["T04"][3] == "tỷ đồng" and by_id["T01"][4] == "khoảng 28.603,61 tỷ đồng"
     assert by_id["T08d"][5] in ("Đạt", "Chưa đạt", t("scheduled_yes"))
+
+
+@pytest.mark.parametrize("which", ["june", "published"])
+def test_review_pages_are_dated_and_say_the_data_month_once(which, request):
+    """review.html and phong-ban.html carry the Word's date and the day the figures run to
+    (report_setup.setup_date_note); the căn cứ names the month the figures reach once, and
+    which later months are estimates, never "gửi đến tháng 12" beside "đến tháng 9"."""
+    import docx
+
+    pub = request.getfixturevalue(which)
+    a = pub.review.assessment
+    latest = a.dataset.latest_month(a.unit)
+    word = " ".join(p.text for p in docx.Document(str(pub.docx)).paragraphs)
+    day = re.search(r"ngày (\d\d) tháng (\d+) năm (\d{4})", " ".join(
+        c.text for t in docx.Document(str(pub.docx)).tables[:1] for r in t.rows
+        for c in r.cells)).groups()
+    dated = f"Báo cáo ngày {day[0]}/{int(day[1]):02d}/{day[2]}."
+    for page in (pub.html, pub.departments):
+        text = page.read_text(encoding="utf-8")
+        assert dated in text and "Số liệu (kể cả số điều chỉnh và ý kiến chuyên viên) cập " \
+            "nhật đến ngày" in text, page.name
+        assert f"gửi đến tháng {latest}/2025" in text
+        assert text.count("gửi đến tháng") == 1 and "Số liệu mới nhất" not in text
+        if latest < a.as_of:
+            assert f"{a.as_of}/2025 chưa có số liệu" in text
+        else:
+            assert "chưa có số liệu: là số ước tính" not in text
+        # after 1 July 2025 (June's review is dated 05/07) the scope is said, honestly
+        assert "Phạm vi số liệu" in text and "Xã Đông Sơn (trừ phần xã Tịnh Hòa cũ)" in text
+    assert "cập nhật đến ngày" in word and f"gửi đến tháng {latest}/2025" in word
 
 
 def test_readme_review_excerpt_is_what_kpi_review_publishes(june):

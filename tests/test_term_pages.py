@@ -131,3 +131,29 @@ def test_the_term_review_is_not_dated_before_its_figures(review, tmp_path):
     text = " ".join(p.text for p in docx.Document(str(moved)).paragraphs)
     assert "ngày 01 tháng 02 năm 2027" in text and "ngày 05 tháng 01 năm 2027" not in text
     assert "báo cáo dự kiến ngày 05/01/2027, lùi lại" in text
+
+
+def test_the_term_review_says_what_it_judges_and_who_signs_without_server_paths(review):
+    """The page and Word say the month judged apart from the data's day, with the year
+    still without figures; the title writes the month as 12/2026; the data folder is named,
+    never its server path; the Word's issuer and signature are visible placeholders of an
+    example (not "KPI WORKBENCH" and no empty signature block)."""
+    import re
+
+    import docx
+
+    run, html, word = review
+    page = html.read_text(encoding="utf-8")
+    title = re.search(r"<title>(.*?)</title>", page).group(1)
+    assert title.endswith("– 12/2026") and "2026-12" not in title
+    assert ("Đánh giá đến tháng 12/2026 (năm 2026 chưa có số liệu; năm gần nhất có số liệu: "
+            "2025); thư mục số liệu: vn_2021_2025.") in page
+    assert "Số liệu đến tháng 12/2026" not in page
+    assert str(run.dataset.source.path) not in page and "thu_muc_so_lieu_" not in page
+    document = docx.Document(str(word))
+    text = " ".join(p.text for p in document.paragraphs)
+    cells = " ".join(c.text for t in document.tables for r in t.rows for c in r.cells)
+    assert "đánh giá đến tháng 12/2026 (năm 2026 chưa có số liệu" in text
+    assert "thu_muc_so_lieu_" not in text + cells and "WORKBENCH" not in cells
+    assert "[CƠ QUAN BAN HÀNH]" in cells and "(ví dụ — thay trong settings.report)" in cells
+    assert "[THẨM QUYỀN KÝ]" in cells and "[Họ và tên người ký]" in cells

@@ -232,6 +232,13 @@ UNIT_SCOPE = {
 }
 
 
+def outside_links(registry, unit: str, area_code: str) -> list:
+    """The predecessors of `unit` that were never part of the area (Tịnh Hòa, of Quảng
+    Ngãi city, into Đông Sơn): the unit's own figures cover more than the area's part."""
+    return [link for link in registry.predecessors(unit) if link.from_unit in registry.units
+            and registry.units[link.from_unit].parent not in ("", area_code)]
+
+
 def unit_scope(catalog, registry, unit: str | None, lang: str = "vi") -> tuple[str, str]:
     """A unit report's heading: (the unit's name, how it stands to the plan's area). A unit
     that took in territory from outside the area (Tịnh Hòa, from Quảng Ngãi city, into Đông
@@ -250,9 +257,7 @@ def unit_scope(catalog, registry, unit: str | None, lang: str = "vi") -> tuple[s
     area = lower(registry.name(area_code, lang)) if area_code in registry.units else \
         str(catalog.meta.get("area_en" if lang == "en" else "area_vi", area_code))
     name = registry.name(unit, lang)
-    outside = [link for link in registry.predecessors(unit)
-               if link.from_unit in registry.units
-               and registry.units[link.from_unit].parent not in ("", area_code)]
+    outside = outside_links(registry, unit, area_code)
     if not outside:
         return name, words["inside"].format(area=area)
     first = outside[0]

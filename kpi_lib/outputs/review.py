@@ -71,6 +71,8 @@ def review_html(doc: Doc, statuses, fragment: bool = False) -> str:
         parts.append(f'<div class="kpi-draft" role="note">{esc(doc.draft)}</div>')
     if doc.banner:
         parts.append(f'<div class="kpi-banner">{esc(doc.banner)}</div>')
+    if doc.dated and not fragment:  # the page's date, as the Word's title block gives it
+        parts.append(f'<p class="kpi-dated">{esc(doc.dated)}</p>')
     parts.append(f"<p>{esc(doc.basis)}</p><nav><ul>")
     parts += [f'<li><a href="#s{i}">{esc(num + s.title)}</a></li>'
               for i, (num, s) in enumerate(numbered) if s.level == 1]
@@ -152,6 +154,8 @@ def write_review_docx(doc: Doc, catalog, path: str | Path, today: date | None = 
     if doc.banner:
         word.centred(d, doc.banner, bold=True, size=12, before=6).runs[0].italic = True
     word.body(d, doc.basis)
+    if doc.data_note:
+        word.body(d, doc.data_note)
     appendix: list[tuple[str, Table]] = []
     for num, s in _numbered(doc):
         word.heading(d, num + (s.title.upper() if s.level == 1 else s.title), s.level)

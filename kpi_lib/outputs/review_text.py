@@ -16,7 +16,7 @@ from ..common.numbers import format_number, format_plan, format_quantity
 from ..engine.assess import items_table, status_counts
 from ..engine.campaign_review import REBASED_NOTE, Review, area_rows
 from .i18n import reason_text
-from .rules import data_received_by, pace_text, status_rule_lines
+from .rules import pace_text, status_rule_lines
 
 WORDS = {
     "vi": {
@@ -27,9 +27,9 @@ WORDS = {
         "titlem": "Kết quả phong trào thi đua thực hiện nhiệm vụ phát triển kinh tế - xã hội đến "
                   "tháng {month}/{year}",
         "basis": "Căn cứ {plan}; căn cứ số liệu các phòng, ban và UBND các xã gửi đến tháng "
-                 "{month}/{year}.",
-        "data_to": "Số liệu mới nhất đến tháng {month}/{year}: các tháng sau là số ước tính.",
-        "received": "Số liệu cập nhật đến ngày {day}.",
+                 "{month}/{year}{later}.",
+        "later_one": " (tháng {last}/{year} chưa có số liệu: là số ước tính)",
+        "later_many": " (các tháng {first}–{last}/{year} chưa có số liệu: là số ước tính)",
         "s_targets": "Kết quả thực hiện các chỉ tiêu thi đua",
         "s_depts": "Kết quả theo phòng, ban chủ trì",
         "s_boards": "Bảng xếp hạng theo khối, cụm thi đua",
@@ -42,6 +42,7 @@ WORDS = {
                  "năm). Báo cáo chỉ hoàn chỉnh khi có số liệu chính thức cả năm; các đề xuất "
                  "khen thưởng và chấn chỉnh dưới đây là dự kiến.",
         "draft_mark": "DỰ THẢO",
+        "except": " (trừ phần {names} cũ)",
         "scope": "Phạm vi số liệu: địa bàn {area} như trong {plan} (trước sắp xếp đơn vị hành "
                  "chính ngày 01/7/2025); từ 01/7/2025 địa bàn này gồm: {members}.",
         "by_indicator": "Điểm được tính theo từng chỉ số (không theo chỉ tiêu của kế hoạch), vì "
@@ -91,9 +92,9 @@ WORDS = {
         "title12": "Year-end review {year} of the emulation campaign for the socio-economic tasks",
         "titlem": "Emulation campaign for the socio-economic tasks: results to {month}/{year}",
         "basis": "Based on {plan} and the figures sent by the departments and communes up to "
-                 "{month}/{year}.",
-        "data_to": "The latest figures are for {month}/{year}: later months are estimates.",
-        "received": "Figures as received by {day}.",
+                 "{month}/{year}{later}.",
+        "later_one": " ({last}/{year} has no figures yet: it is estimated)",
+        "later_many": " ({first}–{last}/{year} have no figures yet: they are estimated)",
         "s_targets": "Results by target",
         "s_depts": "Results by lead department",
         "s_boards": "Scoreboards by block and cluster",
@@ -106,6 +107,7 @@ WORDS = {
                  "final only on the final figures for the year; the proposals below are "
                  "provisional.",
         "draft_mark": "DRAFT",
+        "except": " (except the former {names})",
         "scope": "Figures cover {area} as in {plan} (before the reorganisation of 1 July "
                  "2025); since 1 July 2025 this area comprises: {members}.",
         "by_indicator": "Scores are computed per indicator (not per target of the plan): each "
@@ -175,14 +177,18 @@ class Doc:
     lang: str
     draft: str = ""  # the draft notice ("DỰ THẢO — …"), empty once every figure is final
     draft_mark: str = ""  # the short mark for every page's header ("DỰ THẢO")
+    dated: str = ""  # "Báo cáo ngày …. Số liệu … cập nhật đến ngày …" (the HTML pages)
+    data_note: str = ""  # the same without the date, which the Word's title block gives
 
 
 def w(key: str, lang: str, **values: object) -> str:
     return WORDS["en" if lang == "en" else "vi"][key].format(**values)
 
 
-def build_doc(review: Review, lang: str = "vi") -> Doc:
-    """The whole review: targets, departments, the rule, the scoreboards, the proposals."""
+def build_doc(review: Review, lang: str = "vi", issued: date | None = None) -> Doc:
+    """The whole review: targets, departments, the rule, the scoreboards, the proposals.
+    `issued`: the date printed, when not the report's (settings.report, never before its
+    figures)."""
     a = review.assessment
     key = {6: "title6", 12: "title12"}.get(a.as_of, "titlem")
     title = w(key, lang, year=a.catalog.year, month=a.as_of)
@@ -193,7 +199,24 @@ def build_doc(review: Review, lang: str = "vi") -> Doc:
         sections[0].blocks.insert(0, f"{w('reading', lang)}: {reading}")
     draft = draft_notice(review, lang)
     return Doc(title, _banner(review, lang), _basis(review, lang), sections, lang, draft,
-               w("draft_mark", lang) if draft else "")
+               w("draft_mark", lang) if draft else "", *date_notes(review, lang, issued))
+
+
+def date_notes(review: Review, lang: str, issued: date | None = None) -> tuple[str, str]:
+    """The review's date and the day its figures run to, as the monthly report says them
+    (report_setup.setup_date_note): in full for the HTML pages, which have no title block,
+    and without the date for the Word, whose title block prints it."""
+    from dataclasses import replace
+
+    from .report_setup import data_received_on, setup_date_note, setup_for
+
+    a = review.assessment
+    setup = setup_for(a)
+    if issued is not None and issued != setup.report_date:  # a date given by the caller
+        setup = replace(setup, report_date=issued, planned_date=None)
+    until = data_received_on(a)
+    return (setup_date_note(setup, until, lang), setup_date_note(setup, until, lang,
+                                                                  dated=False))
 
 
 def estimate_counts(review: Review) -> tuple[int, int, int, int]:
@@ -228,28 +251,42 @@ def _basis(review: Review, lang: str) -> str:
 
     plan = (cat.meta.get("plan_en", "") if lang == "en"
             else report_setup(cat, a.as_of).basis)
-    basis = w("basis", lang, plan=plan, month=a.as_of, year=year)
-    if latest < a.as_of:
-        basis += " " + w("data_to", lang, month=latest, year=year)
-    basis += " " + w("received", lang, day=data_received_by(a))
-    return basis + _scope(review, lang)
+    later = "" if latest >= a.as_of else w(
+        "later_one" if latest + 1 == a.as_of else "later_many", lang, first=latest + 1,
+        last=a.as_of, year=year)
+    # The data month once: the month the figures reach, and which months are estimates.
+    return w("basis", lang, plan=plan, month=latest, year=year, later=later) \
+        + _scope(review, lang)
 
 
 def _scope(review: Review, lang: str) -> str:
-    """After 1 July 2025 the plan's area is no longer a unit: say what the figures cover."""
+    """A review dated after 1 July 2025 (June's is dated in July) is about an area that is
+    no longer a unit: say what the figures cover, and which member's part only."""
+    from .report_setup import outside_links, setup_for
+
     a = review.assessment
     registry, area = a.dataset.registry, a.catalog.default_unit
-    if registry is None or review.day < date(2025, 7, 1):
+    when = max(review.day, setup_for(a).report_date)
+    if registry is None or when < date(2025, 7, 1):
         return ""
-    members = registry.members_at(area, a.catalog.year, a.as_of)
-    names = ", ".join(u.name(lang) for u in members) or w("none", lang)
-    return " " + w("scope", lang, area=a.catalog.meta.get("area_en" if lang == "en" else
-                                                          "area_vi", area),
+    members = registry.members_at(area, when.year, when.month)
+
+    def member(u) -> str:  # "Xã Đông Sơn (trừ phần xã Tịnh Hòa cũ)"
+        out = outside_links(registry, u.code, area)
+        if not out:
+            return u.name(lang)
+        names = ", ".join(registry.name(link.from_unit, lang) for link in out)
+        return u.name(lang) + w("except", lang, names=names if lang == "en" else
+                                names[:1].lower() + names[1:])
+    names = ", ".join(member(u) for u in members) or w("none", lang)
+    area_name = a.catalog.meta.get("area_en" if lang == "en" else "area_vi", area)
+    return " " + w("scope", lang, area=area_name if lang == "en" else
+                   area_name[:1].lower() + area_name[1:],
                    plan=a.catalog.meta.get("plan_en" if lang == "en" else "plan_vi", ""),
                    members=names)
 
 
-def department_doc(review: Review, lang: str = "vi") -> Doc:
+def department_doc(review: Review, lang: str = "vi", issued: date | None = None) -> Doc:
     """The department view on its own: each department's targets and what is required."""
     a = review.assessment
     title = ("Chỉ tiêu theo phòng, ban chủ trì" if lang != "en" else "Targets by lead department") \
@@ -260,7 +297,7 @@ def department_doc(review: Review, lang: str = "vi") -> Doc:
         section.blocks.insert(0, f"{w('reading', lang)}: {reading}")
     draft = draft_notice(review, lang)
     return Doc(title, _banner(review, lang), _basis(review, lang), [section], lang, draft,
-               w("draft_mark", lang) if draft else "")
+               w("draft_mark", lang) if draft else "", *date_notes(review, lang, issued))
 
 
 def _label(review: Review, status: str, lang: str) -> str:

@@ -220,6 +220,34 @@ def _html_table(frame: pd.DataFrame, results: list[TermResult], catalog: Catalog
             f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
 
 
+def month_text(as_of: str) -> str:
+    """'2026-12' as a Vietnamese page writes it: '12/2026'."""
+    return f"{int(as_of[5:7])}/{as_of[:4]}"
+
+
+def upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def judged_to(results: list[TermResult], as_of: str) -> str:
+    """'đánh giá đến tháng 12/2026 (năm 2026 chưa có số liệu; năm gần nhất có số liệu:
+    2025)': the month judged is not the month the figures reach, and the page says which."""
+    year = int(as_of[:4])
+    have = [f.year for r in results for f in r.years if f.source == "final" and f.value is not None]
+    text = f"đánh giá đến tháng {month_text(as_of)}"
+    if year not in have:
+        text += f" (năm {year} chưa có số liệu" + (
+            f"; năm gần nhất có số liệu: {max(have)})" if have else ")")
+    return text
+
+
+def source_text(source) -> str:
+    """The data's folder by its name ('thư mục số liệu: vn_2021_2025'): a server path tells
+    a reader nothing and a published page must not show it."""
+    folder = Path(str(source.meta.get("snapshot_of") or source.path))
+    return f"thư mục số liệu: {folder.name}"
+
+
 def term_html(results: list[TermResult], catalog: Catalog, as_of: str, synthetic: bool,
               source: str, data_until: date | None = None) -> str:
     """The term review page (Vietnamese), one table per term, dated as its Word file is:
@@ -232,13 +260,14 @@ def term_html(results: list[TermResult], catalog: Catalog, as_of: str, synthetic
     area = catalog.meta.get("area_vi", "")
     parts = [(f"<!DOCTYPE html><html lang='vi'><head><meta charset='utf-8'>"
              f"<meta name='viewport' content='width=device-width,initial-scale=1'>"
-             f"<title>Đánh giá chỉ tiêu kế hoạch 5 năm – {esc(area)} – {esc(as_of)}</title>"
+             f"<title>Đánh giá chỉ tiêu kế hoạch 5 năm – {esc(area)} – "
+             f"{esc(month_text(as_of))}</title>"
              f"<style>{CSS}</style></head><body><main>")]
     if synthetic:
         parts.append("<p class='banner'>SỐ LIỆU MẪU GIẢ LẬP — không phải số liệu thật "
                      "(synthetic sample data).</p>")
     parts.append(f"<h1>Đánh giá thực hiện các chỉ tiêu kế hoạch 5 năm – {esc(area)}</h1>"
-                 f"<p>Số liệu đến tháng {esc(as_of[5:])}/{esc(as_of[:4])}; {esc(source)}.</p>"
+                 f"<p>{esc(upper_first(judged_to(results, as_of)))}; {esc(source)}.</p>"
                  f"<p>{esc(dated)}</p>")
     for text in _terms_intro(results):
         parts.append(f"<p>{esc(text)}</p>")
@@ -285,8 +314,8 @@ def write_term_docx(results: list[TermResult], catalog: Catalog, as_of: str, syn
     plans = "; ".join(dict.fromkeys(r.term.plan_vi or f"kế hoạch 5 năm {r.term.label}"
                                     for r in results))
     word.body(doc, f"Căn cứ {plans}; {setup.issuer.short} báo cáo "
-               f"đánh giá thực hiện các chỉ tiêu kế hoạch 5 năm (số liệu đến tháng "
-               f"{as_of[5:]}/{as_of[:4]}) như sau:")
+               f"đánh giá thực hiện các chỉ tiêu kế hoạch 5 năm, {judged_to(results, as_of)}, "
+               "như sau:")
     word.body(doc, setup_date_note(setup, data_until, "vi", dated=False))
     word.heading(doc, "I. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU KẾ HOẠCH 5 NĂM", 1)
     for n, r in enumerate(results, start=1):

@@ -70,12 +70,12 @@ def run_review(as_of: str = "latest", data: str | None = None, catalog: str | No
         raise KpiError(f"cannot write to the output folder {out} ({exc.strerror})",
                        fix="pass --out with a folder you can write to") from None
     try:
-        doc = build_doc(review, lang)
-        (tmp / "review.html").write_text(review_html(doc, cat.statuses), encoding="utf-8")
-        (tmp / "phong-ban.html").write_text(review_html(department_doc(review, lang),
-                                                        cat.statuses), encoding="utf-8")
         # Dated as a report is: never before the figures and opinions it uses.
         dated = today or setup_for(a).report_date
+        doc = build_doc(review, lang, dated)
+        (tmp / "review.html").write_text(review_html(doc, cat.statuses), encoding="utf-8")
+        (tmp / "phong-ban.html").write_text(review_html(department_doc(review, lang, dated),
+                                                        cat.statuses), encoding="utf-8")
         write_review_docx(doc, cat, tmp / f"bao-cao-thi-dua-{a.period}.docx", dated, a.as_of)
         write_scoreboard_csv(review, tmp)
     except BaseException:

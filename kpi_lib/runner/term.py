@@ -21,7 +21,7 @@ from ..engine.pipeline import assess_dataset
 from ..engine.term import TermResult, assess_terms
 from ..inputs.data import Dataset, load_dataset
 from ..outputs.report_setup import received_by
-from ..outputs.term_review import term_frame, term_html, write_term_docx
+from ..outputs.term_review import source_text, term_frame, term_html, write_term_docx
 from ..plan.catalog import Catalog, load_catalog
 from ..plan.term import load_terms
 from .export import write_csv
@@ -90,7 +90,7 @@ def write_term(run: TermRun, out: str | Path, fmt: str = "csv") -> list[Path]:
     if fmt != "html":
         raise KpiError("--format must be csv or html", value=fmt, fix="--format html")
     synthetic = bool(run.dataset.source.synthetic)
-    source = run.dataset.source.describe("vi")
+    source = source_text(run.dataset.source)  # the folder's name, never a server path
     received = received_by(run.dataset)  # both documents dated not before it
     page = stem.with_suffix(".html")
     replace_text(page, term_html(run.results, run.catalog, run.as_of, synthetic, source,
