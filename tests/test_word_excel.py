@@ -145,6 +145,9 @@ def test_the_shipped_catalog_dates_september_5_october_with_an_example_issuer(ca
     assert setup.report_date == date(2025, 10, 5)
     assert setup.issuer.example and setup.issuer.name == "ỦY BAN NHÂN DÂN\nXÃ BÌNH SƠN"
     assert "21/KH-UBND ngày 03/02/2025" in setup.basis
+    # the targets' own source, as KH 21 names it (../shared/seed/ke-hoach-21-KH-UBND-2025.md)
+    assert setup.basis.startswith("Nghị quyết số 49/NQ-HĐND ngày 12/12/2024 của HĐND huyện")
+    assert "Quyết định số 2563/QĐ-UBND ngày 18/12/2024 của UBND huyện Bình Sơn" in setup.basis
     assert setup.recipients[-1].startswith("Lưu")
 
 
@@ -206,7 +209,8 @@ def test_word_body_parts(word):
     text = _text(doc)
     assert "BÁO CÁO\nTình hình thực hiện kế hoạch phát triển kinh tế - xã hội 9 tháng đầu năm " \
            "2025" in text
-    assert "Căn cứ Kế hoạch số 21/KH-UBND ngày 03/02/2025 của UBND huyện Bình Sơn" in text
+    assert "Căn cứ Nghị quyết số 49/NQ-HĐND ngày 12/12/2024" in text
+    assert "Kế hoạch số 21/KH-UBND ngày 03/02/2025 của UBND huyện Bình Sơn" in text
     assert "GIẢ LẬP" in text
     headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
     assert headings[:5] == ["I. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU", "II. ĐÁNH GIÁ CHUNG",
@@ -388,7 +392,7 @@ def test_pdf_has_every_part_in_order(pdf_pages):
     _pdf, pages = pdf_pages
     text = " ".join(" ".join(pages).split())
     parts = ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "ỦY BAN NHÂN DÂN", "Độc lập - Tự do - Hạnh phúc",
-             "ngày 15 tháng 10 năm 2025", "BÁO CÁO", "Căn cứ Kế hoạch số 21/KH-UBND",
+             "ngày 15 tháng 10 năm 2025", "BÁO CÁO", "Căn cứ Nghị quyết số 49/NQ-HĐND",
              "I. KẾT QUẢ THỰC HIỆN", "II. ĐÁNH GIÁ CHUNG", "III. KHÓ KHĂN",
              "IV. NHIỆM VỤ, GIẢI PHÁP", "Nơi nhận:", "TM. ỦY BAN NHÂN DÂN", "Lưu: VT, KT.",
              "Phụ lục 01", "Phụ lục 02"]
@@ -603,7 +607,8 @@ def test_review_word_meets_the_decree_as_the_monthly_report_does(review_pdf):
     assert "ỦY BAN NHÂN DÂN\nXÃ BÌNH SƠN" in _text(left) and "ví dụ" in _text(left)
     assert "Bình Sơn, ngày 05 tháng 01 năm 2026" in _text(right)
     text = _text(doc)
-    assert "Căn cứ Kế hoạch số 21/KH-UBND ngày 03/02/2025 của UBND huyện Bình Sơn" in text
+    assert "Căn cứ Nghị quyết số 49/NQ-HĐND ngày 12/12/2024" in text
+    assert "Kế hoạch số 21/KH-UBND ngày 03/02/2025 của UBND huyện Bình Sơn" in text
     attached = re.findall(r"\(Kèm theo Báo cáo số .*?\)", text)
     assert attached and set(attached) == {
         "(Kèm theo Báo cáo số /BC-UBND ngày 05 tháng 01 năm 2026 của UBND xã Bình Sơn)"}

@@ -217,7 +217,8 @@ def write_docx(a: Assessment, numbers: pd.DataFrame, sections, charts: list[tupl
     props.subject = subject
     props.category = "Báo cáo" if lang != "en" else "Report"
     props.keywords = f"{a.catalog.meta.get('id', '')}; {a.period}"
-    props.comments = t("synthetic", lang) if synthetic else setup.basis
+    comments = t("synthetic", lang) if synthetic else setup.basis
+    props.comments = comments if len(comments) <= 255 else comments[:254] + "…"  # Word's limit
     path = Path(path)
     replace_file(path, doc.save)  # whole or not at all
     return path
