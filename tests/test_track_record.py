@@ -269,3 +269,42 @@ def test_every_status_is_reported_with_how_often_it_came_true(catalog, tmp_path)
         assert f"\u201c{label}\u201d đúng" in text, label
     cal = tr.calibration
     assert cal["n"].sum() == len(tr.judged) and len(cal) == 6
+
+
+def test_readme_track_record_figures_are_what_the_page_prints():
+    """Claims generated, not copied: the README's track-record figures for the synthetic
+    sample (count, years, indicators replayed and not, coverage, every status's hit rate,
+    Brier) are the page's (once 473 estimates of 26 indicators were printed beside a README
+    saying 477 of 28, and "chưa đủ số liệu các năm trước" for T17/T18b, which the report
+    judges on 5 past years)."""
+    import html
+    import re
+
+    from kpi_lib.common.paths import PROJECT_ROOT, SAMPLE_DIR
+    from kpi_lib.inputs.data import load_dataset
+    from kpi_lib.plan.catalog import load_catalog
+
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    claim = " ".join(readme.split("On the synthetic sample: ", 1)[1].split("\n\n", 1)[0].split())
+    cat = load_catalog()
+    tr = track_record(load_dataset(cat, str(SAMPLE_DIR)))  # as the monthly run makes it
+    page = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page_html(tr, cat))).split())
+    n, years, k, total = re.match(r"(\d+) replayed estimates \((\d{4}–\d{4})\) of (\d+) of "
+                                  r"the (\d+) indicators", claim).groups()
+    assert f"{n} lần ước tính ({years}, {k} chỉ tiêu)" in page
+    assert f"Đã chạy lại {k}/{total} chỉ tiêu" in page
+    left_out = re.search(r"not replayed: the \d+ milestones, ([A-Za-z0-9, ]+)\)", claim).group(1)
+    assert f"Chưa chạy lại: {left_out} (chỉ tiêu đếm số lần công nhận" in page
+    assert "chưa đủ số liệu các năm trước" not in page  # every other indicator is replayed
+    in80, in95 = re.search(r"([\d,]+)% inside the 80% interval and ([\d,]+)% inside the 95%",
+                           claim).groups()
+    assert f"80% ở {in80}% số lần, trong khoảng 95% ở {in95}%" in page
+    rates = re.findall(r"\"([^\"]+)\" (?:came true )?([\d,]+)% of (\d+)", claim)
+    assert len(rates) == len(tr.by_status) == 4
+    for label, rate, times in rates:
+        shown = re.search(rf"\u201c{re.escape(label)}\u201d đúng ([\d,]+)% \((\d+) lần\)", page)
+        assert shown, label
+        assert float(shown.group(1).replace(",", ".")) == pytest.approx(
+            float(rate.replace(",", ".")), abs=0.05) and shown.group(2) == times, label
+    brier = re.search(r"Brier score ([\d,]+)", claim).group(1)
+    assert f"Điểm Brier của xác suất đạt: {brier}" in page

@@ -20,7 +20,10 @@ from past years' values), against the year's last reading. Growth (T02) comes fr
 flow's replay and is judged against the plan's growth rate; shares (T03) from their parts'
 replays, simulated together, on their intervals only. Levels and annual figures are judged
 on their intervals only: past years' plans for a rate or a level are not in the catalog,
-and this year's would say little about them. Milestones (recognitions, counted) have no
+and this year's would say little about them. A figure that was the same every past year (100%
+of communes, year after year) is replayed as the report judges it, the "steady" method: the
+estimate is that figure, with no interval (lo = hi = the estimate), so it holds only when the
+year ends on it exactly. Milestones (recognitions, counted) have no
 estimate with an interval to set against an outcome: the page names them as not replayed,
 with every other indicator it could not replay and why.
 """
@@ -60,7 +63,9 @@ COLUMNS = ["indicator_id", "kind", "year", "month", "ytd", "estimate", "lo80", "
 # What a status claims, so "came true" can be counted: met for these, missed for the others.
 CLAIMS_MET = ("achieved", "on_track")
 # Why an indicator has no replayed estimate (reason codes; the page words them).
-NO_HISTORY, MILESTONE = "no_history", "milestone"
+NO_HISTORY, MILESTONE, NO_INTERVAL = "no_history", "milestone", "no_interval"
+# Bumped when the replay itself changes, so no page shows a record cached by older code.
+REPLAY_VERSION = 2
 
 
 @dataclass
@@ -189,7 +194,8 @@ def track_record(ds: Dataset, unit: str | None = None, use_ets: bool = True,
     key = hashlib.sha256(repr((
         cube.digest(), pd.util.hash_pandas_object(read, index=False).sum(),
         [(i.id, i.kind, i.rule, i.target, i.target_of_setting, i.derive, i.is_component)
-         for i in cat.all_series], cat.year, cat.thresholds, use_ets, months)).encode()
+         for i in cat.all_series], cat.year, cat.thresholds, use_ets, months,
+        REPLAY_VERSION)).encode()
     ).hexdigest()[:24]
     cache = CACHE_DIR if cache_dir is None else cache_dir
     name = f"track-v{CACHE_VERSION}-{key}.pkl"
@@ -215,14 +221,18 @@ def track_record(ds: Dataset, unit: str | None = None, use_ets: bool = True,
 
 
 def _scope(rows: pd.DataFrame, cat, read: pd.DataFrame, cube: Cube) -> pd.DataFrame:
-    """Every indicator of the plan: its kind, how many replayed estimates, why none."""
+    """Every indicator of the plan: its kind, how many replayed estimates, why none (the
+    reason must be true: "not enough past years" only when there are not)."""
     counts = rows["indicator_id"].value_counts()
+    years = read.groupby("indicator_id")["year"].nunique()
     out = []
     for ind in cat.indicators:
         n = int(counts.get(ind.id, 0))
         reason = ""
         if n == 0:
-            reason = MILESTONE if ind.kind == "milestone" else NO_HISTORY
+            reason = MILESTONE if ind.kind == "milestone" else NO_INTERVAL if (
+                ind.kind in ("level", "annual")
+                and int(years.get(ind.id, 0)) > MIN_PAST_YEARS) else NO_HISTORY
         out.append({"indicator_id": ind.id, "kind": ind.kind, "n": n, "reason": reason})
     return pd.DataFrame(out, columns=["indicator_id", "kind", "n", "reason"])
 
@@ -372,6 +382,8 @@ def _replay_readings(read: pd.DataFrame, cat, months: tuple[int, ...]) -> pd.Dat
 
 def _reading_row(ind, year: int, month: int, ytd: float, values: dict, actual: float) -> dict:
     est, scale, df = (values.get(k, np.nan) for k in ("estimate", "scale", "df"))
+    if values.get("method") == "steady" and np.isfinite(est):  # a point: held or not
+        return _row(ind, year, month, ytd, float(est), (float(est),) * 4, "steady", actual)
     if values.get("dist") != "add" or not (np.isfinite(est) and np.isfinite(scale)
                                            and scale > 0):
         return {}

@@ -36,6 +36,8 @@ TEXT = {
         "scope_all": "Đã chạy lại đủ {total}/{total} chỉ tiêu.",
         "scope": "Chỉ tiêu nào được chạy lại", "kind": "Loại", "reason": "Ghi chú",
         "reason_no_history": "chưa đủ số liệu các năm trước",
+        "reason_no_interval": "có số liệu các năm trước nhưng không có ước tính kèm khoảng "
+                              "tin cậy để đối chiếu",
         "reason_milestone": "chỉ tiêu đếm số lần công nhận: không có ước tính kèm khoảng "
                             "tin cậy để đối chiếu",
         "kinds": {"flow": "lũy kế theo tháng", "level": "mức (số đo tại thời điểm)",
@@ -46,7 +48,10 @@ TEXT = {
         "came_true": "Tỷ lệ đúng", "missed": "Tỷ lệ không đạt",
         "levels_note": "Chỉ tiêu mức và số cả năm chỉ được xét khoảng tin cậy (kế hoạch các năm "
                        "trước không lưu trong danh mục); tốc độ tăng được xét theo kế hoạch năm "
-                       "nay; cơ cấu (tỷ trọng) chỉ xét khoảng tin cậy.",
+                       "nay; cơ cấu (tỷ trọng) chỉ xét khoảng tin cậy. Chỉ tiêu giữ nguyên một "
+                       "mức qua các năm (phương pháp “giữ mức các năm trước”, như báo "
+                       "cáo tháng đánh giá) được ước đúng mức đó, không có khoảng: chỉ tính "
+                       "là nằm trong khoảng khi năm kết thúc đúng bằng mức đó.",
         "target_note": "Các năm trước có kế hoạch riêng không lưu trong danh mục, nên chỉ tiêu "
                        "của năm cũ được tính theo kế hoạch năm nay: cùng tỷ lệ so với số thực "
                        "hiện năm liền trước (chỉ tiêu \u201cgiảm so với năm trước\u201d là số năm "
@@ -80,6 +85,7 @@ TEXT = {
         "scope_all": "All {total} of {total} indicators replayed.",
         "scope": "Which indicators are replayed", "kind": "Kind", "reason": "Note",
         "reason_no_history": "not enough past years",
+        "reason_no_interval": "past years exist, but no estimate with an interval to check",
         "reason_milestone": "a count of recognitions: no estimate with an interval to check",
         "kinds": {"flow": "monthly flow", "level": "level (reading)", "annual": "annual figure",
                   "derived": "derived", "milestone": "recognitions"},
@@ -88,7 +94,10 @@ TEXT = {
         "came_true": "Came true", "missed": "Share missed",
         "levels_note": "Levels and annual figures are judged on their intervals only (past "
                        "years' plans are not in the catalog); growth against this year's plan; "
-                       "shares on their intervals only.",
+                       "shares on their intervals only. A figure that stayed the same every "
+                       "past year (the “same as past years” method) is estimated as "
+                       "that figure, without an interval: it counts as held only when the "
+                       "year ends exactly on it.",
         "target_note": "Past years had their own plans, not in the catalog: a past year is judged "
                        "against this year's plan carried back (the same ratio to the previous "
                        "year's total). Targets set against a setting are judged on intervals only.",
