@@ -132,3 +132,45 @@ def test_a_ceiling_on_a_count_says_what_is_left(months):
         "tối đa 1 người trong 3 tháng còn lại"
     assert pace_text(t19b, 1 / 3, "en", "deaths", months_left=3) == \
         "at most 1 deaths in the 3 remaining months"
+
+
+def _vi(text: str) -> float:
+    return float(text.replace(".", "").replace(",", "."))
+
+
+NUM = r"(\d[\d.]*(?:,\d+)?)"
+
+
+def test_percentages_printed_follow_from_the_figures_printed(months):
+    """'ước … 1.374 giấy …, đạt 79,0% kế hoạch': a reader's own division of the printed
+    figures gives the printed percentage, in the narrative and in the table, every month."""
+    from kpi_lib.common.numbers import format_number
+    from kpi_lib.outputs.narrative import narrative
+    from kpi_lib.outputs.report_table import display_table, numbers_table
+
+    checked = 0
+    for m, a in months.items():
+        numbers = numbers_table(a)
+        sections = narrative(a, numbers, "vi")
+        sentences = {i: s for sec in sections for i, s in
+                     zip(numbers[numbers["group"] == sec.group]["id"], sec.sentences, strict=True)}
+        shown = display_table(a, "vi", numbers)
+        for i, r in numbers.reset_index(drop=True).iterrows():
+            target, text = r["target"], sentences[r["id"]]
+            for part in (rf"ước thực hiện cả năm đạt {NUM}[^;]*?, đạt {NUM}% kế hoạch",
+                         rf"ước đạt {NUM}[^;,]*, đạt {NUM}% kế hoạch"):
+                for got in re.finditer(part, text):
+                    want = format_number(_vi(got.group(1)) / target * 100, 1, "vi")
+                    assert got.group(2) == want, (m, r["id"], got.group(0), want)
+                    checked += 1
+            row = shown.iloc[i]
+            if row["% kế hoạch"] != "–" and re.fullmatch(NUM, row["Lũy kế"]):
+                want = format_number(_vi(row["Lũy kế"]) / target * 100, 1, "vi") + "%"
+                assert row["% kế hoạch"] == want, (m, r["id"], row.to_dict())
+                checked += 1
+            same = row[next(c for c in shown.columns if c.startswith("Cùng kỳ"))]
+            if row["% so cùng kỳ"] != "–" and re.fullmatch(NUM, same):
+                want = format_number(_vi(row["Lũy kế"]) / _vi(same) * 100, 1, "vi") + "%"
+                assert row["% so cùng kỳ"] == want, (m, r["id"], row.to_dict())
+                checked += 1
+    assert checked > 200

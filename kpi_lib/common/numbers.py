@@ -143,3 +143,11 @@ def format_quantity(value: float | None, unit: str, lang: str = "vi") -> str:
     if value is None or not math.isfinite(value):
         return "–"
     return format_number(value, quantity_decimals(unit, value), lang)
+
+
+def shown_quantity(value: float | None, unit: str) -> float:
+    """The figure as format_quantity prints it (1.373,6 giấy -> 1374): a percentage
+    computed from it agrees with the reader's own division of the printed figures."""
+    if value is None or not math.isfinite(value):
+        return math.nan
+    return float(f"{value:.{quantity_decimals(unit, value)}f}")
