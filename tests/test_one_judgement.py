@@ -174,3 +174,54 @@ def test_percentages_printed_follow_from_the_figures_printed(months):
                 assert row["% so cùng kỳ"] == want, (m, r["id"], row.to_dict())
                 checked += 1
     assert checked > 200
+
+
+def test_the_five_year_section_takes_the_reports_own_figures(months):
+    """No second forecast of the year in progress (#12): in every month's report, the term
+    section's current year is the report's row (estimate, 80% and 95% intervals), an end
+    level in the current year prints exactly the row's figures, and the simulated draws of
+    the year have the row's median and percentiles."""
+    from kpi_lib.engine.term import N_DRAWS, engine_draws
+    from kpi_lib.outputs.term_review import _estimate, _num, monthly_results, section_table
+
+    checked = 0
+    for m, a in months.items():
+        rows = a.table.set_index("indicator_id")
+        results = monthly_results(a)
+        assert results, m
+        table = section_table(results, a.catalog)
+        for i, r in enumerate(results):
+            row = rows.loc[r.target.indicator.id]
+            now = [f for f in r.years if f.year == a.catalog.year]
+            if not now or now[0].source != "estimate":
+                continue
+            f = now[0]
+            assert (f.value, f.lo80, f.hi80, f.lo95, f.hi95) == tuple(
+                row[["estimate", "lo80", "hi80", "lo95", "hi95"]]), (m, r.target.indicator.id)
+            draws = engine_draws(f, N_DRAWS, np.random.default_rng(1))
+            assert np.percentile(draws, [10, 50, 90]) == pytest.approx(
+                [f.lo80, f.value, f.hi80], rel=1e-4, abs=1e-4)
+            if r.target.kind == "end_level" and r.years[-1] is f:
+                u = r.target.unit
+                want = f"{_num(row['estimate'], u)} ({_num(row['lo80'], u)}–{_num(row['hi80'], u)})"
+                assert _estimate(r) == want == table.iloc[i]["Ước cả kỳ (khoảng 80%)"], m
+                checked += 1
+    assert checked >= 12  # T22 and T06 in every month with an estimate
+
+
+def test_kpi_term_judges_the_year_as_kpi_run_does():
+    """`kpi term` for a month of the catalog's year: the same assessment as `kpi run`
+    (ETS on by default), so the term review and the monthly report print one figure."""
+    from kpi_lib.engine.pipeline import run_assessment
+    from kpi_lib.runner.term import assess_term
+
+    run = assess_term(as_of="2025-09")
+    rows = run_assessment(as_of="2025-09").table.set_index("indicator_id")
+    seen = 0
+    for r in run.results:
+        f = next(f for f in r.years if f.year == 2025)
+        if f.source == "estimate":
+            row = rows.loc[r.target.indicator.id]
+            assert (f.value, f.lo80, f.hi80) == tuple(row[["estimate", "lo80", "hi80"]])
+            seen += 1
+    assert seen >= 4
