@@ -225,3 +225,34 @@ def test_kpi_term_judges_the_year_as_kpi_run_does():
             assert (f.value, f.lo80, f.hi80) == tuple(row[["estimate", "lo80", "hi80"]])
             seen += 1
     assert seen >= 4
+
+
+@pytest.mark.parametrize("month", [3, 6, 9, 12])
+def test_a_communes_own_report_is_its_row_of_the_grid(catalog, month):
+    """One judgement per unit and month (#2): `kpi run --unit X` gives exactly X's row of the
+    area's commune grid (units.csv, the review's scoreboard): estimate, 80% and 95%
+    intervals, probability, status. The unit's own report is computed afresh (the memo of
+    members' judgements is emptied after the grid), so two computations are compared."""
+    from kpi_lib.engine import pipeline
+
+    ds = load_dataset(catalog, str(SAMPLE_DIR))
+    area = assess_dataset(ds, month, None, None, use_ets=False)
+    shown = pipeline.unit_grid(area)  # units.csv and the review's scoreboard read this
+    units = list(shown["unit_code"].unique())
+    # The same rows with every column (lo95/hi95 too), as unit_grid computed them.
+    members = [x.code for x in area.dataset.registry.members_at(
+        area.catalog.default_unit, area.catalog.year, month)]
+    grid = pipeline._judge_members(area.catalog, members, str(area.dataset.source.path),
+                                   area.dataset.vintage, month, False)[2]
+    pipeline.MEMBERS.items.clear()
+    assert len(units) >= 5
+    cols = ["estimate", "lo80", "hi80", "lo95", "hi95", "p_meet", "status", "provisional"]
+    for u in units:
+        own = assess_dataset(load_dataset(catalog, str(SAMPLE_DIR), unit=u), month, u, None,
+                             use_ets=False).table.set_index("indicator_id")
+        row = grid[grid["unit_code"] == u].set_index("indicator_id").loc[own.index]
+        pd.testing.assert_frame_equal(own[cols], row[cols], obj=f"{u} at month {month}")
+        listed = shown[shown["unit_code"] == u].set_index("indicator_id").loc[own.index]
+        pd.testing.assert_frame_equal(own[["estimate", "lo80", "hi80", "p_meet", "status"]],
+                                      listed[["estimate", "lo80", "hi80", "p_meet", "status"]],
+                                      obj=f"{u} at month {month} (units.csv)")
