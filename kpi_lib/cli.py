@@ -361,7 +361,7 @@ def cmd_term(args: argparse.Namespace) -> int:
     from .runner.term import assess_term, write_term
 
     run = assess_term(catalog=args.catalog, data=str(args.data) if args.data else None,
-                      as_of=args.as_of, vintage=args.vintage)
+                      as_of=args.as_of, vintage=args.vintage, use_ets=not args.no_ets)
     if args.out is None and args.format == "csv":
         sys.stdout.write(run.frame.to_csv(index=False))
         return 0
@@ -503,6 +503,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["csv", "html"], default="csv",
                    help="csv (default; to stdout without --out) or html (page and Word)")
     p.add_argument("--out", type=Path, help="folder for the files (html default: reports/term)")
+    p.add_argument("--no-ets", action="store_true", help="skip the per-series ETS model (as "
+                   "kpi run --no-ets; the year in progress is judged as that report judges it)")
     p.set_defaults(func=cmd_term)
 
     p = sub.add_parser("review", help="the emulation campaign's review: sơ kết (--as-of "

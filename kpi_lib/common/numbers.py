@@ -153,3 +153,11 @@ def format_plan(value: float | None, unit: str, lang: str = "vi") -> str:
     given = repr(float(value)).split(".")[1].rstrip("0") if "e" not in repr(float(value)) \
         else ""
     return format_number(value, max(quantity_decimals(unit, value), min(len(given), 4)), lang)
+
+
+def shown_quantity(value: float | None, unit: str) -> float:
+    """The figure as format_quantity prints it (1.373,6 giấy -> 1374): a percentage
+    computed from it agrees with the reader's own division of the printed figures."""
+    if value is None or not math.isfinite(value):
+        return math.nan
+    return float(f"{value:.{quantity_decimals(unit, value)}f}")

@@ -228,8 +228,11 @@ def assess(result: ForecastResult, ds: Dataset) -> pd.DataFrame:
     floor_rows = holds.to_numpy(dtype=bool) & np.isfinite(actual)
     for k in ("estimate", "lo80", "hi80", "lo95", "hi95"):
         t[k] = np.where(floor_rows, np.maximum(t[k], actual), t[k])
-    aim = np.where(comparison == "le", shown_high, np.where(comparison == "ge", shown_low,
-                                                             target))
+    # The pace aims at the plan's own figure for "khoảng" (not the edge of its tolerance,
+    # which a reader would take for the plan); otherwise at the shown figure that just meets.
+    about = (t["rule"] == "about").to_numpy()
+    aim = np.where(about, target, np.where(comparison == "le", shown_high,
+                                           np.where(comparison == "ge", shown_low, target)))
     for k, v in _paces(t, aim, ds).items():
         t[k] = v
     # Nothing is required of a target already met or already missed.
@@ -325,9 +328,10 @@ def _status(t: pd.DataFrame, p: np.ndarray, g: np.ndarray, comparison: np.ndarra
 def _paces(t: pd.DataFrame, aim: np.ndarray, ds: Dataset) -> dict[str, np.ndarray]:
     """Monthly pace still required vs the pace so far and last year's in the same months.
 
-    `aim` is the shown figure that just meets the target (shown_bounds), so the required
-    pace, if kept, meets it: a minimum for a target to reach, a maximum for a ceiling or a
-    reduction (one count below last year, not equal to it)."""
+    `aim` is the plan's figure for an "about" target, else the shown figure that just meets
+    the target (shown_bounds), so the required pace, if kept, meets it: a minimum for a
+    target to reach, a maximum for a ceiling or a reduction (one count below last year, not
+    equal to it)."""
     m = t["data_month"].to_numpy()
     flow = (t["kind"] == "flow").to_numpy() & (m > 0) & np.isfinite(aim)
     ytd = t["actual_to_date"].to_numpy(dtype=float)

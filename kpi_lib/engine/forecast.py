@@ -232,9 +232,14 @@ def _forecast_milestone(ind: Indicator, unit: str, obs: pd.DataFrame, year: int,
                         as_of: int, target: float | None, first_year: int) -> dict:
     """Recognitions so far this year plus those scheduled (value_type `planned`).
 
-    The probability of getting the rest is the share of past years in which at least as
-    many came after this month (`p_hint`); a scheduled recognition is noted, not counted
-    as obtained. With fewer than 3 past years there is no probability.
+    `as_of` is the last month the data reach (never later): a month with no figures yet is
+    not a month in which nothing happened, so a recognition scheduled after the data is
+    still scheduled, and the base rate looks at what came after that month.
+    The probability of getting the rest is how often at least as many came after this month
+    in past years, by the rule of succession over the n past years, (k+1)/(n+2): never the
+    certainty (0% or 100%) a plain frequency would claim from a finite past (`p_hint`). A
+    scheduled recognition is noted, not counted as obtained. With fewer than 3 past years
+    there is no probability.
     """
     obs = obs[obs["value_type"] != "planned"].assign(_planned=False).pipe(
         lambda o: pd.concat([o, obs[obs["value_type"] == "planned"].assign(_planned=True)]))
@@ -245,20 +250,29 @@ def _forecast_milestone(ind: Indicator, unit: str, obs: pd.DataFrame, year: int,
     p_hint = np.nan
     shortfall = (target or 0) - done
     past_years = list(range(first_year, year))  # a year with no row had no recognition
+    k = 0
     if shortfall > 0 and len(past_years) >= 3:
         gains = _milestone_counts(actual, ind, past_years, 12) - \
             _milestone_counts(actual, ind, past_years, as_of)
-        p_hint = float(np.mean([g >= shortfall for g in gains]))
+        k = int(sum(g >= shortfall for g in gains))
+        p_hint = (k + 1) / (len(past_years) + 2)
     if n_planned and n_planned >= shortfall:
         p_hint = np.nan  # a scheduled recognition is not an unscheduled one: no base rate
     note = f"{n_planned:g} scheduled later in the year (not yet obtained)" if n_planned else ""
     if shortfall > 0 and len(past_years) >= 3 and not n_planned:
-        note = f"in {len(past_years)} past years, the rest came after month {as_of} in " \
-               f"{round(p_hint * len(past_years))}"
+        note = f"in {len(past_years)} past years, the rest came after month {as_of} in {k}: " \
+               f"({k}+1)/({len(past_years)}+2)"
     return {"data_month": as_of, "actual_to_date": done, "estimate": done + n_planned,
                 "method": "count_plus_scheduled" if n_planned else "count", "note": note,
                 "n_backtest": len(past_years), "p_hint": p_hint,
                 "interval_source": "history" if np.isfinite(p_hint) else ""}
+
+
+def _data_reach(obs_periods: pd.DataFrame, year: int) -> dict[str, int]:
+    """The last month of `year` each unit has any figure for (month, ytd or level)."""
+    rows = obs_periods[(obs_periods["year"] == year)
+                       & obs_periods["value_type"].isin(["month", "ytd", "level"])]
+    return {u: int(m) for u, m in rows.groupby("unit_code")["month"].max().items()}
 
 
 # ------------------------------------------------------------------ orchestration
@@ -284,7 +298,7 @@ def forecast_all(ds: Dataset, as_of: int, unit: str | None = None, use_ets: bool
     cache = CACHE_DIR if cache_dir is None else cache_dir
     readings = ds.readings
     read_groups = {k: g for k, g in readings.groupby(["indicator_id", "unit_code"])}
-    obs_periods = None
+    obs_periods, reach = None, {}
     first_year = int(ds.readings["year"].min()) if len(ds.readings) else year
     if len(cube.years):
         first_year = min(first_year, int(cube.years[0]))
@@ -312,9 +326,11 @@ def forecast_all(ds: Dataset, as_of: int, unit: str | None = None, use_ets: bool
                 if obs_periods is None:
                     from ..inputs.tidy import add_period_columns
                     obs_periods = add_period_columns(ds.obs)
+                    reach = _data_reach(obs_periods, year)
                 mine = obs_periods[(obs_periods["indicator_id"] == ind.id) &
                                    (obs_periods["unit_code"] == u)]
-                values = _forecast_milestone(ind, u, mine, year, as_of, ind.target, first_year)
+                values = _forecast_milestone(ind, u, mine, year, min(as_of, reach.get(u, 0)),
+                                             ind.target, first_year)
                 rows.append(_row(ind, u, as_of, **values))
     table = pd.concat([f for f in (flow_frame, pd.DataFrame(rows, columns=COLUMNS))
                        if f is not None and len(f)], ignore_index=True)

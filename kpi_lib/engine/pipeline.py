@@ -94,11 +94,66 @@ def assess_dataset(ds: Dataset, as_of: str | int | None, unit: str | None,
     cat = ds.catalog
     month = as_of if isinstance(as_of, int) else parse_as_of(as_of, ds, unit)
     ds = targets_in_force(only_reported(ds, unit), month)
-    result = forecast_all(ds, month, unit=ds_unit(ds, unit), use_ets=use_ets)
+    members = _siblings(ds, unit, month)
+    if members:  # a member unit: its row of the area's grid, the one judgement of it
+        result, table = _member_judgement(cat, ds, unit, members, month, use_ets)
+    else:
+        result = forecast_all(ds, month, unit=ds_unit(ds, unit), use_ets=use_ets)
+        table = assess(result, ds)
     judged = in_force(read_overrides(ds.source.path, cat), f"{cat.year}-{month:02d}",
                       "" if unit in (None, cat.default_unit) else unit, vintage)
-    return Assessment(ds.catalog, ds, month, unit, result, assess(result, ds), judged,
-                      use_ets=use_ets)
+    return Assessment(ds.catalog, ds, month, unit, result, table, judged, use_ets=use_ets)
+
+
+def _siblings(ds: Dataset, unit: str | None, month: int) -> list[str]:
+    """The members of the area whose grid holds `unit` at that month ([] for an area, a
+    unit outside any area's grid, or a unit that did not exist at the month's end)."""
+    registry = ds.registry
+    if not ds.catalog.has_registry or registry is None or unit in (None, ds.catalog.default_unit) \
+            or registry.is_area(unit):
+        return []
+    parent = registry.get(unit).parent
+    if not parent:
+        return []
+    members = [u.code for u in registry.members_at(parent, ds.catalog.year, month)]
+    return members if unit in members else []
+
+
+def _judge_members(cat: Catalog, members: list[str], data: str, vintage: str | None,
+                   month: int, use_ets: bool) -> tuple[Dataset, ForecastResult, pd.DataFrame]:
+    """Every member unit judged together, as the area's grid is: backtest errors are pooled
+    across the units of an indicator, so a unit judged alone would get other intervals and
+    probabilities. Only what the units report (the rest would say "no data" 30 times).
+    Kept for the last few months in this process (MEMBERS: every commune's report of a month
+    shares it); the result is read-only for callers."""
+    import hashlib
+
+    key = (hashlib.sha256(repr(cat).encode()).hexdigest(), _files_key(data), vintage, month,
+           bool(use_ets), tuple(members))
+    done = MEMBERS.get(key, False)
+    if done is None:
+        ds = load_units(cat, members, data, vintage)
+        ds = targets_in_force(only_reported(ds, members[0]), month)
+        result = forecast_all(ds, month, use_ets=use_ets)
+        done = (ds, result, assess(result, ds))
+        MEMBERS.put(key, done)
+    return done
+
+
+def _member_judgement(cat: Catalog, ds: Dataset, unit: str, members: list[str], month: int,
+                      use_ets: bool) -> tuple[ForecastResult, pd.DataFrame]:
+    """A member unit's own report: its rows of the grid (same data, vintage, methods,
+    pooling), limited to what the unit reports; the forecast keeps the grid's cube, whose
+    series are looked up by (indicator, unit)."""
+    _, whole, table = _judge_members(cat, members, str(ds.source.path), ds.vintage, month,
+                                     use_ets)
+    own = {i.id for i in ds.catalog.all_series}
+    keep = (table["unit_code"] == unit) & table["indicator_id"].isin(own)
+    table = table[keep].reset_index(drop=True)
+    rows = whole.table[(whole.table["unit_code"] == unit)
+                       & whole.table["indicator_id"].isin(own)].reset_index(drop=True)
+    samples = {k: v for k, v in whole.samples.items() if k[1] == unit}
+    return replace(whole, table=rows, samples=samples), table
 
 
 def only_reported(ds: Dataset, unit: str | None) -> Dataset:
@@ -151,7 +206,8 @@ def unit_grid(a: Assessment) -> pd.DataFrame:
 
     Computed once per assessment, with the assessment's own data, vintage and forecasting
     settings: the monthly report's commune table (units.csv) and the review's scoreboard
-    read this same frame, so a commune never has two statuses for one month.
+    read this same frame, and a commune's own report (`kpi run --unit`) is computed the same
+    way (_judge_members), so a commune never has two judgements for one month.
     Only indicators some unit has figures for; a unit is judged only against targets that
     apply to it (Catalog.unit_target). Empty when the report's unit has no member units.
     """
@@ -168,10 +224,8 @@ def _unit_grid(a: Assessment) -> pd.DataFrame:
     members = [u.code for u in registry.members_at(area, a.catalog.year, a.as_of)]
     if not members:
         return pd.DataFrame(columns=UNIT_COLUMNS)
-    ds = load_units(a.catalog, members, str(a.dataset.source.path), a.dataset.vintage)
-    # Only what the units report: forecasting the rest would only say "no data" 30 times.
-    ds = targets_in_force(only_reported(ds, members[0]), a.as_of)
-    table = assess(forecast_all(ds, a.as_of, use_ets=a.use_ets), ds)
+    table = _judge_members(a.catalog, members, str(a.dataset.source.path),
+                           a.dataset.vintage, a.as_of, a.use_ets)[2]
     return table[UNIT_COLUMNS].reset_index(drop=True)
 
 
@@ -207,13 +261,18 @@ class _Memo:
 
 ASSESSMENTS = _Memo()
 DATASETS = _Memo()
+MEMBERS = _Memo()
 
 
 def _files_key(folder) -> tuple:
-    """Name, size and modification time of a folder's files (not its subfolders)."""
+    """Name, size and modification time of a folder's files (not its subfolders), or of
+    the file itself."""
     from pathlib import Path
 
     folder = Path(folder)
+    if folder.is_file():  # a snapshot file: its own size and time
+        s = folder.stat()
+        return (str(folder.resolve()), s.st_size, s.st_mtime_ns)
     try:
         return (str(folder.resolve()),) + tuple(
             (p.name, s.st_size, s.st_mtime_ns) for p in sorted(folder.iterdir())

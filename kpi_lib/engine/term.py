@@ -8,7 +8,9 @@ The arithmetic is the statistics office's:
   an average reduction in points is (V₀ − Vₙ)/n; a count by the end is the last year's count.
 
 Uncertainty is simulated (N_DRAWS draws, fixed seed): the current year from the monthly
-report's own estimate and 80% interval (the engine's assessment, not a new forecast);
+report's own estimate and 80%/95% intervals (the engine's assessment, not a new forecast:
+drawn through those quantiles, evenly spaced, so the draws' median and percentiles are the
+report's own figures, and an end level in the current year prints exactly the report's row);
 each remaining year (and a past year with no figure) drawn from the mean and spread of the
 last HISTORY_YEARS yearly steps known at the vintage: growth rates for growth and cumulative
 targets, year-on-year changes for levels, reductions and counts. The term quantity is
@@ -29,6 +31,7 @@ from ..plan.term import Term, TermTarget
 N_DRAWS = 10_000
 HISTORY_YEARS = 10
 Z80 = 1.2815515655446004
+Z95 = 1.959963984540054
 SEED = 20_262_030
 
 
@@ -39,6 +42,36 @@ class YearFigure:
     source: str  # "final", "estimate" (the current year's engine estimate), "missing", "future"
     lo80: float | None = None
     hi80: float | None = None
+    lo95: float | None = None
+    hi95: float | None = None
+
+    def quantiles(self) -> tuple[np.ndarray, np.ndarray]:
+        """(probabilities, values) the engine published for this year: 2,5/10/50/90/97,5%
+        (the 95% bounds implied by a normal spread when only the 80% are known)."""
+        def ok(x: float | None) -> bool:
+            return x is not None and bool(np.isfinite(x))
+        lo80, hi80 = (self.lo80 if ok(self.lo80) else self.value,
+                      self.hi80 if ok(self.hi80) else self.value)
+        lo95 = self.lo95 if ok(self.lo95) else self.value - (self.value - lo80) * Z95 / Z80
+        hi95 = self.hi95 if ok(self.hi95) else self.value + (hi80 - self.value) * Z95 / Z80
+        return (np.array([0.025, 0.10, 0.5, 0.90, 0.975]),
+                np.maximum.accumulate(np.array([lo95, lo80, self.value, hi80, hi95])))
+
+
+def engine_draws(f: YearFigure, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Draws of the current year through the engine's own quantiles (linear between them,
+    the outer segments extended into the tails), at evenly spaced probabilities in random
+    order: their median and 10/90, 2,5/97,5 percentiles are the report's figures, not a
+    second forecast's."""
+    probs, values = f.quantiles()
+    u = rng.permutation((np.arange(n) + 0.5) / n)
+    out = np.interp(u, probs, values)
+    low, high = u < probs[0], u > probs[-1]
+    slope_lo = (values[1] - values[0]) / (probs[1] - probs[0])
+    slope_hi = (values[-1] - values[-2]) / (probs[-1] - probs[-2])
+    out[low] = values[0] - slope_lo * (probs[0] - u[low])
+    out[high] = values[-1] + slope_hi * (u[high] - probs[-1])
+    return out
 
 
 @dataclass
@@ -166,7 +199,8 @@ def assess_target(target: TermTarget, term: Term, series: pd.Series, as_of_year:
             years.append(YearFigure(y, float(series[y]), "final"))
         elif y == as_of_year and current and np.isfinite(current.get("estimate", np.nan)):
             years.append(YearFigure(y, float(current["estimate"]), "estimate",
-                                    current.get("lo80"), current.get("hi80")))
+                                    current.get("lo80"), current.get("hi80"),
+                                    current.get("lo95"), current.get("hi95")))
         elif y < as_of_year:
             years.append(YearFigure(y, None, "missing"))
         else:
@@ -206,9 +240,7 @@ def assess_target(target: TermTarget, term: Term, series: pd.Series, as_of_year:
         if f.source == "final":
             col = np.full(N_DRAWS, f.value)
         elif f.source == "estimate":
-            spread = ((f.hi80 - f.lo80) / (2 * Z80)) if f.lo80 is not None and \
-                f.hi80 is not None and np.isfinite(f.lo80) and np.isfinite(f.hi80) else 0.0
-            col = rng.normal(f.value, max(spread, 0.0), N_DRAWS)
+            col = engine_draws(f, N_DRAWS, rng)
         else:
             step = rng.normal(mu, sd, N_DRAWS)
             if rate:
@@ -226,6 +258,12 @@ def assess_target(target: TermTarget, term: Term, series: pd.Series, as_of_year:
     res.estimate = float(np.median(q))
     res.lo80, res.hi80, res.lo95, res.hi95 = (float(v) for v in
                                               np.percentile(q, [10, 90, 2.5, 97.5]))
+    if target.kind in ("end_level", "count_by_end") and years[-1].source == "estimate":
+        # The term's figure is this year's: the report's own estimate and intervals, exactly.
+        _, values = years[-1].quantiles()
+        res.estimate, res.lo80, res.hi80, res.lo95, res.hi95 = (
+            float(values[2]), float(values[1]), float(values[3]), float(values[0]),
+            float(values[4]))
     res.p_meet = float(meets(target.rule, q, target.target).mean())
     res.final = not unknown and all(f.source == "final" or f.year not in gap for f in years) \
         and years[-1].source == "final"
@@ -317,7 +355,7 @@ def assess_terms(terms: list[Term], catalog: Catalog, ds, as_of_year: int, as_of
     """Every target of every term that has begun by the as-of year.
 
     `current`: the engine's assessment table of the as-of year (indicator_id, estimate, lo80,
-    hi80), reused for the year in progress; None when there is none.
+    hi80, lo95, hi95), reused for the year in progress; None when there is none.
     """
     unit = unit or catalog.default_unit
     rng = np.random.default_rng(SEED)
@@ -334,7 +372,8 @@ def assess_terms(terms: list[Term], catalog: Catalog, ds, as_of_year: int, as_of
                 if "unit_code" in rows and (rows["unit_code"] == unit).any():
                     rows = rows[rows["unit_code"] == unit]
                 if len(rows):
-                    cur = {k: float(rows.iloc[0][k]) for k in ("estimate", "lo80", "hi80")}
+                    cur = {k: float(rows.iloc[0][k]) for k in
+                           ("estimate", "lo80", "hi80", "lo95", "hi95") if k in rows}
             out.append(assess_target(target, term, series, as_of_year, as_of, cur,
                                      catalog.thresholds, rng))
     return out

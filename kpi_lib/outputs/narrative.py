@@ -19,7 +19,7 @@ import pandas as pd
 import yaml
 
 from ..common.errors import KpiError
-from ..common.numbers import format_number, format_quantity
+from ..common.numbers import format_number, format_quantity, shown_quantity
 from ..plan.statuses import NEEDS_ACTION
 
 FIELDS = {"name", "unit", "sep", "months", "month", "year", "prev_year", "ytd", "pct_plan",
@@ -108,7 +108,7 @@ def _plan(r: pd.Series, tpl: Templates, lang: str, base: dict) -> str:
 
 def _change(r: pd.Series, tpl: Templates, lang: str, base: dict) -> str:
     """Against the same period: a flow in per cent, a rate in percentage points."""
-    ytd, same = r["ytd"], r["same_period"]
+    ytd, same = shown_quantity(r["ytd"], r["unit"]), shown_quantity(r["same_period"], r["unit"])
     if not (np.isfinite(same) and np.isfinite(ytd)):
         return tpl.fill("change_unknown", lang, **base)
     if str(r["unit"]).startswith("%") and r["kind"] != "flow":
@@ -150,7 +150,8 @@ def indicator_sentence(r: pd.Series, a, tpl: Templates, lang: str = "vi",
         "lo": _num(r["lo80"], unit, lang), "hi": _num(r["hi80"], unit, lang),
         "target": _num(r["target"], unit, lang), "last_year": _num(r["last_year"], unit, lang),
         "value": _num(r["ytd"], unit, lang), "status": status,
-        "pct_estimate": _pct(r["estimate"] / target * 100, lang)
+        # Of the estimate as printed (1.374 ÷ 1.740 = 79,0%, not 1.373,6's 78,9%).
+        "pct_estimate": _pct(shown_quantity(r["estimate"], unit) / target * 100, lang)
         if np.isfinite(target) and target and np.isfinite(r["estimate"]) else "",
     }
     base["period"] = tpl.fill("period_one" if months == 1 else "period_many", lang, **base)

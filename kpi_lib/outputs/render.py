@@ -213,7 +213,7 @@ def focus_table(a: Assessment, numbers: pd.DataFrame, lang: str = "vi") -> str:
                      "–" if not np.isfinite(r["p_meet"]) else
                      esc(format_number(100 * r["p_meet"], 1, lang) + "%"),
                      esc(pace_text(a.catalog.get(r["id"]), r["required_pace"], lang,
-                                   shown_unit, r["unit"])), esc(num(r["observed_pace"])),
+                                   shown_unit, r["unit"], 12 - r["data_month"])), esc(num(r["observed_pace"])),
                      esc(num(r["last_year_pace"])), esc(reason_text(r["reason"] or r["note"], lang))])
         colours.append(a.catalog.statuses.color(r["status"]))
     return _table(head, body, ["", "status", "num", "num", "num", "num", ""], colours,
@@ -435,7 +435,8 @@ def departments_html(a: Assessment, lang: str = "vi") -> str:
             pace = row["required_pace"]
             rows.append([esc(name), esc(f"{ind.id}. {ind.short_name(lang)}"),
                          status_html(a, row["status"], bool(row["provisional"]), lang),
-                         esc(pace_text(ind, pace, lang, a.catalog.unit_label(ind.unit, lang)))])
+                         esc(pace_text(ind, pace, lang, a.catalog.unit_label(ind.unit, lang),
+                                       months_left=12 - row["data_month"]))])
             colours.append(a.catalog.statuses.color(row["status"]))
     note = t("departments_note", lang)
     return (f"<h3>{esc(t('departments', lang))}</h3><p><small>{esc(note)}</small></p>"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..common.numbers import COUNT_UNITS, format_number, format_plan
+from ..common.numbers import COUNT_UNITS, format_number, format_plan, shown_quantity
 from ..common.numbers import format_quantity as _fmt
 from ..engine.forecast import GROSS_OUTPUT_NOTE
 from ..engine.pipeline import Assessment
@@ -52,10 +52,12 @@ def numbers_table(a: Assessment) -> pd.DataFrame:
         # computed from the figures shown, so a reader's own division agrees.
         if shown_unit.strip() in COUNT_UNITS:
             ytd, same, month_value = (np.round(v) for v in (ytd, same, month_value))
-        pct_plan = ytd * scale / target * 100 if ind.kind in ("flow", "milestone") and \
+        shown_ytd = shown_quantity(ytd * scale, shown_unit)
+        pct_plan = shown_ytd / target * 100 if ind.kind in ("flow", "milestone") and \
             np.isfinite(target) and target and ind.rule != "reduce" else np.nan
-        pct_same = ytd / same * 100 if np.isfinite(same) and same and ind.kind in ("flow",) \
-            else np.nan
+        shown_same = shown_quantity(same * scale, shown_unit)
+        pct_same = shown_ytd / shown_same * 100 if np.isfinite(same) and shown_same and \
+            ind.kind in ("flow",) else np.nan
         rows.append({
             "id": ind.id, "unit_code": unit, "item": ind.item, "group": ind.group,
             "name": ind.name_vi, "name_en": ind.name_en, "unit": shown_unit, "rule": ind.rule,

@@ -419,9 +419,10 @@ def _departments(review: Review, lang: str) -> Section:
         rows = []
         for _, r in own.iterrows():
             ind = a.catalog.get(r["indicator_id"])
-            required = _num(r["required_pace"])
+            required, left = _num(r["required_pace"]), 12 - (_num(r.get("data_month")) or 12)
             rows.append([f"{r['indicator_id']}. {ind.name(lang)}",
-                         _label(review, r["status"], lang), pace_text(ind, required, lang),
+                         _label(review, r["status"], lang),
+                         pace_text(ind, required, lang, months_left=left),
                          reason_text(str(r["reason"] or ""), lang)])
         blocks.append(Table([w(k, lang) for k in ("col_item", "col_status", "col_required",
                                                   "col_note")], rows, list(own["status"])))

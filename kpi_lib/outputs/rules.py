@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import math
 
-from ..common.numbers import format_number, format_quantity, quantity_decimals
+from ..common.numbers import COUNT_UNITS, format_number, format_quantity, quantity_decimals
 from ..engine.assess import meet_condition, shown_bounds
 from ..plan.catalog import Catalog
 from .report_setup import data_received_on, setup_date_note, setup_for
@@ -30,11 +30,20 @@ RULES = {
         "shown": "Một số được coi là đạt khi số hiển thị (đã làm tròn) đạt kế hoạch; chỉ tiêu "
                  "\u201cgiảm\u201d phải thấp hơn năm trước ít nhất một đơn vị hiển thị (năm trước "
                  "bằng 0 thì giữ ở 0 là đạt); mức "
-                 "\u201ccần đạt mỗi tháng\u201d của chỉ tiêu giảm hoặc mức trần là mức tối đa.",
+                 "\u201ccần đạt mỗi tháng\u201d tính tới đúng số kế hoạch (chỉ tiêu "
+                 "\u201ckhoảng\u201d: tới số kế hoạch, không tới cận dưới của phạm vi); của chỉ "
+                 "tiêu giảm hoặc mức trần là mức tối đa, với số đếm (người, vụ) ghi tổng số còn "
+                 "được phép trong các tháng còn lại.",
         "about": "Chỉ tiêu ghi \u201ckhoảng\u201d được coi là đạt trong phạm vi: {items}.",
         "trend": "\u201cTạm đánh giá theo xu hướng\u201d: chưa có số liệu trong năm, đánh giá "
                  "theo xu hướng các năm trước (n năm trước cùng một mức: xác suất giữ được mức đó "
                  "là (n+1)/(n+2)); được đếm riêng và không tính điểm thi đua.",
+        "milestone": "Chỉ tiêu công nhận (đếm số lần được công nhận): đã có quyết định công nhận "
+                     "đủ số kế hoạch là {achieved}; đã có kế hoạch công nhận trong năm nhưng chưa "
+                     "có quyết định là {at_risk} (tháng chưa có số liệu không được coi là tháng "
+                     "không được công nhận); còn lại, xác suất đạt theo quy tắc kế tiếp "
+                     "(k+1)/(n+2), với k là số năm trong n năm trước có đủ số công nhận còn thiếu "
+                     "sau tháng này, nên không bao giờ là 0% hay 100%.",
         "item": "Một chỉ tiêu gồm nhiều chỉ số được đánh giá theo chỉ số kém nhất.",
     },
     "en": {
@@ -51,11 +60,20 @@ RULES = {
         "shown": "A figure meets its target when its shown (rounded) value does; a "
                  "\u201creduce\u201d target needs at least one shown unit below last year (from "
                  "none, staying at none meets); the "
-                 "required monthly pace of a reduction or a ceiling is a maximum.",
+                 "required monthly pace aims at the plan's own figure (for an \u201cabout\u201d "
+                 "target, the plan, not the edge of its range); for a reduction or a ceiling it "
+                 "is a maximum, and for counts (people, cases) the total still allowed over the "
+                 "remaining months.",
         "about": "Targets written \u201cabout\u201d count as met within: {items}.",
         "trend": "\u201cProvisional, judged from the trend\u201d: no figure this year yet, "
                  "judged from past years' trend (the same figure in each of n past years: the "
                  "probability of holding it is (n+1)/(n+2)); counted apart and not scored.",
+        "milestone": "Recognitions (counted when granted): {achieved} once the recognitions the "
+                     "plan asks for are granted; {at_risk} when one is scheduled within the year "
+                     "but not yet granted (a month with no figures yet is not a month with no "
+                     "recognition); otherwise the probability is the rule of succession "
+                     "(k+1)/(n+2), k being the number of the n past years in which at least the "
+                     "missing number came after this month, so never 0% or 100%.",
         "item": "A target of several indicators takes the worst of their statuses.",
     },
 }
@@ -77,7 +95,10 @@ def status_rule_lines(catalog: Catalog, lang: str = "vi") -> list[str]:
     about = [_tolerance(catalog, i, lang) for i in catalog.indicators if i.rule == "about"]
     if about:
         lines.append(words["about"].format(items="; ".join(about)))
-    lines += [words["trend"], words["item"]]
+    lines.append(words["trend"])
+    if any(i.kind == "milestone" for i in catalog.indicators):
+        lines.append(words["milestone"].format(**labels))
+    lines.append(words["item"])
     return lines
 
 
@@ -108,19 +129,33 @@ def status_rules_html(catalog: Catalog, lang: str = "vi") -> str:
 
 
 def pace_text(ind, required: float | None, lang: str = "vi", unit: str = "",
-              measure: str | None = None) -> str:
-    """The monthly pace still required; for a ceiling or a reduction it is a maximum
+              measure: str | None = None, months_left: float | None = None) -> str:
+    """The monthly pace still required, toward the plan's own figure (a "khoảng" target's
+    plan, not the edge of its tolerance); for a ceiling or a reduction it is a maximum
     ("tối đa 2 người"): keeping it meets the target (engine.assess._paces). `unit`: the
-    label shown after it; `measure`: the unit whose precision it takes (the indicator's)."""
+    label shown after it; `measure`: the unit whose precision it takes (the indicator's).
+
+    A ceiling on a count is said as what is left over the remaining months ("tối đa 1 người
+    trong 3 tháng còn lại", given `months_left`): a per-month figure rounded down to whole
+    people would say 0 where one more still meets the target."""
     if required is None or not math.isfinite(required):
         return "–"
     measure = measure or ind.unit
     step = 10.0 ** quantity_decimals(measure, required)
     ceiling = meet_condition(ind, 1.0)[0] == "le"
+    label = f" {unit}" if unit else ""
+    if ceiling and measure.strip() in COUNT_UNITS and months_left and months_left > 0:
+        left = round(months_left)
+        label = label or f" {measure}"  # "tối đa 1 người …", never a bare number
+        total = format_quantity(math.floor(required * months_left + 1e-9), measure, lang)
+        if lang == "en":
+            return f"at most {total}{label} in the {left} remaining month" + \
+                ("s" if left > 1 else "")
+        return f"tối đa {total}{label} trong {left} tháng còn lại"
     # Rounded the safe way: a maximum down, a minimum up, so the shown pace still meets it.
     shown = (math.floor(required * step + 1e-9) if ceiling else
              math.ceil(required * step - 1e-9)) / step
-    text = format_quantity(shown, measure, lang) + (f" {unit}" if unit else "")
+    text = format_quantity(shown, measure, lang) + label
     return ("tối đa " if lang != "en" else "at most ") + text if ceiling else text
 
 

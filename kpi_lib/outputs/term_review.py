@@ -25,7 +25,8 @@ CSV_COLUMNS = ["id", "indicator_id", "term", "kind", "rule", "target", "target_l
 METHOD_VI = ("Tốc độ tăng bình quân tính theo bình quân nhân (trung bình hình học) của tốc độ "
              "tăng từng năm, nối từ năm gốc: (Π(1 + gᵢ))^(1/n) − 1 — không phải bình quân cộng "
              "các tốc độ. Khoảng 80%/95% và khả năng đạt: mô phỏng 10.000 lần — năm đang thực "
-             "hiện theo ước và khoảng 80% của báo cáo tháng; mỗi năm còn lại (và năm thiếu số "
+             "hiện theo đúng ước và các khoảng 80%, 95% của báo cáo tháng (không ước lại); "
+             "mỗi năm còn lại (và năm thiếu số "
              "liệu) theo mức bình quân và độ dao động của tối đa 10 năm trước đã công bố. "
              "Chỉ tiêu dạng khoảng (6,5–7%) được coi là đạt khi không thấp hơn cận dưới.")
 

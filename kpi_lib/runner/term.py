@@ -44,10 +44,11 @@ def _month_end(as_of: str) -> str:
 
 
 def assess_term(catalog: str | Catalog | None = None, data: str | None = None,
-                as_of: str = "", vintage: str | None = None) -> TermRun:
+                as_of: str = "", vintage: str | None = None, use_ets: bool = True) -> TermRun:
     """The term targets as of `as_of` (YYYY-MM), with what was published by `vintage`
     (default: everything for a month of the catalog's year, as `kpi run`; the end of the
-    month for an earlier one)."""
+    month for an earlier one). The year in progress is `kpi run`'s own assessment, with the
+    same methods (ETS on unless `use_ets` is False, as `kpi run --no-ets`)."""
     m = re.fullmatch(r"(\d{4})-(0[1-9]|1[0-2])", str(as_of or "").strip())
     if not m:
         raise KpiError("--as-of must be a month YYYY-MM", value=as_of, fix="e.g. --as-of 2025-09")
@@ -72,7 +73,7 @@ def assess_term(catalog: str | Catalog | None = None, data: str | None = None,
     current = None
     if year == cat.year:
         try:
-            current = assess_dataset(ds, as_of, None, vintage).table
+            current = assess_dataset(ds, as_of, None, vintage, use_ets).table
         except KpiError:
             current = None  # no figure of the year yet: the year counts as not yet known
     return TermRun(cat, ds, as_of, assess_terms(terms, cat, ds, year, as_of, current))
