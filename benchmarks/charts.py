@@ -223,6 +223,16 @@ def _run_child(way: str) -> dict:
 
 # ------------------------------------------------------------------ the old roll-up helpers
 def _old_monthly_long(rows, first_month):
+    """The old helper, one indicator at a time (the roll-up now asks for all at once)."""
+    parts = [_old_monthly_long_one(part, first_month)
+             for _, part in rows.groupby("indicator_id", sort=True)]
+    long = pd.concat(parts, ignore_index=True) if parts else _old_monthly_long_one(rows, {})
+    long["period"] = long["year"].astype(str) + "-" + long["month"].map("{:02d}".format)
+    long["value_type"] = "month"
+    return long
+
+
+def _old_monthly_long_one(rows, first_month):
     from kpi_lib.inputs.tidy import ytd_table
 
     rows = rows[rows["period"].astype(str).str.fullmatch(r"\d{4}-\d{2}")]

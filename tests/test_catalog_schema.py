@@ -113,3 +113,26 @@ def test_check_catalog_command(tmp_path):
     path.write_text(MINIMAL.replace("kind: flow", "kind: stock"), encoding="utf-8")
     bad = run_kpi("check-catalog", path)
     assert bad.returncode == 2 and "plan.yaml:8:" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_catalog_that_passed_is_not_checked_again_but_an_edited_one_is(tmp_path, monkeypatch):
+    """The schema check is remembered by the file's checksum (a warm forecast skips building
+    pydantic's models); one changed byte is a new file, checked and refused as before."""
+    from kpi_lib.common import paths
+    from kpi_lib.plan import catalog as catalog_module
+
+    monkeypatch.setattr(paths, "CACHE_DIR", tmp_path / "cache")
+    path = tmp_path / "plan.yaml"
+    path.write_text(MINIMAL, encoding="utf-8")
+    assert load_catalog(path).indicators[0].id == "A1"
+    assert len(list((tmp_path / "cache" / "checked").iterdir())) == 1
+
+    with monkeypatch.context() as m:  # the schema's models cannot even be imported
+        m.setitem(__import__("sys").modules, "kpi_lib.plan.catalog_schema", None)
+        assert load_catalog(path).indicators[0].id == "A1"
+        with pytest.raises(ImportError):
+            catalog_module._schema_problems({}, tmp_path / "other.yaml", {})
+    path.write_text(MINIMAL.replace("kind: flow", "kind: flowz"), encoding="utf-8")
+    with pytest.raises(ValidationFailed, match="flowz"):
+        load_catalog(path)
+    assert len(list((tmp_path / "cache" / "checked").iterdir())) == 1  # no pass remembered

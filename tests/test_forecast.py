@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from kpi_lib.common.paths import PROJECT_ROOT
 from kpi_lib.engine.assess import assess, worst_status
 from kpi_lib.engine.flows import base_estimates, cube_from_ytd, forecast_flows, run_backtest
 from kpi_lib.engine.forecast import forecast_all
@@ -326,3 +329,57 @@ def test_same_figure_every_year_is_judged_by_how_often_it_held(catalog, tmp_path
     assert row["p_meet"] == pytest.approx(6 / 7 if value == 100.0 else 1 / 7)
     assert row["status"] == status and row["provisional"]
     assert np.isnan(row["lo80"]) and np.isnan(row["hi80"])
+
+
+def test_t_values_from_the_memo_are_scipys_bit_for_bit(tmp_path, monkeypatch):
+    """The memo that spares a warm run importing scipy.special returns exactly what scipy
+    returned, read back by a new process (simulated: memory cleared), and never a value
+    for other inputs."""
+    from scipy import special
+
+    from kpi_lib.common import paths
+    from kpi_lib.engine import tdist
+
+    monkeypatch.setattr(paths, "CACHE_DIR", tmp_path)
+    monkeypatch.setattr(tdist, "_MEMO", {})
+    monkeypatch.setattr(tdist, "_STATE", {"loaded": None, "dirty": False})
+    rng = np.random.default_rng(3)
+    df = rng.integers(1, 30, 40).astype(float)
+    x, p = rng.normal(0, 3, 40), rng.uniform(0.01, 0.99, 40)
+    first = tdist.stdtr(df, x), tdist.stdtrit(df, p)
+    tdist.save()
+    assert (tmp_path / f"tdist-v{tdist.VERSION}.pkl").is_file()
+    tdist._MEMO.clear()
+    tdist._STATE.update(loaded=None, dirty=False)
+
+    def no_scipy(*args):
+        raise AssertionError("computed again instead of read from the memo")
+
+    monkeypatch.setattr(tdist, "_scipy", no_scipy)
+    again = tdist.stdtr(df, x), tdist.stdtrit(df, p)
+    for got, want in zip(again, (special.stdtr(df, x), special.stdtrit(df, p)), strict=True):
+        assert got.tobytes() == want.tobytes()
+    for got, want in zip(again, first, strict=True):
+        assert got.tobytes() == want.tobytes()
+    with pytest.raises(AssertionError, match="computed again"):
+        tdist.stdtr(df, x + 1e-12)  # other inputs: never a remembered value
+
+
+def test_a_warm_forecast_imports_neither_scipy_nor_statsmodels(tmp_path):
+    """Every fit of a warm `kpi forecast` comes from the cache, so its process must not pay
+    for statsmodels (0,7 s) or scipy.special (0,17 s): the cold-speed goal of issue 24."""
+    import os
+
+    env = {**os.environ, "KPI_CACHE": str(tmp_path)}
+    cold = subprocess.run([sys.executable, "-m", "kpi_lib.cli", "forecast", "--format", "csv"],
+                          check=False, capture_output=True, text=True, env=env,
+                          cwd=PROJECT_ROOT, timeout=600)
+    assert cold.returncode == 0, cold.stderr
+    probe = ("import sys\nfrom kpi_lib.cli import main\nmain(['forecast', '--format', 'csv'])\n"
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+             "('scipy', 'statsmodels')), file=sys.stderr)")
+    warm = subprocess.run([sys.executable, "-c", probe], check=False, capture_output=True,
+                          text=True, env=env, cwd=PROJECT_ROOT, timeout=600)
+    assert warm.returncode == 0, warm.stderr
+    assert warm.stdout == cold.stdout
+    assert warm.stderr.strip().splitlines()[-1] == "[]"

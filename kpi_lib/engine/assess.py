@@ -33,12 +33,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from ..common.numbers import quantity_decimals
 from ..inputs.data import Dataset
 from ..plan.catalog import Catalog, Indicator
 from ..plan.statuses import STATUSES, WORST_FIRST
+from . import tdist
 from .forecast import ForecastResult
 
 _WORST_ORDER = list(WORST_FIRST)
@@ -91,7 +91,7 @@ def _cdf(x: np.ndarray, est: np.ndarray, scale: np.ndarray, df: np.ndarray,
     with np.errstate(divide="ignore", invalid="ignore"):
         z_log = np.log(np.where(x > 0, x, np.nan) / est) / scale
         z = np.where(log, z_log, (x - est) / scale)
-        out = special.stdtr(np.where(np.isfinite(df), df, 1.0), z)  # Student t CDF
+        out = tdist.stdtr(np.where(np.isfinite(df), df, 1.0), z)  # Student t CDF
     out = np.where(log & (x <= 0), 0.0, out)
     out = np.where(np.isposinf(x), 1.0, np.where(np.isneginf(x), 0.0, out))
     return out
@@ -164,7 +164,7 @@ def assess(result: ForecastResult, ds: Dataset) -> pd.DataFrame:
     # Intervals
     df_safe = np.where(np.isfinite(df), df, 1.0)
     for name, q in (("lo80", 0.10), ("hi80", 0.90), ("lo95", 0.025), ("hi95", 0.975)):
-        z = special.stdtrit(df_safe, f_floor + q * (1.0 - f_floor)) * scale
+        z = tdist.stdtrit(df_safe, f_floor + q * (1.0 - f_floor)) * scale
         value = np.where(log, est * np.exp(z), est + z)
         value = np.where(parametric, value, np.where(final | ((dist != "none") & (scale == 0)),
                                                      est, np.nan))
@@ -239,6 +239,7 @@ def assess(result: ForecastResult, ds: Dataset) -> pd.DataFrame:
     t["required_pace"] = np.where(t["status"].isin(["achieved", "missed"]), np.nan,
                                   t["required_pace"])
     t["item_status"] = item_status(t)
+    tdist.save()
     return t.drop(columns=["target_cat", "comparison", "scheduled"])
 
 

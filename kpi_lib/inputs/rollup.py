@@ -88,16 +88,20 @@ def unit_observations(obs: pd.DataFrame, catalog: Catalog, registry: Registry,
     frame = add_period_columns(obs[obs["unit_code"].isin(codes)])
     frame["k"] = frame["year"] * 12 + frame["month"] - 1
     by_id = _by_indicator(frame, own)
+    summed = [i.id for i in catalog.all_series if i.rollup in ("sum", "count")]
+    flows = _Months(frame[frame["unit_code"].isin(own) & frame["indicator_id"].isin(summed)],
+                    {s.code: s.first for s in srcs})
+    before = _Before(frame)  # the predecessors' figures, for the in-area parts
     rolled = []
     for ind in catalog.all_series:
         rows = by_id.get(ind.id)
         if ind.rollup not in ("sum", "count", "weighted") or rows is None or rows.empty:
             continue
-        weights = _weights(ind, srcs, frame, registry, unit, notes)
+        weights = _weights(ind, srcs, before, registry, unit, notes)
         if ind.rollup == "weighted":
             part = _weighted(ind, rows, frame, srcs, weights, notes, registry)
         else:
-            part = pd.concat([_sum_flows(ind, rows, srcs, weights, notes, registry),
+            part = pd.concat([_sum_flows(ind, rows, flows, srcs, weights, notes, registry),
                               _sum_readings(ind, rows, srcs, weights, notes, registry)])
         rolled.append(part)
     rolled_frame = pd.concat(rolled) if rolled else direct.iloc[0:0]
@@ -127,7 +131,7 @@ def _prefer_direct(direct: pd.DataFrame, rolled: pd.DataFrame, is_area: bool) ->
     return pd.concat([direct[~d_keys.isin(r_keys)], rolled])
 
 
-def _weights(ind: Indicator, srcs: list[Source], frame: pd.DataFrame, registry: Registry,
+def _weights(ind: Indicator, srcs: list[Source], before: _Before, registry: Registry,
              area: str, notes: list[str]) -> dict[str, float]:
     """Each source's weight for this indicator; NaN where its in-area part is unknown."""
     out = {}
@@ -139,7 +143,7 @@ def _weights(ind: Indicator, srcs: list[Source], frame: pd.DataFrame, registry: 
         k_change = min(link.effective.year * 12 + link.effective.month - 1 for link in links)
         amounts = {}
         for link in links:
-            amounts[link.from_unit] = _reference_amount(ind, frame, link.from_unit, k_change)
+            amounts[link.from_unit] = before.amount(ind.id, link.from_unit, k_change)
         known = all(np.isfinite(v) for v in amounts.values())
         inside = sum(amounts[link.from_unit] * link.share for link in links
                      if registry.units[link.from_unit].parent == area)
@@ -158,41 +162,83 @@ def _weights(ind: Indicator, srcs: list[Source], frame: pd.DataFrame, registry: 
     return out
 
 
-def _reference_amount(ind: Indicator, frame: pd.DataFrame, code: str, k_change: int) -> float:
-    """A predecessor's size before the change: 12 months of a flow, or its last reading."""
-    rows = frame[(frame["indicator_id"] == ind.id) & (frame["unit_code"] == code)
-                 & (frame["k"] < k_change)]
-    flows = rows[rows["value_type"].isin(FLOW_TYPES)]
-    if len(flows):
-        monthly = _monthly_long(flows, {code: -10**6})
-        window = monthly[(monthly["k"] >= k_change - 12) & (monthly["k"] < k_change)]
-        return float(window["value"].sum()) if window["value"].notna().sum() == 12 else np.nan
-    readings = rows[rows["value_type"].isin(READING_TYPES)].sort_values("k")
-    return float(readings["value"].iloc[-1]) if len(readings) else np.nan
+class _Before:
+    """A predecessor's size before a change (12 months of a flow, or its last reading), for
+    every indicator from one split of the frame and one monthly table: the roll-up asks for
+    each (indicator, predecessor) pair, and filtering the whole frame per pair was most of
+    an area's load."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self._pairs: dict | None = None
+        self._months: _Months | None = None
+
+    def amount(self, iid: str, code: str, k_change: int) -> float:
+        if self._pairs is None:
+            self._pairs = dict(tuple(self.frame.groupby(["indicator_id", "unit_code"],
+                                                        sort=False)))
+        rows = self._pairs.get((iid, code))
+        if rows is None:
+            return np.nan
+        rows = rows[rows["k"] < k_change]
+        if rows["value_type"].isin(FLOW_TYPES).any():
+            if self._months is None:  # no padding: a predecessor existed all along
+                self._months = _Months(self.frame, {}, by_unit=True)
+            monthly = self._months.of(iid, code)
+            if monthly is None:
+                return np.nan
+            window = monthly[(monthly["k"] >= k_change - 12) & (monthly["k"] < k_change)]
+            return float(window["value"].sum()) if window["value"].notna().sum() == 12 else np.nan
+        readings = rows[rows["value_type"].isin(READING_TYPES)].sort_values("k")
+        return float(readings["value"].iloc[-1]) if len(readings) else np.nan
+
+
+class _Months:
+    """The monthly amounts of every flow series in a frame (`_monthly_long`), made once on
+    first use and split by indicator: one table instead of one per indicator and pair."""
+
+    def __init__(self, frame: pd.DataFrame, first_month: dict[str, int],
+                 by_unit: bool = False) -> None:
+        self.frame, self.first_month = frame, first_month
+        self.keys = ["indicator_id", "unit_code"] if by_unit else "indicator_id"
+        self._split: dict | None = None
+
+    def of(self, *key: str) -> pd.DataFrame | None:
+        """The rows of one indicator (and unit, if split by unit), in the table's order."""
+        if self._split is None:
+            flows = self.frame[self.frame["value_type"].isin(FLOW_TYPES)]
+            long = _monthly_long(flows, self.first_month)
+            self._split = dict(tuple(long.groupby(self.keys, sort=False)))
+        return self._split.get(key if len(key) > 1 else key[0])
 
 
 def _monthly_long(rows: pd.DataFrame, first_month: dict[str, int]) -> pd.DataFrame:
-    """Monthly amounts per unit, long: unit_code, k, value, reported_at.
+    """Monthly amounts per series, long: indicator_id, unit_code, year, month, value, k,
+    reported_at, period, value_type ("month").
 
     A unit created mid-year reports its year-to-date from its first month, so the months
     before it are zero for it (it did not exist), not missing.
     """
     rows = rows[rows["period"].astype(str).str.fullmatch(r"\d{4}-\d{2}")]
+    starts = {c: k0 for c, k0 in first_month.items() if k0 % 12}  # mid-year creations
+    late = rows[rows["unit_code"].isin(starts)]
     pads = []
-    for code, year in sorted(set(zip(rows["unit_code"], rows["year"], strict=True))):
-        k0 = first_month.get(code, -10**6)
-        if k0 // 12 == year and k0 % 12:
-            pads += [{"indicator_id": rows["indicator_id"].iloc[0], "unit_code": code,
-                      "period": f"{year}-{m:02d}", "value": 0.0, "value_type": "month"}
-                     for m in range(1, k0 % 12 + 1)]
+    for iid, code, year in sorted(set(zip(late["indicator_id"], late["unit_code"],
+                                          late["year"], strict=True))):
+        k0 = starts[code]
+        if k0 // 12 == year:
+            pads += [{"indicator_id": iid, "unit_code": code, "period": f"{year}-{m:02d}",
+                      "value": 0.0, "value_type": "month"} for m in range(1, k0 % 12 + 1)]
     table = pd.concat([rows, pd.DataFrame(pads)]) if pads else rows
     _, monthly = ytd_table(table)
     long = monthly.stack(future_stack=True).rename("value").reset_index()
     long.columns = ["indicator_id", "unit_code", "year", "month", "value"]
     long["k"] = long["year"] * 12 + long["month"] - 1
-    reported = _latest(rows, ["unit_code", "k"])
-    long["reported_at"] = reported.reindex(pd.MultiIndex.from_arrays(
-        [long["unit_code"], long["k"]])).to_numpy()
+    keys = ["indicator_id", "unit_code", "k"]
+    reported = _latest(rows, keys)
+    long["reported_at"] = reported.reindex(pd.MultiIndex.from_frame(long[keys])).to_numpy()
+    long["period"] = long["year"].astype(str) + "-" + long["month"].map("{:02d}".format)
+    long["value_type"] = "month"
     return long
 
 
@@ -245,14 +291,14 @@ def _complete_sum(long: pd.DataFrame, srcs: list[Source], weights: dict[str, flo
     return out[OBS_COLUMNS]
 
 
-def _sum_flows(ind: Indicator, rows: pd.DataFrame, srcs: list[Source],
+def _sum_flows(ind: Indicator, rows: pd.DataFrame, months: _Months, srcs: list[Source],
                weights: dict[str, float], notes: list[str], registry: Registry) -> pd.DataFrame:
     flows = rows[rows["value_type"].isin(FLOW_TYPES)]
     if flows.empty:
         return flows[OBS_COLUMNS]
-    long = _monthly_long(flows, {s.code: s.first for s in srcs})
-    long["period"] = long["year"].astype(str) + "-" + long["month"].map("{:02d}".format)
-    long["value_type"] = "month"
+    long = months.of(ind.id)
+    if long is None:  # no monthly period among them
+        return pd.DataFrame(columns=OBS_COLUMNS)
     return _complete_sum(long, srcs, weights, ind, notes, registry,
                          require_all=ind.rollup == "sum")
 
