@@ -31,3 +31,19 @@ DEFAULT_STORE = DATA_DIR / "store"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 REPORTS_DIR = PROJECT_ROOT / "reports"
 CACHE_DIR = Path(os.environ.get("KPI_CACHE", PROJECT_ROOT / ".cache"))
+
+
+def shown_path(path: str | Path) -> str:
+    """A path as a reader of a published page may see it: relative to the project (or to
+    the current folder) when inside it, else only its last two parts. A page never prints a
+    server's absolute path (it means nothing to the reader and tells a stranger too much)."""
+    path = Path(path)
+    resolved = path.resolve() if path.is_absolute() or path.exists() else path
+    for root in (PROJECT_ROOT, Path.cwd().resolve()):
+        try:
+            return resolved.relative_to(root).as_posix() or "."
+        except ValueError:
+            continue
+    if not path.is_absolute():
+        return path.as_posix()
+    return Path(*resolved.parts[-2:]).as_posix() if len(resolved.parts) > 2 else resolved.name

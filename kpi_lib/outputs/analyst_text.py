@@ -86,5 +86,9 @@ def analyst_parts(a, lang: str = "vi") -> tuple[list[tuple[str, list[str]]], str
     path = analyst_text_path(a.dataset.source.path, a.period, a.unit, a.catalog.default_unit)
     text = read_analyst_text(path)
     if not text:
-        return [], t("analyst_missing", lang, file=original_path(a.dataset.source, path))
+        from ..common.paths import shown_path
+
+        # As the Word says it: relative to the project, never a server's absolute path.
+        return [], t("analyst_missing", lang,
+                     file=shown_path(original_path(a.dataset.source, path)))
     return [(t("analyst_" + key, lang), text[key]) for key in SECTIONS if text.get(key)], None

@@ -27,7 +27,7 @@ from ..engine.pipeline import Assessment
 from .analyst_text import analyst_parts
 from .i18n import method_label, period_text, reason_text, status_text, t
 from .report_setup import data_received_on, setup_date_note, setup_for
-from .report_table import display_table
+from .report_table import display_table, reading_month
 from .rules import RULES, status_rule_lines
 
 HEADER_ROW = 4  # 1-based row of every sheet's column headers
@@ -180,7 +180,8 @@ def write_workbook(a: Assessment, numbers: pd.DataFrame, sections, path: str | P
                    label(r["item_status"], lang), method_label(r["method"], lang),
                    reason_text(r["reason"] or r["note"] or "", lang),
                    judged.iloc[i] if judged is not None else ""],
-                  [None] * 5 + [fmt] * 3 + [PCT, fmt, PCT] + [fmt] * 5 + [PCT] + [None] * 5)
+                  [None] * 5 + [fmt, _with_note(fmt, reading_month(r, a.as_of, lang)), fmt]
+                  + [PCT, fmt, PCT] + [fmt] * 5 + [PCT] + [None] * 5)
     sheet.finish()
 
     # 2. The plan's numbered items, each with the worst status of its indicators.
@@ -244,6 +245,12 @@ def write_workbook(a: Assessment, numbers: pd.DataFrame, sections, path: str | P
     book.save(tmp)
     tmp.replace(path)
     return path
+
+
+def _with_note(fmt: str, note: str) -> str:
+    """A number format that shows a text after the number ('81,69 (tháng 5)'), the cell
+    still a number."""
+    return f'{fmt}" {note}"' if note else fmt
 
 
 def _pct(value: float) -> float:

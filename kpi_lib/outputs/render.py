@@ -16,6 +16,7 @@ import pandas as pd
 from .. import __version__
 from ..common.dates import now_vn
 from ..common.numbers import format_number, format_quantity
+from ..common.paths import shown_path
 from ..engine.assess import items_table, status_counts
 from ..engine.pipeline import Assessment
 from ..inputs.store import sha256_of
@@ -89,8 +90,13 @@ def title_block(a: Assessment, lang: str = "vi", page: str = "title") -> str:
 
         day = f"{setup_for(a).report_date:%d/%m/%Y}"
         dated = " · " + esc(f"Báo cáo ngày {day}" if lang != "en" else f"Report dated {day}")
+    from .rules import scope_html
+
+    # Who reports and what the figures cover (after 1/7/2025 the district is no longer a
+    # unit): rules.scope_text, as the Word and the reviews say it.
     parts = [CSS, f"<h1>{esc(t(page, lang))}</h1>",
-             f"<p><b>{esc(area)}</b>{unit} · <b>{esc(period)}</b> ({data_to}){dated}</p>"]
+             f"<p><b>{esc(area)}</b>{unit} · <b>{esc(period)}</b> ({data_to}){dated}</p>",
+             scope_html(a, lang)]
     if a.dataset.source.synthetic:
         parts.append(banner(t("synthetic", lang)))
     return "".join(parts)
@@ -247,8 +253,32 @@ def gaps_html(missing: pd.DataFrame, late: pd.DataFrame, a: Assessment, lang: st
     return "".join(parts)
 
 
+def source_words(a: Assessment, lang: str = "vi") -> tuple[str, str]:
+    """Where the figures came from, as a reader reads it ("số liệu mẫu giả lập kèm theo",
+    "thư mục số liệu data/sample"), and the folder relative to the project (never a
+    server's absolute path): one wording for the page and the Word."""
+    src = a.dataset.source
+    meta = src.meta
+    origin = meta.get("snapshot_origin", src.origin)
+    folder = shown_path(meta.get("snapshot_of") or src.path)
+    labels = {"vi": {"given": "thư mục số liệu", "store": "kho số liệu đang dùng",
+                     "sample": "số liệu mẫu giả lập kèm theo"},
+              "en": {"given": "data folder", "store": "working store",
+                     "sample": "the shipped synthetic sample"}}
+    return labels["en" if lang == "en" else "vi"].get(origin, origin), folder
+
+
+def vintage_words(a: Assessment, lang: str = "vi") -> str:
+    """'05/07/2025' (the day the figures were taken as known) or 'mới nhất …'."""
+    if not a.dataset.vintage:
+        return t("latest", lang)
+    return f"{pd.Timestamp(a.dataset.vintage):%d/%m/%Y}"
+
+
 def provenance(a: Assessment, parameters: dict, lang: str = "vi") -> str:
-    """Data files with sha256, catalog, library version, the run's settings and time."""
+    """What a reader needs (the data's origin, up to which day, the month, unit and method),
+    then, folded away, what an auditor checks: every data file's and the catalog's sha256,
+    the library's version, the data folder (relative to the project)."""
     src = a.dataset.source
     files = []
     log = src.path / "ingest_log.csv"
@@ -258,29 +288,31 @@ def provenance(a: Assessment, parameters: dict, lang: str = "vi") -> str:
     obs = src.path / "observations.csv"
     if obs.is_file():
         files.append(("observations.csv", sha256_of(obs)))
-    rows = "".join(f"<li><code>{esc(n)}</code> sha256 <code>{esc(h)}</code></li>" for n, h in files)
     registry = a.dataset.registry
     unit = a.unit if a.unit and a.unit != a.catalog.default_unit else None
+    label, folder = source_words(a, lang)
     settings = [
+        (t("data_source", lang), label),
+        (t("vintage", lang), vintage_words(a, lang)),
         (t("param_as_of", lang), period_text(a.as_of, a.catalog.year, lang)
          + f" ({a.as_of:02d}/{a.catalog.year})"),
         (t("param_unit", lang), (registry.name(unit, lang) if registry else unit) if unit
          else t("area_unit", lang)),
-        (t("param_lang", lang), "Tiếng Việt" if lang == "vi" else "English"),
         (t("param_methods", lang), t("methods_with_ets" if parameters.get("use_ets", True)
                                      else "methods_no_ets", lang)),
+        (t("run_at", lang), now_vn().strftime("%d/%m/%Y %H:%M")),
     ]
-    params = "".join(f"<li>{esc(k)}: {esc(v)}</li>" for k, v in settings)
-    now = now_vn().strftime("%d/%m/%Y %H:%M (UTC+7)")
-    label, _, where = src.describe(lang).partition(": ")
-    return (f"<ul><li>{esc(t('data_source', lang))}: {esc(label)}: <code>{esc(where)}</code></li>"
-            f"<li>{esc(t('vintage', lang))}: {esc(a.dataset.vintage or t('latest', lang))}</li>"
-            f"<li>{esc(t('catalog', lang))}: <code>{esc(a.catalog.path.name)}</code> sha256 "
-            f"<code>{esc(sha256_of(a.catalog.path))}</code></li>"
-            f"<li>{esc(t('version', lang))}: {esc(__version__)} (Python {esc(platform.python_version())})"
-            f"</li><li>{esc(t('run_at', lang))}: {esc(now)}</li></ul>"
-            f"<p><b>{esc(t('files', lang))}</b></p><ul>{rows}</ul>"
-            f"<p><b>{esc(t('parameters', lang))}</b></p><ul>{params}</ul>")
+    shown = "".join(f"<li>{esc(k)}: {esc(v)}</li>" for k, v in settings)
+    rows = "".join(f"<li><code>{esc(n)}</code>: <code>{esc(h)}</code></li>" for n, h in files)
+    technical = (
+        f"<ul><li>{esc(t('data_folder', lang))}: <code>{esc(folder)}</code></li>"
+        f"<li>{esc(t('catalog', lang))}: <code>{esc(a.catalog.path.name)}</code> "
+        f"(<code>sha256 {esc(sha256_of(a.catalog.path))}</code>)</li>"
+        f"<li>{esc(t('version', lang))}: <code>kpi_lib {esc(__version__)}, Python "
+        f"{esc(platform.python_version())}</code></li></ul>"
+        f"<p>{esc(t('files', lang))}:</p><ul>{rows}</ul>")
+    return (f"<ul>{shown}</ul>" + '<details class="kpi-technical">'
+            f"<summary>{esc(t('technical', lang))}</summary>{technical}</details>")
 
 
 def revisions_html(a: Assessment, lang: str = "vi") -> str:

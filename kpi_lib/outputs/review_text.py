@@ -8,7 +8,6 @@ score is shown with what it was computed from, so a unit can check its own posit
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 
 import pandas as pd
 
@@ -42,8 +41,6 @@ WORDS = {
                  "năm). Báo cáo chỉ hoàn chỉnh khi có số liệu chính thức cả năm; các đề xuất "
                  "khen thưởng và chấn chỉnh dưới đây là dự kiến.",
         "draft_mark": "DỰ THẢO",
-        "scope": "Phạm vi số liệu: địa bàn {area} như trong {plan} (trước sắp xếp đơn vị hành "
-                 "chính ngày 01/7/2025); từ 01/7/2025 địa bàn này gồm: {members}.",
         "by_indicator": "Điểm được tính theo từng chỉ số (không theo chỉ tiêu của kế hoạch), vì "
                         "mỗi chỉ số có phòng, ban chủ trì, đơn vị được giao và trọng số riêng.",
         "col_estimate": "Thực hiện / ước cả năm của đơn vị", "col_p": "Xác suất đạt",
@@ -106,8 +103,6 @@ WORDS = {
                  "final only on the final figures for the year; the proposals below are "
                  "provisional.",
         "draft_mark": "DRAFT",
-        "scope": "Figures cover {area} as in {plan} (before the reorganisation of 1 July "
-                 "2025); since 1 July 2025 this area comprises: {members}.",
         "by_indicator": "Scores are computed per indicator (not per target of the plan): each "
                         "indicator has its own lead department, assigned units and weight.",
         "col_estimate": "Unit's actual / year-end estimate", "col_p": "Probability",
@@ -236,17 +231,12 @@ def _basis(review: Review, lang: str) -> str:
 
 
 def _scope(review: Review, lang: str) -> str:
-    """After 1 July 2025 the plan's area is no longer a unit: say what the figures cover."""
-    a = review.assessment
-    registry, area = a.dataset.registry, a.catalog.default_unit
-    if registry is None or review.day < date(2025, 7, 1):
-        return ""
-    members = registry.members_at(area, a.catalog.year, a.as_of)
-    names = ", ".join(u.name(lang) for u in members) or w("none", lang)
-    return " " + w("scope", lang, area=a.catalog.meta.get("area_en" if lang == "en" else
-                                                          "area_vi", area),
-                   plan=a.catalog.meta.get("plan_en" if lang == "en" else "plan_vi", ""),
-                   members=names)
+    """After 1 July 2025 the plan's area is no longer a unit: say what the figures cover
+    (rules.scope_text: the monthly page and Word say the same)."""
+    from .rules import scope_text
+
+    text = scope_text(review.assessment, review.day, lang)
+    return " " + text if text else ""
 
 
 def department_doc(review: Review, lang: str = "vi") -> Doc:

@@ -46,7 +46,7 @@ from .report_setup import (
     vi_date,
 )
 from .report_table import display_table
-from .rules import RULES, status_rule_lines
+from .rules import RULES, scope_text, status_rule_lines
 
 FONT = "Times New Roman"
 BLACK = RGBColor(0, 0, 0)
@@ -148,6 +148,9 @@ def write_docx(a: Assessment, numbers: pd.DataFrame, sections, charts: list[tupl
     period = period_words(a.as_of, a.catalog.year, lang)
     body(doc, w["basis"].format(basis=setup.basis, issuer=setup.issuer.short, period=period))
     body(doc, setup_date_note(setup, data_received_on(a), lang, dated=False))
+    scope = scope_text(a, setup.report_date, lang)  # what the figures cover after 1/7/2025
+    if scope:
+        body(doc, scope)
 
     numerals = iter(["I", "II", "III", "IV", "V", "VI"])
     heading(doc, f"{next(numerals)}. {w['results']}", 1)
@@ -255,11 +258,11 @@ def _subject(a: Assessment, lang: str) -> str:
 
 
 def _shown(path: Path) -> str:
-    """The text file's path as the analyst would type it (relative to the project if inside)."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    """The text file's path as the analyst would type it (relative to the project if inside):
+    the page's placeholder says the same (common.paths.shown_path)."""
+    from ..common.paths import shown_path
+
+    return shown_path(path)
 
 
 # --- layout helpers -------------------------------------------------------------------------
