@@ -246,28 +246,35 @@ def plot_group(a: Assessment, group: str, lang: str = "vi"):
 
 
 def plot_coverage(cov: pd.DataFrame, ax=None, lang="vi"):
-    """Indicator × month coverage: green = figure present, red = expected but missing."""
+    """Indicator × month coverage (quality.coverage): green = received by its due day,
+    orange = late, red = expected and never received."""
     from matplotlib.colors import ListedColormap
 
     if ax is None:
         # Fixed margins sized from the longest label: constrained layout would cost more
         # than the drawing.
-        height = 0.25 * len(cov) + 1.5
+        # Rows are named (not coded), so the figure widens with the names and the grid keeps
+        # 4,5 in.
+        height = 0.25 * len(cov) + 1.7
         longest = max((len(str(i)) for i in cov.index), default=1)
-        left = (0.15 + 0.07 * longest) / 7.5
-        fig = _figure((7.5, height))
-        ax = fig.add_axes((left, 0.6 / height, 0.99 - left, 1 - 1.0 / height))
+        label_in = 0.15 + 0.06 * longest
+        width = max(7.5, label_in + 4.6)
+        left = label_in / width
+        fig = _figure((width, height))
+        ax = fig.add_axes((left, 0.6 / height, 0.99 - left, 1 - 1.2 / height))
     else:
         _use_font()
         fig = ax.figure
-    ax.imshow(cov.to_numpy(dtype=float), cmap=ListedColormap(["#c62828", "#1b5e20"]), vmin=0,
+    ax.imshow(cov.to_numpy(dtype=float), cmap=ListedColormap(["#c62828", "#ef6c00", "#1b5e20"]),
+              vmin=0,
               vmax=1, aspect="auto", interpolation="nearest")
     ax.set_xticks(range(12), range(1, 13))
     ax.set_yticks(range(len(cov)), cov.index, fontsize=8)
     ax.set_xlabel(t("month", lang))
-    ax.set_title("Số liệu đã có theo tháng (xanh: có, đỏ: thiếu, trắng: không theo tháng "
-                 "hoặc chưa đến kỳ)" if lang == "vi" else "Figures received by month (green: yes, "
-                 "red: missing, blank: not monthly or not yet due)", fontsize=10, y=TITLE_Y)
+    ax.set_title("Số liệu đã nhận theo tháng\n(xanh: đúng hạn, cam: gửi chậm, đỏ: thiếu, trắng: "
+                 "không theo tháng hoặc chưa đến kỳ)" if lang == "vi" else "Figures received by "
+                 "month\n(green: on time, orange: late, red: missing, blank: not monthly or not "
+                 "yet due)", fontsize=10, y=TITLE_Y)
     _fixed_xlabel(ax)
     return fig
 

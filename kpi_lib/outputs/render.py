@@ -224,33 +224,72 @@ def focus_table(a: Assessment, numbers: pd.DataFrame, lang: str = "vi") -> str:
                   t("focus", lang))
 
 
-def figure_name(a: Assessment, indicator_id: str, lang: str = "vi") -> str:
+def figure_name(a: Assessment, indicator_id: str, lang: str = "vi", short: bool = False) -> str:
     """How a figure is named on the page: a plan indicator by its code and name ("T01 –
     Tổng giá trị sản xuất"), a component the plan does not number by its name alone (its
-    data code, e.g. S_IND, means nothing to a reader)."""
-    name = a.catalog.get(indicator_id).name(lang)
+    data code, e.g. S_IND, means nothing to a reader). `short`: the short name (a chart's
+    row labels)."""
+    ind = a.catalog.get(indicator_id)
+    name = ind.short_name(lang) if short else ind.name(lang)
     numbered = any(i.id == indicator_id for i in a.catalog.indicators)
     return f"{indicator_id} – {name}" if numbered else name
 
 
-def gaps_html(missing: pd.DataFrame, late: pd.DataFrame, a: Assessment, lang: str = "vi") -> str:
-    parts = []
+DUE_RULE = {
+    "vi": "Hạn gửi số liệu của một tháng (số liệu quý: tháng cuối quý) là ngày dự kiến của báo "
+          "cáo tháng đó (số liệu tháng {month}/{year}: ngày {due}). Nhận sau hạn là gửi chậm; "
+          "nhận sau ngày báo cáo thì không có trong báo cáo này. Chưa nhận là thiếu. Kế hoạch "
+          "dự kiến (ví dụ lịch công nhận) không phải số liệu đã nhận.",
+    "en": "A month's figures (a quarter's: its last month) are due on that month's planned "
+          "report date ({month}/{year}: {due}). Received after it: late; received after this "
+          "report's date: not in this report. Never received: missing. A scheduled event is a "
+          "plan, not a figure received.",
+}
+
+
+def gaps_html(missing: pd.DataFrame, late: pd.DataFrame, a: Assessment, lang: str = "vi",
+              report_month_only: bool = False) -> str:
+    """Missing figures, then late ones (quality.late_figures: received after their due day,
+    and whether they came in time for this report). `report_month_only`: the monthly
+    report lists only the late figures of its own month and those left out of it (the
+    data-quality page lists every one)."""
+    words = {"vi": ("Ngày nhận", "Hạn gửi", "Số ngày chậm", "Có trong báo cáo này", "Có",
+                    "Không (nhận sau ngày báo cáo)", "Kỳ số liệu"),
+             "en": ("Received", "Due", "Days late", "In this report", "Yes",
+                    "No (received after the report's date)", "Period")}["en" if lang == "en"
+                                                                        else "vi"]
+    from .quality import due_date
+
+    rule = DUE_RULE["en" if lang == "en" else "vi"].format(
+        month=a.as_of, year=a.catalog.year, due=f"{due_date(a.catalog, a.as_of):%d/%m/%Y}")
+    parts = [f"<p><small>{esc(rule)}</small></p>"]
     if missing.empty:
         parts.append(f"<p>{esc(t('no_gaps', lang))}</p>")
     else:
-        rows = "".join(f"<tr><td>{esc(figure_name(a, r['id'], lang))}</td>"
-                       f"<td>{esc(', '.join(map(str, r['months'])))}</td></tr>"
-                       for _, r in missing.iterrows())
-        parts.append(f'<table class="kpi-table"><tr><th>{esc(t("indicator", lang))}</th>'
-                     f'<th>{esc(t("missing_months", lang))}</th></tr>{rows}</table>')
+        rows = [[esc(figure_name(a, r["id"], lang)), esc(", ".join(map(str, r["months"])))]
+                for _, r in missing.iterrows()]
+        parts.append(_table([t("indicator", lang), t("missing_months", lang)], rows, ["", ""],
+                            label=t("missing_months", lang)))
+    if report_month_only and not late.empty:
+        month = late["period"].map(lambda p: int(p[-1]) * 3 if "Q" in p else int(p[5:]))
+        late = late[(month == a.as_of) | ~late["in_report"].astype(bool)]
     if not late.empty:
-        rows = "".join(f"<tr><td>{esc(figure_name(a, r['id'], lang))}</td><td>{esc(r['period'])}</td>"
-                       f"<td>{int(r['days_late'])}</td></tr>" for _, r in late.iterrows())
-        days = "ngày chậm" if lang == "vi" else "days late"
-        parts.append(f'<p><b>{esc(t("late", lang))}</b></p><table class="kpi-table"><tr><th>'
-                     f'{esc(t("indicator", lang))}</th><th>{esc(t("month", lang))}</th><th>{days}'
-                     f"</th></tr>{rows}</table>")
+        rows = [[esc(figure_name(a, r["id"], lang)), esc(period_label(r["period"], lang)),
+                 esc(f"{r['received']:%d/%m/%Y}"), esc(f"{r['due']:%d/%m/%Y}"),
+                 esc(str(int(r["days_late"]))), esc(words[4] if r["in_report"] else words[5])]
+                for _, r in late.iterrows()]
+        parts.append(f'<p><b>{esc(t("late", lang))}</b></p>' + _table(
+            [t("indicator", lang), words[6], *words[:4]], rows, ["", "", "num", "num", "num", ""],
+            label=t("late", lang)))
     return "".join(parts)
+
+
+def period_label(period: str, lang: str = "vi") -> str:
+    """'2025-06' -> '06/2025', '2025-Q2' -> 'Quý 2/2025' (as a reader writes a period)."""
+    period = str(period)
+    if "Q" in period:
+        return f"{'Q' if lang == 'en' else 'Quý '}{period[-1]}/{period[:4]}"
+    return f"{period[5:]}/{period[:4]}" if len(period) == 7 else period
 
 
 def source_words(a: Assessment, lang: str = "vi") -> tuple[str, str]:
@@ -417,18 +456,21 @@ def _frame_html(frame: pd.DataFrame, lang: str, label: str) -> str:
 
 
 def revised_figures_html(revised: pd.DataFrame, a: Assessment, lang: str = "vi") -> str:
-    """Figures reported more than once, every version with when it came."""
+    """Figures reported more than once, every version with when it came; each value in its
+    indicator's unit (a count of jobs is 122, not 121,60)."""
     head = f"<h3>{esc(t('revised_figures', lang))}</h3>"
     if revised.empty:
         return head + f"<p>{esc(t('no_revised', lang))}</p>"
-    frame = revised.assign(
-        id=[figure_name(a, i, lang) for i in revised["id"]],
-        reported_at=[pd.Timestamp(str(x)[:10]).strftime("%d/%m/%Y") for x in revised["reported_at"]],
-        period=[f"{p[5:]}/{p[:4]}" if len(str(p)) == 7 else p for p in revised["period"]])
-    frame = frame.rename(columns={"id": t("indicator", lang), "period": t("period_col", lang),
-                                  "reported_at": t("reported_at", lang),
-                                  "value": t("value_col", lang), "source": t("source_col", lang)})
-    return head + _frame_html(frame, lang, t("revised_figures", lang))
+    rows = []
+    for r in revised.itertuples(index=False):
+        unit = a.catalog.get(r.id).unit
+        rows.append([esc(figure_name(a, r.id, lang)), esc(period_label(r.period, lang)),
+                     esc(pd.Timestamp(str(r.reported_at)[:10]).strftime("%d/%m/%Y")),
+                     esc(format_quantity(float(r.value), unit, lang) + " "
+                         + a.catalog.unit_label(unit, lang)), esc(r.source)])
+    return head + _table([t("indicator", lang), t("period_col", lang), t("reported_at", lang),
+                          t("value_col", lang), t("source_col", lang)], rows,
+                         ["", "", "num", "num", ""], label=t("revised_figures", lang))
 
 
 def backtest_html(bt: pd.DataFrame, lang: str = "vi") -> str:
