@@ -401,8 +401,8 @@ def unit_grid_html(grid: pd.DataFrame, a: Assessment, lang: str = "vi") -> str:
                 continue
             r = cells.loc[(unit, iid)]
             est = r["estimate"]
-            value = "–" if not np.isfinite(est) else format_number(
-                est, 0 if abs(est) >= 100 else 1, lang)
+            # In the indicator's unit, as the area's table: a count of accidents is whole.
+            value = format_quantity(est, a.catalog.get(iid).unit, lang)
             label = a.catalog.statuses.label(r["status"], lang)
             if not np.isfinite(r["target_value"]) and r["status"] == "no_data":
                 label = t("no_unit_target", lang)  # an estimate, but nothing to judge it by
@@ -410,10 +410,91 @@ def unit_grid_html(grid: pd.DataFrame, a: Assessment, lang: str = "vi") -> str:
                        f'<span style="color:{a.catalog.statuses.color(r["status"])};font-weight:bold">'
                        f"{esc(label)}</span><br>{esc(value)}</td>")
         rows.append(f"<tr><td>{esc(name(unit))}</td>{''.join(tds)}</tr>")
+    note = unit_sum_note(grid, a, lang)
     return (f"<h3>{esc(t('units', lang))}</h3><p>{esc(t('units_intro', lang))}</p>"
             + scroll(f"<table class=\"kpi-table\"><thead><tr><th>{esc(t('unit_word', lang))}"
                      f"</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>",
-                     t("units", lang)))
+                     t("units", lang))
+            + (f"<p><small>{esc(note)}</small></p>" if note else ""))
+
+
+SUM_NOTE = {
+    "vi": {"head": "Cộng các xã không bằng số toàn địa bàn: {parts}.",
+           "part": "{id} {what} {units} cộng {total}, toàn địa bàn {area}",
+           "ytd": "lũy kế", "est": "ước cả năm", "base": "mức năm {prev} (để so sánh)",
+           "outside": " Lý do: {units} gồm cả {parts}, trước {day} không thuộc địa bàn; số của "
+                      "xã tính cả phần này, số toàn địa bàn chỉ tính phần thuộc địa bàn (ước theo "
+                      "tỷ lệ).",
+           "other": " Lý do: số toàn địa bàn được tổng hợp theo đơn vị cũ và phần thuộc địa bàn, "
+                    "không phải cộng các xã mới.",
+           "separate": " Ước cả năm của từng xã và của toàn địa bàn được tính riêng, mỗi số "
+                       "theo diễn biến của chính nó, nên cộng các ước của xã không bằng ước "
+                       "toàn địa bàn."},
+    "en": {"head": "The communes do not add up to the area: {parts}.",
+           "part": "{id} {what}: the {units} add up to {total}, the area {area}",
+           "ytd": "to date", "est": "year-end estimate", "base": "{prev} base",
+           "outside": " Why: {units} includes {parts}, outside the area before {day}; the "
+                      "commune's figures count it, the area's only its in-area part "
+                      "(apportioned).",
+           "other": " Why: the area's figures are built from the former units and in-area "
+                    "shares, not by adding up the new communes.",
+           "separate": " Each commune's year-end estimate and the area's are made separately, "
+                       "each from its own course, so the communes' estimates do not add up to "
+                       "the area's."},
+}
+
+
+def unit_sum_note(grid: pd.DataFrame, a: Assessment, lang: str = "vi") -> str:
+    """Why the communes' figures do not add up to the area's, with the figures: for each
+    additive indicator (rollup: sum) whose to-date figure, year-end estimate or base
+    (a "reduce" target: last year's figure) differs once shown, the two numbers; and the
+    reason, from the unit registry (a commune formed partly from outside the area)."""
+    words = SUM_NOTE["en" if lang == "en" else "vi"]
+    registry = a.dataset.registry
+    area_rows = a.table.set_index("indicator_id")
+    units_word = "các xã" if lang != "en" else "communes"
+    parts, kinds = [], set()
+    for iid, part in grid.groupby("indicator_id", sort=False):
+        ind = a.catalog.get(iid)
+        if ind.rollup != "sum" or iid not in area_rows.index:
+            continue
+        row = area_rows.loc[iid]
+        checks = [("ytd", "actual_to_date"), ("est", "estimate")]
+        if ind.rule == "reduce":
+            checks.append(("base", "target_value"))
+        for key, column in checks:
+            total, area = part[column].sum(min_count=1), row[column]
+            if not (np.isfinite(total) and np.isfinite(area)):
+                continue
+            shown_total = format_quantity(total, ind.unit, lang)
+            shown_area = format_quantity(area, ind.unit, lang)
+            if shown_total != shown_area:
+                kinds.add(key)
+                parts.append(words["part"].format(
+                    id=iid, what=words[key].format(prev=a.catalog.year - 1), units=units_word,
+                    total=shown_total, area=shown_area))
+    if not parts:
+        return ""
+    text = words["head"].format(parts="; ".join(parts))
+    area_code = a.unit or a.catalog.default_unit
+    outside, day = [], None
+    for unit in dict.fromkeys(grid["unit_code"]):
+        links = [link for link in (registry.predecessors(unit) if registry else [])
+                 if link.from_unit in registry.units
+                 and registry.units[link.from_unit].parent != area_code]
+        if links:
+            outside.append((registry.name(unit, lang),
+                            ", ".join(registry.name(link.from_unit, lang) for link in links)))
+            day = min(link.effective for link in links)
+    if outside and kinds - {"est"}:
+        text += words["outside"].format(units=", ".join(u for u, _ in outside),
+                                        parts=", ".join(p for _, p in outside),
+                                        day=f"{day:%d/%m/%Y}")
+    elif kinds - {"est"}:
+        text += words["other"]
+    if "est" in kinds:
+        text += words["separate"]
+    return text
 
 
 def narrative_html(sections, lang: str = "vi") -> str:
