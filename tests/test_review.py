@@ -279,7 +279,7 @@ def test_a_year_end_review_on_estimates_is_a_draft_everywhere(published, tmp_pat
             assert "DỰ THẢO" in "\n".join(p.text for p in header.paragraphs)
     assert published.draft.startswith("DỰ THẢO")
     # the area the figures cover, after 1 July 2025
-    assert "Phạm vi số liệu: địa bàn Huyện Bình Sơn" in text
+    assert "Phạm vi số liệu: địa bàn huyện Bình Sơn" in text
     # the rule is on the page: thresholds, the "khoảng" tolerance, what "theo xu hướng" means
     assert "từ 75% trở lên" in text and "T02 từ 9,18 % trở lên" in text
     assert "Tạm đánh giá theo xu hướng" in text

@@ -257,7 +257,7 @@ def plot_coverage(cov: pd.DataFrame, ax=None, lang="vi"):
         # 4,5 in.
         height = 0.25 * len(cov) + 1.7
         longest = max((len(str(i)) for i in cov.index), default=1)
-        label_in = 0.15 + 0.06 * longest
+        label_in = 0.15 + 0.07 * longest
         width = max(7.5, label_in + 4.6)
         left = label_in / width
         fig = _figure((width, height))
@@ -274,7 +274,7 @@ def plot_coverage(cov: pd.DataFrame, ax=None, lang="vi"):
     ax.set_title("Số liệu đã nhận theo tháng\n(xanh: đúng hạn, cam: gửi chậm, đỏ: thiếu, trắng: "
                  "không theo tháng hoặc chưa đến kỳ)" if lang == "vi" else "Figures received by "
                  "month\n(green: on time, orange: late, red: missing, blank: not monthly or not "
-                 "yet due)", fontsize=10, y=TITLE_Y)
+                 "yet due)", fontsize=10, y=TITLE_Y, loc="right")  # the grid is at the right
     _fixed_xlabel(ax)
     return fig
 

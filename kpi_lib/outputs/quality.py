@@ -80,15 +80,18 @@ def arrivals(ds: Dataset, unit: str | None = None, as_of: int = 12) -> pd.DataFr
             own = whole.xs(ind.id, level=0) if ind.id in whole.index.get_level_values(0) \
                 else pd.Series(dtype="datetime64[ns]")
             merged = pd.concat([own, both], axis=1).min(axis=1)
-            whole = pd.concat([whole.drop(ind.id, level=0, errors="ignore"),
-                               pd.concat({ind.id: merged}, names=["indicator_id"])])
+            merged = pd.concat({ind.id: merged}, names=["indicator_id"])
+            merged.index.names = whole.index.names
+            whole = pd.concat([whole.drop(ind.id, level=0, errors="ignore"), merged])
     return whole.rename("received").reset_index().rename(columns={"indicator_id": "id"})
 
 
-def late_figures(ds: Dataset, unit: str | None = None, as_of: int = 12) -> pd.DataFrame:
+def late_figures(ds: Dataset, unit: str | None = None, as_of: int = 12,
+                 got: pd.DataFrame | None = None) -> pd.DataFrame:
     """Figures received after their due date (due_date), with the day received, the due
-    day, days late, and whether they came by the report's cutoff (`in_report`)."""
-    got = arrivals(ds, unit, as_of)
+    day, days late, and whether they came by the report's cutoff (`in_report`). `got`:
+    arrivals() when the caller has them already."""
+    got = arrivals(ds, unit, as_of) if got is None else got
     if got.empty:
         return pd.DataFrame(columns=LATE_COLUMNS)
     dues = {m: pd.Timestamp(due_date(ds.catalog, m)) for m in set(got["month"])}
@@ -112,7 +115,7 @@ def coverage(ds: Dataset, unit: str | None = None, as_of: int = 12) -> pd.DataFr
     where none is expected (annual or event-driven indicators without a figure that month,
     and months after `as_of`, not yet due)."""
     got = arrivals(ds, unit, as_of)
-    late = late_figures(ds, unit, as_of)
+    late = late_figures(ds, unit, as_of, got)
     received = set(zip(got["id"], got["month"], strict=True))
     was_late = set(zip(late["id"], [int(p[-1]) * 3 if "Q" in p else int(p[5:])
                                     for p in late["period"]], strict=True))

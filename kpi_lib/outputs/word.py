@@ -33,8 +33,7 @@ from docx.shared import Cm, Pt, RGBColor
 from ..common.files import replace_file
 from ..engine.assess import items_table, status_counts
 from ..engine.pipeline import Assessment
-from ..inputs.snapshot import original_path
-from .analyst_text import read_analyst_text
+from .analyst_text import analyst_file_shown, read_analyst_text
 from .i18n import t
 from .report_setup import (
     ReportSetup,
@@ -71,7 +70,7 @@ WORDS = {
         "attached": "(Kèm theo Báo cáo số {number} {date} của {issuer})",
         "example": "(ví dụ — thay trong settings.report)",
         "table_note": "Khoảng trong ngoặc: khoảng tin cậy 80% của ước thực hiện cả năm; "
-                      "* ước tính có độ tin cậy thấp.",
+                      "* {low_conf}.",
         "overall_items": "Đến hết tháng {month}/{year}, trong {items} chỉ tiêu ({n} chỉ số) của "
                          "Kế hoạch: {parts}.",
         "overall_ind": "Theo từng chỉ số: {parts}.",
@@ -96,7 +95,7 @@ WORDS = {
         "attached": "(Attached to report {number} of {date}, {issuer})",
         "example": "(an example — replace in settings.report)",
         "table_note": "In brackets: the 80% interval of the year-end estimate; "
-                      "* low-confidence estimate.",
+                      "* {low_conf}.",
         "overall_items": "At the end of {month}/{year}, of the plan's {items} targets ({n} "
                          "indicators): {parts}.",
         "overall_ind": "By indicator: {parts}.",
@@ -170,8 +169,7 @@ def write_docx(a: Assessment, numbers: pd.DataFrame, sections, charts: list[tupl
         heading(doc, f"{next(numerals)}. {title}", 1)
         paragraphs = analyst.get(key) or []
         if not paragraphs:
-            p = body(doc, w["placeholder"].format(file=_shown(original_path(a.dataset.source,
-                                                                             text_file)),
+            p = body(doc, w["placeholder"].format(file=analyst_file_shown(a, text_file),
                                                    heading=HEADINGS_VI[key]))
             p.runs[0].bold = True
             p.runs[0].font.highlight_color = 7  # yellow: impossible to miss when proofreading
@@ -191,7 +189,8 @@ def write_docx(a: Assessment, numbers: pd.DataFrame, sections, charts: list[tupl
     appendix_title(doc, w["appendix"].format(n=1),
                     w["table_title"].format(year=a.catalog.year), attached)
     _table(doc, display_table(a, lang, numbers), wide, lang, a.catalog.year)
-    for n, text in enumerate([w["table_note"], RULES["en" if lang == "en" else "vi"]["title"] + ":",
+    # The "*" says what it says on the page (i18n low_conf): one meaning, one text.
+    for n, text in enumerate([w["table_note"].format(low_conf=t("low_conf", lang)), RULES["en" if lang == "en" else "vi"]["title"] + ":",
                               *status_rule_lines(a.catalog, lang)]):
         note = body(doc, text if n < 2 else f"- {text}", indent=False)
         note.runs[0].italic, note.runs[0].font.size = True, Pt(11)
@@ -255,14 +254,6 @@ def _subject(a: Assessment, lang: str) -> str:
             period_words(a.as_of, a.catalog.year, lang)
     return ("Tình hình thực hiện kế hoạch phát triển kinh tế - xã hội "
             + period_words(a.as_of, a.catalog.year, lang))
-
-
-def _shown(path: Path) -> str:
-    """The text file's path as the analyst would type it (relative to the project if inside):
-    the page's placeholder says the same (common.paths.shown_path)."""
-    from ..common.paths import shown_path
-
-    return shown_path(path)
 
 
 # --- layout helpers -------------------------------------------------------------------------
