@@ -29,7 +29,7 @@ COUNTS = {"vụ", "người", "giấy", "trường", "xã"}
 
 def visible(html: str) -> str:
     """The page's text a reader sees (no CSS, no tags, the auditors' fold left out)."""
-    html = re.sub(r"<style.*?</style>|<details.*?</details>", " ", html, flags=re.S)
+    html = re.sub(r"<style.*?</style>|<details.*?</details>", " ", html, flags=re.DOTALL)
     return re.sub(r"<[^>]+>", " ", html)
 
 
@@ -54,7 +54,7 @@ def test_no_iso_date_anywhere_a_reader_looks(months):
         page = "".join([render.title_block(a), render.gaps_html(missing, late, a),
                         render.provenance(a, {}), render.revised_figures_html(
                             quality.revisions(a.dataset), a)])
-        assert not ISO_DATE.findall(re.sub(r"<style.*?</style>", "", page, flags=re.S)), m
+        assert not ISO_DATE.findall(re.sub(r"<style.*?</style>", "", page, flags=re.DOTALL)), m
     june = render.provenance(months[6], {})
     assert "Số liệu tính đến ngày: 05/07/2025" in june
 
@@ -176,7 +176,7 @@ def test_provenance_keeps_technical_text_for_auditors_only(months):
         assert word not in shown, word
     assert not re.search(r"[A-Za-z_.]/[A-Za-z_]", shown), shown  # no path at all
     assert "chọn theo" not in shown and "bình quân có trọng số" in shown
-    fold = re.search(r"<details[^>]*><summary>(.*?)</summary>(.*?)</details>", html, re.S)
+    fold = re.search(r"<details[^>]*><summary>(.*?)</summary>(.*?)</details>", html, re.DOTALL)
     assert fold and fold.group(1) == "Thông tin kỹ thuật (cho cán bộ kiểm tra)"
     assert "<code>data/sample</code>" in fold.group(2) and "sha256" in fold.group(2)
     assert str(PROJECT_ROOT) not in html
