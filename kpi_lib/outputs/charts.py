@@ -324,8 +324,9 @@ def show(fig, alt: str | None = None) -> tuple[bytes, str] | None:
     if fig is None:
         return None
     if alt is None:
-        alt = " · ".join(ax.get_title().replace("\n", " ") for ax in fig.axes if ax.get_visible()
-                         and ax.get_title())
+        titles = [" ".join(x for x in (ax.get_title(loc) for loc in ("left", "center", "right"))
+                           if x).replace("\n", " ") for ax in fig.axes if ax.get_visible()]
+        alt = " · ".join(x for x in titles if x)
     png = to_png(fig)
     data = base64.b64encode(png).decode("ascii")
     # A two-panel figure shrunk to a phone's width is unreadable: the published page's
