@@ -193,6 +193,10 @@ def test_word_body_parts(word):
     assert "BÁO CÁO\nTình hình thực hiện kế hoạch phát triển kinh tế - xã hội 9 tháng đầu năm " \
            "2025" in text
     assert "Căn cứ Kế hoạch số 21/KH-UBND ngày 03/02/2025 của UBND huyện Bình Sơn" in text
+    # what the figures cover after 1/7/2025, as the page says it (rules.scope_text, #6)
+    assert "Phạm vi số liệu: địa bàn huyện Bình Sơn" in text and "Xã Tịnh Hòa" in text
+    # "*" means what it means on the page (#17)
+    assert "* dự báo theo xu hướng các năm trước, chưa có số liệu trong năm." in text
     assert "GIẢ LẬP" in text
     headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
     assert headings[:5] == ["I. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU", "II. ĐÁNH GIÁ CHUNG",

@@ -379,8 +379,10 @@ def section_html(a, results: list[TermResult] | None = None) -> str:
     frame = section_table(results, a.catalog)
     extra = notes(results)
     return ("<section aria-labelledby='term'><h2 id='term'>Chỉ tiêu kế hoạch 5 năm</h2>"
-            + _html_table(frame, results, a.catalog).replace("<table>",
-                                                             "<table class='kpi-table'>")
+            # the page's own table and scroll-box styles (the term page's .wrap is not
+            # in the monthly page: its box scrolled the whole output area, unnamed)
+            + _html_table(frame, results, a.catalog).replace("<table>", "<table class='kpi-table'>")
+            .replace("class='wrap'", "class='wrap kpi-scroll'")
             + f"<p class='note'><small>{esc(METHOD_VI)}</small></p>"
             + ("<ul class='note'>" + "".join(f"<li><small>{esc(n)}</small></li>"
                                               for n in extra) + "</ul>" if extra else "")
