@@ -13,6 +13,8 @@ handful of colours), a third of the bytes, encoded in half the time.
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 
@@ -245,6 +247,9 @@ def plot_group(a: Assessment, group: str, lang: str = "vi"):
     return fig
 
 
+LABEL_CHARS = 38  # a coverage row's name wraps after this many characters
+
+
 def plot_coverage(cov: pd.DataFrame, ax=None, lang="vi"):
     """Indicator × month coverage (quality.coverage): green = received by its due day,
     orange = late, red = expected and never received."""
@@ -253,10 +258,12 @@ def plot_coverage(cov: pd.DataFrame, ax=None, lang="vi"):
     if ax is None:
         # Fixed margins sized from the longest label: constrained layout would cost more
         # than the drawing.
-        # Rows are named (not coded), so the figure widens with the names and the grid keeps
-        # 4,5 in.
-        height = 0.25 * len(cov) + 1.7
-        longest = max((len(str(i)) for i in cov.index), default=1)
+        # Rows are named (not coded): a long name takes two lines, so the picture stays
+        # narrow enough to shrink onto a phone's screen and the grid keeps 4,5 in.
+        labels = [textwrap.fill(str(i), LABEL_CHARS) for i in cov.index]
+        lines = max((x.count("\n") + 1 for x in labels), default=1)
+        height = (0.25 if lines == 1 else 0.34) * len(cov) + 1.7
+        longest = max((len(line) for x in labels for line in x.split("\n")), default=1)
         label_in = 0.15 + 0.07 * longest
         width = max(7.5, label_in + 4.6)
         left = label_in / width
@@ -269,7 +276,8 @@ def plot_coverage(cov: pd.DataFrame, ax=None, lang="vi"):
               vmin=0,
               vmax=1, aspect="auto", interpolation="nearest")
     ax.set_xticks(range(12), range(1, 13))
-    ax.set_yticks(range(len(cov)), cov.index, fontsize=8)
+    ax.set_yticks(range(len(cov)), [textwrap.fill(str(i), LABEL_CHARS) for i in cov.index],
+                  fontsize=8, linespacing=0.95)
     ax.set_xlabel(t("month", lang))
     ax.set_title("Số liệu đã nhận theo tháng\n(xanh: đúng hạn, cam: gửi chậm, đỏ: thiếu, trắng: "
                  "không theo tháng hoặc chưa đến kỳ)" if lang == "vi" else "Figures received by "
