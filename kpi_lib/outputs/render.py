@@ -514,7 +514,13 @@ def analyst_html(a: Assessment, lang: str = "vi") -> str:
     parts, missing = analyst_parts(a, lang)
     head = f"<h3>{esc(t('analyst', lang))}</h3>"
     if missing:
-        return head + f"<p><i>{esc(missing)}</i></p>"
+        from .analyst_text import analyst_file_shown
+        from .report_setup import analyst_text_path
+
+        # The file's name is set as code (a path, not words of the page).
+        name = esc(analyst_file_shown(a, analyst_text_path(
+            a.dataset.source.path, a.period, a.unit, a.catalog.default_unit)))
+        return head + f"<p><i>{esc(missing).replace(name, f'<code>{name}</code>')}</i></p>"
     return ('<div class="kpi-narrative">' + head + "".join(
         f"<h4>{esc(title)}</h4>" + "".join(f"<p>{esc(line)}</p>" for line in lines)
         for title, lines in parts) + "</div>")
