@@ -183,7 +183,14 @@ def pages(report, tmp_path_factory):
     published = sorted(p for p in report.folder.parent.rglob("*.html")
                        if not any(part.startswith(("_", ".")) for part in
                                   p.relative_to(report.folder.parent).parts))
-    found = [*published, *sorted(review.folder.glob("*.html")), comparison]
+    # A past month at its own cutoff (its date and late figures are said; ISO dates used to
+    # leak there, #5, #7) and a commune's own report beside it, listed in their index (#17).
+    past = tmp_path_factory.mktemp("past")
+    run_month(as_of="2025-06", out=past, notebooks=("monthly_report", "data_quality"),
+              update_index=False)
+    run_month(as_of="2025-09", unit="DONGSON", out=past, notebooks=("monthly_report",))
+    found = [*published, *sorted(review.folder.glob("*.html")), comparison,
+             *sorted(p for p in past.rglob("*.html") if ".tmp" not in str(p))]
     names = {p.name for p in found}
     assert {"monthly_report.html", "data_quality.html", "track_record.html", "index.html",
             "review.html", "phong-ban.html"} <= names, names
@@ -241,6 +248,16 @@ def test_every_page_fits_reads_vietnamese_and_passes_axe_core(browser, pages, wi
         assert not keys, (path.name, keys)
         shown = page.inner_text("body")  # with <code>: a time there is read too
         assert not re.findall(ISO_DATE, shown), (path.name, re.findall(ISO_DATE, shown)[:3])
+        assert not re.findall(ISO_DATE, page.title()), (path.name, page.title())
+        # No server path where a reader looks (#16): technical details only in the fold.
+        assert "/tmp/" not in shown and str(PROJECT_ROOT) not in shown, path.name
+        # Every box that scrolls sideways takes the keyboard and is a named region (#17).
+        boxes = page.evaluate("""() => [...document.querySelectorAll('div')]
+            .filter(d => ['auto', 'scroll'].includes(getComputedStyle(d).overflowX)
+                         && d.scrollWidth > d.clientWidth + 1)
+            .map(d => [d.tabIndex, d.getAttribute('role'), !!d.getAttribute('aria-label'),
+                       d.className])""")
+        assert all(b[:3] == [0, "region", True] for b in boxes), (path.name, width, boxes)
         if width >= 1366:  # on a desktop every table fits the page, none needs scrolling
             wide = page.evaluate("""() => [...document.querySelectorAll('table')]
                 .filter(t => t.getBoundingClientRect().right >
@@ -330,4 +347,32 @@ def test_track_record_page_renders_in_chromium(browser, report):
         assert words in text, words
     assert page.locator("table.track-record").count() >= 3
     assert errors == []
+    page.close()
+
+
+def test_a_past_months_pages_and_a_communes_report_read_right(browser, pages):
+    """June at its cutoff (05/07/2025): late figures are late, not missing, with the day
+    they came (#7); issuer and scope under the title (#6); the index names the commune's
+    own report by the commune, not its code (#17)."""
+    past = [p for p in pages if p.parent.name.startswith("past") or
+            p.parent.parent.name.startswith("past")]
+    by_name = {(p.parent.name, p.name): p for p in past}
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(by_name[("2025-06", "data_quality.html")].as_uri())
+    text = page.inner_text("body")
+    assert "Gửi chậm" in text and "Không (nhận sau ngày báo cáo)" in text
+    assert "Hạn gửi số liệu của một tháng" in text and "ngày 05/07/2025" in text
+    assert "Cơ quan báo cáo: UBND xã Bình Sơn" in text and "Phạm vi số liệu" in text
+    for code in ("VA_TOTAL", "P_INSURED", "P_POP"):
+        assert code not in text
+    alt = page.evaluate("() => document.images[document.images.length - 1].alt")
+    assert "gửi chậm" in alt
+    page.goto(by_name[("2025-06", "monthly_report.html")].as_uri())
+    text = page.inner_text("body")
+    assert "Số liệu tính đến ngày: 05/07/2025" in text
+    assert "Thông tin kỹ thuật (cho cán bộ kiểm tra)" in text and "sha256" not in text
+    index = next(p for p in past if p.name == "index.html")
+    page.goto(index.as_uri())
+    text = page.inner_text("body")
+    assert "Xã Đông Sơn" in text and "DONGSON" not in text
     page.close()

@@ -62,8 +62,9 @@ def test_excel_table_matches_summary(published):
     sheet = pd.read_excel(published.folder / "bao-cao-2025-09.xlsx", sheet_name="Số liệu",
                           header=HEADER_ROW - 1)
     summary = pd.read_csv(published.folder / "summary.csv")
-    merged = sheet.merge(summary, on="id", suffixes=("_xl", "_csv"))
-    assert (merged["status_xl"] == merged["status_csv"]).all()
+    merged = sheet.rename(columns={"Mã": "id"}).merge(summary, on="id")
+    assert len(merged) == len(summary) == 32
+    assert (merged["Đánh giá"] == merged["label"]).all()  # the reader's label, row for row
 
 
 def test_another_month_in_english(tmp_path):

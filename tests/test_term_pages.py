@@ -102,10 +102,16 @@ def test_monthly_section_and_excel_sheet_come_from_the_reports_assessment(sample
     book = openpyxl.load_workbook(next(sample_report.folder.glob("*.xlsx")))
     rows = list(book["KH 5 năm"].iter_rows(values_only=True))
     head = next(n for n, row in enumerate(rows) if row[0] == "Nhiệm kỳ")
-    col = rows[head].index("Ước cả kỳ (khoảng 80%)")
-    estimates = [row[col] for row in rows[head + 1:]]
-    assert len(estimates) == 5
-    assert all(e in page for e in estimates)  # the sheet's estimates are the page's
+    from kpi_lib.common.numbers import format_number
+
+    cols = [rows[head].index(c) for c in ("Ước cả kỳ", "Cận dưới 80%", "Cận trên 80%")]
+    shown = [[row[c] for c in cols] for row in rows[head + 1:]]
+    assert len(shown) == 5
+    for est, lo, hi in shown:  # numbers in the sheet, the same figures as the page's
+        assert all(isinstance(v, float) for v in (est, lo, hi))
+        digits = 0 if abs(est) >= 1000 else 2
+        assert (f"{format_number(est, digits)} ({format_number(lo, digits)}–"
+                f"{format_number(hi, digits)})") in page
 
 
 def test_the_term_review_is_not_dated_before_its_figures(review, tmp_path):

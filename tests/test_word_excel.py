@@ -211,6 +211,10 @@ def test_word_body_parts(word):
            "2025" in text
     assert "Căn cứ Nghị quyết số 49/NQ-HĐND ngày 12/12/2024" in text
     assert "Kế hoạch số 21/KH-UBND ngày 03/02/2025 của UBND huyện Bình Sơn" in text
+    # what the figures cover after 1/7/2025, as the page says it (rules.scope_text, #6)
+    assert "Phạm vi số liệu: địa bàn huyện Bình Sơn" in text and "Xã Tịnh Hòa" in text
+    # "*" means what it means on the page (#17)
+    assert "* dự báo theo xu hướng các năm trước, chưa có số liệu trong năm." in text
     assert "GIẢ LẬP" in text
     headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
     assert headings[:5] == ["I. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU", "II. ĐÁNH GIÁ CHUNG",
@@ -294,7 +298,9 @@ def test_word_without_analyst_text_shows_a_placeholder(sample, tmp_path):
     doc = Document(str(write_docx(elsewhere, numbers, sections, [], tmp_path / "r.docx")))
     placeholders = [p for p in doc.paragraphs if "CHƯA CÓ NỘI DUNG" in p.text]
     assert len(placeholders) == 2  # difficulties and tasks; proposals are optional
-    assert str(tmp_path / "report_text" / "2025-09.md") in placeholders[0].text
+    # From the data folder's name on, as the page says it: never a server's absolute path.
+    assert f"{tmp_path.name}/report_text/2025-09.md" in placeholders[0].text
+    assert str(tmp_path) not in placeholders[0].text
     assert placeholders[0].runs[0].font.highlight_color is not None
     assert "GIẢ LẬP" not in _text(doc.sections[0].footer)  # not the sample: no banner
     assert not [p for p in doc.paragraphs if p.style.name == "Heading 1" and "KIẾN NGHỊ" in p.text]
@@ -330,12 +336,13 @@ def test_word_placeholder_names_the_file_in_the_users_folder_not_the_runs_copy(s
     run = replace(a, dataset=replace(a.dataset, source=DataSource(snap, "given")))
     doc = Document(str(write_docx(run, numbers, sections, [], tmp_path / "r.docx")))
     placeholders = [p.text for p in doc.paragraphs if "CHƯA CÓ NỘI DUNG" in p.text]
-    assert placeholders and all(str(data / "report_text" / "2025-09.md") in p
+    # the data folder's name on (never the server's absolute path), as the page says it
+    assert placeholders and all("mine/report_text/2025-09.md" in p and str(tmp_path) not in p
                                 and ".tmp-run" not in p for p in placeholders)
     from kpi_lib.outputs.render import analyst_html
 
     page = analyst_html(run)  # the HTML report says the same
-    assert str(data / "report_text" / "2025-09.md") in page and ".tmp-run" not in page
+    assert "mine/report_text/2025-09.md" in page and ".tmp-run" not in page
 
 
 def test_published_september_report_carries_the_analysts_words(sample_report):
@@ -503,9 +510,41 @@ def test_excel_overrides_and_prose(book):
     prose = _rows(book["Nhận định"])
     assert any("ước đạt" in (r["Đánh giá chung"].value or "") for r in prose)
     data = _rows(book["Số liệu"])
-    assert len(data) == 32 and isinstance(data[0]["estimate"].value, float)
-    assert not any(isinstance(r["estimate"].value, str) for r in data)
-    assert np.isfinite(data[0]["estimate"].value)
+    est = "Ước thực hiện cả năm"
+    assert len(data) == 32 and isinstance(data[0][est].value, float)
+    assert not any(isinstance(r[est].value, str) for r in data)
+    assert np.isfinite(data[0][est].value)
+    # Vietnamese headers and labels, never the engine's field names or group ids (#11).
+    heads = [c.value for c in book["Số liệu"][HEADER_ROW]]
+    assert not [h for h in heads if re.fullmatch(r"[a-z0-9_]+", str(h))], heads
+    assert "economy" not in {r["Nhóm"].value for r in data}
+
+
+# A text that reads as a number ("91,7%", "8,47 (4/5 năm)", "1.374"): it must be a number.
+NUMBER_TEXT = re.compile(r"^-?[\d.]+(,\d+)?\s*%?$|^-?[\d.]+(,\d+)?\s*\(")
+
+
+def test_every_number_in_the_workbook_is_a_formatted_number(book):
+    """#11: on every sheet, a cell that reads as a number is stored as one, with a display
+    format (not General); the plan's wording ("Kế hoạch 2025": "≥ 85%") stays text, its
+    number beside it in "Kế hoạch (số)". The five-year sheet splits estimate and bounds."""
+    bad = []
+    for ws in book.worksheets:
+        heads = {c.column: str(c.value) for c in ws[HEADER_ROW]}
+        for row in ws.iter_rows(min_row=HEADER_ROW + 1):
+            for c in row:
+                v, head = c.value, heads.get(c.column, "")
+                if isinstance(v, str) and NUMBER_TEXT.match(v.strip()) \
+                        and not head.startswith("Kế hoạch"):
+                    bad.append((ws.title, c.coordinate, head, v))
+                if isinstance(v, (int, float)) and not isinstance(v, bool) \
+                        and c.number_format == "General":
+                    bad.append((ws.title, c.coordinate, head, v, "General"))
+    assert bad == [], bad[:10]
+    term = _rows(book["KH 5 năm"])
+    assert term and all(isinstance(r["Ước cả kỳ"].value, float) for r in term)
+    assert all(r["Khả năng đạt"].number_format == "0.0%" for r in term
+               if r["Khả năng đạt"].value is not None)
 
 
 def test_the_rules_are_the_same_sentences_in_html_word_and_excel(sample, word, book):
@@ -538,7 +577,8 @@ def test_excel_carries_the_analysts_text_or_the_file_to_write(sample, book, tmp_
     other = openpyxl.load_workbook(write_workbook(elsewhere, numbers, sections,
                                                   tmp_path / "x.xlsx"))
     last = _rows(other["Nhận định"])[-1]["Đánh giá chung"].value
-    assert str(tmp_path / "report_text" / "2025-09.md") in last and "chưa viết" in last
+    assert f"{tmp_path.name}/report_text/2025-09.md" in last and "chưa viết" in last
+    assert str(tmp_path) not in last
 
 
 def test_excel_in_english(sample, tmp_path):

@@ -31,3 +31,27 @@ DEFAULT_STORE = DATA_DIR / "store"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 REPORTS_DIR = PROJECT_ROOT / "reports"
 CACHE_DIR = Path(os.environ.get("KPI_CACHE", PROJECT_ROOT / ".cache"))
+
+
+def shown_path(path: str | Path, base: str | Path | None = None) -> str:
+    """A path as a reader of a published page may see it: relative to the project (or to
+    the current folder) when inside it; else from the folder `base` on, named
+    ("so-lieu/report_text/2025-09.md"), or the path's folder and name. A page never prints
+    a server's absolute path (it means nothing to the reader and tells a stranger too
+    much)."""
+    path = Path(path)
+    resolved = path.resolve() if path.is_absolute() or path.exists() else path
+    for root in (PROJECT_ROOT, Path.cwd().resolve()):
+        try:
+            return resolved.relative_to(root).as_posix() or "."
+        except ValueError:
+            continue
+    if not path.is_absolute():
+        return path.as_posix()
+    if base is not None:
+        base = Path(base).resolve()
+        try:
+            return (Path(base.name) / resolved.relative_to(base)).as_posix()
+        except ValueError:
+            pass
+    return Path(*resolved.parts[-2:]).as_posix() if len(resolved.parts) > 2 else resolved.name

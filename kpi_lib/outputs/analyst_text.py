@@ -75,16 +75,27 @@ def read_analyst_text(path: Path) -> dict[str, list[str]]:
     return out
 
 
+def analyst_file_shown(a, path) -> str:
+    """The analyst's text file as the page and the Word name it: relative to the project,
+    or from the data folder's name on; never a server's absolute path."""
+    from ..common.paths import shown_path
+    from ..inputs.snapshot import original_path
+
+    source = a.dataset.source
+    return shown_path(original_path(source, path),
+                      base=source.meta.get("snapshot_of") or source.path)
+
+
 def analyst_parts(a, lang: str = "vi") -> tuple[list[tuple[str, list[str]]], str | None]:
     """The analyst's text of an assessment's report as (section title, paragraphs), for the
     HTML page and the Excel "Nhận định" sheet; when the file is absent, no parts and the
     placeholder naming the real file to write (never a temporary copy's path)."""
-    from ..inputs.snapshot import original_path
     from .i18n import t
     from .report_setup import analyst_text_path
 
     path = analyst_text_path(a.dataset.source.path, a.period, a.unit, a.catalog.default_unit)
     text = read_analyst_text(path)
     if not text:
-        return [], t("analyst_missing", lang, file=original_path(a.dataset.source, path))
+        # As the Word says it: relative to the project, never a server's absolute path.
+        return [], t("analyst_missing", lang, file=analyst_file_shown(a, path))
     return [(t("analyst_" + key, lang), text[key]) for key in SECTIONS if text.get(key)], None

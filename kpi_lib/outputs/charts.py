@@ -13,6 +13,8 @@ handful of colours), a third of the bytes, encoded in half the time.
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 
@@ -245,29 +247,42 @@ def plot_group(a: Assessment, group: str, lang: str = "vi"):
     return fig
 
 
+LABEL_CHARS = 38  # a coverage row's name wraps after this many characters
+
+
 def plot_coverage(cov: pd.DataFrame, ax=None, lang="vi"):
-    """Indicator × month coverage: green = figure present, red = expected but missing."""
+    """Indicator × month coverage (quality.coverage): green = received by its due day,
+    orange = late, red = expected and never received."""
     from matplotlib.colors import ListedColormap
 
     if ax is None:
         # Fixed margins sized from the longest label: constrained layout would cost more
         # than the drawing.
-        height = 0.25 * len(cov) + 1.5
-        longest = max((len(str(i)) for i in cov.index), default=1)
-        left = (0.15 + 0.07 * longest) / 7.5
-        fig = _figure((7.5, height))
-        ax = fig.add_axes((left, 0.6 / height, 0.99 - left, 1 - 1.0 / height))
+        # Rows are named (not coded): a long name takes two lines, so the picture stays
+        # narrow enough to shrink onto a phone's screen and the grid keeps 4,5 in.
+        labels = [textwrap.fill(str(i), LABEL_CHARS) for i in cov.index]
+        lines = max((x.count("\n") + 1 for x in labels), default=1)
+        height = (0.25 if lines == 1 else 0.34) * len(cov) + 1.7
+        longest = max((len(line) for x in labels for line in x.split("\n")), default=1)
+        label_in = 0.15 + 0.07 * longest
+        width = max(7.5, label_in + 4.6)
+        left = label_in / width
+        fig = _figure((width, height))
+        ax = fig.add_axes((left, 0.6 / height, 0.99 - left, 1 - 1.2 / height))
     else:
         _use_font()
         fig = ax.figure
-    ax.imshow(cov.to_numpy(dtype=float), cmap=ListedColormap(["#c62828", "#1b5e20"]), vmin=0,
+    ax.imshow(cov.to_numpy(dtype=float), cmap=ListedColormap(["#c62828", "#ef6c00", "#1b5e20"]),
+              vmin=0,
               vmax=1, aspect="auto", interpolation="nearest")
     ax.set_xticks(range(12), range(1, 13))
-    ax.set_yticks(range(len(cov)), cov.index, fontsize=8)
+    ax.set_yticks(range(len(cov)), [textwrap.fill(str(i), LABEL_CHARS) for i in cov.index],
+                  fontsize=8, linespacing=0.95)
     ax.set_xlabel(t("month", lang))
-    ax.set_title("Số liệu đã có theo tháng (xanh: có, đỏ: thiếu, trắng: không theo tháng "
-                 "hoặc chưa đến kỳ)" if lang == "vi" else "Figures received by month (green: yes, "
-                 "red: missing, blank: not monthly or not yet due)", fontsize=10, y=TITLE_Y)
+    ax.set_title("Số liệu đã nhận theo tháng\n(xanh: đúng hạn, cam: gửi chậm, đỏ: thiếu, trắng: "
+                 "không theo tháng hoặc chưa đến kỳ)" if lang == "vi" else "Figures received by "
+                 "month\n(green: on time, orange: late, red: missing, blank: not monthly or not "
+                 "yet due)", fontsize=10, y=TITLE_Y, loc="right")  # the grid is at the right
     _fixed_xlabel(ax)
     return fig
 
@@ -317,8 +332,9 @@ def show(fig, alt: str | None = None) -> tuple[bytes, str] | None:
     if fig is None:
         return None
     if alt is None:
-        alt = " · ".join(ax.get_title().replace("\n", " ") for ax in fig.axes if ax.get_visible()
-                         and ax.get_title())
+        titles = [" ".join(x for x in (ax.get_title(loc) for loc in ("left", "center", "right"))
+                           if x).replace("\n", " ") for ax in fig.axes if ax.get_visible()]
+        alt = " · ".join(x for x in titles if x)
     png = to_png(fig)
     data = base64.b64encode(png).decode("ascii")
     # A two-panel figure shrunk to a phone's width is unreadable: the published page's

@@ -27,7 +27,7 @@ from ..engine.pipeline import Assessment
 from .analyst_text import analyst_parts
 from .i18n import method_label, period_text, reason_text, status_text, t
 from .report_setup import data_received_on, setup_date_note, setup_for
-from .report_table import display_table
+from .report_table import display_table, reading_month
 from .rules import RULES, status_rule_lines
 
 HEADER_ROW = 4  # 1-based row of every sheet's column headers
@@ -180,7 +180,8 @@ def write_workbook(a: Assessment, numbers: pd.DataFrame, sections, path: str | P
                    label(r["item_status"], lang), method_label(r["method"], lang),
                    reason_text(r["reason"] or r["note"] or "", lang),
                    judged.iloc[i] if judged is not None else ""],
-                  [None] * 5 + [fmt] * 3 + [PCT, fmt, PCT] + [fmt] * 5 + [PCT] + [None] * 5)
+                  [None] * 5 + [fmt, _with_note(fmt, reading_month(r, a.as_of, lang)), fmt]
+                  + [PCT, fmt, PCT] + [fmt] * 5 + [PCT] + [None] * 5)
     sheet.finish()
 
     # 2. The plan's numbered items, each with the worst status of its indicators.
@@ -190,7 +191,7 @@ def write_workbook(a: Assessment, numbers: pd.DataFrame, sections, path: str | P
                    [(w["item_no"], 6), (t("group", lang), 18), (w["indicators"], 60),
                     (w["n_ind"], 9), (w["item_status"], 22), (w["ind_status"], 60)])
     for row in items.itertuples(index=False):
-        sheet.add(list(row))
+        sheet.add(list(row), ["0", None, None, "0", None, None])
     sheet.finish()
 
     # 3. The narrative, a paragraph a row.
@@ -211,7 +212,7 @@ def write_workbook(a: Assessment, numbers: pd.DataFrame, sections, path: str | P
     sheet = _Sheet(book, rules, title, banner, f"{rules} — {subtitle}",
                    [(w["item_no"], 6), (rules, 140)])
     for n, text in enumerate(status_rule_lines(cat, lang), start=1):
-        sheet.add([n, text])
+        sheet.add([n, text], ["0", None])
 
     # 4. The analyst's judgement, when there is any.
     if a.overrides is not None and len(a.overrides):
@@ -226,12 +227,37 @@ def write_workbook(a: Assessment, numbers: pd.DataFrame, sections, path: str | P
                                                                                 strict=True)])
         sheet.finish()
 
-    # 5. Every number the report used, machine names as headers (for analysts and checks).
+    # 5. Every number the report used, under the reader's headers, each column numeric
+    # with its display format (a quantity in its row's precision, a share as a percentage).
+    cols = [(c, NUMBER_COLUMNS[c]) for c in numbers.columns if c in NUMBER_COLUMNS
+            and not (lang == "vi" and c.endswith("_en"))
+            and not (lang == "en" and f"{c}_en" in numbers.columns)]
     sheet = _Sheet(book, w["sheet_numbers"], title, banner,
                    f"{w['title_numbers']} — {subtitle}",
-                   [(str(c), 14) for c in numbers.columns])
-    for row in numbers.itertuples(index=False):
-        sheet.add([v if not isinstance(v, (list, dict)) else str(v) for v in row])
+                   [(spec[0 if lang == "vi" else 1], 30 if spec[2] == "text" else 14)
+                    for _c, spec in cols])
+    for r in numbers.to_dict("records"):
+        fmt = _fmt(r["unit"], [r[k] for k in ("target", "month_value", "ytd", "same_period",
+                                              "estimate", "lo80", "hi80", "lo95", "hi95")])
+        values, formats = [], []
+        for c, (_vi, _en, kind) in cols:
+            v = r[c]
+            if kind == "qty":
+                values.append(v)
+                formats.append(fmt)
+            elif kind == "pct100":
+                values.append(_pct(v))
+                formats.append(PCT)
+            elif kind == "p":
+                values.append(v)
+                formats.append(PCT)
+            elif kind == "int":
+                values.append(v)
+                formats.append("0")
+            else:
+                values.append(_words(c, v, cat, lang))
+                formats.append(None)
+        sheet.add(values, formats)
     sheet.finish()
 
     # 6. The five-year plan's term targets (a sheet only when the catalog names a term file).
@@ -244,6 +270,80 @@ def write_workbook(a: Assessment, numbers: pd.DataFrame, sections, path: str | P
     book.save(tmp)
     tmp.replace(path)
     return path
+
+
+# The report's numbers (report_table.numbers_table) as sheet 5 shows them: header in
+# Vietnamese and English, and the kind of value (qty: in the row's unit and precision;
+# pct100: a percentage stored as 72,6; p: a probability 0–1; int; text).
+NUMBER_COLUMNS = {
+    "id": ("Mã", "ID", "text"), "unit_code": ("Đơn vị báo cáo", "Unit", "text"),
+    "item": ("Chỉ tiêu số", "Target no.", "int"), "group": ("Nhóm", "Group", "text"),
+    "name": ("Tên chỉ số", "Name", "text"), "name_en": ("Tên chỉ số", "Name", "text"),
+    "unit": ("ĐVT", "Unit of measure", "text"), "rule": ("Yêu cầu", "Rule", "text"),
+    "kind": ("Loại số liệu", "Kind", "text"), "target": ("Kế hoạch (số)", "Target", "qty"),
+    "month_value": ("Thực hiện tháng", "Month", "qty"), "ytd": ("Lũy kế", "To date", "qty"),
+    "pct_plan": ("% kế hoạch", "% of target", "pct100"),
+    "same_period": ("Cùng kỳ năm trước", "Same period last year", "qty"),
+    "pct_same": ("% so cùng kỳ", "% of same period", "pct100"),
+    "estimate": ("Ước thực hiện cả năm", "Year-end estimate", "qty"),
+    "lo80": ("Cận dưới 80%", "80% low", "qty"), "hi80": ("Cận trên 80%", "80% high", "qty"),
+    "lo95": ("Cận dưới 95%", "95% low", "qty"), "hi95": ("Cận trên 95%", "95% high", "qty"),
+    "p_meet": ("Xác suất đạt kế hoạch", "Probability of meeting the target", "p"),
+    "status": ("Đánh giá", "Status", "text"), "item_status": ("Đánh giá chỉ tiêu",
+                                                              "Target's status", "text"),
+    "method": ("Phương pháp ước tính", "Method", "text"), "reason": ("Ghi chú", "Note", "text"),
+    "note": ("Ghi chú của phương pháp", "Method note", "text"),
+    "low_confidence": ("Ước theo xu hướng các năm trước (*)", "Projection from past years (*)",
+                       "text"),
+    "provisional": ("Tạm đánh giá theo xu hướng", "Provisional (trend)", "text"),
+    "plan_text": ("Kế hoạch (lời văn)", "Target (wording)", "text"),
+    "plan_text_en": ("Kế hoạch (lời văn)", "Target (wording)", "text"),
+    "basis": ("Cách tính", "Basis", "text"), "basis_en": ("Cách tính", "Basis", "text"),
+    "office_reading": ("Cách hiểu của phòng", "Office reading", "text"),
+    "office_reading_en": ("Cách hiểu của phòng", "Office reading", "text"),
+    "data_month": ("Tháng có số liệu mới nhất", "Latest month with figures", "int"),
+    "last_year": ("Năm trước", "Last year", "qty"),
+    "missing_setting": ("Thiếu số tỉnh giao", "Missing setting", "text"),
+    "required_pace": ("Cần đạt mỗi tháng còn lại", "Required monthly pace", "qty"),
+    "observed_pace": ("Bình quân tháng đã qua", "Monthly pace so far", "qty"),
+    "last_year_pace": ("Cùng kỳ năm trước (các tháng còn lại)", "Last year's pace", "qty"),
+}
+RULE_WORDS = {"vi": {"ge": "đạt trở lên", "gt": "vượt", "le": "không vượt quá",
+                     "lt": "dưới", "about": "khoảng", "reduce": "giảm so với năm trước",
+                     "yes": "đạt/không"},
+              "en": {}}
+KIND_WORDS = {"vi": {"flow": "cộng dồn theo tháng", "level": "mức (tỷ lệ)",
+                     "milestone": "số lần công nhận", "annual": "số cả năm",
+                     "derived": "tính từ chỉ số khác"}, "en": {}}
+
+
+def _words(column: str, value, cat, lang: str):
+    """A text column's value as the reader reads it (labels, not machine names)."""
+    if isinstance(value, (list, dict)):
+        return str(value)
+    if isinstance(value, (bool, np.bool_)):
+        return ("Có" if value else "Không") if lang == "vi" else ("yes" if value else "no")
+    if column == "group":
+        return cat.group_name(value, lang)
+    if column in ("status", "item_status"):
+        return cat.statuses.label(value, lang)
+    if column == "method":
+        return method_label(value, lang) if value else ""
+    if column in ("reason", "note"):
+        return reason_text(value or "", lang)
+    if column == "unit":
+        return cat.unit_label(value, lang)
+    if column == "rule":
+        return RULE_WORDS[lang if lang in RULE_WORDS else "en"].get(value, value)
+    if column == "kind":
+        return KIND_WORDS[lang if lang in KIND_WORDS else "en"].get(value, value)
+    return value
+
+
+def _with_note(fmt: str, note: str) -> str:
+    """A number format that shows a text after the number ('81,69 (tháng 5)'), the cell
+    still a number."""
+    return f'{fmt}" {note}"' if note else fmt
 
 
 def _pct(value: float) -> float:

@@ -16,10 +16,21 @@ from .i18n import MONTHS_EN, period_text
 from .report_setup import date_note
 
 
-def month_words(name: str, lang: str = "vi", short: bool = False) -> str:
+def unit_name(folder: Path) -> str:
+    """A unit report's unit as its summary.csv names it ('Xã Đông Sơn'), else its code."""
+    code = folder.name.partition("_")[2]
+    try:
+        names = pd.read_csv(folder / "summary.csv", usecols=["unit_name"], dtype=str)["unit_name"]
+    except (OSError, ValueError):
+        return code
+    return str(names.dropna().iloc[0]) if names.notna().any() else code
+
+
+def month_words(name: str, lang: str = "vi", short: bool = False, unit: str = "") -> str:
     """A published folder's month as a reader says it: '9 tháng đầu năm 2025' (the report's
-    period, as its title; a unit's report adds its code), short 'Tháng 9/2025' (a column
-    head); 'Sep 2025' in English."""
+    period, as its title; a unit's report adds its unit, `unit` — its name — or else its
+    code), short 'Tháng 9/2025' (a column head); 'Sep 2025' in English."""
+    unit_label = unit
     period, _, unit = name.partition("_")  # "2025-09_DONGSON": a unit's own report
     try:
         year, month = int(period[:4]), int(period[5:7])
@@ -27,7 +38,7 @@ def month_words(name: str, lang: str = "vi", short: bool = False) -> str:
         return name
     if not short:
         words = period_text(month, year, lang)
-        return words[:1].upper() + words[1:] + (f" — {unit}" if unit else "")
+        return words[:1].upper() + words[1:] + (f" — {unit_label or unit}" if unit else "")
     return f"Tháng {month}/{year}" if lang != "en" else f"{MONTHS_EN[month - 1][:3]} {year}"
 
 
@@ -93,13 +104,15 @@ def index_html(folders: list[Path], lang: str = "vi") -> str:
         flag = (' <b style="color:#8a5300">[số liệu mẫu giả lập]</b>' if vi else
                 ' <b style="color:#8a5300">[synthetic sample]</b>') if synthetic else ""
         units = sorted(by_month.get(name, [])) if "_" not in name else []
-        unit_links = "".join(f'<a href="{esc(name)}_{esc(u)}/monthly_report.html">{esc(u)}</a> '
+        unit_links = "".join(f'<a href="{esc(name)}_{esc(u)}/monthly_report.html">'
+                             f"{esc(unit_name(folder.parent / f'{name}_{u}'))}</a> "
                              for u in units)
         per_unit = (f'<details><summary>{len(units)} {"báo cáo theo đơn vị" if vi else "unit reports"}'
                     f"</summary>{unit_links}</details>") if units else ""
         dated = _dates(summary, lang)
+        own_unit = unit_name(folder) if "_" in name else ""
         items.append(f'<li><a href="{esc(name)}/monthly_report.html">'
-                     f'{esc(month_words(name, lang))}</a>{flag} '
+                     f'{esc(month_words(name, lang, unit=own_unit))}</a>{flag} '
                      f'— {esc(count_text)}{badges} · <a href="{esc(name)}/data_quality.html">'
                      f'{"chất lượng số liệu" if vi else "data quality"}</a>'
                      f'{f"<br><small>{esc(dated)}</small>" if dated else ""}{per_unit}</li>')
@@ -147,7 +160,7 @@ li>span,p>span{{display:inline-block;white-space:nowrap;margin:1px 0}}</style></
 <ul>{''.join(items) or ('<li>chưa có báo cáo</li>' if vi else '<li>none yet</li>')}</ul>
 <h2>{'Diễn biến đánh giá theo tháng' if vi else 'Status history'}</h2>
 <p>{legend}</p>
-<div class="scroll"><table id="status-history"><tr><th>{'Chỉ tiêu' if vi else 'Indicator'}</th>{head}</tr>{''.join(rows)}</table></div>
+<div class="scroll" tabindex="0" role="region" aria-label="{'Diễn biến đánh giá theo tháng' if vi else 'Status history'}"><table id="status-history"><tr><th>{'Chỉ tiêu' if vi else 'Indicator'}</th>{head}</tr>{''.join(rows)}</table></div>
 <p><small>{'Cập nhật' if vi else 'Updated'}: {esc(now)}</small></p>
 </body></html>
 """

@@ -1,45 +1,35 @@
-"""Data quality: coverage by indicator and month, missing and late figures, revisions."""
+"""Data quality: which figures arrived on time, late or not at all, and which were revised.
+
+A figure of month m (a quarter: its last month) is due on the planned date of month m's
+report (settings.report: `dates`, else day `day_of_next_month` of the next month; README
+"Dates that hold together"). Received by then: on time. Received after it: late ("gửi
+chậm") — used in the report when it came by the report's own cutoff, otherwise left out of
+it and said so. Never received: missing ("thiếu"). A scheduled event (`planned`) is a plan,
+not a figure received, and counts for nothing here.
+"""
 
 from __future__ import annotations
 
+from datetime import date
+
+import numpy as np
 import pandas as pd
 
 from ..inputs.data import Dataset
-from ..inputs.store import Store, has_data
+from ..inputs.store import Store, has_data, vintage_cutoff
 from ..inputs.tidy import add_period_columns
+from .report_setup import report_date
 
 EXPECTED = {"monthly": range(1, 13), "quarterly": (3, 6, 9, 12)}
-LATE_AFTER_DAYS = 15  # a figure reported more than this after its period ended is late
+ON_TIME, LATE, MISSING = 1.0, 0.5, 0.0  # coverage's cell values
+LATE_COLUMNS = ["id", "period", "received", "due", "days_late", "in_report"]
 
 
-def coverage(ds: Dataset, unit: str | None = None, as_of: int = 12) -> pd.DataFrame:
-    """Indicator × month of the plan year: 1 where a figure exists, 0 where expected and
-    missing, NaN where none is expected (annual or event-driven indicators, and months
-    after `as_of`, not yet due)."""
-    frame = add_period_columns(ds.obs)
-    frame = frame[frame["year"] == ds.year]
-    if unit:
-        frame = frame[frame["unit_code"] == unit]
-    rows = {}
-    for ind in ds.catalog.all_series:
-        if not ind.entered:
-            continue
-        months = set(frame[frame["indicator_id"] == ind.id]["month"])
-        expected = {m for m in EXPECTED.get(ind.frequency, ()) if m <= as_of}
-        rows[ind.id] = {m: 1.0 if m in months else (0.0 if m in expected else float("nan"))
-                        for m in range(1, 13)}
-    return pd.DataFrame.from_dict(rows, orient="index")
-
-
-def missing_figures(ds: Dataset, as_of: int, unit: str | None = None) -> pd.DataFrame:
-    """Indicators whose expected monthly/quarterly figures up to `as_of` are missing."""
-    cov = coverage(ds, unit, as_of)
-    out = []
-    for iid, row in cov.iterrows():
-        gaps = [m for m in range(1, as_of + 1) if row[m] == 0.0]
-        if gaps:
-            out.append({"id": iid, "months": gaps})
-    return pd.DataFrame(out, columns=["id", "months"])
+def due_date(catalog, month: int) -> date:
+    """When figures of `month` are due: the planned date of that month's report."""
+    given = catalog.settings.get("report") or {}
+    return report_date(given if isinstance(given, dict) else {}, catalog.year, month,
+                       str(catalog.path))
 
 
 def _store_start(path) -> pd.Timestamp | None:
@@ -53,29 +43,106 @@ def _store_start(path) -> pd.Timestamp | None:
     return pd.to_datetime(times, format="mixed", utc=True).min().tz_localize(None)
 
 
-def late_figures(ds: Dataset, unit: str | None = None, days: int = LATE_AFTER_DAYS) -> pd.DataFrame:
-    """First reports of this year's figures that came more than `days` after the period."""
-    frame = add_period_columns(Store(ds.source.path).read(latest=False)) \
-        if has_data(ds.source.path) else add_period_columns(ds.obs)
-    frame = frame[(frame["year"] == ds.year) & frame["period"].str.match(r"^\d{4}-(\d{2}|Q\d)$")]
-    if unit:
-        frame = frame[frame["unit_code"] == unit]
+def arrivals(ds: Dataset, unit: str | None = None, as_of: int = 12) -> pd.DataFrame:
+    """Each figure of the plan year up to `as_of` (monthly and quarterly periods) with the
+    day it was received in full: the first report of each part (a later correction does not
+    make a figure late), the latest of the parts an area or unit is made of, and for a ratio
+    (T16 = P_INSURED ÷ P_POP) the later of its two terms. Read from everything the data
+    folder holds, so a figure received after the report's cutoff is late, not missing;
+    scheduled events (`planned`) left out. Columns: id, period, month, received."""
+    frames = [ds.obs]
+    if has_data(ds.source.path):
+        from ..inputs.data import needed_units
+
+        registry = ds.registry
+        area = unit or ds.catalog.default_unit
+        units = needed_units(registry, area) if registry is not None and area else None
+        frames.append(Store(ds.source.path).read(latest=False, units=units))
+    frame = add_period_columns(pd.concat(frames, ignore_index=True))
+    frame = frame[(frame["year"] == ds.year) & (frame["month"] <= as_of)
+                  & (frame["value_type"] != "planned")
+                  & frame["period"].astype(str).str.match(r"^\d{4}-(\d{2}|Q\d)$")]
     if frame.empty:
-        return pd.DataFrame(columns=["id", "period", "days_late"])
-    frame = frame.assign(reported=pd.to_datetime(frame["reported_at"], format="mixed", utc=True)
-                         .dt.tz_localize(None))
-    first = frame.sort_values("reported").drop_duplicates(["indicator_id", "unit_code", "period"])
-    end = pd.to_datetime(first["year"].astype(str) + "-" + first["month"].astype(str) + "-01") \
-        + pd.offsets.MonthEnd(0)
+        return pd.DataFrame(columns=["id", "period", "month", "received"])
+    frame = frame.assign(received=pd.to_datetime(frame["reported_at"], format="mixed", utc=True)
+                         .dt.tz_localize(None), period=frame["period"].astype(str),
+                         indicator_id=frame["indicator_id"].astype(str))
+    first = frame.groupby(["indicator_id", "unit_code", "period", "month"],
+                          observed=True)["received"].min().reset_index()
+    whole = first.groupby(["indicator_id", "period", "month"], observed=True)["received"].max()
+    for ind in ds.catalog.all_series:  # a ratio is in when both its terms are
+        if ind.rollup != "ratio":
+            continue
+        terms = [whole.xs(ind.rollup_args.get(k), level=0) for k in ("numerator", "denominator")
+                 if ind.rollup_args.get(k) in whole.index.get_level_values(0)]
+        if len(terms) == 2:
+            both = pd.concat(terms, axis=1).dropna().max(axis=1)
+            own = whole.xs(ind.id, level=0) if ind.id in whole.index.get_level_values(0) \
+                else pd.Series(dtype="datetime64[ns]")
+            merged = pd.concat([own, both], axis=1).min(axis=1)
+            merged = pd.concat({ind.id: merged}, names=["indicator_id"])
+            merged.index.names = whole.index.names
+            whole = pd.concat([whole.drop(ind.id, level=0, errors="ignore"), merged])
+    return whole.rename("received").reset_index().rename(columns={"indicator_id": "id"})
+
+
+def late_figures(ds: Dataset, unit: str | None = None, as_of: int = 12,
+                 got: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Figures received after their due date (due_date), with the day received, the due
+    day, days late, and whether they came by the report's cutoff (`in_report`). `got`:
+    arrivals() when the caller has them already."""
+    got = arrivals(ds, unit, as_of) if got is None else got
+    if got.empty:
+        return pd.DataFrame(columns=LATE_COLUMNS)
+    dues = {m: pd.Timestamp(due_date(ds.catalog, m)) for m in set(got["month"])}
+    due = got["month"].map(dues)
     start = _store_start(ds.source.path)
+    late = got["received"].dt.normalize() > due
     if start is not None:
-        # Back-fill: a period that had ended before the store started, sent after it (a
-        # history load, stamped with the ingest date) was never late to anyone.
-        backfill = (end.to_numpy() < start) & (first["reported"].to_numpy() >= start)
-        first, end = first[~backfill], end[~backfill]
-    lag = (first["reported"] - end).dt.days
-    late = first[lag > days].assign(days_late=lag[lag > days] - days)
-    return late.rename(columns={"indicator_id": "id"})[["id", "period", "days_late"]]
+        # A history load: a figure due before the store started, sent after it, was
+        # never late to anyone.
+        late &= ~((due < start) & (got["received"] >= start))
+    cutoff = vintage_cutoff(ds.vintage)
+    out = got[late].assign(
+        due=due[late], days_late=(got["received"].dt.normalize() - due)[late].dt.days,
+        in_report=True if cutoff is None else got["received"][late] <= cutoff)
+    return out.sort_values(["month", "id"])[LATE_COLUMNS].reset_index(drop=True)
+
+
+def coverage(ds: Dataset, unit: str | None = None, as_of: int = 12) -> pd.DataFrame:
+    """Indicator × month of the plan year up to `as_of`: ON_TIME where a figure came by its
+    due date, LATE where it came after, MISSING where expected and never received, NaN
+    where none is expected (annual or event-driven indicators without a figure that month,
+    and months after `as_of`, not yet due)."""
+    got = arrivals(ds, unit, as_of)
+    late = late_figures(ds, unit, as_of, got)
+    received = set(zip(got["id"], got["month"], strict=True))
+    was_late = set(zip(late["id"], [int(p[-1]) * 3 if "Q" in p else int(p[5:])
+                                    for p in late["period"]], strict=True))
+    rows = {}
+    for ind in ds.catalog.all_series:
+        if not ind.entered:
+            continue
+        expected = {m for m in EXPECTED.get(ind.frequency, ()) if m <= as_of}
+        row = {}
+        for m in range(1, 13):
+            if (ind.id, m) in received:
+                row[m] = LATE if (ind.id, m) in was_late else ON_TIME
+            else:
+                row[m] = MISSING if m in expected else np.nan
+        rows[ind.id] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def missing_figures(ds: Dataset, as_of: int, unit: str | None = None) -> pd.DataFrame:
+    """Indicators whose expected monthly/quarterly figures up to `as_of` never came."""
+    cov = coverage(ds, unit, as_of)
+    out = []
+    for iid, row in cov.iterrows():
+        gaps = [m for m in range(1, as_of + 1) if row[m] == MISSING]
+        if gaps:
+            out.append({"id": iid, "months": gaps})
+    return pd.DataFrame(out, columns=["id", "months"])
 
 
 def revisions(ds: Dataset, unit: str | None = None) -> pd.DataFrame:

@@ -16,6 +16,7 @@ import pandas as pd
 from .. import __version__
 from ..common.dates import now_vn
 from ..common.numbers import format_number, format_quantity
+from ..common.paths import shown_path
 from ..engine.assess import items_table, status_counts
 from ..engine.pipeline import Assessment
 from ..inputs.store import sha256_of
@@ -91,8 +92,13 @@ def title_block(a: Assessment, lang: str = "vi", page: str = "title") -> str:
 
         day = f"{setup_for(a).report_date:%d/%m/%Y}"
         dated = " · " + esc(f"Báo cáo ngày {day}" if lang != "en" else f"Report dated {day}")
+    from .rules import scope_html
+
+    # Who reports and what the figures cover (after 1/7/2025 the district is no longer a
+    # unit): rules.scope_text, as the Word and the reviews say it.
     parts = [CSS, f"<h1>{esc(t(page, lang))}</h1>",
-             f"<p><b>{esc(area)}</b>{unit} · <b>{esc(period)}</b> ({data_to}){dated}</p>"]
+             f"<p><b>{esc(area)}</b>{unit} · <b>{esc(period)}</b> ({data_to}){dated}</p>",
+             scope_html(a, lang)]
     if a.dataset.source.synthetic:
         parts.append(banner(t("synthetic", lang)))
     return "".join(parts)
@@ -220,37 +226,100 @@ def focus_table(a: Assessment, numbers: pd.DataFrame, lang: str = "vi") -> str:
                   t("focus", lang))
 
 
-def figure_name(a: Assessment, indicator_id: str, lang: str = "vi") -> str:
+def figure_name(a: Assessment, indicator_id: str, lang: str = "vi", short: bool = False) -> str:
     """How a figure is named on the page: a plan indicator by its code and name ("T01 –
     Tổng giá trị sản xuất"), a component the plan does not number by its name alone (its
-    data code, e.g. S_IND, means nothing to a reader)."""
-    name = a.catalog.get(indicator_id).name(lang)
+    data code, e.g. S_IND, means nothing to a reader). `short`: the short name (a chart's
+    row labels)."""
+    ind = a.catalog.get(indicator_id)
+    name = ind.short_name(lang) if short else ind.name(lang)
     numbered = any(i.id == indicator_id for i in a.catalog.indicators)
     return f"{indicator_id} – {name}" if numbered else name
 
 
-def gaps_html(missing: pd.DataFrame, late: pd.DataFrame, a: Assessment, lang: str = "vi") -> str:
-    parts = []
+DUE_RULE = {
+    "vi": "Hạn gửi số liệu của một tháng (số liệu quý: tháng cuối quý) là ngày dự kiến của báo "
+          "cáo tháng đó (số liệu tháng {month}/{year}: ngày {due}). Nhận sau hạn là gửi chậm; "
+          "nhận sau ngày báo cáo thì không có trong báo cáo này. Chưa nhận là thiếu. Kế hoạch "
+          "dự kiến (ví dụ lịch công nhận) không phải số liệu đã nhận.",
+    "en": "A month's figures (a quarter's: its last month) are due on that month's planned "
+          "report date ({month}/{year}: {due}). Received after it: late; received after this "
+          "report's date: not in this report. Never received: missing. A scheduled event is a "
+          "plan, not a figure received.",
+}
+
+
+def gaps_html(missing: pd.DataFrame, late: pd.DataFrame, a: Assessment, lang: str = "vi",
+              report_month_only: bool = False) -> str:
+    """Missing figures, then late ones (quality.late_figures: received after their due day,
+    and whether they came in time for this report). `report_month_only`: the monthly
+    report lists only the late figures of its own month and those left out of it (the
+    data-quality page lists every one)."""
+    words = {"vi": ("Ngày nhận", "Hạn gửi", "Số ngày chậm", "Có trong báo cáo này", "Có",
+                    "Không (nhận sau ngày báo cáo)", "Kỳ số liệu"),
+             "en": ("Received", "Due", "Days late", "In this report", "Yes",
+                    "No (received after the report's date)", "Period")}["en" if lang == "en"
+                                                                        else "vi"]
+    from .quality import due_date
+
+    rule = DUE_RULE["en" if lang == "en" else "vi"].format(
+        month=a.as_of, year=a.catalog.year, due=f"{due_date(a.catalog, a.as_of):%d/%m/%Y}")
+    parts = [f"<p><small>{esc(rule)}</small></p>"]
     if missing.empty:
         parts.append(f"<p>{esc(t('no_gaps', lang))}</p>")
     else:
-        rows = "".join(f"<tr><td>{esc(figure_name(a, r['id'], lang))}</td>"
-                       f"<td>{esc(', '.join(map(str, r['months'])))}</td></tr>"
-                       for _, r in missing.iterrows())
-        parts.append(f'<table class="kpi-table"><tr><th>{esc(t("indicator", lang))}</th>'
-                     f'<th>{esc(t("missing_months", lang))}</th></tr>{rows}</table>')
+        rows = [[esc(figure_name(a, r["id"], lang)), esc(", ".join(map(str, r["months"])))]
+                for _, r in missing.iterrows()]
+        parts.append(_table([t("indicator", lang), t("missing_months", lang)], rows, ["", ""],
+                            label=t("missing_months", lang)))
+    if report_month_only and not late.empty:
+        month = late["period"].map(lambda p: int(p[-1]) * 3 if "Q" in p else int(p[5:]))
+        late = late[(month == a.as_of) | ~late["in_report"].astype(bool)]
     if not late.empty:
-        rows = "".join(f"<tr><td>{esc(figure_name(a, r['id'], lang))}</td><td>{esc(r['period'])}</td>"
-                       f"<td>{int(r['days_late'])}</td></tr>" for _, r in late.iterrows())
-        days = "ngày chậm" if lang == "vi" else "days late"
-        parts.append(f'<p><b>{esc(t("late", lang))}</b></p><table class="kpi-table"><tr><th>'
-                     f'{esc(t("indicator", lang))}</th><th>{esc(t("month", lang))}</th><th>{days}'
-                     f"</th></tr>{rows}</table>")
+        rows = [[esc(figure_name(a, r["id"], lang)), esc(period_label(r["period"], lang)),
+                 esc(f"{r['received']:%d/%m/%Y}"), esc(f"{r['due']:%d/%m/%Y}"),
+                 esc(str(int(r["days_late"]))), esc(words[4] if r["in_report"] else words[5])]
+                for _, r in late.iterrows()]
+        parts.append(f'<p><b>{esc(t("late", lang))}</b></p>' + _table(
+            [t("indicator", lang), words[6], *words[:4]], rows, ["", "", "num", "num", "num", ""],
+            label=t("late", lang)))
     return "".join(parts)
 
 
+def period_label(period: str, lang: str = "vi") -> str:
+    """'2025-06' -> '06/2025', '2025-Q2' -> 'Quý 2/2025' (as a reader writes a period)."""
+    period = str(period)
+    if "Q" in period:
+        return f"{'Q' if lang == 'en' else 'Quý '}{period[-1]}/{period[:4]}"
+    return f"{period[5:]}/{period[:4]}" if len(period) == 7 else period
+
+
+def source_words(a: Assessment, lang: str = "vi") -> tuple[str, str]:
+    """Where the figures came from, as a reader reads it ("số liệu mẫu giả lập kèm theo",
+    "thư mục số liệu data/sample"), and the folder relative to the project (never a
+    server's absolute path): one wording for the page and the Word."""
+    src = a.dataset.source
+    meta = src.meta
+    origin = meta.get("snapshot_origin", src.origin)
+    folder = shown_path(meta.get("snapshot_of") or src.path)
+    labels = {"vi": {"given": "thư mục số liệu", "store": "kho số liệu đang dùng",
+                     "sample": "số liệu mẫu giả lập kèm theo"},
+              "en": {"given": "data folder", "store": "working store",
+                     "sample": "the shipped synthetic sample"}}
+    return labels["en" if lang == "en" else "vi"].get(origin, origin), folder
+
+
+def vintage_words(a: Assessment, lang: str = "vi") -> str:
+    """'05/07/2025' (the day the figures were taken as known) or 'mới nhất …'."""
+    if not a.dataset.vintage:
+        return t("latest", lang)
+    return f"{pd.Timestamp(a.dataset.vintage):%d/%m/%Y}"
+
+
 def provenance(a: Assessment, parameters: dict, lang: str = "vi") -> str:
-    """Data files with sha256, catalog, library version, the run's settings and time."""
+    """What a reader needs (the data's origin, up to which day, the month, unit and method),
+    then, folded away, what an auditor checks: every data file's and the catalog's sha256,
+    the library's version, the data folder (relative to the project)."""
     src = a.dataset.source
     files = []
     log = src.path / "ingest_log.csv"
@@ -260,29 +329,31 @@ def provenance(a: Assessment, parameters: dict, lang: str = "vi") -> str:
     obs = src.path / "observations.csv"
     if obs.is_file():
         files.append(("observations.csv", sha256_of(obs)))
-    rows = "".join(f"<li><code>{esc(n)}</code> sha256 <code>{esc(h)}</code></li>" for n, h in files)
     registry = a.dataset.registry
     unit = a.unit if a.unit and a.unit != a.catalog.default_unit else None
+    label, folder = source_words(a, lang)
     settings = [
+        (t("data_source", lang), label),
+        (t("vintage", lang), vintage_words(a, lang)),
         (t("param_as_of", lang), period_text(a.as_of, a.catalog.year, lang)
          + f" ({a.as_of:02d}/{a.catalog.year})"),
         (t("param_unit", lang), (registry.name(unit, lang) if registry else unit) if unit
          else t("area_unit", lang)),
-        (t("param_lang", lang), "Tiếng Việt" if lang == "vi" else "English"),
         (t("param_methods", lang), t("methods_with_ets" if parameters.get("use_ets", True)
                                      else "methods_no_ets", lang)),
+        (t("run_at", lang), now_vn().strftime("%d/%m/%Y %H:%M")),
     ]
-    params = "".join(f"<li>{esc(k)}: {esc(v)}</li>" for k, v in settings)
-    now = now_vn().strftime("%d/%m/%Y %H:%M (UTC+7)")
-    label, _, where = src.describe(lang).partition(": ")
-    return (f"<ul><li>{esc(t('data_source', lang))}: {esc(label)}: <code>{esc(where)}</code></li>"
-            f"<li>{esc(t('vintage', lang))}: {esc(a.dataset.vintage or t('latest', lang))}</li>"
-            f"<li>{esc(t('catalog', lang))}: <code>{esc(a.catalog.path.name)}</code> sha256 "
-            f"<code>{esc(sha256_of(a.catalog.path))}</code></li>"
-            f"<li>{esc(t('version', lang))}: {esc(__version__)} (Python {esc(platform.python_version())})"
-            f"</li><li>{esc(t('run_at', lang))}: {esc(now)}</li></ul>"
-            f"<p><b>{esc(t('files', lang))}</b></p><ul>{rows}</ul>"
-            f"<p><b>{esc(t('parameters', lang))}</b></p><ul>{params}</ul>")
+    shown = "".join(f"<li>{esc(k)}: {esc(v)}</li>" for k, v in settings)
+    rows = "".join(f"<li><code>{esc(n)}</code>: <code>{esc(h)}</code></li>" for n, h in files)
+    technical = (
+        f"<ul><li>{esc(t('data_folder', lang))}: <code>{esc(folder)}</code></li>"
+        f"<li>{esc(t('catalog', lang))}: <code>{esc(a.catalog.path.name)}</code> "
+        f"(<code>sha256 {esc(sha256_of(a.catalog.path))}</code>)</li>"
+        f"<li>{esc(t('version', lang))}: <code>kpi_lib {esc(__version__)}, Python "
+        f"{esc(platform.python_version())}</code></li></ul>"
+        f"<p>{esc(t('files', lang))}:</p><ul>{rows}</ul>")
+    return (f"<ul>{shown}</ul>" + '<details class="kpi-technical">'
+            f"<summary>{esc(t('technical', lang))}</summary>{technical}</details>")
 
 
 def revisions_html(a: Assessment, lang: str = "vi") -> str:
@@ -332,8 +403,8 @@ def unit_grid_html(grid: pd.DataFrame, a: Assessment, lang: str = "vi") -> str:
                 continue
             r = cells.loc[(unit, iid)]
             est = r["estimate"]
-            value = "–" if not np.isfinite(est) else format_number(
-                est, 0 if abs(est) >= 100 else 1, lang)
+            # In the indicator's unit, as the area's table: a count of accidents is whole.
+            value = format_quantity(est, a.catalog.get(iid).unit, lang)
             label = a.catalog.statuses.label(r["status"], lang)
             if not np.isfinite(r["target_value"]) and r["status"] == "no_data":
                 label = t("no_unit_target", lang)  # an estimate, but nothing to judge it by
@@ -341,10 +412,91 @@ def unit_grid_html(grid: pd.DataFrame, a: Assessment, lang: str = "vi") -> str:
                        f'<span style="color:{a.catalog.statuses.color(r["status"])};font-weight:bold">'
                        f"{esc(label)}</span><br>{esc(value)}</td>")
         rows.append(f"<tr><td>{esc(name(unit))}</td>{''.join(tds)}</tr>")
+    note = unit_sum_note(grid, a, lang)
     return (f"<h3>{esc(t('units', lang))}</h3><p>{esc(t('units_intro', lang))}</p>"
             + scroll(f"<table class=\"kpi-table\"><thead><tr><th>{esc(t('unit_word', lang))}"
                      f"</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>",
-                     t("units", lang)))
+                     t("units", lang))
+            + (f"<p><small>{esc(note)}</small></p>" if note else ""))
+
+
+SUM_NOTE = {
+    "vi": {"head": "Cộng các xã không bằng số toàn địa bàn: {parts}.",
+           "part": "{id} {what} {units} cộng {total}, toàn địa bàn {area}",
+           "ytd": "lũy kế", "est": "ước cả năm", "base": "mức năm {prev} (để so sánh)",
+           "outside": " Lý do: {units} gồm cả {parts}, trước {day} không thuộc địa bàn; số của "
+                      "xã tính cả phần này, số toàn địa bàn chỉ tính phần thuộc địa bàn (ước theo "
+                      "tỷ lệ).",
+           "other": " Lý do: số toàn địa bàn được tổng hợp theo đơn vị cũ và phần thuộc địa bàn, "
+                    "không phải cộng các xã mới.",
+           "separate": " Ước cả năm của từng xã và của toàn địa bàn được tính riêng, mỗi số "
+                       "theo diễn biến của chính nó, nên cộng các ước của xã không bằng ước "
+                       "toàn địa bàn."},
+    "en": {"head": "The communes do not add up to the area: {parts}.",
+           "part": "{id} {what}: the {units} add up to {total}, the area {area}",
+           "ytd": "to date", "est": "year-end estimate", "base": "{prev} base",
+           "outside": " Why: {units} includes {parts}, outside the area before {day}; the "
+                      "commune's figures count it, the area's only its in-area part "
+                      "(apportioned).",
+           "other": " Why: the area's figures are built from the former units and in-area "
+                    "shares, not by adding up the new communes.",
+           "separate": " Each commune's year-end estimate and the area's are made separately, "
+                       "each from its own course, so the communes' estimates do not add up to "
+                       "the area's."},
+}
+
+
+def unit_sum_note(grid: pd.DataFrame, a: Assessment, lang: str = "vi") -> str:
+    """Why the communes' figures do not add up to the area's, with the figures: for each
+    additive indicator (rollup: sum) whose to-date figure, year-end estimate or base
+    (a "reduce" target: last year's figure) differs once shown, the two numbers; and the
+    reason, from the unit registry (a commune formed partly from outside the area)."""
+    words = SUM_NOTE["en" if lang == "en" else "vi"]
+    registry = a.dataset.registry
+    area_rows = a.table.set_index("indicator_id")
+    units_word = "các xã" if lang != "en" else "communes"
+    parts, kinds = [], set()
+    for iid, part in grid.groupby("indicator_id", sort=False):
+        ind = a.catalog.get(iid)
+        if ind.rollup != "sum" or iid not in area_rows.index:
+            continue
+        row = area_rows.loc[iid]
+        checks = [("ytd", "actual_to_date"), ("est", "estimate")]
+        if ind.rule == "reduce":
+            checks.append(("base", "target_value"))
+        for key, column in checks:
+            total, area = part[column].sum(min_count=1), row[column]
+            if not (np.isfinite(total) and np.isfinite(area)):
+                continue
+            shown_total = format_quantity(total, ind.unit, lang)
+            shown_area = format_quantity(area, ind.unit, lang)
+            if shown_total != shown_area:
+                kinds.add(key)
+                parts.append(words["part"].format(
+                    id=iid, what=words[key].format(prev=a.catalog.year - 1), units=units_word,
+                    total=shown_total, area=shown_area))
+    if not parts:
+        return ""
+    text = words["head"].format(parts="; ".join(parts))
+    area_code = a.unit or a.catalog.default_unit
+    outside, day = [], None
+    for unit in dict.fromkeys(grid["unit_code"]):
+        links = [link for link in (registry.predecessors(unit) if registry else [])
+                 if link.from_unit in registry.units
+                 and registry.units[link.from_unit].parent != area_code]
+        if links:
+            outside.append((registry.name(unit, lang),
+                            ", ".join(registry.name(link.from_unit, lang) for link in links)))
+            day = min(link.effective for link in links)
+    if outside and kinds - {"est"}:
+        text += words["outside"].format(units=", ".join(u for u, _ in outside),
+                                        parts=", ".join(p for _, p in outside),
+                                        day=f"{day:%d/%m/%Y}")
+    elif kinds - {"est"}:
+        text += words["other"]
+    if "est" in kinds:
+        text += words["separate"]
+    return text
 
 
 def narrative_html(sections, lang: str = "vi") -> str:
@@ -364,7 +516,13 @@ def analyst_html(a: Assessment, lang: str = "vi") -> str:
     parts, missing = analyst_parts(a, lang)
     head = f"<h3>{esc(t('analyst', lang))}</h3>"
     if missing:
-        return head + f"<p><i>{esc(missing)}</i></p>"
+        from .analyst_text import analyst_file_shown
+        from .report_setup import analyst_text_path
+
+        # The file's name is set as code (a path, not words of the page).
+        name = esc(analyst_file_shown(a, analyst_text_path(
+            a.dataset.source.path, a.period, a.unit, a.catalog.default_unit)))
+        return head + f"<p><i>{esc(missing).replace(name, f'<code>{name}</code>')}</i></p>"
     return ('<div class="kpi-narrative">' + head + "".join(
         f"<h4>{esc(title)}</h4>" + "".join(f"<p>{esc(line)}</p>" for line in lines)
         for title, lines in parts) + "</div>")
@@ -387,18 +545,21 @@ def _frame_html(frame: pd.DataFrame, lang: str, label: str) -> str:
 
 
 def revised_figures_html(revised: pd.DataFrame, a: Assessment, lang: str = "vi") -> str:
-    """Figures reported more than once, every version with when it came."""
+    """Figures reported more than once, every version with when it came; each value in its
+    indicator's unit (a count of jobs is 122, not 121,60)."""
     head = f"<h3>{esc(t('revised_figures', lang))}</h3>"
     if revised.empty:
         return head + f"<p>{esc(t('no_revised', lang))}</p>"
-    frame = revised.assign(
-        id=[figure_name(a, i, lang) for i in revised["id"]],
-        reported_at=[pd.Timestamp(str(x)[:10]).strftime("%d/%m/%Y") for x in revised["reported_at"]],
-        period=[f"{p[5:]}/{p[:4]}" if len(str(p)) == 7 else p for p in revised["period"]])
-    frame = frame.rename(columns={"id": t("indicator", lang), "period": t("period_col", lang),
-                                  "reported_at": t("reported_at", lang),
-                                  "value": t("value_col", lang), "source": t("source_col", lang)})
-    return head + _frame_html(frame, lang, t("revised_figures", lang))
+    rows = []
+    for r in revised.itertuples(index=False):
+        unit = a.catalog.get(r.id).unit
+        rows.append([esc(figure_name(a, r.id, lang)), esc(period_label(r.period, lang)),
+                     esc(pd.Timestamp(str(r.reported_at)[:10]).strftime("%d/%m/%Y")),
+                     esc(format_quantity(float(r.value), unit, lang) + " "
+                         + a.catalog.unit_label(unit, lang)), esc(r.source)])
+    return head + _table([t("indicator", lang), t("period_col", lang), t("reported_at", lang),
+                          t("value_col", lang), t("source_col", lang)], rows,
+                         ["", "", "num", "num", ""], label=t("revised_figures", lang))
 
 
 def backtest_html(bt: pd.DataFrame, lang: str = "vi") -> str:

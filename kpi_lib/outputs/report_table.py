@@ -97,6 +97,17 @@ def _reading_at(ds, iid: str, unit: str, year: int, month: int) -> float:
     return float(r["value"].iloc[-1]) if len(r) else np.nan
 
 
+def reading_month(row, as_of: int, lang: str = "vi") -> str:
+    """'(tháng 5)' when the figure in "Thực hiện tháng" is an older reading than the report's
+    month (a level read in May, shown in September), else ''. One text for the page, the
+    Word table and the Excel cell's display format."""
+    month = int(row["data_month"] or 0)
+    value = row["month_value"]
+    if not month or month == as_of or value is None or not np.isfinite(value):
+        return ""
+    return f"(month {month})" if lang == "en" else f"(tháng {month})"
+
+
 def plan_cell(row: pd.Series, lang: str, prev: int) -> str:
     """The target as the plan writes it where the catalog has that wording, else built
     (with the catalog's own precision). A row of numbers_table; the review uses it too."""
@@ -142,7 +153,8 @@ def display_table(a: Assessment, lang: str = "vi", numbers: pd.DataFrame | None 
             t("item", lang): f"{r['id']}. {name}" + "".join(f" ({x})" for x in notes),
             t("unit", lang): a.catalog.unit_label(r["unit"], lang),
             t("plan", lang, year=year): plan_cell(r, lang, year - 1),
-            t("month_value", lang): _fmt(r["month_value"], r["unit"], lang),
+            t("month_value", lang): " ".join(x for x in (
+                _fmt(r["month_value"], r["unit"], lang), reading_month(r, a.as_of, lang)) if x),
             t("ytd", lang): ytd,
             t("pct_plan", lang): pct(r["pct_plan"]),
             t("same_period", lang, prev=year - 1): _fmt(r["same_period"], r["unit"], lang),

@@ -42,9 +42,6 @@ WORDS = {
                  "năm). Báo cáo chỉ hoàn chỉnh khi có số liệu chính thức cả năm; các đề xuất "
                  "khen thưởng và chấn chỉnh dưới đây là dự kiến.",
         "draft_mark": "DỰ THẢO",
-        "except": " (trừ phần {names} cũ)",
-        "scope": "Phạm vi số liệu: địa bàn {area} như trong {plan} (trước sắp xếp đơn vị hành "
-                 "chính ngày 01/7/2025); từ 01/7/2025 địa bàn này gồm: {members}.",
         "by_indicator": "Điểm được tính theo từng chỉ số (không theo chỉ tiêu của kế hoạch), vì "
                         "mỗi chỉ số có phòng, ban chủ trì, đơn vị được giao và trọng số riêng.",
         "col_estimate": "Thực hiện / ước cả năm của đơn vị", "col_p": "Xác suất đạt",
@@ -107,9 +104,6 @@ WORDS = {
                  "final only on the final figures for the year; the proposals below are "
                  "provisional.",
         "draft_mark": "DRAFT",
-        "except": " (except the former {names})",
-        "scope": "Figures cover {area} as in {plan} (before the reorganisation of 1 July "
-                 "2025); since 1 July 2025 this area comprises: {members}.",
         "by_indicator": "Scores are computed per indicator (not per target of the plan): each "
                         "indicator has its own lead department, assigned units and weight.",
         "col_estimate": "Unit's actual / year-end estimate", "col_p": "Probability",
@@ -260,30 +254,15 @@ def _basis(review: Review, lang: str) -> str:
 
 
 def _scope(review: Review, lang: str) -> str:
-    """A review dated after 1 July 2025 (June's is dated in July) is about an area that is
-    no longer a unit: say what the figures cover, and which member's part only."""
-    from .report_setup import outside_links, setup_for
+    """After 1 July 2025 the plan's area is no longer a unit: say what the figures cover,
+    on the document's own date (June's review is dated in July; rules.scope_text: the
+    monthly page and Word say the same)."""
+    from .report_setup import setup_for
+    from .rules import scope_text
 
-    a = review.assessment
-    registry, area = a.dataset.registry, a.catalog.default_unit
-    when = max(review.day, setup_for(a).report_date)
-    if registry is None or when < date(2025, 7, 1):
-        return ""
-    members = registry.members_at(area, when.year, when.month)
-
-    def member(u) -> str:  # "Xã Đông Sơn (trừ phần xã Tịnh Hòa cũ)"
-        out = outside_links(registry, u.code, area)
-        if not out:
-            return u.name(lang)
-        names = ", ".join(registry.name(link.from_unit, lang) for link in out)
-        return u.name(lang) + w("except", lang, names=names if lang == "en" else
-                                names[:1].lower() + names[1:])
-    names = ", ".join(member(u) for u in members) or w("none", lang)
-    area_name = a.catalog.meta.get("area_en" if lang == "en" else "area_vi", area)
-    return " " + w("scope", lang, area=area_name if lang == "en" else
-                   area_name[:1].lower() + area_name[1:],
-                   plan=a.catalog.meta.get("plan_en" if lang == "en" else "plan_vi", ""),
-                   members=names)
+    when = max(review.day, setup_for(review.assessment).report_date)
+    text = scope_text(review.assessment, when, lang)
+    return " " + text if text else ""
 
 
 def department_doc(review: Review, lang: str = "vi", issued: date | None = None) -> Doc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import math
+from datetime import date
 
 from ..common.numbers import COUNT_UNITS, format_number, format_quantity, quantity_decimals
 from ..engine.assess import meet_condition, shown_bounds
@@ -170,3 +171,81 @@ def data_date_html(a, lang: str = "vi") -> str:
     its date and what it could know (report_setup.date_note)."""
     text = setup_date_note(setup_for(a), data_received_on(a), lang)
     return f"<p><small>{html.escape(text)}</small></p>"
+
+
+SCOPE = {
+    "vi": {"area": "Phạm vi số liệu: địa bàn {area} như trong {plan} (trước sắp xếp đơn vị "
+                   "hành chính ngày {day}); từ {day} địa bàn này gồm: {members}.",
+           "outside": "{unit} (không tính phần {parts} từ ngoài địa bàn)",
+           "unit": "Phạm vi số liệu: {unit} (thành lập ngày {day}, gồm: {members}); số liệu "
+                   "trước ngày {day} là tổng số liệu của các đơn vị cũ này.",
+           "issuer": "Cơ quan báo cáo: {issuer}{example}.", "example": " (ví dụ, chưa phải "
+                   "cơ quan ban hành thực tế)", "none": "không có đơn vị nào"},
+    "en": {"area": "Figures cover {area} as in {plan} (before the reorganisation of {day}); "
+                   "from {day} this area is made up of: {members}.",
+           "outside": "{unit} (not counting {parts}, from outside the area)",
+           "unit": "Figures cover {unit} (formed on {day} from: {members}); figures before "
+                   "{day} are the sum of those former units.",
+           "issuer": "Reported by: {issuer}{example}.", "example": " (an example, not the "
+                   "actual issuing body)", "none": "no unit"},
+}
+
+
+def reorganised_on(registry, codes: list[str]) -> date | None:
+    """The day units of `codes` (or their members) were reorganised (the crosswalk's
+    effective date), or None when the registry records none."""
+    days = [link.effective for link in registry.links
+            if link.to_unit in codes or link.from_unit in codes]
+    return min(days) if days else None
+
+
+def scope_text(a, day: date, lang: str = "vi") -> str:
+    """Which area the figures cover, once the units it was made of have been reorganised
+    (two-level local government from 1/7/2025): the plan's area and the new units it now
+    lies in (naming any part that came from outside), or a unit's own report and the
+    former units it was formed from. Empty before the reorganisation or without a
+    registry. One text for the monthly page, its Word, and the reviews."""
+    registry = a.dataset.registry
+    if registry is None:
+        return ""
+    words = SCOPE["en" if lang == "en" else "vi"]
+    area = a.catalog.default_unit
+    unit = a.unit if a.unit and a.unit != area else None
+    if unit:
+        links = registry.predecessors(unit)
+        changed = min((link.effective for link in links), default=None)
+        if changed is None or day < changed:
+            return ""
+        return words["unit"].format(unit=registry.name(unit, lang), day=f"{changed:%d/%m/%Y}",
+                                    members=", ".join(registry.name(link.from_unit, lang)
+                                                      for link in links))
+    members = registry.members_at(area, day.year, day.month)  # the units on the report's day
+    changed = reorganised_on(registry, [u.code for u in members])
+    if changed is None or day < changed:
+        return ""
+    names = []
+    for u in members:
+        outside = [registry.name(link.from_unit, lang) for link in registry.predecessors(u.code)
+                   if link.from_unit in registry.units
+                   and registry.units[link.from_unit].parent != area]
+        names.append(words["outside"].format(unit=u.name(lang), parts=", ".join(outside))
+                     if outside else u.name(lang))
+    name = str(a.catalog.meta.get("area_en" if lang == "en" else "area_vi", area))
+    return words["area"].format(
+        area=name[:1].lower() + name[1:] if lang != "en" else name,  # "địa bàn huyện …"
+        plan=a.catalog.meta.get("plan_en" if lang == "en" else "plan_vi", ""),
+        day=f"{changed:%d/%m/%Y}", members=", ".join(names) or words["none"])
+
+
+def issuer_text(setup, lang: str = "vi") -> str:
+    """'Cơ quan báo cáo: UBND xã Bình Sơn (ví dụ, …).' — who issues the figures."""
+    words = SCOPE["en" if lang == "en" else "vi"]
+    return words["issuer"].format(issuer=setup.issuer.short,
+                                  example=words["example"] if setup.issuer.example else "")
+
+
+def scope_html(a, lang: str = "vi") -> str:
+    """The issuer and the scope, under the page's title (dated as the report is)."""
+    setup = setup_for(a)
+    parts = [issuer_text(setup, lang), scope_text(a, setup.report_date, lang)]
+    return "<p><small>" + " ".join(html.escape(p) for p in parts if p) + "</small></p>"

@@ -409,8 +409,10 @@ def section_html(a, results: list[TermResult] | None = None) -> str:
     frame = section_table(results, a.catalog)
     extra = notes(results)
     return ("<section aria-labelledby='term'><h2 id='term'>Chỉ tiêu kế hoạch 5 năm</h2>"
-            + _html_table(frame, results, a.catalog).replace("<table>",
-                                                             "<table class='kpi-table'>")
+            # the page's own table and scroll-box styles (the term page's .wrap is not
+            # in the monthly page: its box scrolled the whole output area, unnamed)
+            + _html_table(frame, results, a.catalog).replace("<table>", "<table class='kpi-table'>")
+            .replace("class='wrap'", "class='wrap kpi-scroll'")
             + f"<p class='note'><small>{esc(METHOD_VI)}</small></p>"
             + ("<ul class='note'>" + "".join(f"<li><small>{esc(n)}</small></li>"
                                               for n in extra) + "</ul>" if extra else "")
@@ -418,16 +420,36 @@ def section_html(a, results: list[TermResult] | None = None) -> str:
 
 
 def add_term_sheet(book, a, title: str, banner: str, subtitle: str, sheet_class) -> None:
-    """The Excel workbook's sheet "KH 5 năm" (nothing without a term file): the same
-    table as the report's section."""
+    """The Excel workbook's sheet "KH 5 năm" (nothing without a term file): the report's
+    section as numbers a reader can sum and sort — achieved, estimate and its 80% bounds
+    and the probability each in its own numeric cell with a display format, never text
+    like "8,69 (8,52–8,87)"."""
     results = monthly_results(a)
     if not results:
         return
-    frame = section_table(results, a.catalog)
-    widths = {"Chỉ tiêu": 40, "Các năm còn lại": 36, "Kế hoạch": 24}
+    columns = [("Nhiệm kỳ", 12), ("Chỉ tiêu", 40), ("Loại", 18), ("Kế hoạch", 24),
+               ("Đã đạt", 12), ("Số năm có số liệu", 10), ("Số năm của kỳ", 10),
+               ("Ước cả kỳ", 12), ("Cận dưới 80%", 12), ("Cận trên 80%", 12),
+               ("Khả năng đạt", 10), ("Đánh giá", 20), ("Các năm còn lại", 36)]
     sheet = sheet_class(book, "KH 5 năm", title, banner,
-                        f"Chỉ tiêu kế hoạch 5 năm — {subtitle}",
-                        [(c, widths.get(c, 16)) for c in frame.columns])
-    for row in frame.itertuples(index=False):
-        sheet.add(list(row))
+                        f"Chỉ tiêu kế hoạch 5 năm — {subtitle}", columns)
+    for r in results:
+        t = r.target
+        fmt = _excel_format([r.achieved_to_date, r.estimate, r.lo80, r.hi80], t.unit)
+        final = r.final or r.estimate is None
+        sheet.add([r.term.label, t.name_vi + (" (ví dụ)" if t.example else ""),
+                   KIND_VI[t.kind], t.plan_text(), r.achieved_to_date, r.years_observed,
+                   len(r.years), r.estimate, None if final else r.lo80,
+                   None if final else r.hi80,
+                   None if r.p_meet is None or r.final else r.p_meet,
+                   a.catalog.statuses.label(r.status), _pace(r)],
+                  [None] * 4 + [fmt, "0", "0", fmt, fmt, fmt, "0.0%", None, None])
     sheet.finish()
+
+
+def _excel_format(values: list[float | None], unit: str) -> str:
+    """The cell format that shows what _num prints: whole numbers from 1.000 up (not a
+    percentage), else two decimals."""
+    finite = [abs(v) for v in values if v is not None]
+    whole = finite and max(finite) >= 1000 and not unit.startswith("%")
+    return "#,##0" if whole else "#,##0.00"

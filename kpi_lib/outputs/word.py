@@ -33,8 +33,7 @@ from docx.shared import Cm, Pt, RGBColor
 from ..common.files import replace_file
 from ..engine.assess import items_table, status_counts
 from ..engine.pipeline import Assessment
-from ..inputs.snapshot import original_path
-from .analyst_text import read_analyst_text
+from .analyst_text import analyst_file_shown, read_analyst_text
 from .i18n import t
 from .report_setup import (
     ReportSetup,
@@ -47,7 +46,7 @@ from .report_setup import (
     vi_date,
 )
 from .report_table import display_table
-from .rules import RULES, status_rule_lines
+from .rules import RULES, scope_text, status_rule_lines
 
 FONT = "Times New Roman"
 BLACK = RGBColor(0, 0, 0)
@@ -73,7 +72,7 @@ WORDS = {
         "example": "(ví dụ — thay trong settings.report)",
         "sign_title": "[THẨM QUYỀN KÝ]", "sign_name": "[Họ và tên người ký]",
         "table_note": "Khoảng trong ngoặc: khoảng tin cậy 80% của ước thực hiện cả năm; "
-                      "* ước tính có độ tin cậy thấp.",
+                      "* {low_conf}.",
         "overall_items": "Đến hết tháng {month}/{year}, trong {items} chỉ tiêu ({n} chỉ số) của "
                          "Kế hoạch: {parts}.",
         "overall_ind": "Theo từng chỉ số: {parts}.",
@@ -99,7 +98,7 @@ WORDS = {
         "example": "(an example — replace in settings.report)",
         "sign_title": "[SIGNING AUTHORITY]", "sign_name": "[Signer's full name]",
         "table_note": "In brackets: the 80% interval of the year-end estimate; "
-                      "* low-confidence estimate.",
+                      "* {low_conf}.",
         "overall_items": "At the end of {month}/{year}, of the plan's {items} targets ({n} "
                          "indicators): {parts}.",
         "overall_ind": "By indicator: {parts}.",
@@ -153,6 +152,9 @@ def write_docx(a: Assessment, numbers: pd.DataFrame, sections, charts: list[tupl
     period = period_words(a.as_of, a.catalog.year, lang)
     body(doc, w["basis"].format(basis=setup.basis, issuer=setup.issuer.short, period=period))
     body(doc, setup_date_note(setup, data_received_on(a), lang, dated=False))
+    scope = scope_text(a, setup.report_date, lang)  # what the figures cover after 1/7/2025
+    if scope:
+        body(doc, scope)
 
     numerals = iter(["I", "II", "III", "IV", "V", "VI"])
     heading(doc, f"{next(numerals)}. {w['results']}", 1)
@@ -172,8 +174,7 @@ def write_docx(a: Assessment, numbers: pd.DataFrame, sections, charts: list[tupl
         heading(doc, f"{next(numerals)}. {title}", 1)
         paragraphs = analyst.get(key) or []
         if not paragraphs:
-            p = body(doc, w["placeholder"].format(file=_shown(original_path(a.dataset.source,
-                                                                             text_file)),
+            p = body(doc, w["placeholder"].format(file=analyst_file_shown(a, text_file),
                                                    heading=HEADINGS_VI[key]))
             p.runs[0].bold = True
             p.runs[0].font.highlight_color = 7  # yellow: impossible to miss when proofreading
@@ -193,7 +194,8 @@ def write_docx(a: Assessment, numbers: pd.DataFrame, sections, charts: list[tupl
     appendix_title(doc, w["appendix"].format(n=1),
                     w["table_title"].format(year=a.catalog.year), attached)
     _table(doc, display_table(a, lang, numbers), wide, lang, a.catalog.year)
-    for n, text in enumerate([w["table_note"], RULES["en" if lang == "en" else "vi"]["title"] + ":",
+    # The "*" says what it says on the page (i18n low_conf): one meaning, one text.
+    for n, text in enumerate([w["table_note"].format(low_conf=t("low_conf", lang)), RULES["en" if lang == "en" else "vi"]["title"] + ":",
                               *status_rule_lines(a.catalog, lang)]):
         note = body(doc, text if n < 2 else f"- {text}", indent=False)
         note.runs[0].italic, note.runs[0].font.size = True, Pt(11)
@@ -258,14 +260,6 @@ def _subject(a: Assessment, lang: str) -> str:
             period_words(a.as_of, a.catalog.year, lang)
     return ("Tình hình thực hiện kế hoạch phát triển kinh tế - xã hội "
             + period_words(a.as_of, a.catalog.year, lang))
-
-
-def _shown(path: Path) -> str:
-    """The text file's path as the analyst would type it (relative to the project if inside)."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 # --- layout helpers -------------------------------------------------------------------------

@@ -86,6 +86,8 @@ def export_month(a: Assessment, numbers: pd.DataFrame, folder: str | Path, lang:
     summary["override_status"] = [judged.get(i, "") for i in summary["id"]]
     summary["name"] = [a.catalog.get(i).name(lang) for i in summary["id"]]
     summary["area"] = a.catalog.meta.get("area_en" if lang == "en" else "area_vi", "")
+    registry = a.dataset.registry  # the index names a unit's report by the unit's name
+    summary["unit_name"] = [registry.name(u, lang) if registry else u for u in summary["unit_code"]]
     # The item's own provisional mark (items_table), so the index counts items as the report.
     items = items_table(a.table, a.catalog).set_index("item")["provisional"]
     summary["item_provisional"] = summary["item"].map(items).fillna(False).astype(bool)
@@ -96,7 +98,8 @@ def export_month(a: Assessment, numbers: pd.DataFrame, folder: str | Path, lang:
                              data_until=received.isoformat() if received else "")
     write_csv(summary[[*SUMMARY_COLUMNS, "unit_code", "method", "label", "color",
                        "override_status", "provisional", "item", "item_status",
-                       "item_provisional", "name", "area", "report_date", "planned_date",
+                       "item_provisional", "name", "area", "unit_name", "report_date",
+                       "planned_date",
                        "data_until"]], folder / "summary.csv")
     write_units_csv(a, folder)
     write_workbook(a, numbers, sections, folder / f"bao-cao-{a.period}.xlsx", lang)
