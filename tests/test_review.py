@@ -375,7 +375,8 @@ def test_review_pages_are_dated_and_say_the_data_month_once(which, request):
         else:
             assert "chưa có số liệu: là số ước tính" not in text
         # after 1 July 2025 (June's review is dated 05/07) the scope is said, honestly
-        assert "Phạm vi số liệu" in text and "Xã Đông Sơn (trừ phần xã Tịnh Hòa cũ)" in text
+        assert "Phạm vi số liệu" in text
+        assert "Xã Đông Sơn (không tính phần Xã Tịnh Hòa từ ngoài địa bàn)" in text
     assert "cập nhật đến ngày" in word and f"gửi đến tháng {latest}/2025" in word
 
 
