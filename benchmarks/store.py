@@ -1,10 +1,12 @@
 """The store at national scale: the real path a user takes (`kpi ingest`, `kpi load`,
 `kpi forecast --no-ets`), on the national benchmark's own figures, in fresh processes.
 
-Baseline: today's CSV store (the code of the `main` branch, taken with `git archive`),
-measured in the same run at a size it can take (STORE_BASE_COMMUNES communes); the
-columnar store at the same size (ratios) and at the national benchmark's full size
-(3.300 communes × 24 indicators × 7 years, in files of ≤ 1 M rows). Peak memory is the
+Baseline: the CSV store, i.e. the code of commit CSV_STORE (7cfc824, the parent of the
+commit that added parts.py: the last `main` before the columnar store landed), taken with
+`git archive`; not `main` itself, which now holds the columnar store. It is measured in
+the same run at a size it can take (STORE_BASE_COMMUNES communes); the columnar store at
+the same size (ratios) and at the national benchmark's full size (3.300 communes × 24
+indicators × 7 years, in files of ≤ 1 M rows). Peak memory is the
 process's, sampled (memory.py); CPU seconds are given beside wall seconds because the
 machine may be shared (the load average is printed).
 
@@ -32,6 +34,7 @@ BASE = int(os.environ.get("STORE_BASE_COMMUNES", "110"))
 MAX_FILE_ROWS = 1_000_000
 DEPARTMENT = 5  # communes in one department's file (24 × 5 × 78 months < 10 k rows)
 DASK_UNITS = 300
+CSV_STORE = "7cfc824"  # main just before the columnar store (git log -- kpi_lib/inputs/parts.py)
 
 
 def _cpu() -> float:
@@ -67,10 +70,11 @@ def _files(obs: pd.DataFrame, communes: int, folder: Path, first: int = 0) -> li
 
 
 def _baseline_code(work: Path) -> Path | None:
-    """main's kpi_lib (the CSV store) in a folder of its own, or None without git."""
+    """The CSV store's kpi_lib (commit CSV_STORE) in a folder of its own, or None without
+    git or without that commit (a shallow clone)."""
     target = work / "baseline"
     target.mkdir()
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "main", "kpi_lib"],
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", CSV_STORE, "kpi_lib"],
                              capture_output=True, check=False)
     if archive.returncode != 0:
         return None
