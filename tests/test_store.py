@@ -10,6 +10,7 @@ import shutil
 import stat
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -169,6 +170,80 @@ def test_reads_pushed_into_the_parts_equal_filtering_everything(columnar, vintag
     got = columnar.read(vintage=vintage, years=years, indicators=indicators, units=units)
     pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True),
                                   check_dtype=False, check_categorical=False)
+
+
+@pytest.fixture
+def many_parts(tmp_path, monkeypatch) -> Store:
+    """Five parts in row groups of 7 rows: corrections across parts, one report date in
+    several parts (the later ingest wins), a date written three ways, unreadable as a
+    date once, month, ytd and annual figures of one period, Vietnamese unit codes."""
+    monkeypatch.setattr(parts_module, "ROW_GROUP", 7)
+    rng = np.random.default_rng(5)
+    store = Store(tmp_path / "many")
+    dates = ["2025-02-05", "2025-03-05", "2025-03-05T00:00:00", "2025-03-05 00:00:00+00:00",
+             "2025-03-06T10:00:00+07:00", "2025-04-01", "không rõ"]
+    for n in range(5):
+        k = 80
+        rows = pd.DataFrame({
+            "indicator_id": rng.choice(["T10", "T21", "Z9", "A1"], k),
+            "unit_code": rng.choice(["U1", "U2", "U10", "Đà", "Ấp"], k),
+            "period": rng.choice(["2024-12", "2025-01", "2025-02", "2025", "2025-Q1"], k),
+            "value": rng.integers(0, 5, k).astype(float),
+            "value_type": rng.choice(["month", "ytd", "annual"], k),
+            "reported_at": rng.choice(dates[:-1] if n != 3 else dates, k),
+            "source": f"f{n}.csv"})
+        rows = rows.drop_duplicates(["indicator_id", "unit_code", "period", "value_type"])
+        source = tmp_path / f"f{n}.csv"
+        rows.to_csv(source, index=False)
+        store.append(rows, source, parts_module.sha256_of(source))
+    return store
+
+
+@pytest.mark.parametrize("vintage", [None, "2025-03-05", "2025-03-06", "2025-02-01"])
+@pytest.mark.parametrize("categorical", [True, False])
+@pytest.mark.parametrize("units,indicators", [(None, None), ({"U2"}, None),
+                                              ({"U1", "Đà"}, {"A1", "Z9"}),
+                                              (None, {"T21"}), ({"U3"}, None)])
+def test_latest_reports_chosen_in_the_parts_are_exactly_at_vintage(
+        many_parts, vintage, categorical, units, indicators):
+    """The read picks each figure's latest report on integer codes; it must give the very
+    frame (rows, order, dtypes, categories) that tidy.at_vintage gives on every row read."""
+    from kpi_lib.inputs.store import vintage_cutoff
+    from kpi_lib.inputs.tidy import at_vintage
+
+    everything = many_parts.read(latest=False, categorical=True)
+    cutoff = vintage_cutoff(vintage)
+    keep = pd.Series(True, index=everything.index)
+    if cutoff is not None:
+        keep &= parts_module.reported_timestamps(everything["reported_at"]) <= cutoff
+    if units is not None:
+        keep &= everything["unit_code"].isin(units)
+    if indicators is not None:
+        keep &= everything["indicator_id"].isin(indicators)
+    read = everything[keep].reset_index(drop=True)
+    read = read.astype({c: "category" for c in OBS_COLUMNS if c != "value"})
+    for column in read.columns.drop("value"):  # a read's categories: the values it holds
+        read[column] = read[column].cat.remove_unused_categories()
+    want = at_vintage(read, cutoff) if len(read) else read
+    want = want.astype({c: "category" if categorical else str
+                        for c in OBS_COLUMNS if c != "value"})
+    got = many_parts.read(vintage=vintage, units=units, indicators=indicators,
+                          categorical=categorical)
+    if want.empty:
+        assert got.empty and list(got.columns) == OBS_COLUMNS
+        return
+    assert got["reported_at"].nunique() > 1 or vintage == "2025-03-05"
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+def test_a_read_of_some_units_skips_the_other_row_groups(many_parts):
+    paths = [many_parts.root / "parts" / str(e["part"]) for _, e in many_parts.parts()]
+    every = sum(len(f.row_groups) for f in parts_module._dataset(paths, None, None)
+                .get_fragments())
+    some = sum(len(f.row_groups) for f in parts_module._dataset(paths, None, {"U2"})
+               .get_fragments())
+    none = list(parts_module._dataset(paths, {"ZZ"}, None).get_fragments())
+    assert every >= 5 * 5 and 0 < some < every / 2 and none == []
 
 
 # ---------------------------------------------------------------- check = rebuild
@@ -367,3 +442,16 @@ def test_export_writes_every_vintage_as_csv_and_xlsx(columnar, tmp_path):
     assert ws.auto_filter.ref == "A1:H4" and ws.max_row == 4
     values = [ws.cell(row=r, column=4).value for r in range(2, 5)]
     assert all(isinstance(v, (int, float)) for v in values) and 121.6 in values
+
+
+def test_copies_of_a_dataset_share_its_tables_but_not_other_observations(catalog):
+    """The pipeline narrows the catalog with dataclasses.replace: the year-to-date tables of
+    a national store are built once, and a copy with other figures builds its own."""
+    from dataclasses import replace
+
+    ds = load_dataset(catalog)
+    narrowed = replace(ds, catalog=catalog)
+    assert narrowed.ytd is ds.ytd and narrowed.readings is ds.readings
+    fewer = replace(ds, obs=ds.obs.iloc[: len(ds.obs) // 2])
+    assert fewer.ytd is not ds.ytd and len(fewer.ytd) < len(ds.ytd)
+    assert ds.first_month() <= ds.latest_month()
