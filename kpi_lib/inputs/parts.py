@@ -123,24 +123,71 @@ def read_parts(paths: list[Path], vintage: pd.Timestamp | None = None,
     test = None
     for cond in _conditions(vintage, years, indicators, units):
         test = cond if test is None else test & cond
-    # One thread: the parts are small and compressed; pyarrow's thread pool cost 3-4x the
-    # CPU time on this 2-core machine under load (0,8-1,3 against 0,3 CPU-s at 6 M rows).
-    table = _dataset(paths, indicators, units).to_table(columns=OBS_COLUMNS, filter=test,
-                                                        use_threads=False)
-    if table.num_rows == 0:  # the frame pyarrow gives, its text columns categorical
-        frame = table.to_pandas()
-        return frame.astype({c: "category" for c in TEXT_COLUMNS
-                             if not isinstance(frame[c].dtype, pd.CategoricalDtype)})
-    coded = {name: _Coded.of(table.column(name)) for name in TEXT_COLUMNS}
-    value = table.column("value").to_numpy()
-    del table
-    if any(c.has_nulls for c in coded.values()):  # not written by kpi: the general way
-        return _general(coded, value, vintage, latest)
+    dataset = _dataset(paths, indicators, units)
+    coded, value = _read_coded(dataset, test)
+    if coded is None:  # nulls in a text column (not written by kpi): the general way
+        table = dataset.to_table(columns=OBS_COLUMNS, filter=test, use_threads=False)
+        return _general({c: _Coded.with_nulls(table.column(c)) for c in TEXT_COLUMNS},
+                        table.column("value").to_numpy(), vintage, latest)
+    if len(value) == 0:  # the frame pyarrow gives, its text columns categorical
+        frame = dataset.schema.empty_table().select(OBS_COLUMNS).to_pandas()
+        return frame.astype(dict.fromkeys(TEXT_COLUMNS, "category"))
     rows = _latest_rows(coded, vintage) if latest else None
-    frame = pd.DataFrame({name: coded[name].categorical(rows) if name != "value"
-                          else (value if rows is None else value[rows])
-                          for name in OBS_COLUMNS})
-    return frame
+    return pd.DataFrame({name: coded[name].categorical(rows) if name != "value"
+                         else (value if rows is None else value[rows])
+                         for name in OBS_COLUMNS})
+
+
+def _read_coded(dataset: pads.Dataset, test) -> tuple[dict[str, _Coded] | None, np.ndarray]:
+    """The rows `test` keeps, streamed a row group at a time: text columns straight into
+    integer codes, values into one array; (None, values) when a text column holds nulls.
+
+    Never the whole Arrow table at once: at 6 M rows that table and its copies were
+    400 MB of the read's 900 MB peak, and on this machine every fresh page costs time
+    too. One thread: pyarrow's thread pool cost 3-4x the CPU time on 2 busy cores."""
+    bound = dataset.count_rows()  # from the footers; the filter keeps at most this many
+    growing = {name: _Growing(bound) for name in TEXT_COLUMNS}
+    value = np.empty(bound, dtype=np.float64)
+    start = 0
+    for batch in dataset.to_batches(columns=OBS_COLUMNS, filter=test, use_threads=False,
+                                    batch_readahead=1, fragment_readahead=1):
+        n = batch.num_rows
+        for name in TEXT_COLUMNS:
+            if not growing[name].add(batch.column(name), start):
+                return None, value[:0]
+        value[start:start + n] = batch.column("value").to_numpy(zero_copy_only=False)
+        start += n
+    value = value if start == bound else value[:start].copy()
+    return {name: g.finish(start) for name, g in growing.items()}, value
+
+
+class _Growing:
+    """One text column's codes as row groups arrive: each row group's dictionary is mapped
+    to one list of values (in the order first seen) and its indices written through that
+    map into one array, whose integer type widens when the values outgrow it."""
+
+    def __init__(self, bound: int) -> None:
+        self.index: dict[str, int] = {}
+        self.codes = np.empty(bound, dtype=np.int8)
+
+    def add(self, array: pa.DictionaryArray, start: int) -> bool:
+        if array.null_count:
+            return False
+        seen = self.index
+        table = np.array([seen.setdefault(v, len(seen)) for v in array.dictionary.to_pylist()],
+                         dtype=np.int64)
+        if len(seen) > np.iinfo(self.codes.dtype).max:
+            self.codes = self.codes.astype(_code_type(len(seen) + 1))
+        np.take(table.astype(self.codes.dtype), array.indices.to_numpy(),
+                out=self.codes[start:start + len(array)])
+        return True
+
+    def finish(self, n: int) -> _Coded:
+        codes = self.codes[:n]
+        used = np.zeros(len(self.index), dtype=bool)
+        used[codes] = True
+        names, remap = _sorted_used(pd.Series(list(self.index), dtype="str"), used)
+        return _Coded(remap[codes], names, False)
 
 
 class _Coded:
@@ -151,24 +198,15 @@ class _Coded:
         self.codes, self.categories, self.has_nulls = codes, categories, has_nulls
 
     @classmethod
-    def of(cls, column: pa.ChunkedArray) -> _Coded:
-        """From a column whose chunks share one dictionary (a dataset's table does)."""
-        column = column.unify_dictionaries() if column.num_chunks > 1 else column
-        chunks = column.chunks
-        names = chunks[0].dictionary.to_pandas()
-        nulls = column.null_count > 0
-        codes = np.concatenate([c.indices.fill_null(-1).to_numpy() if nulls
-                                else c.indices.to_numpy() for c in chunks])
+    def with_nulls(cls, column: pa.ChunkedArray) -> _Coded:
+        """From a column holding nulls (code -1), read whole: a store kpi did not write."""
+        column = column.unify_dictionaries()
+        names = column.chunks[0].dictionary.to_pandas()
+        codes = np.concatenate([c.indices.fill_null(-1).to_numpy() for c in column.chunks])
         used = np.zeros(len(names) + 1, dtype=bool)
-        used[codes] = True  # (a null, -1, marks the extra last entry)
-        keep = np.flatnonzero(used[:-1])
-        order = keep[np.argsort(np.asarray(names.to_numpy()[keep].astype(str), dtype=object),
-                                kind="stable")]
-        small = next(t for t in (np.int8, np.int16, np.int32, np.int64)  # as pandas does
-                     if len(order) < np.iinfo(t).max)
-        remap = np.full(len(names) + 1, -1, dtype=small)  # -1 (a null) stays -1
-        remap[order] = np.arange(len(order), dtype=small)
-        return cls(remap[codes], pd.Index(names.to_numpy()[order], dtype=names.dtype), nulls)
+        used[codes] = True  # a null (-1) marks the extra last entry
+        names, remap = _sorted_used(names, used[:-1])
+        return cls(np.append(remap, -1).astype(remap.dtype)[codes], names, True)
 
     def categorical(self, rows: np.ndarray | None) -> pd.Categorical:
         codes = self.codes if rows is None else self.codes[rows]
@@ -176,53 +214,93 @@ class _Coded:
                                          validate=False)
 
 
+def _code_type(n: int) -> type:
+    """The integer type pandas gives the codes of n categories."""
+    return next(t for t in (np.int8, np.int16, np.int32, np.int64) if n < np.iinfo(t).max)
+
+
+def _sorted_used(names: pd.Series, used: np.ndarray) -> tuple[pd.Index, np.ndarray]:
+    """The used names sorted as text (code point order), and each name's code among them
+    (-1 when unused), in the smallest integer type pandas would choose for the codes."""
+    keep = np.flatnonzero(used)
+    order = keep[np.argsort(np.asarray(names.to_numpy()[keep].astype(str), dtype=object),
+                            kind="stable")]
+    small = _code_type(len(order))
+    remap = np.full(len(names), -1, dtype=small)
+    remap[order] = np.arange(len(order), dtype=small)
+    return pd.Index(names.to_numpy()[order], dtype=names.dtype), remap
+
+
+DENSE = 4  # figures' key space at most this many times the rows: one slot per figure
+BLOCK = 1 << 20  # rows whose keys are made at once (bounded temporaries)
+WIDE = 2 ** 62  # figures' key space past one int64 (with room to spare)
+FIGURE = ["indicator_id", "unit_code", "period", "value_type"]
+
+
 def _latest_rows(coded: dict[str, _Coded], vintage: pd.Timestamp | None) -> np.ndarray:
     """Rows holding the latest report of each figure, ordered by figure.
 
     tidy.at_vintage's rule on integers: a figure is (indicator, unit, period, value_type);
     the latest reported_at wins (an unreadable date counts as the latest, as a sort puts
-    NaT last), then the later row (ingest order). One argsort of one int64 key when it
-    fits, a lexsort otherwise; never a Python object per row.
+    NaT last), then the later row (ingest order). Each row gets one integer for its
+    figure (from the sorted codes: it orders as the text does) and one for its priority
+    (report, then row); never a Python object per row.
     """
     reported = coded["reported_at"]
     stamps = reported_timestamps(pd.Series(reported.categories, dtype=object))
     n = len(reported.codes)
-    rows = None  # all of them
+    rows: np.ndarray | None = None  # all of them (taken in slices, not by index)
     if vintage is not None:  # the files' filter already did this; the text decides
-        ok = (stamps <= vintage).to_numpy()
-        if not ok[reported.codes].all():
-            rows = np.flatnonzero(ok[reported.codes])
-
-    def codes(name: str) -> np.ndarray:
-        return coded[name].codes if rows is None else coded[name].codes[rows]
-
+        ok = (stamps <= vintage).to_numpy()[reported.codes]
+        rows = None if ok.all() else np.flatnonzero(ok)
+    n_rows = n if rows is None else len(rows)
     ticks = stamps.to_numpy().astype(np.int64)
-    missing = stamps.isna().to_numpy()
-    ticks[missing] = np.iinfo(np.int64).max
+    ticks[stamps.isna().to_numpy()] = np.iinfo(np.int64).max
     rank = np.unique(ticks, return_inverse=True)[1].reshape(-1)  # 0 = earliest report
-    n_ranks = int(rank.max()) + 1 if len(rank) else 1
-    priority = rank[codes("reported_at")].astype(np.int64) * n
-    priority += np.arange(n) if rows is None else rows
-    names = ["indicator_id", "unit_code", "period", "value_type"]
-    sizes = [max(1, len(coded[c].categories)) for c in names]
+    rank = rank.astype(_code_type(len(rank) + 1))
+    sizes = [max(1, len(coded[c].categories)) for c in FIGURE]
     span = int(np.prod(sizes, dtype=object))
-    if span * n_ranks * n >= 2 ** 63:  # very large dictionaries: sort by each column
-        order = np.lexsort([priority, *(codes(c) for c in reversed(names))])
-        keys = np.stack([codes(c)[order] for c in names])
-        last = np.ones(len(order), dtype=bool)
-        last[:-1] = (keys[:, 1:] != keys[:, :-1]).any(axis=0)
-    else:
-        key = np.zeros(len(priority), dtype=np.int64)
-        for name, size in zip(names, sizes, strict=True):
-            key *= size
-            key += codes(name)
-        key *= n_ranks * n
-        key += priority
-        order = np.argsort(key)  # keys are unique (the row is part of them)
-        figure = key[order]
-        figure //= n_ranks * n
-        last = np.ones(len(order), dtype=bool)
-        np.not_equal(figure[1:], figure[:-1], out=last[:-1])
+
+    def some(lo: int, hi: int) -> slice | np.ndarray:
+        return slice(lo, min(hi, n)) if rows is None else rows[lo:hi]
+
+    def priority(lo: int, hi: int) -> np.ndarray:
+        """Report rank × n + row: the later report wins, then the later row."""
+        at = some(lo, hi)
+        out = rank[reported.codes[at]].astype(np.int64)
+        out *= n
+        out += np.arange(at.start, at.stop) if rows is None else at
+        return out
+
+    def figure(lo: int, hi: int) -> np.ndarray:
+        """One integer per figure, ordered as (indicator, unit, period, value_type)."""
+        at = some(lo, hi)
+        out = np.zeros(at.stop - at.start if rows is None else len(at), dtype=np.int64)
+        for name, size in zip(FIGURE, sizes, strict=True):
+            out *= size
+            out += coded[name].codes[at]
+        return out
+
+    if span <= DENSE * n_rows + BLOCK:
+        # One slot per figure keeps its best priority (np.maximum.at, a block of rows at
+        # a time); the filled slots, in slot order, are the figures in order. No sort.
+        best = np.full(span, -1, dtype=np.int64)
+        for lo in range(0, n_rows, BLOCK):
+            np.maximum.at(best, figure(lo, lo + BLOCK), priority(lo, lo + BLOCK))
+        return best[best >= 0] % n
+    # Sparse figures (few rows for the key space): sort by figure, then priority.
+    if span < WIDE:
+        key = figure(0, n_rows)
+        order = np.lexsort([priority(0, n_rows), key])
+        figures = [key[order]]
+    else:  # a key space too wide for one integer: each column a sort key of its own
+        columns = [coded[c].codes[some(0, n_rows)] for c in FIGURE]
+        order = np.lexsort([priority(0, n_rows), *reversed(columns)])
+        figures = [c[order] for c in columns]
+    last = np.zeros(len(order), dtype=bool)
+    last[-1:] = True
+    for column in figures:
+        last[:-1] |= column[1:] != column[:-1]
     return order[last] if rows is None else rows[order[last]]
 
 
