@@ -169,6 +169,7 @@ class _Growing:
     def __init__(self, bound: int) -> None:
         self.index: dict[str, int] = {}
         self.codes = np.empty(bound, dtype=np.int8)
+        self.used: list[np.ndarray] = []  # ids used by each row group
 
     def add(self, array: pa.DictionaryArray, start: int) -> bool:
         if array.null_count:
@@ -178,15 +179,20 @@ class _Growing:
                          dtype=np.int64)
         if len(seen) > np.iinfo(self.codes.dtype).max:
             self.codes = self.codes.astype(_code_type(len(seen) + 1))
-        np.take(table.astype(self.codes.dtype), array.indices.to_numpy(),
+        indices = array.indices.to_numpy()
+        np.take(table.astype(self.codes.dtype), indices,
                 out=self.codes[start:start + len(array)])
+        self.used.append(table[np.bincount(indices, minlength=len(table)) > 0])
         return True
 
     def finish(self, n: int) -> _Coded:
         codes = self.codes[:n]
         used = np.zeros(len(self.index), dtype=bool)
-        used[codes] = True
+        for ids in self.used:
+            used[ids] = True
         names, remap = _sorted_used(pd.Series(list(self.index), dtype="str"), used)
+        if np.array_equal(remap, np.arange(len(remap))) and codes.dtype == remap.dtype:
+            return _Coded(codes, names, False)  # seen in sorted order, all used: as they are
         return _Coded(remap[codes], names, False)
 
 
@@ -287,7 +293,11 @@ def _latest_rows(coded: dict[str, _Coded], vintage: pd.Timestamp | None) -> np.n
         best = np.full(span, -1, dtype=np.int64)
         for lo in range(0, n_rows, BLOCK):
             np.maximum.at(best, figure(lo, lo + BLOCK), priority(lo, lo + BLOCK))
-        return best[best >= 0] % n
+        won = best[best >= 0]
+        del best
+        if rank.max(initial=0) > 0:  # else the priority is the row itself
+            np.remainder(won, n, out=won)
+        return won
     # Sparse figures (few rows for the key space): sort by figure, then priority.
     if span < WIDE:
         key = figure(0, n_rows)
