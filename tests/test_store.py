@@ -475,3 +475,29 @@ def test_copies_of_a_dataset_share_its_tables_but_not_other_observations(catalog
     fewer = replace(ds, obs=ds.obs.iloc[: len(ds.obs) // 2])
     assert fewer.ytd is not ds.ytd and len(fewer.ytd) < len(ds.ytd)
     assert ds.first_month() <= ds.latest_month()
+
+
+def test_a_part_with_missing_text_is_read_the_general_way(tmp_path):
+    """kpi never writes a null text cell, but a part written by another tool may hold one:
+    the read then takes pandas' way (tidy.at_vintage) instead of failing."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from kpi_lib.inputs.tidy import at_vintage
+
+    rows = pd.DataFrame({"indicator_id": ["T10", "T10", "T21"], "unit_code": ["U", "U", "U"],
+                         "period": ["2025-01", "2025-01", "2025-01"], "value": [1.0, 2.0, 3.0],
+                         "value_type": ["month"] * 3,
+                         "reported_at": ["2025-02-01", "2025-03-01", "2025-02-01"],
+                         "source": ["a", "b", "c"], "file_sha256": ["x"] * 3})
+    table = parts_module.to_table(rows)
+    source = table.column("source").combine_chunks()
+    nulled = pa.DictionaryArray.from_arrays(pa.array([0, None, 2], pa.int32()),
+                                            source.dictionary)
+    table = table.set_column(table.schema.get_field_index("source"), "source", nulled)
+    pq.write_table(table, tmp_path / "p.parquet")
+    everything = parts_module.read_parts([tmp_path / "p.parquet"])
+    latest = parts_module.read_parts([tmp_path / "p.parquet"], latest=True)
+    assert everything["source"].isna().sum() == 1
+    pd.testing.assert_frame_equal(latest, at_vintage(everything))
+    assert latest["value"].tolist() == [2.0, 3.0]
