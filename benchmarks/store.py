@@ -1,14 +1,18 @@
 """The store at national scale: the real path a user takes (`kpi ingest`, `kpi load`,
 `kpi forecast --no-ets`), on the national benchmark's own figures, in fresh processes.
 
-Baseline: today's CSV store (the code of the `main` branch, taken with `git archive`),
-measured in the same run at a size it can take (STORE_BASE_COMMUNES communes); the
-columnar store at the same size (ratios) and at the national benchmark's full size
-(3.300 communes × 24 indicators × 7 years, in files of ≤ 1 M rows). Peak memory is the
+Baseline: the CSV store, i.e. the code of commit CSV_STORE (7cfc824, the parent of the
+commit that added parts.py: the last `main` before the columnar store landed), taken with
+`git archive`; not `main` itself, which now holds the columnar store. It is measured in
+the same run at a size it can take (STORE_BASE_COMMUNES communes); the columnar store at
+the same size (ratios) and at the national benchmark's full size (3.300 communes × 24
+indicators × 7 years, in files of ≤ 1 M rows). Peak memory is the
 process's, sampled (memory.py); CPU seconds are given beside wall seconds because the
 machine may be shared (the load average is printed).
 
-STORE_COMMUNES=n measures the columnar store at n communes instead of the full size.
+STORE_COMMUNES=n measures the columnar store at n communes instead of the full size;
+STORE_REPEAT=n takes the best of n runs (default 3) of the department file's ingest, `kpi
+load`, `kpi forecast` and the in-memory engine.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ BASE = int(os.environ.get("STORE_BASE_COMMUNES", "110"))
 MAX_FILE_ROWS = 1_000_000
 DEPARTMENT = 5  # communes in one department's file (24 × 5 × 78 months < 10 k rows)
 DASK_UNITS = 300
+REPEAT = int(os.environ.get("STORE_REPEAT", "3"))  # best of REPEAT for load, forecast, ...
+CSV_STORE = "7cfc824"  # main just before the columnar store (git log -- kpi_lib/inputs/parts.py)
 
 
 def _cpu() -> float:
@@ -67,10 +73,11 @@ def _files(obs: pd.DataFrame, communes: int, folder: Path, first: int = 0) -> li
 
 
 def _baseline_code(work: Path) -> Path | None:
-    """main's kpi_lib (the CSV store) in a folder of its own, or None without git."""
+    """The CSV store's kpi_lib (commit CSV_STORE) in a folder of its own, or None without
+    git or without that commit (a shallow clone)."""
     target = work / "baseline"
     target.mkdir()
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "main", "kpi_lib"],
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", CSV_STORE, "kpi_lib"],
                              capture_output=True, check=False)
     if archive.returncode != 0:
         return None
@@ -100,13 +107,36 @@ def _line(what: str, r: dict) -> str:
     return f"{what}: {r['s']:.1f} s (CPU {r['cpu']:.1f} s), peak {r['mib']:,.0f} MiB"
 
 
-def _in_memory(catalog_path: Path, obs: pd.DataFrame, tmp: Path) -> float:
+def _best(runs: list[dict]) -> dict:
+    """The fastest of repeated runs (wall), its CPU and peak beside it: the machine is
+    shared, and the slower runs measure the other jobs as much as ours."""
+    return min(runs, key=lambda r: r["s"])
+
+
+def _in_memory(catalog_path: Path, obs: pd.DataFrame, tmp: Path) -> dict:
+    """The engine on the frame in memory (forecast_all + assess), best of REPEAT; the
+    engine's modules are imported before the clock starts, as a kpi command has them."""
+    from kpi_lib.engine import assess, forecast  # noqa: F401 - imported outside the clock
     from kpi_lib.plan.catalog import load_catalog
 
     catalog = load_catalog(catalog_path)
-    start = time.perf_counter()
-    national.our_pipeline(catalog, obs, tmp)
-    return time.perf_counter() - start
+    runs = []
+    for _ in range(REPEAT):
+        cpu, start = time.process_time(), time.perf_counter()
+        national.our_pipeline(catalog, obs, tmp)
+        runs.append({"s": time.perf_counter() - start, "cpu": time.process_time() - cpu})
+    return _best(runs)
+
+
+def _linked_copy(store: Path, target: Path) -> Path:
+    """A copy of a store to ingest into, its parts and raw copies hard links (they are
+    never changed once written), its log and dataset.yaml real copies (an ingest appends)."""
+    shutil.copytree(store, target, copy_function=os.link)
+    for name in ("ingest_log.csv", "dataset.yaml"):
+        if (target / name).exists():
+            (target / name).unlink()
+            shutil.copy2(store / name, target / name)
+    return target
 
 
 def dask_worker_peak(store: str, catalog: str, n_units: int) -> None:
@@ -195,20 +225,31 @@ def run(report) -> None:
         pieces["value"] = pieces["value"] * 1.01
         pieces[["indicator_id", "unit_code", "period", "value", "value_type",
                 "reported_at"]].to_csv(dept, index=False, float_format="%.2f")
-        d = _kpi(_runner(None), ["ingest", dept, "--data", store, "--catalog", catalog])
-        report(f"  {_line(f'one department file ({len(pieces):,} rows) into that store', d)}; "
-               f"goal <= 2 s: {'met' if d['s'] <= 2 else 'NOT met'}")
-        loaded = _kpi(_runner(None), ["load", "--data", store, "--catalog", catalog])
-        report(f"  {_line('kpi load', loaded)}; goal <= 3 s: "
+        trials = []
+        for n in range(REPEAT):  # each into a fresh copy of the store without that file
+            copy = _linked_copy(store, work / f"trial{n}")
+            trials.append(_kpi(_runner(None), ["ingest", dept, "--data", copy,
+                                               "--catalog", catalog]))
+            shutil.rmtree(copy)
+        d = _best(trials)
+        report(f"  {_line(f'one department file ({len(pieces):,} rows) into that store', d)}"
+               f" (best of {REPEAT}); goal <= 2 s: {'met' if d['s'] <= 2 else 'NOT met'}")
+        _kpi(_runner(None), ["ingest", dept, "--data", store, "--catalog", catalog])
+        loaded = _best([_kpi(_runner(None), ["load", "--data", store, "--catalog", catalog])
+                        for _ in range(REPEAT)])
+        report(f"  {_line('kpi load', loaded)} (best of {REPEAT}); goal <= 3 s: "
                f"{'met' if loaded['s'] <= 3 else 'NOT met'}")
-        fc = _kpi(_runner(None), ["forecast", "--no-ets", "--format", "csv", "--data", store,
-                                  "--catalog", catalog, "--as-of",
-                                  f"2025-{national.AS_OF:02d}"])
+        fc = _best([_kpi(_runner(None), ["forecast", "--no-ets", "--format", "csv", "--data",
+                                         store, "--catalog", catalog, "--as-of",
+                                         f"2025-{national.AS_OF:02d}"])
+                    for _ in range(REPEAT)])
         full_obs = obs[obs["unit_code"].cat.codes < FULL].reset_index(drop=True)
         engine = _in_memory(catalog, full_obs, work)
-        report(f"  {_line('kpi forecast --no-ets', fc)}; in-memory engine on the same data "
-               f"{engine:.1f} s -> ratio {fc['s'] / engine:.1f} (goal <= 2, peak <= 2 GiB: "
-               f"{'met' if fc['s'] <= 2 * engine and fc['mib'] <= 2048 else 'NOT met'})")
+        report(f"  {_line('kpi forecast --no-ets', fc)} (best of {REPEAT}); in-memory engine "
+               f"on the same data {engine['s']:.1f} s (CPU {engine['cpu']:.1f} s, best of "
+               f"{REPEAT}) -> ratio {fc['s'] / engine['s']:.1f} wall, "
+               f"{fc['cpu'] / engine['cpu']:.1f} CPU (goal <= 2, peak <= 2 GiB: "
+               f"{'met' if fc['s'] <= 2 * engine['s'] and fc['mib'] <= 2048 else 'NOT met'})")
         if FULL < national.N_COMMUNES:
             report(f"  (measured at {FULL:,} of {national.N_COMMUNES:,} communes: not the "
                    "full size)")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .common.errors import KpiError, ValidationFailed, summarise
 from .common.files import replace_text
-from .common.text import csv_safe
+from .common.text import csv_safe, write_csv_text
 from .plan.statuses import STATUSES
 
 
@@ -157,8 +157,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
                        use_ets=not args.no_ets)
     table = forecast_table(a)
     if args.format == "csv":
-        csv_safe(table).to_csv(sys.stdout, index=False, lineterminator="\n",
-                               float_format="%.6g")
+        write_csv_text(table, sys.stdout)
         return 0
     print(a.dataset.summary().splitlines()[0])
     if a.dataset.source.synthetic:
@@ -180,8 +179,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         return _write_track_record(ds, args)
     table = backtest_table(ds, indicator=args.indicator, use_ets=not args.no_ets)
     if args.format == "csv":
-        csv_safe(table).to_csv(sys.stdout, index=False, lineterminator="\n",
-                               float_format="%.6g")
+        write_csv_text(table, sys.stdout)
     else:
         print("error = log(actual ÷ estimate), root mean square over past years, in % "
               "(pooled over units); 'chosen' = the method used at that month")

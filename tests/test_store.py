@@ -10,6 +10,7 @@ import shutil
 import stat
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -169,6 +170,100 @@ def test_reads_pushed_into_the_parts_equal_filtering_everything(columnar, vintag
     got = columnar.read(vintage=vintage, years=years, indicators=indicators, units=units)
     pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True),
                                   check_dtype=False, check_categorical=False)
+
+
+@pytest.fixture(scope="module")
+def many_parts(tmp_path_factory) -> Store:
+    """Five parts in row groups of 16 rows: corrections across parts, one report date in
+    several parts (the later ingest wins), a date written four ways, unreadable as a
+    date once, month, ytd and annual figures of one period, Vietnamese unit codes."""
+    tmp_path = tmp_path_factory.mktemp("many")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(parts_module, "ROW_GROUP", 16)
+        return _many_parts(tmp_path)
+
+
+def _many_parts(tmp_path: Path) -> Store:
+    rng = np.random.default_rng(5)
+    store = Store(tmp_path / "many")
+    dates = ["2025-02-05", "2025-03-05", "2025-03-05T00:00:00", "2025-03-05 00:00:00+00:00",
+             "2025-03-06T10:00:00+07:00", "2025-04-01", "không rõ"]
+    for n in range(5):
+        k = 80
+        rows = pd.DataFrame({
+            "indicator_id": rng.choice(["T10", "T21", "Z9", "A1"], k),
+            "unit_code": rng.choice(["U1", "U2", "U10", "Đà", "Ấp"], k),
+            "period": rng.choice(["2024-12", "2025-01", "2025-02", "2025", "2025-Q1"], k),
+            "value": rng.integers(0, 5, k).astype(float),
+            "value_type": rng.choice(["month", "ytd", "annual"], k),
+            "reported_at": rng.choice(dates[:-1] if n != 3 else dates, k),
+            "source": f"f{n}.csv"})
+        rows = rows.drop_duplicates(["indicator_id", "unit_code", "period", "value_type"])
+        source = tmp_path / f"f{n}.csv"
+        rows.to_csv(source, index=False)
+        store.append(rows, source, parts_module.sha256_of(source))
+    return store
+
+
+WAYS = {"one slot per figure": {}, "in blocks": {"BLOCK": 3},
+        "sorted": {"DENSE": 0, "BLOCK": 0}, "wide keys": {"DENSE": 0, "BLOCK": 0, "WIDE": 0}}
+
+
+@pytest.mark.parametrize("vintage", [None, "2025-03-05", "2025-03-06", "2025-02-01"])
+@pytest.mark.parametrize("units,indicators", [(None, None), ({"U1", "Đà"}, {"A1", "Z9"}),
+                                              ({"U3"}, None)])
+def test_latest_reports_chosen_in_the_parts_are_exactly_at_vintage(
+        many_parts, vintage, units, indicators, monkeypatch):
+    """The read picks each figure's latest report on integer codes (one slot per figure,
+    or a sort when the figures are sparse); it must give the very frame (rows, order,
+    dtypes, categories) that tidy.at_vintage gives on every row read, every way."""
+    everything = many_parts.read(latest=False, categorical=True)
+    for way, settings_ in WAYS.items():
+        for categorical in (True, False):
+            with monkeypatch.context() as patch:
+                for name, value in settings_.items():
+                    patch.setattr(parts_module, name, value)
+                _latest_is_at_vintage(many_parts, everything, vintage, categorical, units,
+                                      indicators, f"{way}, categorical={categorical}")
+
+
+def _latest_is_at_vintage(many_parts, everything, vintage, categorical, units, indicators,
+                          way):
+    from kpi_lib.inputs.store import vintage_cutoff
+    from kpi_lib.inputs.tidy import at_vintage
+
+    cutoff = vintage_cutoff(vintage)
+    keep = pd.Series(True, index=everything.index)
+    if cutoff is not None:
+        keep &= parts_module.reported_timestamps(everything["reported_at"]) <= cutoff
+    if units is not None:
+        keep &= everything["unit_code"].isin(units)
+    if indicators is not None:
+        keep &= everything["indicator_id"].isin(indicators)
+    read = everything[keep].reset_index(drop=True)
+    read = read.astype({c: "category" for c in OBS_COLUMNS if c != "value"})
+    for column in read.columns.drop("value"):  # a read's categories: the values it holds
+        read[column] = read[column].cat.remove_unused_categories()
+    want = at_vintage(read, cutoff) if len(read) else read
+    want = want.astype({c: "category" if categorical else str
+                        for c in OBS_COLUMNS if c != "value"})
+    got = many_parts.read(vintage=vintage, units=units, indicators=indicators,
+                          categorical=categorical)
+    if want.empty:
+        assert got.empty and list(got.columns) == OBS_COLUMNS, way
+        return
+    assert got["reported_at"].nunique() > 1 or vintage == "2025-03-05", way
+    pd.testing.assert_frame_equal(got, want, check_exact=True, obj=way)
+
+
+def test_a_read_of_some_units_skips_the_other_row_groups(many_parts):
+    paths = [many_parts.root / "parts" / str(e["part"]) for _, e in many_parts.parts()]
+    every = sum(len(f.row_groups) for f in parts_module._dataset(paths, None, None)
+                .get_fragments())
+    some = sum(len(f.row_groups) for f in parts_module._dataset(paths, None, {"U2"})
+               .get_fragments())
+    none = list(parts_module._dataset(paths, {"ZZ"}, None).get_fragments())
+    assert every >= 5 * 3 and 0 < some < every / 2 and none == []
 
 
 # ---------------------------------------------------------------- check = rebuild
@@ -396,3 +491,42 @@ def test_every_vintage_of_a_figure_known_by_a_date_is_read_the_same_in_both_form
         if ds is not None:  # corrections listed as known on the report's date
             listed = revisions(ds)["value"].tolist()
             assert listed == (values if len(values) > 1 else []), vintage
+
+
+def test_copies_of_a_dataset_share_its_tables_but_not_other_observations(catalog):
+    """The pipeline narrows the catalog with dataclasses.replace: the year-to-date tables of
+    a national store are built once, and a copy with other figures builds its own."""
+    from dataclasses import replace
+
+    ds = load_dataset(catalog)
+    narrowed = replace(ds, catalog=catalog)
+    assert narrowed.ytd is ds.ytd and narrowed.readings is ds.readings
+    fewer = replace(ds, obs=ds.obs.iloc[: len(ds.obs) // 2])
+    assert fewer.ytd is not ds.ytd and len(fewer.ytd) < len(ds.ytd)
+    assert ds.first_month() <= ds.latest_month()
+
+
+def test_a_part_with_missing_text_is_read_the_general_way(tmp_path):
+    """kpi never writes a null text cell, but a part written by another tool may hold one:
+    the read then takes pandas' way (tidy.at_vintage) instead of failing."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from kpi_lib.inputs.tidy import at_vintage
+
+    rows = pd.DataFrame({"indicator_id": ["T10", "T10", "T21"], "unit_code": ["U", "U", "U"],
+                         "period": ["2025-01", "2025-01", "2025-01"], "value": [1.0, 2.0, 3.0],
+                         "value_type": ["month"] * 3,
+                         "reported_at": ["2025-02-01", "2025-03-01", "2025-02-01"],
+                         "source": ["a", "b", "c"], "file_sha256": ["x"] * 3})
+    table = parts_module.to_table(rows)
+    source = table.column("source").combine_chunks()
+    nulled = pa.DictionaryArray.from_arrays(pa.array([0, None, 2], pa.int32()),
+                                            source.dictionary)
+    table = table.set_column(table.schema.get_field_index("source"), "source", nulled)
+    pq.write_table(table, tmp_path / "p.parquet")
+    everything = parts_module.read_parts([tmp_path / "p.parquet"])
+    latest = parts_module.read_parts([tmp_path / "p.parquet"], latest=True)
+    assert everything["source"].isna().sum() == 1
+    pd.testing.assert_frame_equal(latest, at_vintage(everything))
+    assert latest["value"].tolist() == [2.0, 3.0]

@@ -69,3 +69,34 @@ def test_decreasing_ytd_is_detected():
     ytd, _ = ytd_table(frame.assign(reported_at="2025-03-01"))
     found = decreasing_ytd(ytd)
     assert len(found) == 1 and found[0][1] == 2
+
+
+def _mixed(rng: np.random.Generator, n: int) -> pd.DataFrame:
+    """One vintage of month, ytd, level and annual figures over three years, some missing."""
+    frame = pd.DataFrame({
+        "indicator_id": rng.choice(["A", "B", "Cà"], n),
+        "unit_code": rng.choice(["U1", "U2", "U10"], n),
+        "period": [f"{y}-{m:02d}" for y, m in zip(rng.integers(2023, 2026, n),
+                                                  rng.integers(1, 13, n), strict=True)],
+        "value": rng.integers(-5, 50, n).astype(float),
+        "value_type": rng.choice(["month", "ytd", "level", "annual"], n),
+        "reported_at": "2025-07-01", "source": "t", "file_sha256": "x"})
+    frame.loc[frame["value_type"] == "annual", "period"] = "2024"
+    return at_vintage(frame)  # one report each, ordered by figure (as a store read gives)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ytd_table_is_the_same_in_any_row_order_and_dtype(seed):
+    """A store read (sorted, categorical) takes a fast path; shuffled or plain text rows
+    the general one: both must give the very same tables."""
+    rng = np.random.default_rng(seed)
+    frame = _mixed(rng, 400)
+    text = ["indicator_id", "unit_code", "period", "value_type"]
+    categorical = frame.astype(dict.fromkeys(text, "category"))
+    want = ytd_table(frame)
+    for other in (categorical, categorical.sample(frac=1, random_state=seed),
+                  frame.sample(frac=1, random_state=seed)):
+        for mine, theirs in zip(ytd_table(other), want, strict=True):
+            pd.testing.assert_frame_equal(mine, theirs, check_exact=True)
+    ytd, monthly = want
+    assert ytd.notna().any().any() and monthly.isna().any().any()

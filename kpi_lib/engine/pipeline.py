@@ -58,22 +58,12 @@ def parse_as_of(text: str | int | None, ds: Dataset, unit: str | None = None) ->
         raise KpiError(f"--as-of {text} is outside the catalog's year {year}", value=text,
                        fix="pass a month of the catalog's year, or another --catalog")
     month = int(m.group(2))
-    first = _first_month(ds, unit)
+    first = ds.first_month(unit)
     if first is None or month < first:
         raise KpiError(f"--as-of {text} is before any figure of {year}", value=text,
                        fix=f"the first month with figures is {year}-{first:02d}" if first
                        else "ingest this year's figures first")
     return month
-
-
-def _first_month(ds: Dataset, unit: str | None) -> int | None:
-    from ..inputs.tidy import add_period_columns
-
-    frame = add_period_columns(ds.obs)
-    frame = frame[(frame["year"] == ds.year) & frame["value_type"].isin(["month", "ytd", "level"])]
-    if unit:
-        frame = frame[frame["unit_code"] == unit]
-    return int(frame["month"].min()) if len(frame) else None
 
 
 def run_assessment(catalog: str | Catalog | None = None, data: str | None = None,

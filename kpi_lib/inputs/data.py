@@ -6,8 +6,8 @@ files -> Store -> `Dataset` (one vintage, checked against the catalog) -> foreca
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 
+import numpy as np
 import pandas as pd
 
 from ..common.errors import KpiError
@@ -15,7 +15,7 @@ from ..plan.catalog import Catalog
 from ..plan.units import Registry, registry_for
 from .rollup import sources, unit_observations
 from .store import DataSource, Store, StoreDamaged, resolve_data_dir
-from .tidy import add_period_columns, decreasing_ytd, readings, ytd_table
+from .tidy import decreasing_ytd, distinct_values, period_year_month, readings, ytd_table
 
 
 @dataclass
@@ -29,10 +29,21 @@ class Dataset:
     warnings: list[str] = field(default_factory=list)
     rollup_notes: list[str] = field(default_factory=list)
     registry: Registry | None = None
+    # What is derived from `obs` alone (the year-to-date tables, readings), shared by the
+    # copies dataclasses.replace makes (the pipeline narrows the catalog twice): a
+    # national store's tables are built once. Each entry remembers the obs it was made
+    # from, so a copy with other observations makes its own.
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
-    @cached_property
+    def _derived(self, name: str, make):
+        found = self.memo.get(name)
+        if found is None or found[0] is not self.obs:
+            found = self.memo[name] = (self.obs, make())
+        return found[1]
+
+    @property
     def _tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        return ytd_table(self.obs)
+        return self._derived("ytd_table", lambda: ytd_table(self.obs))
 
     @property
     def ytd(self) -> pd.DataFrame:
@@ -43,21 +54,25 @@ class Dataset:
     def monthly(self) -> pd.DataFrame:
         return self._tables[1]
 
-    @cached_property
+    @property
     def readings(self) -> pd.DataFrame:
-        return readings(self.obs)
+        return self._derived("readings", lambda: readings(self.obs))
 
-    @cached_property
+    @property
     def annual_values(self) -> pd.DataFrame:
         """Whole-year values: `annual` figures, else complete Jan–Dec flow totals."""
+        return self._derived("annual_values", self._annual_values)
+
+    def _annual_values(self) -> pd.DataFrame:
         ann = self.readings[self.readings["value_type"] == "annual"]
         ann = ann.set_index(["indicator_id", "unit_code", "year"])["value"]
         full = self.ytd[12].dropna()
         return pd.concat([full[~full.index.isin(ann.index)], ann]).sort_index().rename("value")
 
-    @cached_property
+    @property
     def units(self) -> list[str]:
-        return sorted(str(u) for u in pd.unique(self.obs["unit_code"]))
+        return self._derived("units", lambda: sorted(
+            str(u) for u in distinct_values(self.obs["unit_code"])))
 
     @property
     def year(self) -> int:
@@ -65,24 +80,34 @@ class Dataset:
 
     def latest_month(self, unit: str | None = None) -> int | None:
         """The latest month of the plan year with any monthly figure: the default as-of."""
-        frame = add_period_columns(self.obs)
-        frame = frame[(frame["year"] == self.year) & frame["value_type"].isin(["month", "ytd",
-                                                                             "level"])]
+        month = self._months_of_year(unit)
+        return int(month.max()) if len(month) else None
+
+    def _months_of_year(self, unit: str | None) -> np.ndarray:
+        """The months of the plan year's monthly figures (of `unit` when given)."""
+        year, month = self._derived("periods", lambda: period_year_month(self.obs["period"]))
+        keep = (year == self.year) & self.obs["value_type"].isin(["month", "ytd", "level"]
+                                                                 ).to_numpy()
         if unit:
-            frame = frame[frame["unit_code"] == unit]
-        return int(frame["month"].max()) if not frame.empty else None
+            keep &= (self.obs["unit_code"] == unit).to_numpy()
+        return month[keep]
+
+    def first_month(self, unit: str | None = None) -> int | None:
+        """The first month of the plan year with any monthly figure."""
+        month = self._months_of_year(unit)
+        return int(month.min()) if len(month) else None
 
     def summary(self) -> str:
         lines = [f"data: {self.source.describe()}"]
         if self.source.synthetic:
             lines.append("NOTE: this is SYNTHETIC sample data (số liệu mẫu giả lập), not real figures")
         lines.append(f"vintage: {self.vintage or 'latest'}; {len(self.obs)} figures, "
-                     f"{self.obs['indicator_id'].nunique()} indicators, "
+                     f"{len(distinct_values(self.obs['indicator_id']))} indicators, "
                      f"years {self._years()}")
         latest = self.latest_month()
         lines.append(f"latest month of {self.year}: "
                      f"{f'{self.year}-{latest:02d}' if latest else 'none'}")
-        have = set(self.obs["indicator_id"])
+        have = set(distinct_values(self.obs["indicator_id"]))
         missing = [i.id for i in self.catalog.all_series if i.entered and i.id not in have]
         if missing:
             lines.append(f"no figures at all for: {', '.join(missing)}")
@@ -95,7 +120,7 @@ class Dataset:
     def _years(self) -> str:
         if self.obs.empty:
             return "none"
-        years = add_period_columns(self.obs)["year"]
+        years = self._derived("periods", lambda: period_year_month(self.obs["period"]))[0]
         return f"{years.min()}–{years.max()}"
 
 

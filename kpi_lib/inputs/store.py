@@ -205,34 +205,36 @@ class Store:
         """
         cutoff = vintage_cutoff(vintage)
         try:
-            if self.columnar:
+            if self.columnar:  # the latest reports are chosen as the parts are read
                 frame, problems = self._read_parts(cutoff, years, indicators, units,
-                                                   known_ids, known_units)
+                                                   known_ids, known_units, latest)
             elif self.observations_path.is_file():
                 frame, problems = read_checked(self.observations_path, known_ids, known_units)
                 frame = _narrow(frame, years, indicators, units)
+                if latest and not problems:
+                    frame = at_vintage(frame, cutoff)
+                elif cutoff is not None and not problems:  # every report known by then
+                    frame = frame[pd.to_datetime(frame["reported_at"], format="mixed",
+                                                 utc=True).dt.tz_localize(None) <= cutoff]
             else:
                 frame, problems = empty_frame(), []
         except OSError as exc:
             raise _os_error(exc, self.root, "read") from None
         if problems:
             raise StoreDamaged(self.root, problems)
-        if latest:
-            frame = at_vintage(frame, cutoff)
-        elif cutoff is not None and not self.columnar:  # parts are cut as they are read
-            frame = frame[pd.to_datetime(frame["reported_at"], format="mixed", utc=True)
-                          .dt.tz_localize(None) <= cutoff]
         text = [c for c in OBS_COLUMNS if c != "value"]
         return frame.astype(dict.fromkeys(text, "category" if categorical else str))
 
-    def _read_parts(self, cutoff, years, indicators, units, known_ids,
-                    known_units) -> tuple[pd.DataFrame, list[Problem]]:
+    def _read_parts(self, cutoff, years, indicators, units, known_ids, known_units,
+                    latest) -> tuple[pd.DataFrame, list[Problem]]:
         problems = self.verify_parts()
         if problems:
             raise StoreDamaged(self.root, problems)
+        unknown = self.unknown_values(known_ids, known_units)
+        if unknown:
+            return empty_frame(), unknown
         paths = [self.root / PARTS / str(e["part"]) for _, e in self.parts()]
-        return (read_parts(paths, cutoff, years, indicators, units),
-                self.unknown_values(known_ids, known_units))
+        return read_parts(paths, cutoff, years, indicators, units, latest=latest), []
 
     def unknown_values(self, known_ids: set[str] | None,
                        known_units: set[str] | None) -> list[Problem]:

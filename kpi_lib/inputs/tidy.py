@@ -65,18 +65,35 @@ def per_category(column: pd.Series, convert) -> pd.Series:
 def add_period_columns(obs: pd.DataFrame) -> pd.DataFrame:
     """Add integer `year` and `month` (last month covered) columns, vectorised."""
     out = obs.copy()
-    period = out["period"]
-    if isinstance(period.dtype, pd.CategoricalDtype):  # parse each distinct period once
+    out["year"], out["month"] = period_year_month(out["period"])
+    return out
+
+
+def period_year_month(period: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer year and month (last month covered) of each period, as arrays: what
+    add_period_columns adds, without copying the frame (a national store's 6 M rows)."""
+    categorical = isinstance(period.dtype, pd.CategoricalDtype)
+    if categorical:  # parse each distinct period once
         codes = period.cat.codes.to_numpy()
         period = pd.Series(period.cat.categories.astype(str))
     parts = period.astype(str).str.extract(r"^(\d{4})(?:-(?:(\d{2})|Q(\d)))?$")
     year = parts[0].astype(int).to_numpy()
     month = parts[1].astype(float).fillna(parts[2].astype(float) * 3).fillna(12)
     month = month.astype(int).to_numpy()
-    if isinstance(out["period"].dtype, pd.CategoricalDtype):
+    if categorical:
         year, month = year[codes], month[codes]
-    out["year"], out["month"] = year, month
-    return out
+    return year, month
+
+
+def distinct_values(column: pd.Series) -> np.ndarray:
+    """The values a column holds (unsorted); a categorical's from its codes, never one
+    Python object per row."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        used = np.zeros(len(column.cat.categories) + 1, dtype=bool)
+        used[codes] = True  # a missing value (-1) marks the extra last entry
+        return column.cat.categories.to_numpy()[used[:-1]]
+    return pd.unique(column.dropna())
 
 
 def at_vintage(obs: pd.DataFrame, vintage: str | pd.Timestamp | None = None) -> pd.DataFrame:
@@ -115,55 +132,89 @@ def ytd_table(obs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """
     idx = ["indicator_id", "unit_code", "year"]
     # Factorise columns once (free for categoricals) and work on arrays: a pivot without
-    # the pivot cost (6 million rows in about a second).
+    # the pivot cost, and few temporaries of a row each (6 million rows in well under a
+    # second; every new array of that size costs page faults too).
     p_codes, p_names = _factorize(obs["period"])  # few distinct periods: parse each once
     p_names = pd.Series(p_names, dtype=object).astype(str)
     monthly_period = p_names.str.fullmatch(r"\d{4}-\d{2}").to_numpy()
     t_codes, t_names = _factorize(obs["value_type"])
     t_names = np.asarray(t_names, dtype=object)
-    keep = monthly_period[p_codes] & np.isin(t_names, ["month", "ytd"])[t_codes]
-    if not keep.any():
-        empty = pd.DataFrame(columns=list(range(1, 13)),
-                             index=pd.MultiIndex.from_tuples([], names=idx), dtype=float)
-        return empty, empty.copy()
-    p_codes = p_codes[keep]
+    wanted = np.isin(t_names, ["month", "ytd"])
+    keep = None  # all rows
+    if len(obs) == 0 or not (monthly_period.all() and wanted.all()):
+        keep = monthly_period[p_codes] & wanted[t_codes]
+        if not keep.any():
+            empty = pd.DataFrame(columns=list(range(1, 13)),
+                                 index=pd.MultiIndex.from_tuples([], names=idx), dtype=float)
+            return empty, empty.copy()
+        if keep.all():
+            keep = None
+
+    def kept(values: np.ndarray) -> np.ndarray:
+        return values if keep is None else values[keep]
+
     safe = p_names.where(monthly_period, "0000-00")
-    year = safe.str.slice(0, 4).astype(int).to_numpy()[p_codes]
-    month = safe.str.slice(5, 7).astype(int).to_numpy()[p_codes]
+    year_of = safe.str.slice(0, 4).astype(int).to_numpy()
+    month_of = safe.str.slice(5, 7).astype(int).to_numpy()
+    p_codes = kept(p_codes)
+    used = np.zeros(len(p_names), dtype=bool)
+    used[p_codes] = True
+    used_years = year_of[used]
+    y0 = int(used_years.min())
+    n_years = int(used_years.max()) - y0 + 1
     # One integer key per (indicator, unit, year): factorising ints is ~20x faster than tuples.
     ind_codes, ind_names = _factorize(obs["indicator_id"])
     unit_codes, unit_names = _factorize(obs["unit_code"])
-    ind_codes, unit_codes = ind_codes[keep], unit_codes[keep]
-    y0 = year.min()
-    n_years = year.max() - y0 + 1
-    key = (ind_codes.astype(np.int64) * len(unit_names) + unit_codes) * n_years + (year - y0)
-    codes, uniq = pd.factorize(key)  # hashing beats sorting millions of keys
-    order = np.argsort(uniq)
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    codes, uniq = rank[codes], uniq[order]  # sorted: indicator, unit, year
+    key = kept(ind_codes).astype(np.int64)
+    key *= len(unit_names)
+    key += kept(unit_codes)
+    key *= n_years
+    key += (year_of - y0)[p_codes]
+    if len(key) and np.all(key[1:] >= key[:-1]):  # sorted (a store's read): runs, no hash
+        starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+        uniq = key[starts]
+        codes = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(key))))
+    else:
+        codes, uniq = pd.factorize(key)  # hashing beats sorting millions of keys
+        order = np.argsort(uniq)
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        codes, uniq = rank[codes], uniq[order]  # sorted: indicator, unit, year
+    del key
     series, y_off = np.divmod(uniq, n_years)
     i_idx, u_idx = np.divmod(series, len(unit_names))
     uniques = pd.MultiIndex.from_arrays([np.asarray(ind_names)[i_idx],
                                          np.asarray(unit_names)[u_idx], y0 + y_off], names=idx)
-    is_ytd = (t_names == "ytd")[t_codes[keep]]
-    value = obs["value"].to_numpy(dtype=float)[keep]
-    given_month = np.full((len(uniques), 12), np.nan)
-    given_ytd = np.full((len(uniques), 12), np.nan)
-    flat = codes * 12 + (month - 1)  # one vintage: each (series, month, type) occurs once
-    given_month.ravel()[flat[~is_ytd]] = value[~is_ytd]
-    given_ytd.ravel()[flat[is_ytd]] = value[is_ytd]
-    ytd = np.full_like(given_month, np.nan)
-    monthly = np.full_like(given_month, np.nan)
-    prev = np.zeros(len(uniques))  # YTD at the end of the month before (0 before January)
+    is_ytd = (t_names == "ytd")[kept(t_codes)]
+    value = kept(obs["value"].to_numpy(dtype=float))
+    # Month-major (12, series): each month's step below reads contiguous memory.
+    n = len(uniques)
+    flat = (month_of - 1)[p_codes].astype(np.int64)
+    flat *= n
+    flat += codes
+    del codes
+    given_month = np.full((12, n), np.nan)
+    given_ytd = np.full((12, n), np.nan)
+    if is_ytd.any():  # one vintage: each (series, month, type) occurs once
+        given_month.ravel()[flat[~is_ytd]] = value[~is_ytd]
+        given_ytd.ravel()[flat[is_ytd]] = value[is_ytd]
+    else:
+        given_month.ravel()[flat] = value
+    del flat, value
+    ytd = np.empty_like(given_month)
+    monthly = np.empty_like(given_month)
+    prev = np.zeros(n)  # YTD at the end of the month before (0 before January)
     for t in range(12):
-        from_month = prev + given_month[:, t]
-        ytd[:, t] = np.where(np.isnan(given_ytd[:, t]), from_month, given_ytd[:, t])
-        monthly[:, t] = np.where(np.isnan(given_month[:, t]), ytd[:, t] - prev, given_month[:, t])
-        prev = ytd[:, t]
+        # ytd: the given YTD, else the month before's plus this month's amount;
+        # monthly: the given amount, else the difference of YTDs
+        np.add(prev, given_month[t], out=ytd[t])
+        np.copyto(ytd[t], given_ytd[t], where=~np.isnan(given_ytd[t]))
+        np.subtract(ytd[t], prev, out=monthly[t])
+        np.copyto(monthly[t], given_month[t], where=~np.isnan(given_month[t]))
+        prev = ytd[t]
     cols = list(range(1, 13))
-    return (pd.DataFrame(ytd, index=uniques, columns=cols),
-            pd.DataFrame(monthly, index=uniques, columns=cols))
+    return (pd.DataFrame(ytd.T, index=uniques, columns=cols, copy=False),
+            pd.DataFrame(monthly.T, index=uniques, columns=cols, copy=False))
 
 
 def _factorize(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..common.files import replace_text
-from ..common.text import csv_safe
+from ..common.files import replace_file
+from ..common.text import write_csv_text
 from ..engine.assess import items_table
 from ..engine.pipeline import Assessment, unit_grid
 from ..outputs.analyst_text import read_analyst_text
@@ -40,8 +40,7 @@ def settings_used(a: Assessment) -> dict[str, str]:
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """Every CSV a run writes: text kept as text (no cell a spreadsheet would run as a
     formula, `csv_safe`), one line ending, figures to six significant digits."""
-    replace_text(Path(path), csv_safe(frame).to_csv(index=False, lineterminator="\n",
-                                                   float_format="%.6g"))
+    replace_file(Path(path), lambda fh: write_csv_text(frame, fh))  # whole or not at all
 
 
 def write_units_csv(a: Assessment, folder: Path) -> Path | None:
