@@ -216,7 +216,11 @@ def test_5_sigint_or_sigterm_cannot_fall_between_the_renames(tmp_path, monkeypat
     real = os.replace
 
     def signalled(src, dst):
-        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C (the CLI maps SIGTERM to the same)
+        # Ctrl-C (the CLI maps SIGTERM to the same), sent to the main thread itself: sent to
+        # the process, the kernel may hand it to another thread (pyarrow's, a kernel
+        # client's) whose C handler runs only when that thread is next scheduled — on a
+        # loaded machine after the swap has finished, and the test saw no interrupt.
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
         return real(src, dst)
 
     monkeypatch.setattr(os, "replace", signalled)
