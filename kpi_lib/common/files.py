@@ -97,6 +97,19 @@ def _umask() -> int:
     return 0o022
 
 
+def read_memo(path: Path) -> dict:
+    """A memo an earlier run saved with `write_whole` + pickle, or {} when it is missing,
+    cut or not a mapping: a cache only ever costs time, never a failure."""
+    import pickle
+
+    try:
+        with open(path, "rb") as fh:
+            saved = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+        return {}
+    return saved if isinstance(saved, dict) else {}
+
+
 def replace_text(path: Path, text: str, locked: bool = False) -> None:
     """`replace_file` for UTF-8 text."""
     replace_file(path, lambda fh: fh.write(text.encode("utf-8")), locked)

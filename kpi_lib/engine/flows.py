@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..common.files import write_whole
+from ..common.files import read_memo, write_whole
 from .lunar import tet_month
 
 BASE_METHODS = ("same_period", "seasonal_share", "history")
@@ -237,16 +237,10 @@ def load_fits(cache_dir) -> None:
 
     if not cache_dir:
         return
-    path = Path(cache_dir) / f"fits-v{CACHE_VERSION}.pkl"
-    try:
-        with open(path, "rb") as fh:
-            saved = pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-        return
-    if isinstance(saved, dict):
-        for k, v in saved.items():
-            _MEMO.setdefault(k, v)
-        _MEMO_SAVED[0] = max(_MEMO_SAVED[0], len(saved))
+    saved = read_memo(Path(cache_dir) / f"fits-v{CACHE_VERSION}.pkl")
+    for k, v in saved.items():
+        _MEMO.setdefault(k, v)
+    _MEMO_SAVED[0] = max(_MEMO_SAVED[0], len(saved))
 
 
 def save_fits(cache_dir) -> None:

@@ -11,11 +11,12 @@ Any other input (new data, another month, another scipy) is computed by scipy an
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 from pathlib import Path
 
 import numpy as np
+
+from ..common.files import read_memo, write_whole
 
 VERSION = 1
 MAX_ENTRIES = 2048
@@ -69,10 +70,8 @@ def save() -> None:
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump(_MEMO, fh)
-        tmp.replace(path)
+        memo = dict(_MEMO)
+        write_whole(path, lambda fh: pickle.dump(memo, fh))
         _STATE["dirty"] = False
     except OSError:
         pass
@@ -89,14 +88,8 @@ def _load(path: Path | None) -> None:
     if path is None or _STATE["loaded"] == path:
         return
     _STATE["loaded"] = path
-    try:
-        with open(path, "rb") as fh:
-            saved = pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-        return
-    if isinstance(saved, dict):
-        for k, v in saved.items():
-            _MEMO.setdefault(k, v)
+    for k, v in read_memo(path).items():
+        _MEMO.setdefault(k, v)
 
 
 _VERSION_TEXT: list[bytes] = []
